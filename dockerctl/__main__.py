@@ -1,0 +1,3 @@
+from dockerctl.cli.app import main
+
+main()
