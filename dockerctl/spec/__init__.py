@@ -1,0 +1,1 @@
+"""Parse and validate what the user asked for: units, container specs, the field table."""

@@ -1,0 +1,50 @@
+"""The field table: one row per setting, joining every name it goes by.
+
+One table drives parsing (the flag a bad value is blamed on), applying (the HostConfig key),
+observing (the cgroup v1 and v2 files) and verifying (the seed claim a check cites). Later settings
+(cpu, blkio, pids …) add rows here instead of new special cases elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str  # the spec field (ContainerSpec / MemoryLimits attribute, playbook key)
+    flag: str  # how `docker run` spells it
+    host_config: str  # the key in `docker inspect` → HostConfig
+    controller: str | None  # cgroup controller holding the effect
+    v1_file: str | None  # file under the v1 hierarchy of `controller`
+    v2_file: str | None  # file under the v2 (unified) cgroup
+    claim: str  # seed claim id(s)
+    in_place: bool  # the engine can change it on a running container (`docker update`)
+
+
+FIELDS: dict[str, Field] = {
+    f.name: f
+    for f in (
+        Field("memory", "-m/--memory", "Memory", "memory", "memory.limit_in_bytes", "memory.max", "R1", True),
+        Field(
+            "memory_swap",
+            "--memory-swap",
+            "MemorySwap",
+            "memory",
+            "memory.memsw.limit_in_bytes",
+            "memory.swap.max",
+            "R2,R3",
+            True,
+        ),
+        Field("image", "IMAGE", "Image", None, None, None, "S1", False),
+        Field("name", "--name", "Name", None, None, None, "-", False),
+    )
+}
+
+
+def flag_of(field: str | None) -> str | None:
+    """The CLI flag to blame for a bad value of `field` (None when the field is not in the table)."""
+    if field is None:
+        return None
+    row = FIELDS.get(field)
+    return row.flag if row else field
