@@ -1,0 +1,1 @@
+"""Change the engine: every call retried only on transient errors, every resource labelled."""

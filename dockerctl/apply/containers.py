@@ -1,0 +1,59 @@
+"""Create and start containers from a ContainerSpec. Never pulls; never leaves a half-made container."""
+
+from __future__ import annotations
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+
+from dockerctl.apply.client import engine_call
+from dockerctl.apply.labels import owned
+from dockerctl.errors import NotFound
+from dockerctl.spec.models import ContainerSpec
+
+
+def ensure_image_local(client: docker.DockerClient, image: str) -> None:
+    """dockerctl never pulls: an image must already be on the engine."""
+    try:
+        engine_call(client.images.get, image, what=f"look up image {image}")
+    except NotFound:
+        raise NotFound(
+            f"image {image!r} is not present on this engine, and dockerctl never pulls",
+            where="IMAGE",
+            hint="build it locally (`dockerctl image build-base` makes dockerctl/base:latest) or `docker load` it",
+        ) from None
+
+
+def requested(spec: ContainerSpec) -> dict[str, object]:
+    """What the user asked for, recorded on the container (labels.REQUESTED)."""
+    return spec.limits.model_dump(exclude_none=True)
+
+
+def create_and_start(client: docker.DockerClient, spec: ContainerSpec) -> Container:
+    ensure_image_local(client, spec.image)
+    container: Container = engine_call(
+        client.containers.create,
+        spec.image,
+        command=spec.command or None,
+        name=spec.name,
+        labels=owned(spec.lab, requested(spec)),
+        detach=True,
+        **spec.limits.host_config(),
+        what=f"create container {spec.name or ''}".rstrip(),
+    )
+    try:
+        engine_call(container.start, what=f"start container {container.name}")
+        engine_call(container.reload, what=f"inspect container {container.name}")
+    except BaseException:
+        # no orphans: a container that could not be started is removed again (it carries our labels)
+        try:
+            container.remove(force=True)
+        except docker.errors.DockerException:
+            pass
+        raise
+    return container
+
+
+def get(client: docker.DockerClient, ref: str) -> Container:
+    container: Container = engine_call(client.containers.get, ref, what=f"find container {ref}")
+    return container

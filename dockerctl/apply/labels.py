@@ -1,0 +1,54 @@
+"""Ownership labels: every resource dockerctl creates carries them, cleanup removes only those.
+
+`io.dockerctl.managed=true` marks ownership; `io.dockerctl.lab` groups one lab's resources;
+`io.dockerctl.requested` records what the user asked for, because the engine may silently drop a
+setting it cannot apply (seed R5) and then keeps no trace of it — verification compares against this.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dockerctl import __version__
+
+MANAGED = "io.dockerctl.managed"
+LAB = "io.dockerctl.lab"
+REQUESTED = "io.dockerctl.requested"
+VERSION = "io.dockerctl.version"
+
+
+def owned(lab: str | None = None, requested: dict[str, Any] | None = None) -> dict[str, str]:
+    labels = {MANAGED: "true", VERSION: __version__}
+    if lab:
+        labels[LAB] = lab
+    if requested is not None:
+        labels[REQUESTED] = json.dumps(requested, sort_keys=True, separators=(",", ":"))
+    return labels
+
+
+def owned_filter(lab: str | None = None) -> dict[str, list[str]]:
+    """The engine-side filter that lists only dockerctl's resources (of one lab, when given)."""
+    wanted = [f"{MANAGED}=true"]
+    if lab:
+        wanted.append(f"{LAB}={lab}")
+    return {"label": wanted}
+
+
+def is_owned(labels: dict[str, str] | None, lab: str | None = None) -> bool:
+    """Second check on the client side: never trust a filter alone before removing something."""
+    labels = labels or {}
+    if labels.get(MANAGED) != "true":
+        return False
+    return lab is None or labels.get(LAB) == lab
+
+
+def requested_of(labels: dict[str, str] | None) -> dict[str, Any]:
+    raw = (labels or {}).get(REQUESTED)
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
