@@ -1,0 +1,1 @@
+"""Compare what was asked with what the kernel holds; pure functions, no engine, no I/O."""

@@ -1,0 +1,89 @@
+"""One Check per verified field: desired vs observed, a verdict, and the evidence that was read."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
+
+from dockerctl.observe.cgroup import CgroupNotFound, MemoryObservation
+from dockerctl.spec.models import MemoryLimits
+from dockerctl.spec.units import format_bytes
+
+
+class Verdict(StrEnum):
+    ENFORCED = "enforced"  # the kernel holds the asked value
+    UNLIMITED = "unlimited"  # nothing asked, and the kernel sets no limit
+    NOT_ENFORCED = "not-enforced"  # this kernel cannot enforce it (the engine may have said OK anyway)
+    MISMATCH = "mismatch"  # the kernel holds something else
+    UNKNOWN = "unknown"  # could not be read
+
+    @property
+    def ok(self) -> bool:
+        return self in (Verdict.ENFORCED, Verdict.UNLIMITED)
+
+
+@dataclass(frozen=True)
+class Check:
+    subject: str  # what is checked: "memory", "memory+swap"
+    claim: str  # seed claim id(s)
+    desired: str
+    observed: str
+    verdict: Verdict
+    evidence: str  # the file read or the command run
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict.ok
+
+    def to_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["verdict"] = str(self.verdict)
+        data["ok"] = self.ok
+        return data
+
+
+def _compare(
+    subject: str, claim: str, desired: int | None, observed: int | None, evidence: str, page: int
+) -> Check:
+    shown = format_bytes(observed) if observed is None else f"{observed} ({format_bytes(observed)})"
+    wanted = format_bytes(desired) if desired is None else f"{desired} ({format_bytes(desired)})"
+    if desired is None:
+        verdict = Verdict.UNLIMITED if observed is None else Verdict.MISMATCH
+        return Check(subject, claim, wanted, shown, verdict, evidence)
+    if observed is None:
+        return Check(subject, claim, wanted, shown, Verdict.MISMATCH, evidence)
+    if observed == desired:
+        return Check(subject, claim, wanted, shown, Verdict.ENFORCED, evidence)
+    # the kernel keeps whole pages (v2's memory+swap is two files, each rounded down)
+    if observed % page == 0 and 0 <= desired - observed < 2 * page:
+        note = f"rounded down to whole {page}-byte pages by the kernel"
+        return Check(subject, claim, wanted, shown, Verdict.ENFORCED, evidence, note)
+    return Check(subject, claim, wanted, shown, Verdict.MISMATCH, evidence)
+
+
+def verify_memory(limits: MemoryLimits, observed: MemoryObservation, page: int = 4096) -> list[Check]:
+    """Seed R1–R3: the memory limit, and memory+swap (2 × memory when --memory-swap is unset)."""
+    checks = [
+        _compare("memory", "R1", limits.effective_memory, observed.memory_limit, observed.memory.path, page)
+    ]
+    claim = "R3" if limits.memory and limits.memory_swap in (None, 0) else "R2"
+    desired_swap = limits.effective_memory_swap
+    try:
+        kernel_swap = observed.memory_plus_swap
+    except CgroupNotFound as exc:
+        verdict = Verdict.UNLIMITED if desired_swap is None else Verdict.NOT_ENFORCED
+        checks.append(
+            Check("memory+swap", claim, format_bytes(desired_swap), "no swap limit file", verdict,
+                  observed.swap.path, str(exc))
+        )
+        return checks
+    evidence = observed.swap.path
+    if observed.version == 2:
+        evidence = f"{observed.memory.path} + {observed.swap.path}"
+    check = _compare("memory+swap", claim, desired_swap, kernel_swap, evidence, page)
+    if observed.version == 2 and check.ok and desired_swap is not None:
+        v2_note = "v2 stores swap alone: memory.swap.max = (memory+swap) − memory"
+        check = replace(check, note=f"{check.note}; {v2_note}" if check.note else v2_note)
+    checks.append(check)
+    return checks
