@@ -1,0 +1,71 @@
+"""The root command: global options, command groups, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+import typer
+
+from dockerctl import __version__
+from dockerctl.cli import cleanup, doctor, image, run
+from dockerctl.cli.render import err
+from dockerctl.errors import DockerctlError, ExitCode
+
+app = typer.Typer(
+    name="dockerctl",
+    help="Apply what a container course teaches to a real Docker engine — then prove it from the kernel.\n\n"
+    "Examples:\n\n"
+    "  dockerctl doctor\n\n"
+    "  dockerctl run --name web -m 100M --verify dockerctl/base\n\n"
+    "  dockerctl cleanup",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals would print the client and the environment
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+
+@dataclass
+class Globals:
+    host: str | None
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dockerctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    host: str | None = typer.Option(
+        None, "--host", "-H", envvar="DOCKER_HOST", help="Engine to talk to (default: the local socket)."
+    ),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    ctx.obj = Globals(host=host)
+
+
+app.command("doctor")(doctor.doctor)
+app.command("run")(run.run)
+app.command("cleanup")(cleanup.cleanup)
+app.add_typer(image.app, name="image")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: domain errors become one line on stderr and a documented exit code.
+
+    Typer keeps its standalone handling (usage errors exit 2, --help, Exit); only DockerctlError and
+    Ctrl-C are caught here, so no traceback reaches the user for anything dockerctl anticipates.
+    """
+    try:
+        app(args=argv, prog_name="dockerctl")
+    except DockerctlError as exc:
+        err.print(f"[red]dockerctl: error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        sys.exit(int(exc.exit_code))
+    except KeyboardInterrupt:
+        err.print("dockerctl: interrupted")
+        sys.exit(130)
+    sys.exit(int(ExitCode.OK))

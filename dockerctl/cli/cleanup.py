@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import typer
+
+from dockerctl.apply.cleanup import remove_owned
+from dockerctl.cli import render
+from dockerctl.cli._context import client_of
+
+
+def cleanup(
+    ctx: typer.Context,
+    lab: str | None = typer.Option(None, "--lab", help="Only this lab's resources."),
+    volumes: bool = typer.Option(
+        False, "--volumes", help="Also remove dockerctl's volumes and its containers' anonymous volumes (deletes data)."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print what was removed as JSON."),
+) -> None:
+    """Remove the containers and networks dockerctl created — and nothing else.
+
+    Only resources labelled io.dockerctl.managed=true are touched; your own containers, networks and
+    volumes never are. Volume data is kept unless --volumes is given.
+
+    Examples:
+
+      dockerctl cleanup
+
+      dockerctl cleanup --lab limits --volumes
+    """
+    client = client_of(ctx)
+    try:
+        removed = remove_owned(client, lab=lab, volumes=volumes)
+    finally:
+        client.close()
+    if json_out:
+        render.emit_json(
+            {"containers": removed.containers, "networks": removed.networks, "volumes": removed.volumes}
+        )
+    else:
+        render.out.print(
+            f"removed {len(removed.containers)} container(s), {len(removed.networks)} network(s), "
+            f"{len(removed.volumes)} volume(s)"
+        )

@@ -1,0 +1,1 @@
+"""Lab helpers: the project's locally built images (later: lab hosts, switches, swarm)."""
