@@ -16,6 +16,13 @@ MANAGED = "io.dockerctl.managed"
 LAB = "io.dockerctl.lab"
 REQUESTED = "io.dockerctl.requested"
 VERSION = "io.dockerctl.version"
+# Images get their own label, never MANAGED: containers inherit their image's labels, and a user's
+# container made from a dockerctl image must not look like one dockerctl owns.
+IMAGE = "io.dockerctl.image"
+
+
+def image_labels(role: str) -> dict[str, str]:
+    return {IMAGE: role, VERSION: __version__}
 
 
 def owned(lab: str | None = None, requested: dict[str, Any] | None = None) -> dict[str, str]:

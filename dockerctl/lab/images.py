@@ -14,7 +14,7 @@ import docker
 from docker.models.images import Image
 
 from dockerctl.apply.client import engine_call
-from dockerctl.apply.labels import owned
+from dockerctl.apply.labels import image_labels
 from dockerctl.errors import InvalidInput, NotFound
 
 BASE_IMAGE = "dockerctl/base:latest"
@@ -50,16 +50,20 @@ def build_base_image(client: docker.DockerClient, tag: str = BASE_IMAGE, busybox
     try:
         binary = busybox.read_bytes()
     except FileNotFoundError:
-        raise NotFound(f"{busybox} does not exist", hint="install Debian's busybox-static (scripts/setup does)") from None
+        raise NotFound(
+            f"{busybox} does not exist", hint="install Debian's busybox-static (scripts/setup does)"
+        ) from None
     if not _is_static(binary):
-        raise InvalidInput(f"{busybox} is not a static busybox; a scratch image cannot run it",
-                           hint="install Debian's busybox-static")
+        raise InvalidInput(
+            f"{busybox} is not a static busybox; a scratch image cannot run it",
+            hint="install Debian's busybox-static",
+        )
     image, _logs = engine_call(
         client.images.build,
         fileobj=_context(binary),
         custom_context=True,
         tag=tag,
-        labels=owned(),
+        labels=image_labels("base"),
         pull=False,
         rm=True,
         forcerm=True,
