@@ -38,7 +38,7 @@ class MemoryLimits(BaseModel):
                 hint="use at least 6m",
             )
         swap = self.memory_swap
-        if swap is not None and swap != UNLIMITED:
+        if swap is not None and swap not in (0, UNLIMITED):  # 0 means unset, as in docker
             if swap < 0:
                 raise InvalidInput("memory+swap must be a size or -1 (unlimited)", field="memory_swap")
             if not self.memory:
