@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable
+from pathlib import PurePosixPath
 from typing import Any
 
 from rich.console import Console
@@ -13,12 +15,19 @@ from rich.table import Table
 from dockerctl.verify.checks import Check
 from dockerctl.verify.doctor import Capability, Support
 
-out = Console(highlight=False, soft_wrap=False)
+# piped output (CI logs, `| less`) gets a wide layout instead of rich's 80-column default
+_WIDTH = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "160"))
+out = Console(highlight=False, soft_wrap=False, width=_WIDTH)
 err = Console(stderr=True, highlight=False)
 
 _STYLE = {
-    "enforced": "green", "unlimited": "green", "supported": "green",
-    "mismatch": "red", "not-enforced": "red", "not-supported": "yellow", "unknown": "magenta",
+    "enforced": "green",
+    "unlimited": "green",
+    "supported": "green",
+    "mismatch": "red",
+    "not-enforced": "red",
+    "not-supported": "yellow",
+    "unknown": "magenta",
 }
 
 
@@ -31,13 +40,29 @@ def _verdict(text: str) -> str:
     return f"[{style}]{text}[/{style}]" if style else text
 
 
+def _common_dir(paths: list[str]) -> str | None:
+    """The directory all evidence files share (a container's cgroup), to print once instead of per row."""
+    parents = {str(PurePosixPath(p).parent) for p in paths}
+    if len(parents) == 1 and all(p.startswith("/") and " " not in p for p in paths):
+        return parents.pop()
+    return None
+
+
 def checks_table(title: str, checks: Iterable[Check]) -> None:
-    table = Table(title=title, title_justify="left")
+    checks = list(checks)
+    common = _common_dir([c.evidence for c in checks])
+    table = Table(
+        title=title,
+        title_justify="left",
+        caption=f"read from {common}/" if common else None,
+        caption_justify="left",
+    )
     for col in ("check", "seed", "asked", "kernel", "verdict", "evidence"):
         table.add_column(col, overflow="fold")
     for c in checks:
         verdict = _verdict(str(c.verdict)) + (f"\n[dim]{c.note}[/dim]" if c.note else "")
-        table.add_row(c.subject, c.claim, c.desired, c.observed, verdict, c.evidence)
+        evidence = PurePosixPath(c.evidence).name if common else c.evidence
+        table.add_row(c.subject, c.claim, c.desired, c.observed, verdict, evidence)
     out.print(table)
 
 
@@ -46,8 +71,12 @@ def capabilities_table(caps: Iterable[Capability]) -> None:
     for col in ("topic", "verdict", "detail", "evidence"):
         table.add_column(col, overflow="fold")
     for c in caps:
-        table.add_row(c.topic + (f" [dim]({c.claim})[/dim]" if c.claim else ""), _verdict(str(c.verdict)),
-                      c.detail, c.evidence)
+        table.add_row(
+            c.topic + (f" [dim]({c.claim})[/dim]" if c.claim else ""),
+            _verdict(str(c.verdict)),
+            c.detail,
+            c.evidence,
+        )
     out.print(table)
 
 
