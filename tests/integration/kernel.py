@@ -1,0 +1,18 @@
+"""Independent kernel reads for assertions: deliberately NOT dockerctl's own reader, so a bug there
+cannot make a test pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def v1_memory_dir(pid: int) -> Path:
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            return Path("/sys/fs/cgroup/memory") / path.lstrip("/")
+    raise AssertionError(f"process {pid} has no v1 memory cgroup")
+
+
+def read_int(path: Path) -> int:
+    return int(path.read_text().strip())
