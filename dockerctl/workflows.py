@@ -40,15 +40,26 @@ class RunResult:
         }
 
 
-def memory_checks(container: Container, limits: MemoryLimits, reader: CgroupReader | None = None) -> list[Check]:
+def memory_checks(
+    container: Container, limits: MemoryLimits, reader: CgroupReader | None = None
+) -> list[Check]:
     """Read the container's own memory cgroup and compare it with `limits` (seed R1–R3, K1)."""
     reader = reader or CgroupReader()
     pid = int(container.attrs.get("State", {}).get("Pid") or 0)
     try:
         where = container_cgroup(reader, pid, container.id, "memory")
     except CgroupNotFound as exc:
-        return [Check("memory", "R1", str(limits.effective_memory), "unreadable", Verdict.UNKNOWN,
-                      f"/proc/{pid}/cgroup", str(exc))]
+        return [
+            Check(
+                "memory",
+                "R1",
+                str(limits.effective_memory),
+                "unreadable",
+                Verdict.UNKNOWN,
+                f"/proc/{pid}/cgroup",
+                str(exc),
+            )
+        ]
     return verify_memory(limits, read_memory(where), page_size())
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import docker
 import docker.errors
 from docker.models.containers import Container
@@ -46,10 +48,8 @@ def create_and_start(client: docker.DockerClient, spec: ContainerSpec) -> Contai
         engine_call(container.reload, what=f"inspect container {container.name}")
     except BaseException:
         # no orphans: a container that could not be started is removed again (it carries our labels)
-        try:
+        with contextlib.suppress(docker.errors.DockerException):
             container.remove(force=True)
-        except docker.errors.DockerException:
-            pass
         raise
     return container
 

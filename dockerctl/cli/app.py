@@ -43,7 +43,9 @@ def root(
     host: str | None = typer.Option(
         None, "--host", "-H", envvar="DOCKER_HOST", help="Engine to talk to (default: the local socket)."
     ),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
 ) -> None:
     ctx.obj = Globals(host=host)
 

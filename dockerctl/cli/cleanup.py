@@ -11,7 +11,9 @@ def cleanup(
     ctx: typer.Context,
     lab: str | None = typer.Option(None, "--lab", help="Only this lab's resources."),
     volumes: bool = typer.Option(
-        False, "--volumes", help="Also remove dockerctl's volumes and its containers' anonymous volumes (deletes data)."
+        False,
+        "--volumes",
+        help="Also remove dockerctl's volumes and its containers' anonymous volumes (deletes data).",
     ),
     json_out: bool = typer.Option(False, "--json", help="Print what was removed as JSON."),
 ) -> None:

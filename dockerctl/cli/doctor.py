@@ -12,7 +12,9 @@ from dockerctl.verify.doctor import assess
 def doctor(
     ctx: typer.Context,
     json_out: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
-    links: bool = typer.Option(True, "--links/--no-links", help="Probe which link types the kernel can make."),
+    links: bool = typer.Option(
+        True, "--links/--no-links", help="Probe which link types the kernel can make."
+    ),
 ) -> None:
     """What this host can and cannot enforce, each line with its evidence.
 

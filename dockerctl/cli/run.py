@@ -12,7 +12,11 @@ from dockerctl.workflows import run_container
 
 
 def build_spec(
-    image: str, command: list[str], name: str | None, memory: str | None, memory_swap: str | None,
+    image: str,
+    command: list[str],
+    name: str | None,
+    memory: str | None,
+    memory_swap: str | None,
     lab: str | None,
 ) -> ContainerSpec:
     """Flags → a validated spec; every error names the flag it comes from."""
@@ -30,7 +34,9 @@ def build_spec(
 def run(
     ctx: typer.Context,
     image: str = typer.Argument(..., help="A locally present image (never pulled), e.g. dockerctl/base."),
-    command: list[str] | None = typer.Argument(None, help="Command and arguments (after `--` if they have dashes)."),
+    command: list[str] | None = typer.Argument(
+        None, help="Command and arguments (after `--` if they have dashes)."
+    ),
     name: str | None = typer.Option(None, "--name", help="Container name."),
     memory: str | None = typer.Option(None, "--memory", "-m", help="Memory limit, e.g. 100M, 2g (seed R1)."),
     memory_swap: str | None = typer.Option(

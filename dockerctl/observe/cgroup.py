@@ -19,7 +19,22 @@ from pathlib import Path
 from dockerctl.observe.mounts import Mount, parse_mountinfo
 
 V1_CONTROLLERS = frozenset(
-    "cpu cpuacct cpuset memory devices freezer net_cls net_prio blkio perf_event hugetlb pids rdma misc".split()
+    [
+        "cpu",
+        "cpuacct",
+        "cpuset",
+        "memory",
+        "devices",
+        "freezer",
+        "net_cls",
+        "net_prio",
+        "blkio",
+        "perf_event",
+        "hugetlb",
+        "pids",
+        "rdma",
+        "misc",
+    ]
 )
 # v1 shows "unlimited" as PAGE_COUNTER_MAX pages (9223372036854771712 with 4 KiB pages); anything this
 # large is not a limit a machine could have.
@@ -90,9 +105,7 @@ class CgroupReader:
         out = []
         for m in self.mounts():
             if m.fstype == "cgroup":
-                names = frozenset(
-                    o for o in m.super_options if o in V1_CONTROLLERS or o.startswith("name=")
-                )
+                names = frozenset(o for o in m.super_options if o in V1_CONTROLLERS or o.startswith("name="))
                 out.append(Hierarchy(1, self._host_path(m.mount_point), m.root, names))
             elif m.fstype == "cgroup2":
                 mp = self._host_path(m.mount_point)
@@ -124,7 +137,9 @@ class CgroupReader:
                 for h in hierarchies:
                     if h.version == 2 and (controller in h.controllers or not controller):
                         return CgroupDir(controller, 2, self._join(h, line.path, pid))
-        raise CgroupNotFound(f"no mounted cgroup hierarchy holds the {controller!r} controller of process {pid}")
+        raise CgroupNotFound(
+            f"no mounted cgroup hierarchy holds the {controller!r} controller of process {pid}"
+        )
 
     def _join(self, h: Hierarchy, path: str, pid: int | str) -> Path:
         root = h.root.rstrip("/")

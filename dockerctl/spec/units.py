@@ -73,7 +73,9 @@ def parse_swap(text: str, *, field: str | None = None, where: str | None = None)
     try:
         return _ram_in_bytes(text)
     except ValueError as exc:
-        raise InvalidInput(f"{exc}; expected {_RIGHT}, or -1 for unlimited", field=field, where=where) from None
+        raise InvalidInput(
+            f"{exc}; expected {_RIGHT}, or -1 for unlimited", field=field, where=where
+        ) from None
 
 
 def parse_rate(text: str, *, field: str | None = None, where: str | None = None) -> int:

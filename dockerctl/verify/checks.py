@@ -74,8 +74,15 @@ def verify_memory(limits: MemoryLimits, observed: MemoryObservation, page: int =
     except CgroupNotFound as exc:
         verdict = Verdict.UNLIMITED if desired_swap is None else Verdict.NOT_ENFORCED
         checks.append(
-            Check("memory+swap", claim, format_bytes(desired_swap), "no swap limit file", verdict,
-                  observed.swap.path, str(exc))
+            Check(
+                "memory+swap",
+                claim,
+                format_bytes(desired_swap),
+                "no swap limit file",
+                verdict,
+                observed.swap.path,
+                str(exc),
+            )
         )
         return checks
     evidence = observed.swap.path

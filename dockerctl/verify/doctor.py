@@ -38,11 +38,18 @@ def _files(kernel: KernelFacts, *names: str) -> tuple[list[str], list[str]]:
 def _file_capability(topic: str, claim: str, kernel: KernelFacts, names: list[str], what: str) -> Capability:
     present, looked = _files(kernel, *names)
     if not looked:
-        where = "no cgroup with these controllers was found" if kernel.cgroup_version == 1 else (
-            "no non-root v2 cgroup to look in")
-        return Capability(topic, Support.UNKNOWN, f"{' / '.join(names)}: {where}", "/proc/self/mountinfo", claim)
+        where = (
+            "no cgroup with these controllers was found"
+            if kernel.cgroup_version == 1
+            else ("no non-root v2 cgroup to look in")
+        )
+        return Capability(
+            topic, Support.UNKNOWN, f"{' / '.join(names)}: {where}", "/proc/self/mountinfo", claim
+        )
     if present:
-        return Capability(topic, Support.SUPPORTED, f"{what}: {Path(present[0]).name}", ", ".join(present), claim)
+        return Capability(
+            topic, Support.SUPPORTED, f"{what}: {Path(present[0]).name}", ", ".join(present), claim
+        )
     return Capability(
         topic,
         Support.NOT_SUPPORTED,
@@ -57,8 +64,9 @@ def _link(kind: str, result: CommandResult) -> Capability:
     if result.returncode is None:
         return Capability(topic, Support.UNKNOWN, result.output, result.command, "X1")
     if result.returncode == 0:
-        return Capability(topic, Support.SUPPORTED, "created and removed in a throwaway netns", result.command,
-                          "X1")
+        return Capability(
+            topic, Support.SUPPORTED, "created and removed in a throwaway netns", result.command, "X1"
+        )
     last = result.output.splitlines()[-1] if result.output else f"exit {result.returncode}"
     return Capability(topic, Support.NOT_SUPPORTED, last, result.command, "X1")
 
@@ -70,15 +78,28 @@ def assess(engine: EngineFacts, kernel: KernelFacts) -> list[Capability]:
         caps.append(Capability("engine reachable", Support.SUPPORTED, engine.url, ping))
         v = engine.version
         caps.append(
-            Capability("engine version", Support.SUPPORTED,
-                       f"Docker Engine {v.get('Version', '?')} (API {v.get('ApiVersion', '?')}, "
-                       f"min API {v.get('MinAPIVersion', '?')})", "GET /version")
+            Capability(
+                "engine version",
+                Support.SUPPORTED,
+                f"Docker Engine {v.get('Version', '?')} (API {v.get('ApiVersion', '?')}, "
+                f"min API {v.get('MinAPIVersion', '?')})",
+                "GET /version",
+            )
         )
         i = engine.info
         status = dict((str(k), str(val)) for k, val in (i.get("DriverStatus") or []))
-        backing = f", backing filesystem {status['Backing Filesystem']}" if "Backing Filesystem" in status else ""
-        caps.append(Capability("storage driver", Support.SUPPORTED, f"{i.get('Driver', '?')}{backing}",
-                               "GET /info → Driver, DriverStatus", "S1,S2"))
+        backing = (
+            f", backing filesystem {status['Backing Filesystem']}" if "Backing Filesystem" in status else ""
+        )
+        caps.append(
+            Capability(
+                "storage driver",
+                Support.SUPPORTED,
+                f"{i.get('Driver', '?')}{backing}",
+                "GET /info → Driver, DriverStatus",
+                "S1,S2",
+            )
+        )
     else:
         caps.append(Capability("engine reachable", Support.NOT_SUPPORTED, engine.error, ping))
 
@@ -104,47 +125,102 @@ def assess(engine: EngineFacts, kernel: KernelFacts) -> list[Capability]:
         controllers = sorted({c for h in kernel.hierarchies if h.version == 2 for c in h.controllers})
         root = next((h.mount_point for h in kernel.hierarchies if h.version == 2), None)
         evidence = f"{root}/cgroup.controllers" if root else "/proc/self/mountinfo"
-    caps.append(Capability("mounted controllers", Support.SUPPORTED if controllers else Support.UNKNOWN,
-                           " ".join(controllers) or "none found", evidence, "K1"))
+    caps.append(
+        Capability(
+            "mounted controllers",
+            Support.SUPPORTED if controllers else Support.UNKNOWN,
+            " ".join(controllers) or "none found",
+            evidence,
+            "K1",
+        )
+    )
 
     v1 = kernel.cgroup_version == 1
-    caps.append(_file_capability("memory limit", "R1", kernel,
-                                 ["memory.limit_in_bytes"] if v1 else ["memory.max"], "per-cgroup memory limit"))
-    caps.append(_file_capability("swap accounting", "R2,R3", kernel,
-                                 ["memory.memsw.limit_in_bytes"] if v1 else ["memory.swap.max"],
-                                 "memory+swap limit"))
-    caps.append(_file_capability("CPU shares/weight", "R4", kernel, ["cpu.shares"] if v1 else ["cpu.weight"],
-                                 "relative CPU weight"))
-    caps.append(_file_capability("block-IO weight", "R5", kernel,
-                                 ["blkio.weight", "blkio.bfq.weight"] if v1 else ["io.weight", "io.bfq.weight"],
-                                 "proportional block-IO weight"))
-    caps.append(_file_capability("device throttling", "R6,R7", kernel,
-                                 ["blkio.throttle.read_bps_device"] if v1 else ["io.max"],
-                                 "per-device bps/iops limits"))
+    caps.append(
+        _file_capability(
+            "memory limit",
+            "R1",
+            kernel,
+            ["memory.limit_in_bytes"] if v1 else ["memory.max"],
+            "per-cgroup memory limit",
+        )
+    )
+    caps.append(
+        _file_capability(
+            "swap accounting",
+            "R2,R3",
+            kernel,
+            ["memory.memsw.limit_in_bytes"] if v1 else ["memory.swap.max"],
+            "memory+swap limit",
+        )
+    )
+    caps.append(
+        _file_capability(
+            "CPU shares/weight", "R4", kernel, ["cpu.shares"] if v1 else ["cpu.weight"], "relative CPU weight"
+        )
+    )
+    caps.append(
+        _file_capability(
+            "block-IO weight",
+            "R5",
+            kernel,
+            ["blkio.weight", "blkio.bfq.weight"] if v1 else ["io.weight", "io.bfq.weight"],
+            "proportional block-IO weight",
+        )
+    )
+    caps.append(
+        _file_capability(
+            "device throttling",
+            "R6,R7",
+            kernel,
+            ["blkio.throttle.read_bps_device"] if v1 else ["io.max"],
+            "per-device bps/iops limits",
+        )
+    )
 
     for kind, result in kernel.links.items():
         caps.append(_link(kind, result))
 
     if engine.reachable:
         swarm = (engine.info.get("Swarm") or {}).get("LocalNodeState", "unknown")
-        caps.append(Capability("swarm state", Support.SUPPORTED if swarm != "unknown" else Support.UNKNOWN,
-                               f"{swarm} (overlay networks need an active swarm)", "GET /info → Swarm", "X3"))
+        caps.append(
+            Capability(
+                "swarm state",
+                Support.SUPPORTED if swarm != "unknown" else Support.UNKNOWN,
+                f"{swarm} (overlay networks need an active swarm)",
+                "GET /info → Swarm",
+                "X3",
+            )
+        )
         options = [str(o) for o in engine.info.get("SecurityOptions") or []]
         remap = any("name=userns" in o for o in options)
-        state = ("on: the engine maps container users to unprivileged host users" if remap else
-                 "off: root in a container is root on the host (daemon without --userns-remap)")
+        state = (
+            "on: the engine maps container users to unprivileged host users"
+            if remap
+            else "off: root in a container is root on the host (daemon without --userns-remap)"
+        )
         userns = kernel.max_user_namespaces
-        verdict = Support.UNKNOWN if userns is None else (
-            Support.SUPPORTED if userns > 0 else Support.NOT_SUPPORTED)
-        caps.append(Capability("user-namespace remapping", verdict,
-                               f"kernel user namespaces: max {userns}; engine remapping {state}",
-                               "/proc/sys/user/max_user_namespaces; GET /info → SecurityOptions", "K8"))
+        verdict = (
+            Support.UNKNOWN
+            if userns is None
+            else (Support.SUPPORTED if userns > 0 else Support.NOT_SUPPORTED)
+        )
+        caps.append(
+            Capability(
+                "user-namespace remapping",
+                verdict,
+                f"kernel user namespaces: max {userns}; engine remapping {state}",
+                "/proc/sys/user/max_user_namespaces; GET /info → SecurityOptions",
+                "K8",
+            )
+        )
 
     ipt = kernel.iptables
     if ipt.returncode == 0 and "(" in ipt.output:
         backend = ipt.output.rsplit("(", 1)[1].rstrip(")")
         caps.append(Capability("iptables backend", Support.SUPPORTED, backend, ipt.command, "O1,O2"))
     else:
-        caps.append(Capability("iptables backend", Support.UNKNOWN, ipt.output or "no output", ipt.command,
-                               "O1,O2"))
+        caps.append(
+            Capability("iptables backend", Support.UNKNOWN, ipt.output or "no output", ipt.command, "O1,O2")
+        )
     return caps
