@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Field:
-    name: str  # the spec field (ContainerSpec / MemoryLimits attribute, playbook key)
+    name: str  # the spec field (ContainerSpec / Limits attribute, playbook key)
     flag: str  # how `docker run` spells it
     host_config: str  # the key in `docker inspect` → HostConfig
     controller: str | None  # cgroup controller holding the effect
@@ -36,9 +36,66 @@ FIELDS: dict[str, Field] = {
             "R2,R3",
             True,
         ),
+        Field("cpu_shares", "-c/--cpu-shares", "CpuShares", "cpu", "cpu.shares", "cpu.weight", "R4", True),
+        Field("cpus", "--cpus", "NanoCpus", "cpu", "cpu.cfs_quota_us", "cpu.max", "-", True),
+        Field(
+            "cpuset_cpus", "--cpuset-cpus", "CpusetCpus", "cpuset", "cpuset.cpus", "cpuset.cpus", "-", True
+        ),
+        Field("pids_limit", "--pids-limit", "PidsLimit", "pids", "pids.max", "pids.max", "-", True),
+        Field(
+            "blkio_weight", "--blkio-weight", "BlkioWeight", "blkio", "blkio.weight", "io.weight", "R5", True
+        ),
+        Field(
+            "device_read_bps",
+            "--device-read-bps",
+            "BlkioDeviceReadBps",
+            "blkio",
+            "blkio.throttle.read_bps_device",
+            "io.max",
+            "R6,R7",
+            True,
+        ),
+        Field(
+            "device_write_bps",
+            "--device-write-bps",
+            "BlkioDeviceWriteBps",
+            "blkio",
+            "blkio.throttle.write_bps_device",
+            "io.max",
+            "R6,R7",
+            True,
+        ),
+        Field(
+            "device_read_iops",
+            "--device-read-iops",
+            "BlkioDeviceReadIOps",
+            "blkio",
+            "blkio.throttle.read_iops_device",
+            "io.max",
+            "R6,R7",
+            True,
+        ),
+        Field(
+            "device_write_iops",
+            "--device-write-iops",
+            "BlkioDeviceWriteIOps",
+            "blkio",
+            "blkio.throttle.write_iops_device",
+            "io.max",
+            "R6,R7",
+            True,
+        ),
         Field("image", "IMAGE", "Image", None, None, None, "S1", False),
         Field("name", "--name", "Name", None, None, None, "-", False),
     )
+}
+
+# the key each throttle kind has in a v2 io.max line
+IO_MAX_KEYS = {
+    "device_read_bps": "rbps",
+    "device_write_bps": "wbps",
+    "device_read_iops": "riops",
+    "device_write_iops": "wiops",
 }
 
 

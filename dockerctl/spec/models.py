@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -15,20 +16,101 @@ MIN_MEMORY = 6 * 1024 * 1024
 _NAME = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 
 
-class MemoryLimits(BaseModel):
-    """Seed R1–R3: `-m` and `--memory-swap`, with `docker run`'s meaning of each value.
+THROTTLE_KINDS = ("device_read_bps", "device_write_bps", "device_read_iops", "device_write_iops")
+_CPUSET = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*$")
+MIN_SHARES, MAX_SHARES = 2, 262144  # the kernel's (and runc's) range for cpu.shares
 
-    memory: bytes, or None when not set (0 from the CLI also means "not set", as in docker).
-    memory_swap: memory + swap in bytes, -1 for unlimited swap, None when not set.
+
+class DeviceRate(BaseModel):
+    """One `--device-*-bps` / `--device-*-iops` entry: a host block device and a positive rate."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    path: str
+    rate: int
+
+
+def cpuset_members(text: str) -> frozenset[int]:
+    """'0-2,4' → {0, 1, 2, 4} (the kernel's list format); raises ValueError when malformed."""
+    text = text.strip()
+    if not text:
+        return frozenset()
+    if not _CPUSET.match(text):
+        raise ValueError(f"invalid CPU list {text!r}")
+    out: set[int] = set()
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        first, last = int(lo), int(hi or lo)
+        if last < first:
+            raise ValueError(f"invalid CPU range {part!r}")
+        out.update(range(first, last + 1))
+    return frozenset(out)
+
+
+class Limits(BaseModel):
+    """Every limit of the course (seed R1–R7) plus --cpus, --cpuset-cpus and --pids-limit,
+    each with `docker run`'s meaning of its values.
+
+    memory: bytes, None when not set (0 from the CLI also means "not set", as in docker).
+    memory_swap: memory + swap in bytes, -1 for unlimited swap, None/0 when not set.
+    cpu_shares: relative weight (2–262144), None/0 when not set (the kernel's default is 1024).
+    cpus: number of CPUs of quota (NanoCpus / 1e9), None when not set.
+    cpuset_cpus: CPU list like '0-1,3', None when not set.
+    pids_limit: positive count, -1 for unlimited, None/0 when not set.
+    blkio_weight: 10–1000, None/0 when not set.
+    device_*: one rate per host block device.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     memory: int | None = None
     memory_swap: int | None = None
+    cpu_shares: int | None = None
+    cpus: float | None = None
+    cpuset_cpus: str | None = None
+    pids_limit: int | None = None
+    blkio_weight: int | None = None
+    device_read_bps: tuple[DeviceRate, ...] = ()
+    device_write_bps: tuple[DeviceRate, ...] = ()
+    device_read_iops: tuple[DeviceRate, ...] = ()
+    device_write_iops: tuple[DeviceRate, ...] = ()
 
     @model_validator(mode="after")
-    def _check(self) -> MemoryLimits:
+    def _check(self) -> Limits:
+        self._check_memory()
+        if self.cpu_shares and not MIN_SHARES <= self.cpu_shares <= MAX_SHARES:
+            raise InvalidInput(
+                f"CPU shares must be between {MIN_SHARES} and {MAX_SHARES} (the kernel's range), "
+                f"got {self.cpu_shares}; the default weight is 1024 (seed R4)",
+                field="cpu_shares",
+            )
+        if self.cpus is not None and not self.cpus >= 0.01:
+            raise InvalidInput(f"--cpus must be at least 0.01, got {self.cpus}", field="cpus")
+        if self.cpuset_cpus is not None:
+            try:
+                cpuset_members(self.cpuset_cpus)
+            except ValueError as exc:
+                raise InvalidInput(f"{exc}; expected e.g. 0, 0-1 or 0,2", field="cpuset_cpus") from None
+        if self.pids_limit is not None and self.pids_limit < -1:
+            raise InvalidInput(
+                f"pids limit must be positive, or -1 for unlimited, got {self.pids_limit}", field="pids_limit"
+            )
+        if self.blkio_weight and not 10 <= self.blkio_weight <= 1000:
+            raise InvalidInput(
+                f"block-IO weight must be between 10 and 1000, got {self.blkio_weight} (seed R5)",
+                field="blkio_weight",
+            )
+        for kind in THROTTLE_KINDS:
+            seen: set[str] = set()
+            for entry in getattr(self, kind):
+                if entry.rate <= 0:
+                    raise InvalidInput(f"rate must be greater than 0 for {entry.path}", field=kind)
+                if entry.path in seen:
+                    raise InvalidInput(f"{entry.path} is given twice", field=kind)
+                seen.add(entry.path)
+        return self
+
+    def _check_memory(self) -> None:
         if self.memory is not None and self.memory < 0:
             raise InvalidInput("memory limit cannot be negative", field="memory")
         if self.memory is not None and 0 < self.memory < MIN_MEMORY:
@@ -52,7 +134,6 @@ class MemoryLimits(BaseModel):
                     f"{format_bytes(self.memory)}; give at least the memory limit (equal means no swap)",
                     field="memory_swap",
                 )
-        return self
 
     @property
     def effective_memory(self) -> int | None:
@@ -70,14 +151,65 @@ class MemoryLimits(BaseModel):
             return 2 * self.memory
         return self.memory_swap
 
-    def host_config(self) -> dict[str, int]:
-        """docker-py `host_config` keyword arguments; unset values are left to the engine's defaults."""
-        out: dict[str, int] = {}
+    @property
+    def nano_cpus(self) -> int | None:
+        return round(self.cpus * 1e9) if self.cpus else None
+
+    def asked(self) -> dict[str, Any]:
+        """The fields that were set, JSON-ready (recorded on the container as labels.REQUESTED)."""
+        return self.model_dump(exclude_defaults=True, mode="json")
+
+    def host_config(self) -> dict[str, Any]:
+        """docker-py `containers.create` keyword arguments; unset values keep the engine's defaults."""
+        out: dict[str, Any] = {}
         if self.memory:
             out["mem_limit"] = self.memory
-        if self.memory_swap is not None and self.memory_swap != 0:
+        if self.memory_swap:
             out["memswap_limit"] = self.memory_swap
+        if self.cpu_shares:
+            out["cpu_shares"] = self.cpu_shares
+        if self.nano_cpus:
+            out["nano_cpus"] = self.nano_cpus
+        if self.cpuset_cpus is not None:
+            out["cpuset_cpus"] = self.cpuset_cpus
+        if self.pids_limit:
+            out["pids_limit"] = self.pids_limit
+        if self.blkio_weight:
+            out["blkio_weight"] = self.blkio_weight
+        for kind in THROTTLE_KINDS:
+            entries = getattr(self, kind)
+            if entries:
+                out[kind] = [{"Path": e.path, "Rate": e.rate} for e in entries]
         return out
+
+    def engine_resources(self) -> dict[str, Any]:
+        """The engine API's `Resources` body (POST /containers/{id}/update) for the fields set."""
+        names = {
+            "memory": "Memory",
+            "memory_swap": "MemorySwap",
+            "cpu_shares": "CpuShares",
+            "cpuset_cpus": "CpusetCpus",
+            "pids_limit": "PidsLimit",
+            "blkio_weight": "BlkioWeight",
+        }
+        body: dict[str, Any] = {}
+        for field, key in names.items():
+            value = getattr(self, field)
+            if value is not None:
+                body[key] = value
+        if self.nano_cpus:
+            body["NanoCpus"] = self.nano_cpus
+        keys = {
+            "device_read_bps": "BlkioDeviceReadBps",
+            "device_write_bps": "BlkioDeviceWriteBps",
+            "device_read_iops": "BlkioDeviceReadIOps",
+            "device_write_iops": "BlkioDeviceWriteIOps",
+        }
+        for kind, key in keys.items():
+            entries = getattr(self, kind)
+            if entries:
+                body[key] = [{"Path": e.path, "Rate": e.rate} for e in entries]
+        return body
 
 
 class ContainerSpec(BaseModel):
@@ -88,7 +220,7 @@ class ContainerSpec(BaseModel):
     image: str
     command: list[str] = Field(default_factory=list)
     name: str | None = None
-    limits: MemoryLimits = Field(default_factory=MemoryLimits)
+    limits: Limits = Field(default_factory=Limits)
     lab: str | None = None
 
     @field_validator("image")
