@@ -238,3 +238,53 @@ def container_cgroup(reader: CgroupReader, pid: int, container_id: str, controll
             "is the engine on another host?"
         )
     return found
+
+
+# --- parsers of the other limit files (pure) ---------------------------------------------------
+
+
+def parse_throttle_v1(text: str) -> dict[str, int]:
+    """blkio.throttle.*_device: one 'MAJ:MIN value' line per throttled device."""
+    out: dict[str, int] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            out[parts[0]] = int(parts[1])
+    return out
+
+
+def parse_io_max(text: str) -> dict[str, dict[str, int | None]]:
+    """v2 io.max: 'MAJ:MIN rbps=max wbps=31457280 riops=250 wiops=max' → {dev: {key: value|None}}."""
+    out: dict[str, dict[str, int | None]] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        values: dict[str, int | None] = {}
+        for item in parts[1:]:
+            key, _, value = item.partition("=")
+            values[key] = None if value == "max" else int(value)
+        out[parts[0]] = values
+    return out
+
+
+def parse_weight(text: str) -> tuple[int | None, dict[str, int]]:
+    """A weight file: v1 blkio.weight holds a number; io.weight / io.bfq.weight (and v1 blkio.bfq.weight)
+    hold 'default N' plus 'MAJ:MIN N' per-device lines. → (default, {dev: weight})."""
+    default: int | None = None
+    devices: dict[str, int] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 1:
+            default = int(parts[0])
+        elif len(parts) == 2 and parts[0] == "default":
+            default = int(parts[1])
+        elif len(parts) == 2:
+            devices[parts[0]] = int(parts[1])
+    return default, devices
+
+
+def parse_cpu_max(text: str) -> tuple[int | None, int]:
+    """v2 cpu.max: 'quota period' with 'max' for no quota → (quota|None, period)."""
+    quota, period = text.split()
+    return (None if quota == "max" else int(quota)), int(period)

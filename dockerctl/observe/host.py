@@ -54,6 +54,8 @@ class KernelFacts:
     links: dict[str, CommandResult]
     iptables: CommandResult
     max_user_namespaces: int | None = None  # /proc/sys/user/max_user_namespaces
+    child_files: dict[str, bool] = field(default_factory=dict)  # v1: weight files in a child cgroup
+    schedulers: dict[str, str] = field(default_factory=dict)  # disk → active IO scheduler
 
 
 def run(command: list[str], timeout: float = 10) -> CommandResult:
@@ -115,12 +117,18 @@ def kernel_facts(reader: CgroupReader | None = None, *, probe_links: bool = True
     version = reader.version()
     files: dict[str, bool] = {}
     probe_dir: Path | None = None
+    child_files: dict[str, bool] = {}
     if version == 1:
         for controller, names in V1_FILES.items():
             for h in hierarchies:
                 if h.version == 1 and controller in h.controllers:
                     for name in names:
                         files[str(h.mount_point / name)] = (h.mount_point / name).exists()
+                    if controller == "blkio":
+                        child = _first_child(h.mount_point)
+                        if child is not None:
+                            for name in ("blkio.weight", "blkio.bfq.weight"):
+                                child_files[str(child / name)] = (child / name).exists()
     else:
         root = next((h.mount_point for h in hierarchies if h.version == 2), None)
         probe_dir = _v2_probe_dir(reader, root) if root else None
@@ -144,4 +152,32 @@ def kernel_facts(reader: CgroupReader | None = None, *, probe_links: bool = True
         links,
         run(["iptables", "--version"]),
         max_userns,
+        child_files,
+        io_schedulers(reader.fs_root / "sys"),
     )
+
+
+def _first_child(directory: Path) -> Path | None:
+    try:
+        return next((c for c in sorted(directory.iterdir()) if c.is_dir()), None)
+    except OSError:
+        return None
+
+
+def io_schedulers(sys_root: Path = Path("/sys")) -> dict[str, str]:
+    """disk → the active scheduler ('[bfq]' in /sys/block/<disk>/queue/scheduler); BFQ weights need bfq."""
+    out: dict[str, str] = {}
+    try:
+        disks = sorted((sys_root / "block").iterdir())
+    except OSError:
+        return out
+    for disk in disks:
+        try:
+            text = (disk / "queue" / "scheduler").read_text()
+        except OSError:
+            continue
+        active = text[text.find("[") + 1 : text.find("]")] if "[" in text else text.strip()
+        if disk.name.startswith(("loop", "ram", "zram")):
+            continue
+        out[disk.name] = active
+    return out
