@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 
 from dockerctl.observe.cgroup import CgroupNotFound, MemoryObservation
-from dockerctl.spec.models import MemoryLimits
+from dockerctl.spec.models import Limits
 from dockerctl.spec.units import format_bytes
 
 
@@ -31,6 +31,7 @@ class Check:
     verdict: Verdict
     evidence: str  # the file read or the command run
     note: str = ""
+    engine: str = ""  # what the engine reports it was asked (HostConfig), when that is known
 
     @property
     def ok(self) -> bool:
@@ -62,7 +63,7 @@ def _compare(
     return Check(subject, claim, wanted, shown, Verdict.MISMATCH, evidence)
 
 
-def verify_memory(limits: MemoryLimits, observed: MemoryObservation, page: int = 4096) -> list[Check]:
+def verify_memory(limits: Limits, observed: MemoryObservation, page: int = 4096) -> list[Check]:
     """Seed R1–R3: the memory limit, and memory+swap (2 × memory when --memory-swap is unset)."""
     checks = [
         _compare("memory", "R1", limits.effective_memory, observed.memory_limit, observed.memory.path, page)

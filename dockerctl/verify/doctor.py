@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -53,10 +53,38 @@ def _file_capability(topic: str, claim: str, kernel: KernelFacts, names: list[st
     return Capability(
         topic,
         Support.NOT_SUPPORTED,
-        f"none of {', '.join(names)} exists: the kernel cannot enforce this (the engine may still accept it)",
+        f"none of {', '.join(names)} exists at the hierarchy root: not enforceable here (the engine may still accept it)",
         "absent: " + ", ".join(looked),
         claim,
     )
+
+
+def _block_io_weight(kernel: KernelFacts) -> Capability:
+    """Seed R5. The engine decides from the hierarchy root; BFQ weights also need the bfq scheduler."""
+    v1 = kernel.cgroup_version == 1
+    names = ["blkio.weight", "blkio.bfq.weight"] if v1 else ["io.weight", "io.bfq.weight"]
+    cap = _file_capability("block-IO weight", "R5", kernel, names, "proportional block-IO weight")
+    notes: list[str] = []
+    evidence = [cap.evidence]
+    child = [path for path, exists in kernel.child_files.items() if exists]
+    if cap.verdict is Support.NOT_SUPPORTED and child:
+        notes.append(
+            f"child cgroups do have {', '.join(sorted({Path(p).name for p in child}))}, but the engine looks at "
+            "the hierarchy root and discards --blkio-weight"
+        )
+        evidence.append(", ".join(child))
+    bfq_involved = any("bfq" in Path(p).name for p in [*child, *(p for p, ok in kernel.files.items() if ok)])
+    if bfq_involved and kernel.schedulers:
+        bfq = [d for d, sched in kernel.schedulers.items() if sched == "bfq"]
+        others = ", ".join(f"{d}: {sched}" for d, sched in kernel.schedulers.items())
+        notes.append(
+            "BFQ weights act only on disks whose scheduler is bfq: "
+            + (", ".join(bfq) if bfq else f"none here ({others})")
+        )
+        evidence.append("/sys/block/*/queue/scheduler")
+    if not notes:
+        return cap
+    return replace(cap, detail=f"{cap.detail}; {'; '.join(notes)}", evidence="; ".join(evidence))
 
 
 def _link(kind: str, result: CommandResult) -> Capability:
@@ -159,15 +187,7 @@ def assess(engine: EngineFacts, kernel: KernelFacts) -> list[Capability]:
             "CPU shares/weight", "R4", kernel, ["cpu.shares"] if v1 else ["cpu.weight"], "relative CPU weight"
         )
     )
-    caps.append(
-        _file_capability(
-            "block-IO weight",
-            "R5",
-            kernel,
-            ["blkio.weight", "blkio.bfq.weight"] if v1 else ["io.weight", "io.bfq.weight"],
-            "proportional block-IO weight",
-        )
-    )
+    caps.append(_block_io_weight(kernel))
     caps.append(
         _file_capability(
             "device throttling",

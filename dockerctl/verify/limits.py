@@ -1,0 +1,361 @@
+"""Every limit: what was asked vs what the kernel holds (seed R1–R7, K1). Pure: no engine, no I/O.
+
+cgroup v2 stores some settings converted, and runtimes disagree on how: cpu.weight from CPU shares
+has an older linear formula (1024 → 39) and a newer one (1024 → 100, opencontainers/runc#4785); a
+block-IO weight goes unconverted into io.bfq.weight when that file exists, else converted into
+io.weight. A kernel value that matches any formula a runtime uses is enforced, and the check says which.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from dockerctl.observe.cgroup import (
+    Reading,
+    parse_cpu_max,
+    parse_io_max,
+    parse_throttle_v1,
+    parse_weight,
+)
+from dockerctl.observe.devices import BlockDevice
+from dockerctl.observe.limits import ControllerFiles, KernelLimits
+from dockerctl.spec.fields import FIELDS, IO_MAX_KEYS
+from dockerctl.spec.models import THROTTLE_KINDS, Limits, cpuset_members
+from dockerctl.spec.units import format_bytes
+from dockerctl.verify.checks import Check, Verdict, verify_memory
+
+DEFAULT_SHARES = 1024  # seed R4
+V2_DEFAULT_WEIGHT = 100
+
+
+def shares_to_weight_linear(shares: int) -> int:
+    """runc before opencontainers/runc#4785: 1 + ((shares − 2) × 9999) / 262142 (1024 → 39)."""
+    return 1 + ((shares - 2) * 9999) // 262142
+
+
+def shares_to_weight_quadratic(shares: int) -> int:
+    """runc after opencontainers/runc#4785 (and crun): fits 2 → 1, 1024 → 100, 262144 → 10000."""
+    if shares <= 2:
+        return 1
+    if shares >= 262144:
+        return 10000
+    log = math.log2(shares)
+    return math.ceil(10 ** ((log * log + 125 * log) / 612.0 - 7.0 / 34.0))
+
+
+def blkio_to_io_weight(weight: int) -> int:
+    """runc's conversion of a blkio weight (10–1000) to io.weight (1–10000)."""
+    return 1 + (weight - 10) * 9999 // 990
+
+
+def _identity(value: int) -> int:
+    return value
+
+
+def _unknown(subject: str, claim: str, desired: str, why: str, evidence: str = "") -> Check:
+    return Check(subject, claim, desired, "unreadable", Verdict.UNKNOWN, evidence, why)
+
+
+def _check_cpu_shares(asked: Limits, cpu: ControllerFiles, engine: str) -> Check:
+    shares = asked.cpu_shares or None
+    desired = f"{shares}" if shares else f"{DEFAULT_SHARES} (default)"
+    if cpu.version == 1:
+        r = cpu.get("cpu.shares")
+        observed = int(r.text)
+        want = shares or DEFAULT_SHARES
+        verdict = Verdict.ENFORCED if observed == want else Verdict.MISMATCH
+        return Check("cpu shares", "R4", desired, str(observed), verdict, r.path, engine=engine)
+    r = cpu.get("cpu.weight")
+    observed = int(r.text)
+    if not shares:
+        verdict = Verdict.ENFORCED if observed == V2_DEFAULT_WEIGHT else Verdict.MISMATCH
+        return Check(
+            "cpu shares",
+            "R4",
+            desired,
+            f"cpu.weight {observed}",
+            verdict,
+            r.path,
+            "v2 default weight is 100",
+            engine,
+        )
+    formulas = {
+        shares_to_weight_linear(shares): "linear shares→weight conversion of older runc",
+        shares_to_weight_quadratic(shares): "quadratic shares→weight conversion of newer runc (runc#4785)",
+    }
+    if observed in formulas:
+        return Check(
+            "cpu shares",
+            "R4",
+            desired,
+            f"cpu.weight {observed}",
+            Verdict.ENFORCED,
+            r.path,
+            f"matches the {formulas[observed]}",
+            engine,
+        )
+    expected = " or ".join(str(w) for w in formulas)
+    return Check(
+        "cpu shares",
+        "R4",
+        desired,
+        f"cpu.weight {observed}",
+        Verdict.MISMATCH,
+        r.path,
+        f"expected cpu.weight {expected}",
+        engine,
+    )
+
+
+def _check_cpus(asked: Limits, cpu: ControllerFiles, engine: str) -> Check:
+    nano = asked.nano_cpus
+    desired = f"{asked.cpus:g} CPUs" if nano else "unlimited"
+    if cpu.version == 1:
+        q, per = cpu.get("cpu.cfs_quota_us"), cpu.get("cpu.cfs_period_us")
+        quota, period = int(q.text), int(per.text)
+        evidence = f"{q.path}, {per.path}"
+        quota_or_none = None if quota < 0 else quota
+    else:
+        m = cpu.get("cpu.max")
+        quota_or_none, period = parse_cpu_max(m.text)
+        evidence = m.path
+    observed = (
+        "unlimited"
+        if quota_or_none is None
+        else f"{quota_or_none}/{period} µs = {quota_or_none / period:g} CPUs"
+    )
+    if nano is None:
+        verdict = Verdict.UNLIMITED if quota_or_none is None else Verdict.MISMATCH
+    else:
+        verdict = Verdict.ENFORCED if quota_or_none == nano * period // 10**9 else Verdict.MISMATCH
+    return Check("cpus", "-", desired, observed, verdict, evidence, engine=engine)
+
+
+def _check_cpuset(asked: Limits, cpuset: ControllerFiles, engine: str) -> Check:
+    r = cpuset.get("cpuset.cpus")
+    observed = r.text or "(inherited)"
+    if asked.cpuset_cpus is None:
+        return Check("cpuset", "-", "all CPUs", observed, Verdict.UNLIMITED, r.path, engine=engine)
+    same = cpuset_members(r.text) == cpuset_members(asked.cpuset_cpus)
+    return Check(
+        "cpuset",
+        "-",
+        asked.cpuset_cpus,
+        observed,
+        Verdict.ENFORCED if same else Verdict.MISMATCH,
+        r.path,
+        engine=engine,
+    )
+
+
+def _check_pids(asked: Limits, pids: ControllerFiles, engine: str) -> Check:
+    r = pids.get("pids.max")
+    want = asked.pids_limit if asked.pids_limit and asked.pids_limit > 0 else None
+    have = r.as_limit()
+    desired = str(want) if want else "unlimited"
+    observed = str(have) if have is not None else "max"
+    if want is None:
+        verdict = Verdict.UNLIMITED if have is None else Verdict.MISMATCH
+    else:
+        verdict = Verdict.ENFORCED if have == want else Verdict.MISMATCH
+    return Check("pids", "-", desired, observed, verdict, r.path, engine=engine)
+
+
+def _check_blkio_weight(asked: Limits, blkio: ControllerFiles, engine: str) -> Check:
+    weight = asked.blkio_weight or None
+    desired = str(weight) if weight else "not set"
+    if blkio.version == 1:
+        candidates: list[tuple[str, Callable[[int], int]]] = [
+            ("blkio.bfq.weight", _identity),
+            ("blkio.weight", _identity),
+        ]
+    else:
+        candidates = [("io.bfq.weight", _identity), ("io.weight", blkio_to_io_weight)]
+    present = [(name, conv) for name, conv in candidates if blkio.get(name).present]
+    looked = ", ".join(blkio.get(name).path for name, _ in candidates)
+    if not present:
+        if weight is None:
+            return Check(
+                "blkio weight",
+                "R5",
+                desired,
+                "no weight file",
+                Verdict.UNLIMITED,
+                "absent: " + looked,
+                "not set (this kernel could not enforce it anyway)",
+                engine,
+            )
+        return Check(
+            "blkio weight",
+            "R5",
+            desired,
+            "no weight file",
+            Verdict.NOT_ENFORCED,
+            "absent: " + looked,
+            "this kernel cannot enforce a block-IO weight; the engine accepted it and discarded it",
+            engine,
+        )
+    name, convert = present[0]  # runc writes io.bfq.weight when it exists, else the converted io.weight
+    r = blkio.get(name)
+    default, _ = parse_weight(r.text)
+    if weight is None:
+        return Check(
+            "blkio weight",
+            "R5",
+            desired,
+            f"{name} default {default}",
+            Verdict.UNLIMITED,
+            r.path,
+            "not set: the kernel's default applies",
+            engine,
+        )
+    if engine == "unset":
+        return Check(
+            "blkio weight",
+            "R5",
+            desired,
+            f"{name} default {default}",
+            Verdict.NOT_ENFORCED,
+            r.path,
+            "the engine accepted the weight and discarded it (HostConfig.BlkioWeight is 0): "
+            "it found no weight file at the blkio hierarchy's root",
+            engine,
+        )
+    want = convert(weight)
+    verdict = Verdict.ENFORCED if default == want else Verdict.MISMATCH
+    note = f"{name} holds {want} for weight {weight}" if want != weight else ""
+    return Check("blkio weight", "R5", desired, f"{name} default {default}", verdict, r.path, note, engine)
+
+
+def _throttle_values(blkio: ControllerFiles, kind: str) -> tuple[Reading, dict[str, int | None]]:
+    if blkio.version == 1:
+        r = blkio.get(FIELDS[kind].v1_file or "")
+        return r, dict(parse_throttle_v1(r.text)) if r.present else {}
+    r = blkio.get("io.max")
+    key = IO_MAX_KEYS[kind]
+    values = {dev: v.get(key) for dev, v in parse_io_max(r.text).items()} if r.present else {}
+    return r, {dev: v for dev, v in values.items() if v is not None}
+
+
+def _fmt_rate(kind: str, value: int) -> str:
+    return f"{value} ({format_bytes(value)}/s)" if kind.endswith("bps") else f"{value} IO/s"
+
+
+def _check_throttles(
+    asked: Limits, blkio: ControllerFiles, devices: Mapping[str, BlockDevice | str], engine: Mapping[str, str]
+) -> list[Check]:
+    checks: list[Check] = []
+    for kind in THROTTLE_KINDS:
+        flag = FIELDS[kind].flag
+        reading, kernel = _throttle_values(blkio, kind)
+        wanted: set[str] = set()
+        for entry in getattr(asked, kind):
+            dev = devices.get(entry.path)
+            subject = f"{flag.lstrip('-')} {entry.path}"
+            if not isinstance(dev, BlockDevice):
+                checks.append(_unknown(subject, "R7", _fmt_rate(kind, entry.rate), str(dev), reading.path))
+                continue
+            wanted.add(dev.key)
+            subject += f" ({dev.key})"
+            if not reading.present:
+                checks.append(
+                    Check(
+                        subject,
+                        "R7",
+                        _fmt_rate(kind, entry.rate),
+                        "no throttle file",
+                        Verdict.NOT_ENFORCED,
+                        "absent: " + reading.path,
+                        engine=engine.get(kind, ""),
+                    )
+                )
+                continue
+            have = kernel.get(dev.key)
+            observed = "no limit" if have is None else _fmt_rate(kind, have)
+            verdict = Verdict.ENFORCED if have == entry.rate else Verdict.MISMATCH
+            checks.append(
+                Check(
+                    subject,
+                    "R7",
+                    _fmt_rate(kind, entry.rate),
+                    observed,
+                    verdict,
+                    reading.path,
+                    engine=engine.get(kind, ""),
+                )
+            )
+        for key, have in sorted(kernel.items()):
+            if key not in wanted and have is not None:
+                checks.append(
+                    Check(
+                        f"{flag.lstrip('-')} {key}",
+                        "R7",
+                        "not set",
+                        _fmt_rate(kind, have),
+                        Verdict.MISMATCH,
+                        reading.path,
+                        "the kernel throttles a device nobody asked for",
+                    )
+                )
+    return checks
+
+
+def engine_echo(host_config: Mapping[str, Any] | None) -> dict[str, str]:
+    """What the engine keeps of each setting (HostConfig), as text for the report."""
+    if not host_config:
+        return {}
+    out: dict[str, str] = {}
+    for name, f in FIELDS.items():
+        if f.controller is None or f.host_config not in host_config:
+            continue
+        value = host_config.get(f.host_config)
+        if isinstance(value, list):
+            out[name] = ", ".join(f"{d.get('Path')}:{d.get('Rate')}" for d in value) or "none"
+        else:
+            out[name] = "unset" if value in (None, 0) else str(value)
+    return out
+
+
+def verify_limits(
+    asked: Limits,
+    kernel: KernelLimits,
+    devices: Mapping[str, BlockDevice | str] | None = None,
+    host_config: Mapping[str, Any] | None = None,
+    page: int = 4096,
+) -> list[Check]:
+    """One Check per limit. `devices` maps each asked device path to its BlockDevice (or why not)."""
+    echo = engine_echo(host_config)
+    checks: list[Check] = []
+    memory = kernel.memory()
+    if memory is None:
+        checks.append(
+            _unknown("memory", "R1", format_bytes(asked.effective_memory), kernel.errors.get("memory", ""))
+        )
+    else:
+        for c in verify_memory(asked, memory, page):
+            key = "memory" if c.subject == "memory" else "memory_swap"
+            checks.append(Check(**{**c.__dict__, "engine": echo.get(key, "")}))
+    parts: list[tuple[str, str, str, Callable[[ControllerFiles], Check]]] = [
+        ("cpu", "cpu shares", "R4", lambda f: _check_cpu_shares(asked, f, echo.get("cpu_shares", ""))),
+        ("cpu", "cpus", "-", lambda f: _check_cpus(asked, f, echo.get("cpus", ""))),
+        ("cpuset", "cpuset", "-", lambda f: _check_cpuset(asked, f, echo.get("cpuset_cpus", ""))),
+        ("pids", "pids", "-", lambda f: _check_pids(asked, f, echo.get("pids_limit", ""))),
+        (
+            "blkio",
+            "blkio weight",
+            "R5",
+            lambda f: _check_blkio_weight(asked, f, echo.get("blkio_weight", "")),
+        ),
+    ]
+    for controller, subject, claim, build in parts:
+        files = kernel.controllers.get(controller)
+        if files is None:
+            checks.append(_unknown(subject, claim, "", kernel.errors.get(controller, "not mounted")))
+        else:
+            checks.append(build(files))
+    blkio = kernel.controllers.get("blkio")
+    if blkio is not None:
+        checks.extend(_check_throttles(asked, blkio, devices or {}, echo))
+    return checks
