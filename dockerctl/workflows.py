@@ -1,31 +1,39 @@
-"""Whole operations that chain the layers: parse → apply → observe → verify. The CLI only calls these.
-
-Data flows one way: apply returns engine state, observe reads the kernel, verify compares, and the
-result goes to the renderer. Nothing here prints.
+"""Whole operations that chain the layers: parse → preflight → apply → observe → verify. The CLI only
+calls these. Data flows one way, and nothing here prints.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import docker
 from docker.models.containers import Container
 
-from dockerctl.apply.containers import create_and_start
-from dockerctl.apply.labels import requested_of
-from dockerctl.observe.cgroup import CgroupNotFound, CgroupReader, container_cgroup, page_size, read_memory
-from dockerctl.spec.models import ContainerSpec, MemoryLimits
-from dockerctl.verify.checks import Check, Verdict, verify_memory
+from dockerctl.apply import requests as asked_records
+from dockerctl.apply.client import engine_call
+from dockerctl.apply.containers import create_and_start, get, update_resources
+from dockerctl.apply.labels import MANAGED, requested_of
+from dockerctl.errors import Conflict, InvalidInput
+from dockerctl.observe.cgroup import CgroupReader, page_size
+from dockerctl.observe.devices import BlockDevice, DeviceError, online_cpus, resolve_block_device
+from dockerctl.observe.limits import read_container_limits
+from dockerctl.spec.fields import FIELDS
+from dockerctl.spec.models import THROTTLE_KINDS, ContainerSpec, DeviceRate, Limits, cpuset_members
+from dockerctl.verify.checks import Check
+from dockerctl.verify.limits import verify_limits
 
 
 @dataclass
-class RunResult:
+class LimitsReport:
     container_id: str
     name: str
     image: str
-    verified: bool
+    source: str  # where "asked" came from
     checks: list[Check] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    verified: bool = True
 
     @property
     def ok(self) -> bool:
@@ -34,44 +42,176 @@ class RunResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "container": {"id": self.container_id, "name": self.name, "image": self.image},
+            "asked_from": self.source,
             "verified": self.verified,
             "ok": self.ok,
+            "warnings": self.warnings,
             "checks": [c.to_dict() for c in self.checks],
         }
 
 
-def memory_checks(
-    container: Container, limits: MemoryLimits, reader: CgroupReader | None = None
-) -> list[Check]:
-    """Read the container's own memory cgroup and compare it with `limits` (seed R1–R3, K1)."""
-    reader = reader or CgroupReader()
-    pid = int(container.attrs.get("State", {}).get("Pid") or 0)
-    try:
-        where = container_cgroup(reader, pid, container.id, "memory")
-    except CgroupNotFound as exc:
-        return [
-            Check(
-                "memory",
-                "R1",
-                str(limits.effective_memory),
-                "unreadable",
-                Verdict.UNKNOWN,
-                f"/proc/{pid}/cgroup",
-                str(exc),
+# ---- preflight: host facts that make input bad, checked before the engine is touched -----------
+
+
+def resolve_devices(limits: Limits, sys_root: Path = Path("/sys")) -> dict[str, BlockDevice | str]:
+    """Every device path in `limits` → its BlockDevice, or the reason it is not usable."""
+    out: dict[str, BlockDevice | str] = {}
+    for kind in THROTTLE_KINDS:
+        for entry in getattr(limits, kind):
+            if entry.path in out:
+                continue
+            try:
+                out[entry.path] = resolve_block_device(entry.path, sys_root)
+            except DeviceError as exc:
+                out[entry.path] = str(exc)
+    return out
+
+
+def partition_warning(dev: BlockDevice) -> str:
+    return (
+        f"{dev.path} ({dev.key}) is a partition; the kernel throttles whole disks only: "
+        f"use /dev/{dev.disk} (the throttle then covers the whole disk)"
+    )
+
+
+def preflight(limits: Limits, sys_root: Path = Path("/sys")) -> dict[str, BlockDevice | str]:
+    """Refuse what the host cannot take, naming the flag: devices, CPU count, CPU list."""
+    devices = resolve_devices(limits, sys_root)
+    for kind in THROTTLE_KINDS:
+        for entry in getattr(limits, kind):
+            dev = devices[entry.path]
+            if isinstance(dev, str):
+                raise InvalidInput(f"{dev}; give a block device such as /dev/sda", field=kind)
+            if dev.partition:
+                raise InvalidInput(partition_warning(dev), field=kind)
+    cpus = online_cpus(sys_root)
+    if limits.cpus is not None and limits.cpus > len(cpus):
+        raise InvalidInput(
+            f"--cpus {limits.cpus:g} is more than the {len(cpus)} CPUs this host has; use 0.01–{len(cpus)}",
+            field="cpus",
+        )
+    if limits.cpuset_cpus is not None:
+        missing = cpuset_members(limits.cpuset_cpus) - cpus
+        if missing:
+            online = ",".join(str(c) for c in sorted(cpus))
+            raise InvalidInput(
+                f"CPU(s) {','.join(str(c) for c in sorted(missing))} do not exist here (online: {online})",
+                field="cpuset_cpus",
             )
-        ]
-    return verify_memory(limits, read_memory(where), page_size())
+    return devices
 
 
-def requested_limits(container: Container) -> MemoryLimits:
-    """What the user asked for, from the container's own label — not the engine's echo of it."""
-    asked = requested_of(container.labels)
-    return MemoryLimits(**{k: v for k, v in asked.items() if k in MemoryLimits.model_fields})
+# ---- what was asked ------------------------------------------------------------------------------
 
 
-def run_container(client: docker.DockerClient, spec: ContainerSpec, *, verify: bool) -> RunResult:
+def limits_from_host_config(hc: dict[str, Any]) -> Limits:
+    """For containers dockerctl did not make: take the engine's HostConfig as what was asked."""
+
+    def devs(key: str) -> tuple[DeviceRate, ...]:
+        return tuple(DeviceRate(path=d["Path"], rate=d["Rate"]) for d in hc.get(key) or [])
+
+    nano = hc.get("NanoCpus") or 0
+    if not nano and hc.get("CpuQuota") and hc.get("CpuQuota", 0) > 0:
+        nano = hc["CpuQuota"] * 10**9 // (hc.get("CpuPeriod") or 100000)
+    values: dict[str, Any] = {
+        "memory": hc.get("Memory") or None,
+        "memory_swap": (hc.get("MemorySwap") or None) if hc.get("Memory") else None,
+        "cpu_shares": hc.get("CpuShares") or None,
+        "cpus": nano / 1e9 if nano else None,
+        "cpuset_cpus": hc.get("CpusetCpus") or None,
+        "pids_limit": hc.get("PidsLimit") or None,
+        "blkio_weight": hc.get("BlkioWeight") or None,
+    }
+    values.update({kind: devs(FIELDS[kind].host_config) for kind in THROTTLE_KINDS})
+    return Limits.model_construct(**values)
+
+
+def asked_of(container: Container) -> tuple[Limits, str]:
+    """What the user asked for: dockerctl's label plus later updates; else the engine's HostConfig."""
+    labels = container.labels or {}
+    if labels.get(MANAGED) == "true":
+        asked = requested_of(labels)
+        update = asked_records.load(container.id)
+        if update is not None:
+            return Limits(**update), "dockerctl update record"
+        return Limits(**asked), "dockerctl label io.dockerctl.requested"
+    return limits_from_host_config(container.attrs.get("HostConfig") or {}), "engine HostConfig"
+
+
+# ---- observe + verify ----------------------------------------------------------------------------
+
+
+def check_limits(
+    container: Container, asked: Limits, reader: CgroupReader | None = None, sys_root: Path = Path("/sys")
+) -> tuple[list[Check], list[str]]:
+    reader = reader or CgroupReader()
+    pid = int((container.attrs.get("State") or {}).get("Pid") or 0)
+    kernel = read_container_limits(reader, pid, container.id)
+    devices = resolve_devices(asked, sys_root)
+    warnings = [partition_warning(d) for d in devices.values() if isinstance(d, BlockDevice) and d.partition]
+    checks = verify_limits(asked, kernel, devices, container.attrs.get("HostConfig"), page_size())
+    return checks, warnings
+
+
+def limits_report(client: docker.DockerClient, ref: str) -> LimitsReport:
+    container = get(client, ref)
+    if (container.attrs.get("State") or {}).get("Status") != "running":
+        raise Conflict(
+            f"container {container.name} is not running: its cgroups exist only while it runs",
+            hint=f"docker start {container.name}",
+        )
+    asked, source = asked_of(container)
+    checks, warnings = check_limits(container, asked)
+    image = (container.attrs.get("Config") or {}).get("Image", "")
+    return LimitsReport(container.id, container.name, image, source, checks, warnings)
+
+
+def run_container(client: docker.DockerClient, spec: ContainerSpec, *, verify: bool) -> LimitsReport:
+    preflight(spec.limits)
     container = create_and_start(client, spec)
-    result = RunResult(container.id, container.name, spec.image, verify)
+    report = LimitsReport(container.id, container.name, spec.image, "this command", verified=verify)
     if verify:
-        result.checks = memory_checks(container, requested_limits(container))
-    return result
+        report.checks, report.warnings = check_limits(container, spec.limits)
+    return report
+
+
+def update_limits(
+    client: docker.DockerClient, ref: str, changes: dict[str, Any], *, verify: bool
+) -> LimitsReport:
+    """`docker update` for every limit, with docker's semantics, then (optionally) the kernel check.
+
+    As with `docker update`, changing -m alone keeps the current memory+swap limit.
+    """
+    if not changes:
+        raise InvalidInput("give at least one limit to change, e.g. -m 200M or --cpus 0.5")
+    container = get(client, ref)
+    if (container.attrs.get("State") or {}).get("Status") != "running":
+        raise Conflict(f"container {container.name} is not running", hint=f"docker start {container.name}")
+    current, _ = asked_of(container)
+    merged = current.asked() | changes
+    if "memory" in changes and "memory_swap" not in changes:
+        kept = (container.attrs.get("HostConfig") or {}).get("MemorySwap") or 0
+        merged["memory_swap"] = kept if kept else None
+        if kept and changes["memory"] and kept != -1 and kept < changes["memory"]:
+            raise InvalidInput(
+                f"the new memory limit is above the current memory+swap limit {kept}; "
+                "give --memory-swap as well",
+                field="memory",
+            )
+    target = Limits(**{k: v for k, v in merged.items() if v is not None})
+    preflight(target)
+    body = target.engine_resources()
+    changed_keys = {FIELDS[k].host_config for k in changes} | (
+        {"MemorySwap"} if "memory" in changes and "MemorySwap" in body else set()
+    )
+    body = {k: v for k, v in body.items() if k in changed_keys}
+    for k in changes:
+        if changes[k] in (None, 0, ()) and FIELDS[k].host_config not in body:
+            body[FIELDS[k].host_config] = [] if k in THROTTLE_KINDS else 0
+    update_resources(client, container, body)
+    asked_records.save(container.id, target.asked())
+    engine_call(container.reload, what=f"inspect container {container.name}")
+    report = LimitsReport(container.id, container.name, "", "this command", verified=verify)
+    if verify:
+        report.checks, report.warnings = check_limits(container, target)
+    return report

@@ -14,6 +14,7 @@ from typing import Any
 
 import docker
 
+from dockerctl.apply import requests as asked_records
 from dockerctl.apply.client import engine_call
 from dockerctl.apply.labels import is_owned, owned_filter
 from dockerctl.errors import NotFound
@@ -50,10 +51,13 @@ def remove_owned(client: docker.DockerClient, *, lab: str | None = None, volumes
     containers = engine_call(
         client.containers.list, all=True, sparse=True, filters=filters, what="list containers"
     )
+
     # force: no waiting out stop timeouts of containers that are about to go anyway
-    _remove_owned_of(
-        "container", containers, lab, lambda c: c.remove(force=True, v=volumes), removed.containers
-    )
+    def _remove_container(c: Any) -> None:
+        c.remove(force=True, v=volumes)
+        asked_records.forget(c.id)
+
+    _remove_owned_of("container", containers, lab, _remove_container, removed.containers)
     networks = engine_call(client.networks.list, filters=filters, what="list networks")
     _remove_owned_of("network", networks, lab, lambda n: n.remove(), removed.networks)
     if volumes:

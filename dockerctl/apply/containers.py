@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import docker
 import docker.errors
+import requests.exceptions
 from docker.models.containers import Container
 
 from dockerctl.apply.client import engine_call
@@ -26,11 +28,6 @@ def ensure_image_local(client: docker.DockerClient, image: str) -> None:
         ) from None
 
 
-def requested(spec: ContainerSpec) -> dict[str, object]:
-    """What the user asked for, recorded on the container (labels.REQUESTED)."""
-    return spec.limits.model_dump(exclude_none=True)
-
-
 def create_and_start(client: docker.DockerClient, spec: ContainerSpec) -> Container:
     ensure_image_local(client, spec.image)
     container: Container = engine_call(
@@ -38,7 +35,7 @@ def create_and_start(client: docker.DockerClient, spec: ContainerSpec) -> Contai
         spec.image,
         command=spec.command or None,
         name=spec.name,
-        labels=owned(spec.lab, requested(spec)),
+        labels=owned(spec.lab, spec.limits.asked()),
         detach=True,
         **spec.limits.host_config(),
         what=f"create container {spec.name or ''}".rstrip(),
@@ -57,3 +54,22 @@ def create_and_start(client: docker.DockerClient, spec: ContainerSpec) -> Contai
 def get(client: docker.DockerClient, ref: str) -> Container:
     container: Container = engine_call(client.containers.get, ref, what=f"find container {ref}")
     return container
+
+
+def update_resources(client: docker.DockerClient, container: Container, body: dict[str, Any]) -> None:
+    """POST /containers/{id}/update with a raw Resources body.
+
+    docker-py's update_container cannot set NanoCpus (--cpus), PidsLimit or device throttles; the
+    engine's endpoint can, so the body goes to it directly (same transport, same retry policy).
+    """
+    api = client.api
+    url = f"{api.base_url}/v{api.api_version}/containers/{container.id}/update"
+
+    def _post() -> None:
+        response = api.post(url, json=body)
+        try:
+            response.raise_for_status()
+        except requests.exceptions.HTTPError as exc:
+            raise docker.errors.create_api_error_from_http_exception(exc) from exc
+
+    engine_call(_post, what=f"update container {container.name}")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import typer
 
 from dockerctl import __version__
-from dockerctl.cli import cleanup, doctor, image, run
+from dockerctl.cli import cleanup, doctor, image, limits, run
 from dockerctl.cli.render import err
 from dockerctl.errors import DockerctlError, ExitCode
 
@@ -52,6 +52,8 @@ def root(
 
 app.command("doctor")(doctor.doctor)
 app.command("run")(run.run)
+app.command("limits")(limits.limits)
+app.command("update")(limits.update)
 app.command("cleanup")(cleanup.cleanup)
 app.add_typer(image.app, name="image")
 

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
 from dockerctl.verify.checks import Check
+
+if TYPE_CHECKING:
+    from dockerctl.workflows import LimitsReport
 from dockerctl.verify.doctor import Capability, Support
 
 # piped output (CI logs, `| less`) gets a wide layout instead of rich's 80-column default
@@ -35,35 +39,90 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
+_LONG_ID = re.compile(r"\b([0-9a-f]{12})[0-9a-f]{52}\b")
+
+
+def _short(text: str) -> str:
+    """Container ids in paths shortened to 12 characters for people (JSON keeps them whole)."""
+    return _LONG_ID.sub(r"\1…", text)
+
+
 def _verdict(text: str) -> str:
     style = _STYLE.get(text, "")
     return f"[{style}]{text}[/{style}]" if style else text
 
 
-def _common_dir(paths: list[str]) -> str | None:
-    """The directory all evidence files share (a container's cgroup), to print once instead of per row."""
-    parents = {str(PurePosixPath(p).parent) for p in paths}
-    if len(parents) == 1 and all(p.startswith("/") and " " not in p for p in paths):
-        return parents.pop()
-    return None
+def _common_dir(evidence: list[str]) -> str | None:
+    """The directory all evidence files share, to print once instead of per row. Directories that
+    differ only in one component (v1: one hierarchy per controller) share it as a {controller} pattern."""
+    paths = [p for e in evidence for p in e.split(", ")]
+    if not paths or not all(p.startswith("/") and " " not in p for p in paths):
+        return None
+    parents = {PurePosixPath(p).parent.parts for p in paths}
+    if len(parents) == 1:
+        return str(PurePosixPath(*parents.pop()))
+    lengths = {len(p) for p in parents}
+    if len(lengths) != 1:
+        return None
+    differing = [i for i in range(lengths.pop()) if len({p[i] for p in parents}) > 1]
+    if len(differing) != 1:
+        return None
+    parts = list(next(iter(parents)))
+    parts[differing[0]] = "{controller}"
+    return str(PurePosixPath(*parts))
 
 
-def checks_table(title: str, checks: Iterable[Check]) -> None:
+def _names(evidence: str) -> str:
+    return ", ".join(PurePosixPath(p).name for p in evidence.split(", "))
+
+
+def checks_table(title: str, checks: Iterable[Check], *, engine_column: bool = False) -> None:
     checks = list(checks)
     common = _common_dir([c.evidence for c in checks])
     table = Table(
         title=title,
         title_justify="left",
-        caption=f"read from {common}/" if common else None,
+        caption=f"read from {_short(common)}/" if common else None,
         caption_justify="left",
     )
-    for col in ("check", "seed", "asked", "kernel", "verdict", "evidence"):
+    columns = [
+        "check",
+        "seed",
+        "asked",
+        *(["engine"] if engine_column else []),
+        "kernel",
+        "verdict",
+        "evidence",
+    ]
+    for col in columns:
         table.add_column(col, overflow="fold")
     for c in checks:
         verdict = _verdict(str(c.verdict)) + (f"\n[dim]{c.note}[/dim]" if c.note else "")
-        evidence = PurePosixPath(c.evidence).name if common else c.evidence
-        table.add_row(c.subject, c.claim, c.desired, c.observed, verdict, evidence)
+        evidence = _names(c.evidence) if common else _short(c.evidence)
+        row = [
+            c.subject,
+            c.claim,
+            c.desired,
+            *([c.engine] if engine_column else []),
+            c.observed,
+            verdict,
+            evidence,
+        ]
+        table.add_row(*row)
     out.print(table)
+
+
+def limits_report(report: LimitsReport) -> None:
+    checks_table(
+        f"{report.name}: asked vs kernel (asked from {report.source})", report.checks, engine_column=True
+    )
+    for warning in report.warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}")
+    bad = [c.subject for c in report.checks if not c.ok]
+    if bad:
+        out.print(f"[red]{len(bad)} limit(s) do not hold:[/red] {', '.join(bad)}")
+    else:
+        out.print(f"[green]all {len(report.checks)} limits hold[/green]")
 
 
 def capabilities_table(caps: Iterable[Capability]) -> None:

@@ -1,34 +1,25 @@
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
+from dockerctl.cli import limit_flags as lf
 from dockerctl.cli import render
 from dockerctl.cli._context import client_of
 from dockerctl.errors import ExitCode, InvalidInput
-from dockerctl.spec.fields import flag_of
-from dockerctl.spec.models import ContainerSpec, MemoryLimits
-from dockerctl.spec.units import parse_size, parse_swap
+from dockerctl.spec.models import ContainerSpec, Limits
 from dockerctl.workflows import run_container
 
 
 def build_spec(
-    image: str,
-    command: list[str],
-    name: str | None,
-    memory: str | None,
-    memory_swap: str | None,
-    lab: str | None,
+    image: str, command: list[str], name: str | None, limits: dict[str, Any], lab: str | None
 ) -> ContainerSpec:
     """Flags → a validated spec; every error names the flag it comes from."""
     try:
-        limits = MemoryLimits(
-            memory=parse_size(memory, field="memory") if memory is not None else None,
-            memory_swap=parse_swap(memory_swap, field="memory_swap") if memory_swap is not None else None,
-        )
-        return ContainerSpec(image=image, command=command, name=name, limits=limits, lab=lab)
+        return ContainerSpec(image=image, command=command, name=name, limits=Limits(**limits), lab=lab)
     except InvalidInput as exc:
-        exc.where = exc.where or flag_of(exc.field)
-        raise
+        raise lf.blame_flag(exc) from None
 
 
 def run(
@@ -38,36 +29,64 @@ def run(
         None, help="Command and arguments (after `--` if they have dashes)."
     ),
     name: str | None = typer.Option(None, "--name", help="Container name."),
-    memory: str | None = typer.Option(None, "--memory", "-m", help="Memory limit, e.g. 100M, 2g (seed R1)."),
-    memory_swap: str | None = typer.Option(
-        None, "--memory-swap", help="Memory+swap limit; -1 unlimited; unset = 2 × --memory (seed R2, R3)."
-    ),
+    memory: lf.Memory = None,
+    memory_swap: lf.MemorySwap = None,
+    cpu_shares: lf.CpuShares = None,
+    cpus: lf.Cpus = None,
+    cpuset_cpus: lf.CpusetCpus = None,
+    pids_limit: lf.PidsLimit = None,
+    blkio_weight: lf.BlkioWeight = None,
+    device_read_bps: lf.DeviceReadBps = None,
+    device_write_bps: lf.DeviceWriteBps = None,
+    device_read_iops: lf.DeviceReadIops = None,
+    device_write_iops: lf.DeviceWriteIops = None,
     lab: str | None = typer.Option(None, "--lab", help="Group the container under a lab name (for cleanup)."),
-    verify: bool = typer.Option(False, "--verify", help="Read the limits back from the container's cgroup."),
+    verify: bool = typer.Option(
+        False, "--verify", help="Read every limit back from the container's cgroups."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Create and start a labelled container, like `docker run -d`, and optionally prove its limits.
 
-    With --verify the container's cgroup is found through /proc/<pid>/cgroup and the kernel's values
-    are compared with what was asked; exit code 1 when any limit is not what was asked.
+    With --verify each limit is read back from the container's own cgroup files (found through
+    /proc/<pid>/cgroup) and compared with what was asked; exit code 1 when any limit is not
+    enforced — including one the engine accepted but this kernel cannot enforce (--blkio-weight here).
 
     Examples:
 
       dockerctl run --name web -m 100M --verify dockerctl/base
 
+      dockerctl run -c 512 --cpus 1.5 --pids-limit 50 --device-write-bps /dev/vda:30mb --verify dockerctl/base
+
       dockerctl run --name db -m 1g --memory-swap 1g --verify --json dockerctl/base -- sleep 3600
     """
-    spec = build_spec(image, command or [], name, memory, memory_swap, lab)
+    limits = lf.collect(
+        memory=memory,
+        memory_swap=memory_swap,
+        cpu_shares=cpu_shares,
+        cpus=cpus,
+        cpuset_cpus=cpuset_cpus,
+        pids_limit=pids_limit,
+        blkio_weight=blkio_weight,
+        device_read_bps=device_read_bps,
+        device_write_bps=device_write_bps,
+        device_read_iops=device_read_iops,
+        device_write_iops=device_write_iops,
+    )
+    spec = build_spec(image, command or [], name, limits, lab)
     client = client_of(ctx)
     try:
-        result = run_container(client, spec, verify=verify)
+        try:
+            report = run_container(client, spec, verify=verify)
+        except InvalidInput as exc:
+            raise lf.blame_flag(exc) from None
     finally:
         client.close()
     if json_out:
-        render.emit_json(result.to_dict())
+        render.emit_json(report.to_dict())
     else:
-        render.out.print(f"started {result.name} ({result.container_id[:12]}) from {result.image}")
+        render.out.print(f"started {report.name} ({report.container_id[:12]}) from {report.image}")
         if verify:
-            render.checks_table(f"{result.name}: asked vs kernel", result.checks)
-    if verify and not result.ok:
+            render.limits_report(report)
+    if verify and not report.ok:
         raise typer.Exit(int(ExitCode.CHECK_FAILED))

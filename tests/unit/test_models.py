@@ -3,34 +3,34 @@ from __future__ import annotations
 import pytest
 
 from dockerctl.errors import InvalidInput
-from dockerctl.spec.models import MIN_MEMORY, ContainerSpec, MemoryLimits
+from dockerctl.spec.models import MIN_MEMORY, ContainerSpec, Limits
 
 M100 = 100 * 1024 * 1024
 
 
 def test_swap_defaults_to_twice_memory_seed_r3() -> None:
-    limits = MemoryLimits(memory=M100)
+    limits = Limits(memory=M100)
     assert limits.effective_memory == M100
     assert limits.effective_memory_swap == 2 * M100
     assert limits.host_config() == {"mem_limit": M100}
 
 
 def test_swap_zero_means_unset_like_docker() -> None:
-    assert MemoryLimits(memory=M100, memory_swap=0).effective_memory_swap == 2 * M100
+    assert Limits(memory=M100, memory_swap=0).effective_memory_swap == 2 * M100
 
 
 def test_swap_equal_to_memory_means_no_swap_and_minus_one_unlimited() -> None:
-    assert MemoryLimits(memory=M100, memory_swap=M100).effective_memory_swap == M100
-    unlimited = MemoryLimits(memory=M100, memory_swap=-1)
+    assert Limits(memory=M100, memory_swap=M100).effective_memory_swap == M100
+    unlimited = Limits(memory=M100, memory_swap=-1)
     assert unlimited.effective_memory_swap is None
     assert unlimited.host_config() == {"mem_limit": M100, "memswap_limit": -1}
 
 
 def test_no_memory_means_no_limits() -> None:
-    limits = MemoryLimits()
+    limits = Limits()
     assert limits.effective_memory is None and limits.effective_memory_swap is None
     assert limits.host_config() == {}
-    assert MemoryLimits(memory=0).effective_memory is None
+    assert Limits(memory=0).effective_memory is None
 
 
 @pytest.mark.parametrize(
@@ -45,7 +45,7 @@ def test_no_memory_means_no_limits() -> None:
 )
 def test_bad_limits_name_their_field(kwargs: dict[str, int], field: str, words: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        MemoryLimits(**kwargs)
+        Limits(**kwargs)
     assert caught.value.field == field
     assert words in caught.value.message
 

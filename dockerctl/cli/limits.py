@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import typer
+
+from dockerctl.cli import limit_flags as lf
+from dockerctl.cli import render
+from dockerctl.cli._context import client_of
+from dockerctl.errors import ExitCode, InvalidInput
+from dockerctl.workflows import limits_report, update_limits
+
+
+def limits(
+    ctx: typer.Context,
+    container: str = typer.Argument(..., help="Container name or id."),
+    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """One row per limit: what was asked, what the engine kept (HostConfig), what the kernel holds.
+
+    Verdicts: enforced / unlimited / not-enforced (this kernel cannot) / mismatch / unknown. For
+    containers dockerctl made, "asked" is what the user asked (recorded on the container), so a
+    setting the engine silently dropped shows up. Exit code 1 when any limit does not hold.
+
+    Examples:
+
+      dockerctl limits web
+
+      dockerctl limits web --json | jq '.checks[] | select(.ok | not)'
+    """
+    client = client_of(ctx)
+    try:
+        report = limits_report(client, container)
+    finally:
+        client.close()
+    if json_out:
+        render.emit_json(report.to_dict())
+    else:
+        render.limits_report(report)
+    if not report.ok:
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))
+
+
+def update(
+    ctx: typer.Context,
+    container: str = typer.Argument(..., help="Container name or id (running)."),
+    memory: lf.Memory = None,
+    memory_swap: lf.MemorySwap = None,
+    cpu_shares: lf.CpuShares = None,
+    cpus: lf.Cpus = None,
+    cpuset_cpus: lf.CpusetCpus = None,
+    pids_limit: lf.PidsLimit = None,
+    blkio_weight: lf.BlkioWeight = None,
+    device_read_bps: lf.DeviceReadBps = None,
+    device_write_bps: lf.DeviceWriteBps = None,
+    device_read_iops: lf.DeviceReadIops = None,
+    device_write_iops: lf.DeviceWriteIops = None,
+    verify: bool = typer.Option(False, "--verify", help="Read every limit back from the kernel afterwards."),
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Change limits of a running container (like `docker update`, plus --cpus, --pids-limit and device
+    throttles through the engine's update endpoint), then optionally verify them in the kernel.
+
+    As with `docker update`, -m alone keeps the current memory+swap limit.
+
+    Examples:
+
+      dockerctl update web --cpus 0.5 --pids-limit 100 --verify
+
+      dockerctl update web -m 200M --memory-swap 400M --verify --json
+    """
+    changes = lf.collect(
+        memory=memory,
+        memory_swap=memory_swap,
+        cpu_shares=cpu_shares,
+        cpus=cpus,
+        cpuset_cpus=cpuset_cpus,
+        pids_limit=pids_limit,
+        blkio_weight=blkio_weight,
+        device_read_bps=device_read_bps,
+        device_write_bps=device_write_bps,
+        device_read_iops=device_read_iops,
+        device_write_iops=device_write_iops,
+    )
+    client = client_of(ctx)
+    try:
+        try:
+            report = update_limits(client, container, changes, verify=verify)
+        except InvalidInput as exc:
+            raise lf.blame_flag(exc) from None
+    finally:
+        client.close()
+    if json_out:
+        render.emit_json(report.to_dict())
+    else:
+        render.out.print(f"updated {report.name} ({report.container_id[:12]})")
+        if verify:
+            render.limits_report(report)
+    if verify and not report.ok:
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))
