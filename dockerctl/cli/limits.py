@@ -59,7 +59,8 @@ def update(
     """Change limits of a running container (like `docker update`, plus --cpus, --pids-limit and device
     throttles through the engine's update endpoint), then optionally verify them in the kernel.
 
-    As with `docker update`, -m alone keeps the current memory+swap limit.
+    As with `docker update`, -m alone keeps the current memory+swap limit. Device throttles are
+    refused: the engine accepts them on update and ignores them; recreate the container instead.
 
     Examples:
 

@@ -16,3 +16,15 @@ def v1_memory_dir(pid: int) -> Path:
 
 def read_int(path: Path) -> int:
     return int(path.read_text().strip())
+
+
+def v1_dir(pid: int, controller: str) -> Path:
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(","):
+            return Path("/sys/fs/cgroup") / controller / path.lstrip("/")
+    raise AssertionError(f"process {pid} has no v1 {controller} cgroup")
+
+
+def read(pid: int, controller: str, name: str) -> str:
+    return (v1_dir(pid, controller) / name).read_text().strip()

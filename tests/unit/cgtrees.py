@@ -17,6 +17,7 @@ class Tree:
     reader: CgroupReader
     pid: int
     cgroup_dir: Path  # where the captured cgroup's files are
+    container_id: str = ""
 
 
 def _proc(tmp: Path, cgroup_text: str, mountinfo_text: str, self_cgroup: str | None = None) -> Path:
@@ -40,11 +41,13 @@ def v2_tree(tmp: Path) -> Tree:
     # the root of a v2 mount lists the same controllers its child was given
     (cgroot / "cgroup.controllers").write_text((capture / "tree" / "cgroup.controllers").read_text())
     proc = _proc(tmp, cg_line + "\n", mount_line + "\n")
-    return Tree(CgroupReader(proc=proc, fs_root=fs), PID, target)
+    # the capture's cgroup is named by a 32-hex id, as a container's is by its id
+    return Tree(CgroupReader(proc=proc, fs_root=fs), PID, target, target.name)
 
 
-def v1_tree(tmp: Path, files: dict[str, str]) -> Tree:
-    """This host's v1 (hybrid) layout: real mountinfo and /proc/<pid>/cgroup, with chosen memory files."""
+def v1_tree(tmp: Path, files: dict[str, str], other: dict[str, str] | None = None) -> Tree:
+    """This host's v1 (hybrid) layout: real mountinfo and /proc/<pid>/cgroup, with chosen memory files
+    and, in `other`, files of other controllers keyed "controller/file" (e.g. "cpu/cpu.shares")."""
     host = FIXTURES / "host-v1"
     cgroup_text = (host / "proc-pid-cgroup.txt").read_text()
     cid = (host / "container-id.txt").read_text().strip()
@@ -53,9 +56,14 @@ def v1_tree(tmp: Path, files: dict[str, str]) -> Tree:
     memdir.mkdir(parents=True)
     for name, value in files.items():
         (memdir / name).write_text(value)
+    for key, value in (other or {}).items():
+        controller, name = key.split("/", 1)
+        directory = fs / "sys/fs/cgroup" / controller / "docker" / cid
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_text(value)
     (fs / "sys/fs/cgroup/unified").mkdir(parents=True)
     (fs / "sys/fs/cgroup/unified/cgroup.controllers").write_text("hugetlb\n")
     proc = _proc(
         tmp, cgroup_text, (host / "mountinfo-cgroup.txt").read_text(), "4:memory:/process_api/x\n0::/\n"
     )
-    return Tree(CgroupReader(proc=proc, fs_root=fs), PID, memdir)
+    return Tree(CgroupReader(proc=proc, fs_root=fs), PID, memdir, cid)
