@@ -4,7 +4,7 @@ calls these. Data flows one way, and nothing here prints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from dockerctl.observe.devices import BlockDevice, DeviceError, online_cpus, res
 from dockerctl.observe.limits import read_container_limits
 from dockerctl.spec.fields import FIELDS
 from dockerctl.spec.models import THROTTLE_KINDS, ContainerSpec, DeviceRate, Limits, cpuset_members
-from dockerctl.verify.checks import Check
+from dockerctl.verify.checks import Check, Verdict
 from dockerctl.verify.limits import verify_limits
 
 
@@ -222,4 +222,109 @@ def update_limits(
     report = LimitsReport(container.id, container.name, "", "this command", verified=verify)
     if verify:
         report.checks, report.warnings = check_limits(container, target)
+    return report
+
+
+# ---- proofs by behaviour ---------------------------------------------------------------------------
+
+
+@dataclass
+class ProofReport:
+    kind: str
+    subject: str  # what the limits came from
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "proof": self.kind,
+            "limits_from": self.subject,
+            "ok": self.ok,
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+
+def _weight_twin(lab: Any, limits: Limits) -> Check:
+    """Seed R5: does the kernel hold a block-IO weight at all? A twin with the weight tells."""
+    twin = lab.start(Limits(blkio_weight=limits.blkio_weight), ["sleep", "60"])
+    checks, _ = check_limits(twin, Limits(blkio_weight=limits.blkio_weight))
+    weight = next(c for c in checks if c.subject == "blkio weight")
+    if not weight.ok:
+        return replace(
+            weight,
+            subject=f"blkio weight {limits.blkio_weight} (behaviour)",
+            note=f"not proved: {weight.note or weight.verdict}",
+        )
+    return Check(
+        f"blkio weight {limits.blkio_weight} (behaviour)",
+        "R5",
+        str(limits.blkio_weight),
+        weight.observed,
+        Verdict.UNKNOWN,
+        weight.evidence,
+        "the kernel holds the weight; a behaviour proof needs competing direct writers on a disk "
+        "whose scheduler is bfq and is not made here",
+    )
+
+
+def prove(
+    client: docker.DockerClient,
+    kind: str,
+    *,
+    container: str | None = None,
+    limits: Limits | None = None,
+    shares: tuple[int, int] = (1024, 512),
+    seconds: float = 4.0,
+    tolerance: float | None = None,
+) -> ProofReport:
+    """Run one proof on throwaway twins with the limits of `container`, or with `limits`."""
+    from dockerctl.lab.images import BASE_IMAGE
+    from dockerctl.prove.cpu import prove_cpu
+    from dockerctl.prove.io import prove_io
+    from dockerctl.prove.memory import prove_memory
+    from dockerctl.prove.runner import proof_lab
+
+    subject = "flags"
+    if container is not None:
+        target = get(client, container)
+        limits, source = asked_of(target)
+        subject = f"container {target.name} ({source}); run on throwaway twins"
+        if kind == "cpu":
+            shares = (limits.cpu_shares or 1024, 1024)
+    limits = limits or Limits()
+    if container is None and kind == "memory" and not limits.memory:
+        limits = Limits(memory=32 * 1024 * 1024, memory_swap=32 * 1024 * 1024)
+    if container is None and kind == "io" and not any(getattr(limits, k) for k in THROTTLE_KINDS):
+        from dockerctl.observe.devices import device_of_directory
+
+        root = engine_call(client.info, what="read the engine info").get("DockerRootDir", "/var/lib/docker")
+        disk = device_of_directory(root)
+        if disk is None:
+            raise InvalidInput(
+                f"the engine's data root {root} is not on a block device: give --device-write-bps"
+            )
+        limits = limits.model_copy(
+            update={"device_write_bps": (DeviceRate(path=disk, rate=10 * 1024 * 1024),)}
+        )
+    preflight(limits)
+    from dockerctl.apply.containers import ensure_image_local
+
+    ensure_image_local(client, BASE_IMAGE)
+    report = ProofReport(kind, subject)
+    with proof_lab(client) as lab:
+        if kind == "memory":
+            report.checks = prove_memory(lab, limits)
+        elif kind == "cpu":
+            report.checks = prove_cpu(
+                lab, shares[0], shares[1], seconds=seconds, tolerance=0.25 if tolerance is None else tolerance
+            )
+        elif kind == "io":
+            report.checks = prove_io(lab, limits, tolerance=0.10 if tolerance is None else tolerance)
+            if limits.blkio_weight:
+                report.checks.append(_weight_twin(lab, limits))
+        else:
+            raise InvalidInput(f"unknown proof {kind!r}; choose memory, cpu or io", where="KIND")
     return report

@@ -28,7 +28,11 @@ def ensure_image_local(client: docker.DockerClient, image: str) -> None:
         ) from None
 
 
-def create_and_start(client: docker.DockerClient, spec: ContainerSpec) -> Container:
+def create_and_start(
+    client: docker.DockerClient, spec: ContainerSpec, extra: dict[str, Any] | None = None
+) -> Container:
+    """Create and start `spec`; `extra` adds docker-py create arguments the spec does not model yet
+    (e.g. volumes for a proof)."""
     ensure_image_local(client, spec.image)
     container: Container = engine_call(
         client.containers.create,
@@ -38,6 +42,7 @@ def create_and_start(client: docker.DockerClient, spec: ContainerSpec) -> Contai
         labels=owned(spec.lab, spec.limits.asked()),
         detach=True,
         **spec.limits.host_config(),
+        **(extra or {}),
         what=f"create container {spec.name or ''}".rstrip(),
     )
     try:

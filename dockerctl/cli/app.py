@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import typer
 
 from dockerctl import __version__
-from dockerctl.cli import cleanup, doctor, image, limits, run
+from dockerctl.cli import cleanup, doctor, image, limits, prove, run
 from dockerctl.cli.render import err
 from dockerctl.errors import DockerctlError, ExitCode
 
@@ -54,6 +54,7 @@ app.command("doctor")(doctor.doctor)
 app.command("run")(run.run)
 app.command("limits")(limits.limits)
 app.command("update")(limits.update)
+app.command("prove")(prove.prove)
 app.command("cleanup")(cleanup.cleanup)
 app.add_typer(image.app, name="image")
 

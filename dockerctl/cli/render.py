@@ -54,7 +54,7 @@ def _verdict(text: str) -> str:
 
 def _common_dir(evidence: list[str]) -> str | None:
     """The directory all evidence files share, to print once instead of per row. Directories that
-    differ only in one component (v1: one hierarchy per controller) share it as a {controller} pattern."""
+    differ only in one component (v1: one hierarchy per controller) share it as a * pattern."""
     paths = [p for e in evidence for p in e.split(", ")]
     if not paths or not all(p.startswith("/") and " " not in p for p in paths):
         return None
@@ -68,7 +68,7 @@ def _common_dir(evidence: list[str]) -> str | None:
     if len(differing) != 1:
         return None
     parts = list(next(iter(parents)))
-    parts[differing[0]] = "{controller}"
+    parts[differing[0]] = "*"
     return str(PurePosixPath(*parts))
 
 
@@ -76,7 +76,9 @@ def _names(evidence: str) -> str:
     return ", ".join(PurePosixPath(p).name for p in evidence.split(", "))
 
 
-def checks_table(title: str, checks: Iterable[Check], *, engine_column: bool = False) -> None:
+def checks_table(
+    title: str, checks: Iterable[Check], *, engine_column: bool = False, observed: str = "kernel"
+) -> None:
     checks = list(checks)
     common = _common_dir([c.evidence for c in checks])
     table = Table(

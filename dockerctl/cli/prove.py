@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+import typer
+
+from dockerctl.cli import limit_flags as lf
+from dockerctl.cli import render
+from dockerctl.cli._context import client_of
+from dockerctl.errors import ExitCode, InvalidInput
+from dockerctl.spec.models import Limits
+from dockerctl.workflows import prove as run_proof
+
+
+class Kind(StrEnum):
+    memory = "memory"
+    cpu = "cpu"
+    io = "io"
+
+
+def _shares(text: str) -> tuple[int, int]:
+    a, sep, b = text.partition(":")
+    if not sep or not a.isdigit() or not b.isdigit() or int(a) < 2 or int(b) < 2:
+        raise InvalidInput(
+            f"expected two CPU shares A:B (each ≥ 2), e.g. 1024:512, got {text!r}", where="--shares"
+        )
+    return int(a), int(b)
+
+
+def prove(
+    ctx: typer.Context,
+    kind: Kind = typer.Argument(..., help="memory, cpu or io."),
+    container: str | None = typer.Argument(None, help="Take the limits of this container (proved on twins)."),
+    memory: lf.Memory = None,
+    memory_swap: lf.MemorySwap = None,
+    blkio_weight: lf.BlkioWeight = None,
+    device_read_bps: lf.DeviceReadBps = None,
+    device_write_bps: lf.DeviceWriteBps = None,
+    device_read_iops: lf.DeviceReadIops = None,
+    device_write_iops: lf.DeviceWriteIops = None,
+    shares: str = typer.Option("1024:512", "--shares", help="cpu: the two containers' CPU shares A:B."),
+    seconds: float = typer.Option(4.0, "--seconds", help="cpu: how long to measure."),
+    tolerance: float | None = typer.Option(
+        None, "--tolerance", help="Allowed relative deviation (cpu ratio default 0.25, io rate default 0.10)."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print the measurements as JSON."),
+) -> None:
+    """Prove a limit by behaviour, with measured numbers (seed R1–R7).
+
+    memory: a process under the limit survives, one over it is OOM-killed; with --memory-swap equal
+    to -m there is no swap. cpu: two busy containers pinned to CPU 0 with shares A:B get CPU time in
+    about that ratio. io: direct writes/reads to a volume on the throttled disk run at no more than
+    the limit (an unthrottled run shows the disk is faster). A limit this kernel cannot enforce (a
+    block-IO weight here) is reported as such, never as passed. Proofs run in throwaway labelled
+    containers — twins of CONTAINER when one is named — that are removed afterwards. Exit 1 unless
+    every measurement holds.
+
+    Examples:
+
+      dockerctl prove memory -m 32M --memory-swap 32M
+
+      dockerctl prove cpu --shares 1024:512 --seconds 4
+
+      dockerctl prove io --device-write-bps /dev/vda:10mb --device-read-iops /dev/vda:200
+
+      dockerctl prove io web --json
+    """
+    flags = lf.collect(
+        memory=memory,
+        memory_swap=memory_swap,
+        cpu_shares=None,
+        cpus=None,
+        cpuset_cpus=None,
+        pids_limit=None,
+        blkio_weight=blkio_weight,
+        device_read_bps=device_read_bps,
+        device_write_bps=device_write_bps,
+        device_read_iops=device_read_iops,
+        device_write_iops=device_write_iops,
+    )
+    pair = _shares(shares)
+    if tolerance is not None and not 0 < tolerance < 1:
+        raise InvalidInput(f"tolerance must be between 0 and 1, got {tolerance}", where="--tolerance")
+    try:
+        limits = Limits(**flags) if flags else None
+    except InvalidInput as exc:
+        raise lf.blame_flag(exc) from None
+    client = client_of(ctx)
+    try:
+        with render.err.status(f"proving {kind.value} by behaviour"):
+            try:
+                report = run_proof(
+                    client,
+                    kind.value,
+                    container=container,
+                    limits=limits,
+                    shares=pair,
+                    seconds=seconds,
+                    tolerance=tolerance,
+                )
+            except InvalidInput as exc:
+                raise lf.blame_flag(exc) from None
+    finally:
+        client.close()
+    if json_out:
+        render.emit_json(report.to_dict())
+    else:
+        render.checks_table(
+            f"prove {report.kind}: limits from {report.subject}", report.checks, observed="measured"
+        )
+        verdict = "[green]proved[/green]" if report.ok else "[red]not proved[/red]"
+        render.out.print(f"{verdict}: {sum(c.ok for c in report.checks)} of {len(report.checks)} hold")
+    if not report.ok:
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))

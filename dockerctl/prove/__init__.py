@@ -1,0 +1,6 @@
+"""Proofs by behaviour (seed R1–R7): what a limit does to a running process, measured.
+
+Each proof runs in throwaway, labelled containers (a "twin" with the same limits when a container is
+named — never inside the user's container, where an OOM kill would hurt), measures, compares with
+what the limit promises, and removes everything it made, also on failure or Ctrl-C.
+"""

@@ -1,0 +1,121 @@
+"""Memory by behaviour (seed R1–R3): under the limit a process lives, over it the kernel OOM-kills it.
+
+A buffer of N bytes is allocated and touched with `dd bs=N count=1` (busybox dd reads /dev/zero into
+one N-byte buffer). Swap semantics: with --memory-swap = --memory there is no swap, so 1.5 × the
+limit is killed; with more memory+swap, 1.5 × the limit survives only if the host has swap at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dockerctl.prove.runner import ProofLab
+from dockerctl.spec.models import Limits
+from dockerctl.spec.units import format_bytes
+from dockerctl.verify.checks import Check, Verdict
+
+
+def host_swap_bytes(proc: Path = Path("/proc")) -> int:
+    """Total swap the host has (/proc/swaps, KiB column); 0 when none."""
+    lines = (proc / "swaps").read_text().splitlines()[1:]
+    return sum(int(line.split()[2]) * 1024 for line in lines if line.split())
+
+
+def _alloc(size: int) -> list[str]:
+    return ["dd", "if=/dev/zero", "of=/dev/null", f"bs={size}", "count=1"]
+
+
+def _case(
+    lab: ProofLab, limits: Limits, size: int, expect_kill: bool, subject: str, claim: str, note: str = ""
+) -> Check:
+    done = lab.run(limits, _alloc(size))
+    killed = done.oom_killed or done.exit_code == 137
+    observed = f"exit {done.exit_code}, OOMKilled {str(done.oom_killed).lower()}"
+    desired = "OOM-killed (exit 137)" if expect_kill else "survives (exit 0)"
+    ok = killed if expect_kill else (done.exit_code == 0 and not killed)
+    evidence = (
+        f"dd bs={size} count=1 in a container with -m {limits.memory}"
+        + (f" --memory-swap {limits.memory_swap}" if limits.memory_swap else "")
+        + "; State.ExitCode, State.OOMKilled"
+    )
+    return Check(
+        subject, claim, desired, observed, Verdict.ENFORCED if ok else Verdict.MISMATCH, evidence, note
+    )
+
+
+def prove_memory(lab: ProofLab, limits: Limits, proc: Path = Path("/proc")) -> list[Check]:
+    memory = limits.effective_memory
+    if memory is None:
+        return [
+            Check(
+                "memory",
+                "R1",
+                "a memory limit",
+                "none asked",
+                Verdict.UNKNOWN,
+                "",
+                "give -m (e.g. -m 32M) or a container with a memory limit",
+            )
+        ]
+    swap_total = limits.effective_memory_swap
+    checks = [
+        _case(lab, limits, memory // 2, False, f"allocate {format_bytes(memory // 2)} (½ × limit)", "R1"),
+    ]
+    over = int((swap_total or memory) * 2.5) if swap_total is not None else memory * 3
+    if swap_total is None:
+        swap = host_swap_bytes(proc)
+        if swap < memory * 3:
+            checks.append(
+                Check(
+                    f"allocate {format_bytes(over)}",
+                    "R2",
+                    "OOM-killed",
+                    "not run",
+                    Verdict.UNKNOWN,
+                    "/proc/swaps",
+                    "swap is unlimited: only the host's swap bounds it, and it is too small to test safely",
+                )
+            )
+            return checks
+    checks.append(
+        _case(lab, limits, over, True, f"allocate {format_bytes(over)} (over memory+swap)", "R1,R2")
+    )
+    between = memory * 3 // 2
+    if swap_total == memory:
+        checks.append(
+            _case(
+                lab,
+                limits,
+                between,
+                True,
+                f"allocate {format_bytes(between)} (1.5 × limit)",
+                "R2",
+                "--memory-swap equals --memory: no swap, so the limit is hard",
+            )
+        )
+    elif swap_total is not None and swap_total > between:
+        if host_swap_bytes(proc) < between - memory:
+            checks.append(
+                Check(
+                    f"allocate {format_bytes(between)} (1.5 × limit)",
+                    "R2,R3",
+                    "survives using swap",
+                    "not run",
+                    Verdict.UNKNOWN,
+                    f"{proc}/swaps",
+                    "this host has no (or too little) swap: memory+swap above memory cannot be used",
+                )
+            )
+        else:
+            checks.append(
+                _case(
+                    lab,
+                    limits,
+                    between,
+                    False,
+                    f"allocate {format_bytes(between)} (1.5 × limit)",
+                    "R2,R3",
+                    "memory+swap above memory lets the rest go to swap",
+                )
+            )
+    return checks
