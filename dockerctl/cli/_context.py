@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import docker
 import typer
 
@@ -15,3 +18,13 @@ def host_of(ctx: typer.Context) -> str | None:
 
 def client_of(ctx: typer.Context) -> docker.DockerClient:
     return connect(host_of(ctx))
+
+
+@contextmanager
+def engine(ctx: typer.Context) -> Iterator[docker.DockerClient]:
+    """The engine for one command, closed afterwards whatever happens."""
+    client = client_of(ctx)
+    try:
+        yield client
+    finally:
+        client.close()

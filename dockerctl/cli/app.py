@@ -10,7 +10,8 @@ import typer
 from dockerctl import __version__
 from dockerctl.cli import cleanup, doctor, image, limits, prove, run
 from dockerctl.cli.render import err
-from dockerctl.errors import DockerctlError, ExitCode
+from dockerctl.errors import DockerctlError, ExitCode, InvalidInput
+from dockerctl.spec.fields import flag_of
 
 app = typer.Typer(
     name="dockerctl",
@@ -68,6 +69,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="dockerctl")
     except DockerctlError as exc:
+        if isinstance(exc, InvalidInput) and exc.where is None:
+            exc.where = flag_of(exc.field)  # blame the flag the bad field came from
         err.print(f"[red]dockerctl: error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
         sys.exit(int(exc.exit_code))
     except KeyboardInterrupt:

@@ -4,7 +4,7 @@ import typer
 
 from dockerctl.apply.cleanup import remove_owned
 from dockerctl.cli import render
-from dockerctl.cli._context import client_of
+from dockerctl.cli._context import engine
 
 
 def cleanup(
@@ -28,11 +28,8 @@ def cleanup(
 
       dockerctl cleanup --lab limits --volumes
     """
-    client = client_of(ctx)
-    try:
+    with engine(ctx) as client:
         removed = remove_owned(client, lab=lab, volumes=volumes)
-    finally:
-        client.close()
     if json_out:
         render.emit_json(
             {"containers": removed.containers, "networks": removed.networks, "volumes": removed.volumes}

@@ -3,7 +3,7 @@ from __future__ import annotations
 import typer
 
 from dockerctl.cli import render
-from dockerctl.cli._context import client_of
+from dockerctl.cli._context import engine
 from dockerctl.lab.images import BASE_IMAGE, build_base_image
 
 app = typer.Typer(help="The project's locally built images (nothing is ever pulled).", no_args_is_help=True)
@@ -21,12 +21,8 @@ def build_base(
 
       dockerctl image build-base
     """
-    client = client_of(ctx)
-    try:
-        with render.err.status(f"building {tag} from /bin/busybox"):
-            img = build_base_image(client, tag)
-    finally:
-        client.close()
+    with engine(ctx) as client, render.err.status(f"building {tag} from /bin/busybox"):
+        img = build_base_image(client, tag)
     if json_out:
         render.emit_json({"tag": tag, "id": img.id})
     else:

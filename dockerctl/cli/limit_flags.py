@@ -7,7 +7,6 @@ from typing import Annotated, Any
 import typer
 
 from dockerctl.errors import InvalidInput
-from dockerctl.spec.fields import flag_of
 from dockerctl.spec.units import parse_rate, parse_size, parse_swap
 
 Memory = Annotated[str | None, typer.Option("--memory", "-m", help="Memory limit, e.g. 100M, 2g (seed R1).")]
@@ -60,50 +59,33 @@ def _device_rates(values: list[str] | None, field: str, iops: bool) -> list[dict
     return out
 
 
-def collect(
-    *,
-    memory: str | None,
-    memory_swap: str | None,
-    cpu_shares: int | None,
-    cpus: float | None,
-    cpuset_cpus: str | None,
-    pids_limit: int | None,
-    blkio_weight: int | None,
-    device_read_bps: list[str] | None,
-    device_write_bps: list[str] | None,
-    device_read_iops: list[str] | None,
-    device_write_iops: list[str] | None,
-) -> dict[str, Any]:
-    """The flags that were given → Limits fields (only those given), each error naming its flag."""
-    try:
-        out: dict[str, Any] = {}
-        if memory is not None:
-            out["memory"] = parse_size(memory, field="memory")
-        if memory_swap is not None:
-            out["memory_swap"] = parse_swap(memory_swap, field="memory_swap")
-        for name, value in (
-            ("cpu_shares", cpu_shares),
-            ("cpus", cpus),
-            ("cpuset_cpus", cpuset_cpus),
-            ("pids_limit", pids_limit),
-            ("blkio_weight", blkio_weight),
-        ):
-            if value is not None:
-                out[name] = value
-        for name, values, iops in (
-            ("device_read_bps", device_read_bps, False),
-            ("device_write_bps", device_write_bps, False),
-            ("device_read_iops", device_read_iops, True),
-            ("device_write_iops", device_write_iops, True),
-        ):
-            if values:
-                out[name] = _device_rates(values, name, iops)
-        return out
-    except InvalidInput as exc:
-        exc.where = exc.where or flag_of(exc.field)
-        raise
+NAMES = (
+    "memory",
+    "memory_swap",
+    "cpu_shares",
+    "cpus",
+    "cpuset_cpus",
+    "pids_limit",
+    "blkio_weight",
+    "device_read_bps",
+    "device_write_bps",
+    "device_read_iops",
+    "device_write_iops",
+)
 
 
-def blame_flag(exc: InvalidInput) -> InvalidInput:
-    exc.where = exc.where or flag_of(exc.field)
-    return exc
+def collect(params: dict[str, Any]) -> dict[str, Any]:
+    """The limit flags that were given (a command's ctx.params) → Limits fields; errors name the field."""
+    given = {name: params.get(name) for name in NAMES}
+    out: dict[str, Any] = {}
+    if given["memory"] is not None:
+        out["memory"] = parse_size(given["memory"], field="memory")
+    if given["memory_swap"] is not None:
+        out["memory_swap"] = parse_swap(given["memory_swap"], field="memory_swap")
+    for name in ("cpu_shares", "cpus", "cpuset_cpus", "pids_limit", "blkio_weight"):
+        if given[name] is not None:
+            out[name] = given[name]
+    for name in ("device_read_bps", "device_write_bps", "device_read_iops", "device_write_iops"):
+        if given[name]:
+            out[name] = _device_rates(given[name], name, iops=name.endswith("iops"))
+    return out

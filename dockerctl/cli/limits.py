@@ -4,8 +4,7 @@ import typer
 
 from dockerctl.cli import limit_flags as lf
 from dockerctl.cli import render
-from dockerctl.cli._context import client_of
-from dockerctl.errors import ExitCode, InvalidInput
+from dockerctl.cli._context import engine
 from dockerctl.workflows import limits_report, update_limits
 
 
@@ -26,17 +25,9 @@ def limits(
 
       dockerctl limits web --json | jq '.checks[] | select(.ok | not)'
     """
-    client = client_of(ctx)
-    try:
+    with engine(ctx) as client:
         report = limits_report(client, container)
-    finally:
-        client.close()
-    if json_out:
-        render.emit_json(report.to_dict())
-    else:
-        render.limits_report(report)
-    if not report.ok:
-        raise typer.Exit(int(ExitCode.CHECK_FAILED))
+    render.finish(report, json_out, lambda: render.limits_report(report))
 
 
 def update(
@@ -68,32 +59,13 @@ def update(
 
       dockerctl update web -m 200M --memory-swap 400M --verify --json
     """
-    changes = lf.collect(
-        memory=memory,
-        memory_swap=memory_swap,
-        cpu_shares=cpu_shares,
-        cpus=cpus,
-        cpuset_cpus=cpuset_cpus,
-        pids_limit=pids_limit,
-        blkio_weight=blkio_weight,
-        device_read_bps=device_read_bps,
-        device_write_bps=device_write_bps,
-        device_read_iops=device_read_iops,
-        device_write_iops=device_write_iops,
-    )
-    client = client_of(ctx)
-    try:
-        try:
-            report = update_limits(client, container, changes, verify=verify)
-        except InvalidInput as exc:
-            raise lf.blame_flag(exc) from None
-    finally:
-        client.close()
-    if json_out:
-        render.emit_json(report.to_dict())
-    else:
+    changes = lf.collect(ctx.params)
+    with engine(ctx) as client:
+        report = update_limits(client, container, changes, verify=verify)
+
+    def show() -> None:
         render.out.print(f"updated {report.name} ({report.container_id[:12]})")
         if verify:
             render.limits_report(report)
-    if verify and not report.ok:
-        raise typer.Exit(int(ExitCode.CHECK_FAILED))
+
+    render.finish(report, json_out, show)

@@ -6,8 +6,8 @@ import typer
 
 from dockerctl.cli import limit_flags as lf
 from dockerctl.cli import render
-from dockerctl.cli._context import client_of
-from dockerctl.errors import ExitCode, InvalidInput
+from dockerctl.cli._context import engine
+from dockerctl.errors import InvalidInput
 from dockerctl.spec.models import Limits
 from dockerctl.workflows import prove as run_proof
 
@@ -65,50 +65,27 @@ def prove(
 
       dockerctl prove io web --json
     """
-    flags = lf.collect(
-        memory=memory,
-        memory_swap=memory_swap,
-        cpu_shares=None,
-        cpus=None,
-        cpuset_cpus=None,
-        pids_limit=None,
-        blkio_weight=blkio_weight,
-        device_read_bps=device_read_bps,
-        device_write_bps=device_write_bps,
-        device_read_iops=device_read_iops,
-        device_write_iops=device_write_iops,
-    )
+    flags = lf.collect(ctx.params)
     pair = _shares(shares)
     if tolerance is not None and not 0 < tolerance < 1:
         raise InvalidInput(f"tolerance must be between 0 and 1, got {tolerance}", where="--tolerance")
-    try:
-        limits = Limits(**flags) if flags else None
-    except InvalidInput as exc:
-        raise lf.blame_flag(exc) from None
-    client = client_of(ctx)
-    try:
-        with render.err.status(f"proving {kind.value} by behaviour"):
-            try:
-                report = run_proof(
-                    client,
-                    kind.value,
-                    container=container,
-                    limits=limits,
-                    shares=pair,
-                    seconds=seconds,
-                    tolerance=tolerance,
-                )
-            except InvalidInput as exc:
-                raise lf.blame_flag(exc) from None
-    finally:
-        client.close()
-    if json_out:
-        render.emit_json(report.to_dict())
-    else:
+    limits = Limits(**flags) if flags else None
+    with engine(ctx) as client, render.err.status(f"proving {kind.value} by behaviour"):
+        report = run_proof(
+            client,
+            kind.value,
+            container=container,
+            limits=limits,
+            shares=pair,
+            seconds=seconds,
+            tolerance=tolerance,
+        )
+
+    def show() -> None:
         render.checks_table(
             f"prove {report.kind}: limits from {report.subject}", report.checks, observed="measured"
         )
         verdict = "[green]proved[/green]" if report.ok else "[red]not proved[/red]"
         render.out.print(f"{verdict}: {sum(c.ok for c in report.checks)} of {len(report.checks)} hold")
-    if not report.ok:
-        raise typer.Exit(int(ExitCode.CHECK_FAILED))
+
+    render.finish(report, json_out, show)

@@ -6,10 +6,11 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
@@ -33,6 +34,23 @@ _STYLE = {
     "not-supported": "yellow",
     "unknown": "magenta",
 }
+
+
+class Report(Protocol):
+    @property
+    def ok(self) -> bool: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+def finish(report: Report, json_out: bool, show: Callable[[], None]) -> None:
+    """JSON for scripts or `show()` for people; exit 1 when the report does not hold."""
+    if json_out:
+        emit_json(report.to_dict())
+    else:
+        show()
+    if not report.ok:
+        raise typer.Exit(1)  # ExitCode.CHECK_FAILED
 
 
 def emit_json(data: Any) -> None:

@@ -1,25 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 
 from dockerctl.cli import limit_flags as lf
 from dockerctl.cli import render
-from dockerctl.cli._context import client_of
-from dockerctl.errors import ExitCode, InvalidInput
+from dockerctl.cli._context import engine
 from dockerctl.spec.models import ContainerSpec, Limits
 from dockerctl.workflows import run_container
-
-
-def build_spec(
-    image: str, command: list[str], name: str | None, limits: dict[str, Any], lab: str | None
-) -> ContainerSpec:
-    """Flags → a validated spec; every error names the flag it comes from."""
-    try:
-        return ContainerSpec(image=image, command=command, name=name, limits=Limits(**limits), lab=lab)
-    except InvalidInput as exc:
-        raise lf.blame_flag(exc) from None
 
 
 def run(
@@ -60,33 +47,14 @@ def run(
 
       dockerctl run --name db -m 1g --memory-swap 1g --verify --json dockerctl/base -- sleep 3600
     """
-    limits = lf.collect(
-        memory=memory,
-        memory_swap=memory_swap,
-        cpu_shares=cpu_shares,
-        cpus=cpus,
-        cpuset_cpus=cpuset_cpus,
-        pids_limit=pids_limit,
-        blkio_weight=blkio_weight,
-        device_read_bps=device_read_bps,
-        device_write_bps=device_write_bps,
-        device_read_iops=device_read_iops,
-        device_write_iops=device_write_iops,
-    )
-    spec = build_spec(image, command or [], name, limits, lab)
-    client = client_of(ctx)
-    try:
-        try:
-            report = run_container(client, spec, verify=verify)
-        except InvalidInput as exc:
-            raise lf.blame_flag(exc) from None
-    finally:
-        client.close()
-    if json_out:
-        render.emit_json(report.to_dict())
-    else:
+    limits = Limits(**lf.collect(ctx.params))
+    spec = ContainerSpec(image=image, command=command or [], name=name, limits=limits, lab=lab)
+    with engine(ctx) as client:
+        report = run_container(client, spec, verify=verify)
+
+    def show() -> None:
         render.out.print(f"started {report.name} ({report.container_id[:12]}) from {report.image}")
         if verify:
             render.limits_report(report)
-    if verify and not report.ok:
-        raise typer.Exit(int(ExitCode.CHECK_FAILED))
+
+    render.finish(report, json_out, show)

@@ -44,3 +44,14 @@ def lab(engine: docker.DockerClient) -> Iterator[str]:
     remove_owned(engine, lab=name, volumes=True)
     leftover = engine.containers.list(all=True, sparse=True, filters={"label": f"io.dockerctl.lab={name}"})
     assert not leftover, f"lab {name} left containers behind: {leftover}"
+
+
+@pytest.fixture(scope="session")
+def disk(engine: docker.DockerClient) -> str:
+    """The whole disk under the engine's data root: the one container writes really land on."""
+    from dockerctl.observe.devices import device_of_directory
+
+    dev = device_of_directory(engine.info()["DockerRootDir"])
+    if dev is None:
+        pytest.skip("the engine's data root is not on a block device")
+    return dev

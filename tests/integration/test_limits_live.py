@@ -9,22 +9,13 @@ import docker
 import pytest
 
 from dockerctl.errors import Conflict, InvalidInput, NotFound
-from dockerctl.observe.devices import device_of_directory, resolve_block_device
+from dockerctl.observe.devices import resolve_block_device
 from dockerctl.spec.models import ContainerSpec, DeviceRate, Limits
 from dockerctl.verify.checks import Verdict
 from dockerctl.workflows import limits_report, run_container, update_limits
 from tests.integration.kernel import read
 
 M100 = 104857600
-
-
-@pytest.fixture(scope="module")
-def disk(engine: docker.DockerClient) -> str:
-    """The whole disk under the engine's data root: the one container writes really land on."""
-    dev = device_of_directory(engine.info()["DockerRootDir"])
-    if dev is None:
-        pytest.skip("the engine's data root is not on a block device")
-    return dev
 
 
 def _by(checks: list) -> dict:  # type: ignore[type-arg]

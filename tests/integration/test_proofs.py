@@ -49,16 +49,6 @@ def test_cpu_shares_give_cpu_time_in_ratio(engine: docker.DockerClient, base_ima
     _nothing_left(engine)
 
 
-@pytest.fixture(scope="module")
-def disk(engine: docker.DockerClient) -> str:
-    from dockerctl.observe.devices import device_of_directory
-
-    dev = device_of_directory(engine.info()["DockerRootDir"])
-    if dev is None:
-        pytest.skip("the engine's data root is not on a block device")
-    return dev
-
-
 def test_device_write_bps_slows_direct_writes(
     engine: docker.DockerClient, base_image: str, disk: str
 ) -> None:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from dockerctl.cli.limit_flags import collect
+from dockerctl.cli.limit_flags import NAMES, collect
 from dockerctl.errors import InvalidInput
 from dockerctl.observe.devices import DeviceError, resolve_block_device
+from dockerctl.spec.fields import flag_of
 from dockerctl.spec.models import DeviceRate, Limits
 from dockerctl.workflows import preflight
 
@@ -83,26 +84,12 @@ def test_preflight_refuses_a_character_device() -> None:
     assert caught.value.field == "device_write_bps"
 
 
-NONE = dict.fromkeys(
-    [
-        "memory",
-        "memory_swap",
-        "cpu_shares",
-        "cpus",
-        "cpuset_cpus",
-        "pids_limit",
-        "blkio_weight",
-        "device_read_bps",
-        "device_write_bps",
-        "device_read_iops",
-        "device_write_iops",
-    ]
-)
+NONE = dict.fromkeys(NAMES)
 
 
 def test_flags_become_limits() -> None:
     got = collect(
-        **{
+        {
             **NONE,
             "memory": "100M",
             "cpu_shares": 512,
@@ -133,8 +120,8 @@ def test_flags_become_limits() -> None:
 )
 def test_bad_flag_values_name_the_flag(flag: str, value: object, where: str, words: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        collect(**{**NONE, flag: value})
-    assert caught.value.where == where
+        collect({**NONE, flag: value})
+    assert flag_of(caught.value.field) == where
     assert words in caught.value.message
 
 
