@@ -6,8 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from dockerctl.errors import InvalidInput
-from dockerctl.spec.units import parse_rate, parse_size, parse_swap
+from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
 
 Memory = Annotated[str | None, typer.Option("--memory", "-m", help="Memory limit, e.g. 100M, 2g (seed R1).")]
 MemorySwap = Annotated[
@@ -41,51 +40,9 @@ DeviceWriteIops = Annotated[
 ]
 
 
-def _device_rates(values: list[str] | None, field: str, iops: bool) -> list[dict[str, Any]]:
-    out = []
-    for value in values or []:
-        path, sep, rate_text = value.rpartition(":")
-        if not sep or not path or not rate_text:
-            raise InvalidInput(f"expected DEVICE:RATE (e.g. /dev/vda:30MB), got {value!r}", field=field)
-        if not path.startswith("/"):
-            raise InvalidInput(f"device {path!r} must be an absolute path such as /dev/vda", field=field)
-        if iops:
-            if not rate_text.isdigit() or int(rate_text) <= 0:
-                raise InvalidInput(f"IO rate must be a positive whole number, got {rate_text!r}", field=field)
-            rate = int(rate_text)
-        else:
-            rate = parse_rate(rate_text, field=field)
-        out.append({"path": path, "rate": rate})
-    return out
-
-
-NAMES = (
-    "memory",
-    "memory_swap",
-    "cpu_shares",
-    "cpus",
-    "cpuset_cpus",
-    "pids_limit",
-    "blkio_weight",
-    "device_read_bps",
-    "device_write_bps",
-    "device_read_iops",
-    "device_write_iops",
-)
+NAMES = LIMIT_FIELDS
 
 
 def collect(params: dict[str, Any]) -> dict[str, Any]:
     """The limit flags that were given (a command's ctx.params) → Limits fields; errors name the field."""
-    given = {name: params.get(name) for name in NAMES}
-    out: dict[str, Any] = {}
-    if given["memory"] is not None:
-        out["memory"] = parse_size(given["memory"], field="memory")
-    if given["memory_swap"] is not None:
-        out["memory_swap"] = parse_swap(given["memory_swap"], field="memory_swap")
-    for name in ("cpu_shares", "cpus", "cpuset_cpus", "pids_limit", "blkio_weight"):
-        if given[name] is not None:
-            out[name] = given[name]
-    for name in ("device_read_bps", "device_write_bps", "device_read_iops", "device_write_iops"):
-        if given[name]:
-            out[name] = _device_rates(given[name], name, iops=name.endswith("iops"))
-    return out
+    return limit_fields(params)

@@ -4,7 +4,6 @@ by the test that made them."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
@@ -12,29 +11,19 @@ import docker
 import pytest
 
 from dockerctl.apply.cleanup import remove_owned
-from dockerctl.apply.client import connect
-from dockerctl.errors import EngineUnavailable
-from dockerctl.lab.images import BASE_IMAGE, build_base_image
 
 pytestmark = pytest.mark.integration
 
 
+# the project's own tests use its pytest plugin's fixtures (dogfooding: dockerctl.testing.plugin)
 @pytest.fixture(scope="session")
-def engine() -> Iterator[docker.DockerClient]:
-    try:
-        client = connect()
-    except EngineUnavailable as exc:
-        if os.environ.get("DOCKERCTL_REQUIRE_ENGINE") == "1":
-            pytest.fail(f"integration tests need an engine: {exc}")
-        pytest.skip(str(exc))
-    yield client
-    client.close()
+def engine(dockerctl_engine: docker.DockerClient) -> docker.DockerClient:
+    return dockerctl_engine
 
 
 @pytest.fixture(scope="session")
-def base_image(engine: docker.DockerClient) -> str:
-    build_base_image(engine)
-    return BASE_IMAGE
+def base_image(dockerctl_base_image: str) -> str:
+    return dockerctl_base_image
 
 
 @pytest.fixture

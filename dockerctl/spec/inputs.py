@@ -1,0 +1,85 @@
+"""Limits as people write them — CLI flags, lab dicts, assertion keywords — into Limits fields.
+
+Sizes may be strings in docker's units ("100M") or ints (bytes); device rates may be "DEV:RATE"
+strings, {DEV: RATE} dicts or {"path", "rate"} dicts. Errors carry the field, so the caller can
+name the flag, key or keyword.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dockerctl.errors import InvalidInput
+from dockerctl.spec.models import THROTTLE_KINDS
+from dockerctl.spec.units import parse_rate, parse_size, parse_swap
+
+LIMIT_FIELDS = (
+    "memory",
+    "memory_swap",
+    "cpu_shares",
+    "cpus",
+    "cpuset_cpus",
+    "pids_limit",
+    "blkio_weight",
+    *THROTTLE_KINDS,
+)
+_PLAIN = ("cpu_shares", "cpus", "cpuset_cpus", "pids_limit", "blkio_weight")
+
+
+def _rate(kind: str, value: Any) -> int:
+    if kind.endswith("iops"):
+        if isinstance(value, int) and value > 0:
+            return value
+        text = str(value)
+        if not text.isdigit() or int(text) <= 0:
+            raise InvalidInput(f"IO rate must be a positive whole number, got {text!r}", field=kind)
+        return int(text)
+    if isinstance(value, int):
+        if value <= 0:
+            raise InvalidInput(f"rate must be greater than 0, got {value}", field=kind)
+        return value
+    return parse_rate(str(value), field=kind)
+
+
+def _pairs(kind: str, value: Any) -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        return list(value.items())
+    if isinstance(value, str):
+        value = [value]
+    pairs = []
+    for item in value:
+        if isinstance(item, dict) and "path" in item:
+            pairs.append((item["path"], item.get("rate")))
+            continue
+        path, sep, rate = str(item).rpartition(":")
+        if not sep or not path or not rate:
+            raise InvalidInput(f"expected DEVICE:RATE (e.g. /dev/vda:30MB), got {item!r}", field=kind)
+        pairs.append((path, rate))
+    return pairs
+
+
+def device_rates(kind: str, value: Any) -> list[dict[str, Any]]:
+    out = []
+    for path, rate in _pairs(kind, value):
+        if not str(path).startswith("/"):
+            raise InvalidInput(f"device {path!r} must be an absolute path such as /dev/vda", field=kind)
+        out.append({"path": str(path), "rate": _rate(kind, rate)})
+    return out
+
+
+def limit_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """The limits among `values` that are set (None / empty = not given) → Limits keyword arguments."""
+    out: dict[str, Any] = {}
+    for name in LIMIT_FIELDS:
+        value = values.get(name)
+        if value is None or (name in THROTTLE_KINDS and not value):
+            continue
+        if name == "memory":
+            out[name] = value if isinstance(value, int) else parse_size(str(value), field=name)
+        elif name == "memory_swap":
+            out[name] = value if isinstance(value, int) else parse_swap(str(value), field=name)
+        elif name in _PLAIN:
+            out[name] = value
+        else:
+            out[name] = device_rates(name, value)
+    return out

@@ -1,0 +1,120 @@
+"""An inline lab: containers, networks and volumes as one dict (or a YAML/JSON file of it).
+
+This is the core that playbooks build on: what to bring up, validated before the engine is touched.
+Names are the lab's own ("web"); on the engine they become "<lab>-web", with "web" as the network alias
+so containers still find each other by that name on the lab's networks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from dockerctl.errors import InvalidInput
+from dockerctl.lab.images import BASE_IMAGE
+from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
+from dockerctl.spec.models import Limits
+
+BUILTIN_NETWORKS = ("bridge", "host", "none")
+
+
+class NetworkEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    driver: str = "bridge"
+    subnet: str | None = None
+    gateway: str | None = None
+    internal: bool = False
+
+
+class VolumeEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    driver: str = "local"
+
+
+class ContainerEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    image: str = BASE_IMAGE
+    command: list[str] | str | None = None
+    networks: list[str] = Field(default_factory=list)
+    volumes: list[str] = Field(default_factory=list)  # "name:/path[:ro]" or "/host/path:/path[:ro]"
+    memory: str | int | None = None
+    memory_swap: str | int | None = None
+    cpu_shares: int | None = None
+    cpus: float | None = None
+    cpuset_cpus: str | None = None
+    pids_limit: int | None = None
+    blkio_weight: int | None = None
+    device_read_bps: Any = None
+    device_write_bps: Any = None
+    device_read_iops: Any = None
+    device_write_iops: Any = None
+
+    def limits(self, where: str) -> Limits:
+        try:
+            return Limits(**limit_fields({k: getattr(self, k) for k in LIMIT_FIELDS}))
+        except InvalidInput as exc:
+            exc.where = f"{where}.{exc.field}" if exc.field else where
+            raise
+
+    def argv(self) -> list[str]:
+        if self.command is None:
+            return []
+        return ["sh", "-c", self.command] if isinstance(self.command, str) else list(self.command)
+
+
+class LabSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    containers: dict[str, ContainerEntry] = Field(default_factory=dict)
+    networks: dict[str, NetworkEntry] = Field(default_factory=dict)
+    volumes: dict[str, VolumeEntry] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _references(self) -> LabSpec:
+        for name, c in self.containers.items():
+            for net in c.networks:
+                if net not in self.networks and net not in BUILTIN_NETWORKS:
+                    raise InvalidInput(
+                        f"network {net!r} is not defined under networks", where=f"containers.{name}.networks"
+                    )
+            for mount in c.volumes:
+                source = mount.split(":", 1)[0]
+                if ":" not in mount or not mount.split(":")[1].startswith("/"):
+                    raise InvalidInput(
+                        f"expected NAME:/path[:ro] or /host/path:/path[:ro], got {mount!r}",
+                        where=f"containers.{name}.volumes",
+                    )
+                if not source.startswith("/") and source not in self.volumes:
+                    raise InvalidInput(
+                        f"volume {source!r} is not defined under volumes", where=f"containers.{name}.volumes"
+                    )
+            c.limits(f"containers.{name}")
+        return self
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], source: str = "lab") -> LabSpec:
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise InvalidInput(first["msg"], where=f"{source}: {where}" if where else source) from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> LabSpec:
+        path = Path(path)
+        try:
+            data = yaml.safe_load(path.read_text())
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise InvalidInput(f"{path} is not valid YAML: {exc}") from None
+        if not isinstance(data, dict):
+            raise InvalidInput(f"{path} must hold a mapping with containers / networks / volumes")
+        return cls.parse(data, str(path))

@@ -1,0 +1,23 @@
+"""dockerctl for pytest: fixtures (engine, base image, labs) and assertions that read the kernel.
+
+Installed with the package and registered as the pytest plugin `dockerctl` (entry point pytest11).
+"""
+
+from dockerctl.testing.assertions import (
+    assert_isolated,
+    assert_limits,
+    assert_mount,
+    assert_namespaces,
+    assert_reachable,
+)
+from dockerctl.testing.testcontainers import apply_lab_network, with_limits
+
+__all__ = [
+    "apply_lab_network",
+    "assert_isolated",
+    "assert_limits",
+    "assert_mount",
+    "assert_namespaces",
+    "assert_reachable",
+    "with_limits",
+]

@@ -1,0 +1,71 @@
+"""The pytest plugin (entry point pytest11 → `dockerctl`): fixtures for testcontainers-based CI.
+
+- `dockerctl_engine`: a docker-py client; the test is skipped with the reason when no engine answers
+  (DOCKERCTL_REQUIRE_ENGINE=1 makes that a failure instead, for CI).
+- `dockerctl_base_image`: the locally built base image, built once per session, never pulled.
+- `dockerctl_lab`: a factory: `dockerctl_lab({...})` or `dockerctl_lab("lab.yaml")` brings a lab up and
+  returns its handles; every lab it made is torn down when the test ends — passed, failed or interrupted.
+The Ryuk reaper is switched off (it pulls an image); cleanup goes by dockerctl's labels.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from dockerctl.apply.client import connect
+from dockerctl.apply.lab import Lab, bring_up, tear_down
+from dockerctl.errors import EngineUnavailable
+from dockerctl.lab.images import BASE_IMAGE, build_base_image
+from dockerctl.spec.lab import LabSpec
+
+LabFactory = Callable[..., Lab]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
+    config.addinivalue_line("markers", "dockerctl: a test that brings up dockerctl labs on a real engine")
+
+
+@pytest.fixture(scope="session")
+def dockerctl_engine() -> Iterator[docker.DockerClient]:
+    try:
+        client = connect()
+    except EngineUnavailable as exc:
+        if os.environ.get("DOCKERCTL_REQUIRE_ENGINE") == "1":
+            pytest.fail(f"a Docker engine is required: {exc}", pytrace=False)
+        pytest.skip(f"no Docker engine: {exc}")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def dockerctl_base_image(dockerctl_engine: docker.DockerClient) -> str:
+    build_base_image(dockerctl_engine)
+    return BASE_IMAGE
+
+
+@pytest.fixture
+def dockerctl_lab(
+    dockerctl_engine: docker.DockerClient, dockerctl_base_image: str, request: pytest.FixtureRequest
+) -> Iterator[LabFactory]:
+    made: list[str] = []
+    prefix = f"pytest-{uuid.uuid4().hex[:6]}"
+
+    def factory(spec: dict[str, Any] | str | Path, name: str | None = None) -> Lab:
+        parsed = LabSpec.parse(spec) if isinstance(spec, dict) else LabSpec.load(spec)
+        lab_name = name or f"{prefix}-{len(made)}"
+        made.append(lab_name)  # before bring-up: a half-made lab is torn down too
+        return bring_up(dockerctl_engine, parsed, lab_name)
+
+    try:
+        yield factory
+    finally:
+        for lab_name in made:
+            tear_down(dockerctl_engine, lab_name)
