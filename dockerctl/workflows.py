@@ -4,6 +4,7 @@ calls these. Data flows one way, and nothing here prints.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,13 @@ from dockerctl.apply import requests as asked_records
 from dockerctl.apply.client import engine_call
 from dockerctl.apply.containers import create_and_start, get, update_resources
 from dockerctl.apply.labels import MANAGED, requested_of
-from dockerctl.errors import Conflict, InvalidInput
+from dockerctl.errors import Conflict, InvalidInput, NotFound
 from dockerctl.observe.cgroup import CgroupReader, page_size
 from dockerctl.observe.devices import BlockDevice, DeviceError, online_cpus, resolve_block_device
 from dockerctl.observe.limits import read_container_limits
 from dockerctl.spec.fields import FIELDS
 from dockerctl.spec.models import THROTTLE_KINDS, ContainerSpec, DeviceRate, Limits, cpuset_members
+from dockerctl.spec.mounts import ENGINE_SOCKETS, check_host_side
 from dockerctl.verify.checks import Check, Verdict
 from dockerctl.verify.limits import verify_limits
 
@@ -166,8 +168,35 @@ def limits_report(client: docker.DockerClient, ref: str) -> LimitsReport:
     return LimitsReport(container.id, container.name, image, source, checks, warnings)
 
 
-def run_container(client: docker.DockerClient, spec: ContainerSpec, *, verify: bool) -> LimitsReport:
+def engine_sockets(client: docker.DockerClient) -> tuple[str, ...]:
+    url = str(getattr(client.api, "base_url", ""))
+    extra = os.environ.get("DOCKER_HOST", "")
+    paths = [u[len("unix://") :] for u in (extra,) if u.startswith("unix://")]
+    if url.startswith("http+docker://localhost"):
+        paths.append("/var/run/docker.sock")
+    return (*ENGINE_SOCKETS, *paths)
+
+
+def preflight_mounts(client: docker.DockerClient, spec: ContainerSpec, *, allow_engine_socket: bool) -> None:
+    """Mount input the host or engine makes bad — found before anything is created."""
+    check_host_side(
+        list(spec.mounts), allow_engine_socket=allow_engine_socket, sockets=engine_sockets(client)
+    )
+    for ref in spec.volumes_from:
+        name, _, mode = ref.partition(":")
+        if mode not in ("", "ro", "rw"):
+            raise InvalidInput(f"invalid mode {mode!r} in {ref!r}: use ro or rw", field="volumes_from")
+        try:
+            get(client, name)
+        except NotFound:
+            raise NotFound(f"container {name!r} does not exist", where="--volumes-from") from None
+
+
+def run_container(
+    client: docker.DockerClient, spec: ContainerSpec, *, verify: bool, allow_engine_socket: bool = False
+) -> LimitsReport:
     preflight(spec.limits)
+    preflight_mounts(client, spec, allow_engine_socket=allow_engine_socket)
     container = create_and_start(client, spec)
     report = LimitsReport(container.id, container.name, spec.image, "this command", verified=verify)
     if verify:

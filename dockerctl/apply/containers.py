@@ -9,6 +9,7 @@ import docker
 import docker.errors
 import requests.exceptions
 from docker.models.containers import Container
+from docker.types import Mount
 
 from dockerctl.apply.client import engine_call
 from dockerctl.apply.labels import owned
@@ -28,30 +29,76 @@ def ensure_image_local(client: docker.DockerClient, image: str) -> None:
         ) from None
 
 
+def _mount_args(client: docker.DockerClient, spec: ContainerSpec, created: list[Any]) -> dict[str, Any]:
+    """docker-py arguments for spec.mounts. `-v` binds and named volumes go to Binds (so a missing host
+    directory is created, as docker does); --mount binds and anonymous volumes go to Mounts (a missing
+    source is refused; the anonymous volume gets dockerctl's labels). A named volume that does not exist
+    yet is created here, labelled, and recorded in `created` for rollback."""
+    binds: list[str] = []
+    mounts: list[Mount] = []
+    for m in spec.mounts:
+        mode = "ro" if m.read_only else "rw"
+        if m.kind == "volume" and m.source:
+            try:
+                client.volumes.get(m.source)
+            except docker.errors.NotFound:
+                vol = engine_call(
+                    client.volumes.create,
+                    name=m.source,
+                    labels=owned(spec.lab),
+                    what=f"create volume {m.source}",
+                )
+                created.append(vol)
+        if m.kind == "anonymous":
+            mounts.append(Mount(m.target, None, type="volume", read_only=m.read_only, labels=owned(spec.lab)))
+        elif m.origin == "--mount":
+            mounts.append(Mount(m.target, m.source, type=m.kind, read_only=m.read_only))
+        else:
+            binds.append(f"{m.source}:{m.target}:{mode}")
+    out: dict[str, Any] = {}
+    if binds:
+        out["volumes"] = binds
+    if mounts:
+        out["mounts"] = mounts
+    if spec.volumes_from:
+        out["volumes_from"] = list(spec.volumes_from)
+    return out
+
+
 def create_and_start(
-    client: docker.DockerClient, spec: ContainerSpec, extra: dict[str, Any] | None = None
+    client: docker.DockerClient,
+    spec: ContainerSpec,
+    extra: dict[str, Any] | None = None,
+    *,
+    start: bool = True,
 ) -> Container:
-    """Create and start `spec`; `extra` adds docker-py create arguments the spec does not model yet
-    (e.g. volumes for a proof)."""
+    """Create (and start) `spec`; `extra` adds docker-py create arguments the spec does not model.
+    Whatever this call made is removed again if a later step fails: no orphans."""
     ensure_image_local(client, spec.image)
-    container: Container = engine_call(
-        client.containers.create,
-        spec.image,
-        command=spec.command or None,
-        name=spec.name,
-        labels=owned(spec.lab, spec.limits.asked()),
-        detach=True,
-        **spec.limits.host_config(),
-        **(extra or {}),
-        what=f"create container {spec.name or ''}".rstrip(),
-    )
+    created: list[Any] = []
+    container: Container | None = None
     try:
-        engine_call(container.start, what=f"start container {container.name}")
+        args = {**_mount_args(client, spec, created), **(extra or {})}
+        container = engine_call(
+            client.containers.create,
+            spec.image,
+            command=spec.command or None,
+            name=spec.name,
+            labels=owned(spec.lab, spec.limits.asked()),
+            detach=True,
+            **spec.limits.host_config(),
+            **args,
+            what=f"create container {spec.name or ''}".rstrip(),
+        )
+        if start:
+            engine_call(container.start, what=f"start container {container.name}")
         engine_call(container.reload, what=f"inspect container {container.name}")
     except BaseException:
-        # no orphans: a container that could not be started is removed again (it carries our labels)
         with contextlib.suppress(docker.errors.DockerException):
-            container.remove(force=True)
+            if container is not None:
+                container.remove(force=True, v=True)  # its anonymous volumes are this call's too
+            for vol in created:
+                vol.remove()
         raise
     return container
 

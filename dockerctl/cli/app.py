@@ -6,6 +6,7 @@ import sys
 from dataclasses import dataclass
 
 import typer
+from rich.markup import escape
 
 from dockerctl import __version__
 from dockerctl.cli import cleanup, doctor, image, limits, prove, run
@@ -71,7 +72,10 @@ def main(argv: list[str] | None = None) -> None:
     except DockerctlError as exc:
         if isinstance(exc, InvalidInput) and exc.where is None:
             exc.where = flag_of(exc.field)  # blame the flag the bad field came from
-        err.print(f"[red]dockerctl: error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        # escape: messages quote user input and patterns like [a-z], which rich would take for markup
+        err.print(
+            f"[red]dockerctl: error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True
+        )
         sys.exit(int(exc.exit_code))
     except KeyboardInterrupt:
         err.print("dockerctl: interrupted")

@@ -36,5 +36,5 @@ def doctor(
         render.out.print(render.support_summary(caps))
     if not engine.reachable:
         if not json_out:
-            render.err.print(f"dockerctl: error: {engine.error}")
+            render.err.print(f"dockerctl: error: {engine.error}", markup=False)
         raise typer.Exit(int(ExitCode.ENGINE_UNAVAILABLE))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from dockerctl.verify.checks import Check
@@ -117,7 +118,7 @@ def checks_table(
     for col in columns:
         table.add_column(col, overflow="fold")
     for c in checks:
-        verdict = _verdict(str(c.verdict)) + (f"\n[dim]{c.note}[/dim]" if c.note else "")
+        verdict = _verdict(str(c.verdict)) + (f"\n[dim]{escape(c.note)}[/dim]" if c.note else "")
         evidence = _names(c.evidence) if common else _short(c.evidence)
         row = [
             c.subject,
@@ -137,10 +138,10 @@ def limits_report(report: LimitsReport) -> None:
         f"{report.name}: asked vs kernel (asked from {report.source})", report.checks, engine_column=True
     )
     for warning in report.warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}")
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}")
     bad = [c.subject for c in report.checks if not c.ok]
     if bad:
-        out.print(f"[red]{len(bad)} limit(s) do not hold:[/red] {', '.join(bad)}")
+        out.print(f"[red]{len(bad)} limit(s) do not hold:[/red] {escape(', '.join(bad))}")
     else:
         out.print(f"[green]all {len(report.checks)} limits hold[/green]")
 
@@ -153,8 +154,8 @@ def capabilities_table(caps: Iterable[Capability]) -> None:
         table.add_row(
             c.topic + (f" [dim]({c.claim})[/dim]" if c.claim else ""),
             _verdict(str(c.verdict)),
-            c.detail,
-            c.evidence,
+            escape(c.detail),
+            escape(c.evidence),
         )
     out.print(table)
 

@@ -6,6 +6,7 @@ from dockerctl.cli import limit_flags as lf
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
 from dockerctl.spec.models import ContainerSpec, Limits
+from dockerctl.spec.mounts import parse_mount_flag, parse_volume_flag
 from dockerctl.workflows import run_container
 
 
@@ -27,6 +28,23 @@ def run(
     device_write_bps: lf.DeviceWriteBps = None,
     device_read_iops: lf.DeviceReadIops = None,
     device_write_iops: lf.DeviceWriteIops = None,
+    volume: list[str] | None = typer.Option(
+        None,
+        "--volume",
+        "-v",
+        help="HOST:CTR[:ro], NAME:CTR[:ro] or CTR (anonymous volume); repeatable (S3-S5).",
+    ),
+    mount: list[str] | None = typer.Option(
+        None, "--mount", help="type=bind|volume,source=…,target=…[,readonly]; repeatable."
+    ),
+    volumes_from: list[str] | None = typer.Option(
+        None, "--volumes-from", help="Mount all volumes of CONTAINER[:ro|rw]; repeatable (S8)."
+    ),
+    allow_engine_socket: bool = typer.Option(
+        False,
+        "--allow-engine-socket",
+        help="Allow mounting the engine's socket (gives the container the host).",
+    ),
     lab: str | None = typer.Option(None, "--lab", help="Group the container under a lab name (for cleanup)."),
     verify: bool = typer.Option(
         False, "--verify", help="Read every limit back from the container's cgroups."
@@ -46,11 +64,22 @@ def run(
       dockerctl run -c 512 --cpus 1.5 --pids-limit 50 --device-write-bps /dev/vda:30mb --verify dockerctl/base
 
       dockerctl run --name db -m 1g --memory-swap 1g --verify --json dockerctl/base -- sleep 3600
+
+      dockerctl run --name app -v appdata:/data -v /srv/conf:/conf:ro --volumes-from store dockerctl/base
     """
     limits = Limits(**lf.collect(ctx.params))
-    spec = ContainerSpec(image=image, command=command or [], name=name, limits=limits, lab=lab)
+    mounts = [parse_volume_flag(v) for v in volume or []] + [parse_mount_flag(m) for m in mount or []]
+    spec = ContainerSpec(
+        image=image,
+        command=command or [],
+        name=name,
+        limits=limits,
+        lab=lab,
+        mounts=tuple(mounts),
+        volumes_from=tuple(volumes_from or []),
+    )
     with engine(ctx) as client:
-        report = run_container(client, spec, verify=verify)
+        report = run_container(client, spec, verify=verify, allow_engine_socket=allow_engine_socket)
 
     def show() -> None:
         render.out.print(f"started {report.name} ({report.container_id[:12]}) from {report.image}")

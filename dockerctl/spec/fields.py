@@ -87,6 +87,9 @@ FIELDS: dict[str, Field] = {
         ),
         Field("image", "IMAGE", "Image", None, None, None, "S1", False),
         Field("name", "--name", "Name", None, None, None, "-", False),
+        Field("volumes", "-v/--volume", "Binds", None, None, None, "S3-S5", False),
+        Field("mounts", "--mount", "Mounts", None, None, None, "S3-S5", False),
+        Field("volumes_from", "--volumes-from", "VolumesFrom", None, None, None, "S8", False),
     )
 }
 

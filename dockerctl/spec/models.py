@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dockerctl.errors import InvalidInput
+from dockerctl.spec.mounts import MountSpec
 from dockerctl.spec.units import UNLIMITED, format_bytes
 
 # The engine refuses smaller memory limits ("Minimum memory limit allowed is 6MB", measured on 20.10).
@@ -222,6 +223,8 @@ class ContainerSpec(BaseModel):
     name: str | None = None
     limits: Limits = Field(default_factory=Limits)
     lab: str | None = None
+    mounts: tuple[MountSpec, ...] = ()
+    volumes_from: tuple[str, ...] = ()  # "container[:ro|rw]"
 
     @field_validator("image")
     @classmethod
