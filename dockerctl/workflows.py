@@ -357,3 +357,72 @@ def prove(
         else:
             raise InvalidInput(f"unknown proof {kind!r}; choose memory, cpu or io", where="KIND")
     return report
+
+
+# ---- storage ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class MountsReport:
+    container_id: str
+    name: str
+    storage_driver: str
+    rows: list[Any] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "container": {"id": self.container_id, "name": self.name},
+            "storage_driver": self.storage_driver,
+            "mounts": [r.to_dict() for r in self.rows],
+            "ok": self.ok,
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+
+def _write_probe(container: Container, row: Any) -> Check:
+    """Seed S4/S7: a read-only mount refuses a write; a read-write one takes it (and the probe is removed)."""
+    probe = f"{row.mount_point.rstrip('/')}/.dockerctl-write-probe"
+    result = engine_call(
+        container.exec_run,
+        ["sh", "-c", f"echo probe > {probe} && rm -f {probe}"],
+        what=f"write a probe file in {container.name}",
+    )
+    wrote = result.exit_code == 0
+    desired = "write refused" if row.read_only else "write succeeds"
+    observed = (
+        "write succeeded" if wrote else "write refused: " + result.output.decode(errors="replace").strip()
+    )
+    ok = wrote != row.read_only
+    return Check(
+        f"{'ro' if row.read_only else 'rw'} {row.mount_point}",
+        "S4,S7",
+        desired,
+        observed,
+        Verdict.ENFORCED if ok else Verdict.MISMATCH,
+        f"sh -c 'echo probe > {probe}' in the container",
+    )
+
+
+def mounts_report(
+    client: docker.DockerClient, ref: str, *, include_pseudo: bool = False, prove: bool = False
+) -> MountsReport:
+    from dockerctl.observe.container_mounts import container_mounts
+
+    container = get(client, ref)
+    pid = int((container.attrs.get("State") or {}).get("Pid") or 0)
+    if pid <= 0:
+        raise Conflict(
+            f"container {container.name} is not running: its mount table exists only while it runs",
+            hint=f"docker start {container.name}",
+        )
+    text = Path(f"/proc/{pid}/mountinfo").read_text()
+    rows = container_mounts(text, container.attrs, include_pseudo=include_pseudo)
+    report = MountsReport(container.id, container.name, str(container.attrs.get("Driver", "")), rows)
+    if prove:
+        report.checks = [_write_probe(container, r) for r in rows if r.kind in ("volume", "bind")]
+    return report

@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from dockerctl.apply.volumes import (
+    create_volume,
+    inspect_volume,
+    list_volumes,
+    prune_volumes,
+    remove_container,
+    remove_volume,
+)
+from dockerctl.cli import render
+from dockerctl.cli._context import engine
+from dockerctl.errors import InvalidInput
+
+app = typer.Typer(
+    help="Managed volumes (seed S3, S5, S9): create, list, inspect, remove, prune.", no_args_is_help=True
+)
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)."),
+    driver: str = typer.Option("local", "--driver", "-d", help="Volume driver (seed V1)."),
+    opt: list[str] | None = typer.Option(
+        None, "--opt", "-o", help="Driver option KEY=VALUE (seed V2); repeatable."
+    ),
+    lab: str | None = typer.Option(None, "--lab", help="Group it under a lab name."),
+    json_out: bool = typer.Option(False, "--json", help="Print the volume as JSON."),
+) -> None:
+    """Create a labelled volume. Re-running for one of dockerctl's volumes changes nothing.
+
+    Example:
+
+      dockerctl vol create appdata
+    """
+    options = {}
+    for item in opt or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidInput(f"expected KEY=VALUE, got {item!r}", where="--opt")
+        options[key] = value
+    with engine(ctx) as client:
+        vol, created = create_volume(client, name, driver=driver, options=options, lab=lab)
+    if json_out:
+        render.emit_json({"name": vol.name, "created": created, "mountpoint": vol.attrs.get("Mountpoint")})
+    else:
+        render.out.print(
+            f"{'created' if created else 'exists already'}: {vol.name} ({vol.attrs.get('Mountpoint')})"
+        )
+
+
+@app.command("ls")
+def ls(
+    ctx: typer.Context,
+    all_owners: bool = typer.Option(False, "--all", help="Also volumes dockerctl did not make."),
+    json_out: bool = typer.Option(False, "--json", help="Print the list as JSON."),
+) -> None:
+    """List volumes with where their data lives and which containers use them.
+
+    Example:
+
+      dockerctl vol ls --all
+    """
+    with engine(ctx) as client:
+        infos = list_volumes(client, all_owners=all_owners)
+    if json_out:
+        render.emit_json([i.to_dict() for i in infos])
+        return
+    table = Table(title="volumes", title_justify="left")
+    for col in ("name", "owner", "lab", "used by", "data on the host"):
+        table.add_column(col, overflow="fold")
+    for i in infos:
+        table.add_row(
+            escape(i.name),
+            "dockerctl" if i.owned else "other",
+            escape(i.lab),
+            escape(", ".join(i.used_by) or "(dangling)"),
+            escape(i.mountpoint),
+        )
+    render.out.print(table)
+
+
+@app.command("inspect")
+def inspect(ctx: typer.Context, name: str = typer.Argument(..., help="Volume name.")) -> None:
+    """The engine's view of a volume plus the containers that use it (JSON).
+
+    Example:
+
+      dockerctl vol inspect appdata
+    """
+    with engine(ctx) as client:
+        render.emit_json(inspect_volume(client, name))
+
+
+@app.command("rm")
+def rm(
+    ctx: typer.Context,
+    names: list[str] = typer.Argument(..., help="Volume names."),
+    any_owner: bool = typer.Option(False, "--any-owner", help="Also remove volumes dockerctl did not make."),
+) -> None:
+    """Remove volumes (their data is deleted). A volume in use is never removed.
+
+    Example:
+
+      dockerctl vol rm appdata
+    """
+    with engine(ctx) as client:
+        for name in names:
+            remove_volume(client, name, any_owner=any_owner)
+            render.out.print(f"removed volume {name}")
+
+
+@app.command("prune")
+def prune(
+    ctx: typer.Context,
+    all_owners: bool = typer.Option(
+        False, "--all", help="Every dangling volume, not only dockerctl's (asks first)."
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    json_out: bool = typer.Option(False, "--json", help="Print what was removed as JSON."),
+) -> None:
+    """Remove dangling volumes dockerctl made (S9). With --all also other owners' — after a confirmation.
+
+    Examples:
+
+      dockerctl vol prune
+
+      dockerctl vol prune --all --yes
+    """
+    if all_owners and not yes:
+        if not sys.stdin.isatty():
+            raise InvalidInput(
+                "--all deletes other owners' data too: confirm with --yes (no terminal to ask on)",
+                where="--all",
+            )
+        typer.confirm(
+            "Remove EVERY dangling volume on this engine, including ones dockerctl did not make?", abort=True
+        )
+    with engine(ctx) as client:
+        removed = prune_volumes(client, all_owners=all_owners)
+    if json_out:
+        render.emit_json({"removed": removed})
+    else:
+        render.out.print(
+            f"removed {len(removed)} dangling volume(s){': ' + ', '.join(removed) if removed else ''}"
+        )
+
+
+def rm_container(
+    ctx: typer.Context,
+    containers: list[str] = typer.Argument(..., help="Container names or ids."),
+    volumes: bool = typer.Option(False, "--volumes", "-v", help="Also remove their anonymous volumes (S9)."),
+    force: bool = typer.Option(False, "--force", "-f", help="Remove running containers too."),
+    any_owner: bool = typer.Option(False, "--any-owner", help="Also containers dockerctl did not make."),
+) -> None:
+    """Remove containers, like `docker rm`. -v removes their anonymous volumes; named volumes always stay.
+
+    Examples:
+
+      dockerctl rm -f web
+
+      dockerctl rm -v scratch
+    """
+    with engine(ctx) as client:
+        for ref in containers:
+            name = remove_container(client, ref, volumes=volumes, force=force, any_owner=any_owner)
+            render.out.print(f"removed {name}")
