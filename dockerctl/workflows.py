@@ -426,3 +426,47 @@ def mounts_report(
     if prove:
         report.checks = [_write_probe(container, r) for r in rows if r.kind in ("volume", "bind")]
     return report
+
+
+def create_volume_container(
+    client: docker.DockerClient,
+    name: str,
+    mounts: list[Any],
+    *,
+    data_dir: Path | None = None,
+    data_path: str = "/data",
+    lab: str | None = None,
+) -> Container:
+    """Seed S8: a volume container — created, never started — whose volumes others take with
+    --volumes-from. With `data_dir`, a data-packed one: an image built locally from the base image with
+    the data under a VOLUME; its volume (labelled) starts as a copy of that data."""
+    from docker.types import Mount
+
+    from dockerctl.apply.containers import create_and_start
+    from dockerctl.apply.labels import owned
+    from dockerctl.lab.images import BASE_IMAGE, build_image, data_image_context
+    from dockerctl.spec.mounts import MountSpec, _check_target
+
+    image = BASE_IMAGE
+    extra: dict[str, Any] = {}
+    if data_dir is not None:
+        if not data_dir.is_dir():
+            raise InvalidInput(f"{data_dir} is not a directory", where="--from-dir")
+        _check_target(data_path, "mounts")
+        image = f"dockerctl/data-{name}:latest"
+        build_image(
+            client, image, data_image_context(data_dir, data_path), "data", what=f"build data image {image}"
+        )
+        # the image's VOLUME, satisfied by an anonymous volume that carries dockerctl's labels
+        extra["mounts"] = [Mount(data_path, None, type="volume", labels=owned(lab))]
+    spec = ContainerSpec(
+        image=image,
+        command=["true"],
+        name=name,
+        lab=lab,
+        mounts=tuple(m for m in mounts if isinstance(m, MountSpec)),
+    )
+    preflight_mounts(client, spec, allow_engine_socket=False)
+    if not spec.mounts and data_dir is None:
+        raise InvalidInput("a volume container needs at least one -v (or --from-dir)", where="-v")
+    return create_and_start(client, spec, extra, start=False)

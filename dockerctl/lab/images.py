@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 import tarfile
+import tempfile
 from pathlib import Path
+from typing import IO
 
 import docker
 from docker.models.images import Image
@@ -46,6 +48,40 @@ def _context(busybox: bytes) -> io.BytesIO:
     return buf
 
 
+def build_image(
+    client: docker.DockerClient, tag: str, context: IO[bytes], role: str, what: str | None = None
+) -> Image:
+    """Build `tag` from a tar build context through the engine API. pull=False: a FROM that is not
+    local fails instead of reaching a registry (only scratch and the project's own images are used)."""
+    image, _logs = engine_call(
+        client.images.build,
+        fileobj=context,
+        custom_context=True,
+        tag=tag,
+        labels=image_labels(role),
+        pull=False,
+        rm=True,
+        forcerm=True,
+        what=what or f"build image {tag}",
+    )
+    result: Image = image
+    return result
+
+
+def data_image_context(data_dir: Path, path: str) -> IO[bytes]:
+    """Seed S8 data-packed volume container: the data baked in under a VOLUME, from the base image."""
+    dockerfile = f'FROM {BASE_IMAGE}\nCOPY data/ {path}/\nVOLUME ["{path}"]\nCMD ["true"]\n'.encode()
+    # handed to the caller, who reads it once; large data spills to a temporary file, not to memory
+    buf = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(dockerfile)
+        tar.addfile(info, io.BytesIO(dockerfile))
+        tar.add(str(data_dir), arcname="data")
+    buf.seek(0)
+    return buf
+
+
 def build_base_image(client: docker.DockerClient, tag: str = BASE_IMAGE, busybox: Path = BUSYBOX) -> Image:
     try:
         binary = busybox.read_bytes()
@@ -58,16 +94,4 @@ def build_base_image(client: docker.DockerClient, tag: str = BASE_IMAGE, busybox
             f"{busybox} is not a static busybox; a scratch image cannot run it",
             hint="install Debian's busybox-static",
         )
-    image, _logs = engine_call(
-        client.images.build,
-        fileobj=_context(binary),
-        custom_context=True,
-        tag=tag,
-        labels=image_labels("base"),
-        pull=False,
-        rm=True,
-        forcerm=True,
-        what=f"build image {tag}",
-    )
-    result: Image = image
-    return result
+    return build_image(client, tag, _context(binary), "base")
