@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from dockerctl import __version__
-from dockerctl.cli import cleanup, doctor, image, limits, mounts, prove, run, volume_container, volumes
+from dockerctl.cli import cleanup, copy, doctor, image, limits, mounts, prove, run, volume_container, volumes
 from dockerctl.cli.render import err
 from dockerctl.errors import DockerctlError, ExitCode, InvalidInput
 from dockerctl.spec.fields import flag_of
@@ -59,6 +59,7 @@ app.command("update")(limits.update)
 app.command("prove")(prove.prove)
 app.command("mounts")(mounts.mounts)
 app.command("rm")(volumes.rm_container)
+app.command("cp")(copy.cp)
 app.add_typer(volumes.app, name="vol")
 app.add_typer(volume_container.app, name="volume-container")
 app.command("cleanup")(cleanup.cleanup)
