@@ -470,3 +470,27 @@ def create_volume_container(
     if not spec.mounts and data_dir is None:
         raise InvalidInput("a volume container needs at least one -v (or --from-dir)", where="-v")
     return create_and_start(client, spec, extra, start=False)
+
+
+@dataclass
+class CompareReport:
+    rows: list[Any] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rows": [r.to_dict() for r in self.rows]}
+
+
+def compare_storage(client: docker.DockerClient) -> CompareReport:
+    """Seed S3/S7 from experiments, in throwaway labelled containers and volumes removed afterwards."""
+    from dockerctl.apply.containers import ensure_image_local
+    from dockerctl.lab.images import BASE_IMAGE
+    from dockerctl.prove.runner import proof_lab
+    from dockerctl.prove.storage import compare
+
+    ensure_image_local(client, BASE_IMAGE)
+    with proof_lab(client) as lab:
+        return CompareReport(compare(lab))

@@ -17,6 +17,7 @@ from dockerctl.apply.volumes import (
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
 from dockerctl.errors import InvalidInput
+from dockerctl.workflows import compare_storage
 
 app = typer.Typer(
     help="Managed volumes (seed S3, S5, S9): create, list, inspect, remove, prune.", no_args_is_help=True
@@ -151,6 +152,45 @@ def prune(
         render.out.print(
             f"removed {len(removed)} dangling volume(s){': ' + ', '.join(removed) if removed else ''}"
         )
+
+
+@app.command("compare")
+def compare(
+    ctx: typer.Context,
+    json_out: bool = typer.Option(False, "--json", help="Print the table as JSON."),
+) -> None:
+    """Bind mount vs managed volume (seed S3, S7), every cell from an experiment on this engine.
+
+    Runs throwaway labelled containers and volumes (removed afterwards): location, effect on an
+    existing mount point, single files, ro/rw, portability, data surviving its container. Rows where
+    a current engine differs from the course's table say so.
+
+    Example:
+
+      dockerctl vol compare
+    """
+    with engine(ctx) as client, render.err.status("running the S7 experiments"):
+        report = compare_storage(client)
+    if json_out:
+        render.emit_json(report.to_dict())
+        return
+    table = Table(
+        title="bind mount vs managed volume, measured on this engine (seed S3, S7)", title_justify="left"
+    )
+    for col in ("property", "bind mount", "managed volume", "course says (bind / volume)", "evidence"):
+        table.add_column(col, overflow="fold")
+    for r in report.rows:
+        seed = f"{r.seed_bind} / {r.seed_volume}" + ("" if r.agrees else "\n[yellow]differs today[/yellow]")
+        table.add_row(
+            escape(f"{r.property} ({r.claim})"),
+            escape(r.bind),
+            escape(r.volume),
+            seed
+            if r.agrees
+            else escape(f"{r.seed_bind} / {r.seed_volume}") + "\n[yellow]differs today[/yellow]",
+            escape(r.evidence),
+        )
+    render.out.print(table)
 
 
 def rm_container(

@@ -18,6 +18,7 @@ from dockerctl.apply.labels import owned
 from dockerctl.errors import EngineError
 from dockerctl.lab.images import BASE_IMAGE
 from dockerctl.spec.models import ContainerSpec, Limits
+from dockerctl.spec.mounts import MountSpec
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,18 @@ class ProofLab:
         self.image = image
         self.name = f"prove-{uuid.uuid4().hex[:10]}"
 
-    def start(self, limits: Limits, command: list[str], extra: dict[str, Any] | None = None) -> Container:
-        spec = ContainerSpec(image=self.image, command=command, limits=limits, lab=self.name)
+    def start(
+        self,
+        limits: Limits,
+        command: list[str],
+        extra: dict[str, Any] | None = None,
+        *,
+        mounts: tuple[MountSpec, ...] = (),
+        image: str | None = None,
+    ) -> Container:
+        spec = ContainerSpec(
+            image=image or self.image, command=command, limits=limits, lab=self.name, mounts=mounts
+        )
         return create_and_start(self.client, spec, extra)
 
     def volume(self) -> str:
@@ -44,9 +55,16 @@ class ProofLab:
         return str(vol.name)
 
     def run(
-        self, limits: Limits, command: list[str], extra: dict[str, Any] | None = None, timeout: float = 120
+        self,
+        limits: Limits,
+        command: list[str],
+        extra: dict[str, Any] | None = None,
+        timeout: float = 120,
+        *,
+        mounts: tuple[MountSpec, ...] = (),
+        image: str | None = None,
     ) -> Finished:
-        container = self.start(limits, command, extra)
+        container = self.start(limits, command, extra, mounts=mounts, image=image)
         try:
             result = container.wait(timeout=timeout)
         except Exception as exc:  # a proof that hangs is a failed proof, not a hung tool
