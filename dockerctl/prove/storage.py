@@ -64,7 +64,7 @@ def _out(
 
 def _reason(text: str) -> str:
     """The kernel's reason inside a long runtime error, e.g. 'not a directory'."""
-    for phrase in ("not a directory", "Not a directory", "are you trying to mount a directory onto a file"):
+    for phrase in ("is not directory", "not a directory", "are you trying to mount a directory onto a file"):
         if phrase in text:
             return phrase.lower()
     return text[-160:]
