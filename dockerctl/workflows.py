@@ -192,11 +192,30 @@ def preflight_mounts(client: docker.DockerClient, spec: ContainerSpec, *, allow_
             raise NotFound(f"container {name!r} does not exist", where="--volumes-from") from None
 
 
+def preflight_network_options(client: docker.DockerClient, spec: ContainerSpec) -> None:
+    """The network, a joined container and a static IP must be right before anything is created."""
+    from dockerctl.apply.networks import check_static_ip, get_network
+
+    mode = spec.network or ""
+    if mode.startswith("container:"):
+        try:
+            get(client, mode.split(":", 1)[1])
+        except NotFound:
+            raise NotFound(f"container {mode.split(':', 1)[1]!r} does not exist", where="--network") from None
+    elif mode and mode not in ("host", "none", "bridge"):
+        try:
+            get_network(client, mode)
+        except NotFound:
+            raise NotFound(f"network {mode!r} does not exist", where="--network") from None
+    check_static_ip(client, spec.network, spec.ip)
+
+
 def run_container(
     client: docker.DockerClient, spec: ContainerSpec, *, verify: bool, allow_engine_socket: bool = False
 ) -> LimitsReport:
     preflight(spec.limits)
     preflight_mounts(client, spec, allow_engine_socket=allow_engine_socket)
+    preflight_network_options(client, spec)
     container = create_and_start(client, spec)
     report = LimitsReport(container.id, container.name, spec.image, "this command", verified=verify)
     if verify:

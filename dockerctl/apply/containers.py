@@ -65,6 +65,25 @@ def _mount_args(client: docker.DockerClient, spec: ContainerSpec, created: list[
     return out
 
 
+def _network_args(client: docker.DockerClient, spec: ContainerSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    mode = spec.network
+    if mode in ("host", "none") or (mode or "").startswith("container:"):
+        out["network_mode"] = mode
+    elif mode:
+        out["network"] = mode
+        if spec.ip:
+            out["networking_config"] = {mode: client.api.create_endpoint_config(ipv4_address=spec.ip)}
+    if spec.hostname:
+        out["hostname"] = spec.hostname
+    if spec.publish:
+        out["ports"] = {
+            f"{p.container_port}/{p.protocol}": (p.host_ip, p.host_port) if p.host_ip else p.host_port
+            for p in spec.publish
+        }
+    return out
+
+
 def create_and_start(
     client: docker.DockerClient,
     spec: ContainerSpec,
@@ -78,7 +97,7 @@ def create_and_start(
     created: list[Any] = []
     container: Container | None = None
     try:
-        args = {**_mount_args(client, spec, created), **(extra or {})}
+        args = {**_mount_args(client, spec, created), **_network_args(client, spec), **(extra or {})}
         container = engine_call(
             client.containers.create,
             spec.image,

@@ -7,6 +7,7 @@ from dockerctl.cli import render
 from dockerctl.cli._context import engine
 from dockerctl.spec.models import ContainerSpec, Limits
 from dockerctl.spec.mounts import parse_mount_flag, parse_volume_flag
+from dockerctl.spec.network import parse_publish
 from dockerctl.workflows import run_container
 
 
@@ -45,6 +46,18 @@ def run(
         "--allow-engine-socket",
         help="Allow mounting the engine's socket (gives the container the host).",
     ),
+    network: str | None = typer.Option(
+        None, "--network", help="none | host | bridge | NAME | container:NAME (seed N2-N9, C3)."
+    ),
+    ip: str | None = typer.Option(
+        None, "--ip", help="Static IPv4, only on a network created with --subnet (N8)."
+    ),
+    hostname: str | None = typer.Option(
+        None, "--hostname", "-h", help="Hostname (seed K4; default: short id)."
+    ),
+    publish: list[str] | None = typer.Option(
+        None, "--publish", "-p", help="[IP:][HOST_PORT:]PORT[/tcp|udp]; repeatable (seed O2)."
+    ),
     lab: str | None = typer.Option(None, "--lab", help="Group the container under a lab name (for cleanup)."),
     verify: bool = typer.Option(
         False, "--verify", help="Read every limit back from the container's cgroups."
@@ -77,6 +90,10 @@ def run(
         lab=lab,
         mounts=tuple(mounts),
         volumes_from=tuple(volumes_from or []),
+        network=network,
+        ip=ip,
+        hostname=hostname,
+        publish=tuple(parse_publish(p) for p in publish or []),
     )
     with engine(ctx) as client:
         report = run_container(client, spec, verify=verify, allow_engine_socket=allow_engine_socket)

@@ -90,6 +90,15 @@ FIELDS: dict[str, Field] = {
         Field("volumes", "-v/--volume", "Binds", None, None, None, "S3-S5", False),
         Field("mounts", "--mount", "Mounts", None, None, None, "S3-S5", False),
         Field("volumes_from", "--volumes-from", "VolumesFrom", None, None, None, "S8", False),
+        Field("network", "--network", "NetworkMode", None, None, None, "N2-N8,C3", False),
+        Field("ip", "--ip", "IPAMConfig", None, None, None, "N8", False),
+        Field("hostname", "-h/--hostname", "Hostname", None, None, None, "K4", False),
+        Field("publish", "-p/--publish", "PortBindings", None, None, None, "O2", False),
+        Field("subnet", "--subnet", "IPAM.Config", None, None, None, "N7", False),
+        Field("gateway", "--gateway", "IPAM.Config", None, None, None, "N7", False),
+        Field("ip_range", "--ip-range", "IPAM.Config", None, None, None, "N7", False),
+        Field("options", "-o/--opt", "Options", None, None, None, "X8", False),
+        Field("driver", "-d/--driver", "Driver", None, None, None, "N6", False),
     )
 }
 

@@ -9,12 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from dockerctl.errors import InvalidInput
 from dockerctl.spec.mounts import MountSpec
+from dockerctl.spec.network import PortSpec
 from dockerctl.spec.units import UNLIMITED, format_bytes
 
 # The engine refuses smaller memory limits ("Minimum memory limit allowed is 6MB", measured on 20.10).
 MIN_MEMORY = 6 * 1024 * 1024
 # docker's validContainerNamePattern
 _NAME = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+_HOSTNAME = re.compile(r"^(?=.{1,63}$)[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$")
 
 
 THROTTLE_KINDS = ("device_read_bps", "device_write_bps", "device_read_iops", "device_write_iops")
@@ -225,6 +227,29 @@ class ContainerSpec(BaseModel):
     lab: str | None = None
     mounts: tuple[MountSpec, ...] = ()
     volumes_from: tuple[str, ...] = ()  # "container[:ro|rw]"
+    network: str | None = None  # none | host | bridge | NAME | container:NAME
+    ip: str | None = None
+    hostname: str | None = None
+    publish: tuple[PortSpec, ...] = ()
+
+    @model_validator(mode="after")
+    def _network_options(self) -> ContainerSpec:
+        mode = self.network or ""
+        if self.hostname is not None and not _HOSTNAME.match(self.hostname):
+            raise InvalidInput(f"invalid hostname {self.hostname!r}", field="hostname")
+        if self.hostname is not None and (mode == "host" or mode.startswith("container:")):
+            raise InvalidInput(
+                f"--hostname conflicts with --network {mode}: the UTS namespace is not the "
+                "container's own there",
+                field="hostname",
+            )
+        if self.publish and (mode in ("host", "none") or mode.startswith("container:")):
+            raise InvalidInput(
+                f"-p has no effect with --network {mode}: there is no bridge to publish from", field="publish"
+            )
+        if mode.startswith("container:") and not mode.split(":", 1)[1]:
+            raise InvalidInput("expected --network container:NAME", field="network")
+        return self
 
     @field_validator("image")
     @classmethod

@@ -1,0 +1,160 @@
+"""Networks (seed N1–N9, X7–X10): create with labels after host and engine checks, connect, disconnect,
+remove — each refusing what docker would refuse, but before anything changes."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+from docker.models.networks import Network
+from docker.types import IPAMConfig, IPAMPool
+
+from dockerctl.apply.client import engine_call
+from dockerctl.apply.labels import is_owned, owned
+from dockerctl.errors import Conflict, InvalidInput, NotFound
+from dockerctl.spec.network import NetworkSpec
+
+USER_SUBNET = "io.dockerctl.user-subnet"
+
+
+def subnets_of(net: Network) -> list[str]:
+    return [c["Subnet"] for c in (net.attrs.get("IPAM") or {}).get("Config") or [] if c.get("Subnet")]
+
+
+def get_network(client: docker.DockerClient, name: str) -> Network:
+    try:
+        net: Network = client.networks.get(name)
+    except docker.errors.NotFound:
+        raise NotFound(f"network {name!r} does not exist", where="NETWORK") from None
+    return net
+
+
+def preflight_network(
+    client: docker.DockerClient, spec: NetworkSpec, sys_class_net: Path = Path("/sys/class/net")
+) -> None:
+    existing = engine_call(client.networks.list, what="list networks")
+    if any(n.name == spec.name for n in existing):
+        raise Conflict(f"a network named {spec.name!r} exists already", where="NAME")
+    if spec.subnet:
+        mine = ipaddress.ip_network(spec.subnet)
+        for n in existing:
+            for s in subnets_of(n):
+                if ipaddress.ip_network(s, strict=False).overlaps(mine):
+                    raise InvalidInput(f"{spec.subnet} overlaps {s} of network {n.name}", field="subnet")
+    if spec.driver == "macvlan":
+        parent = spec.options["parent"]
+        if not (sys_class_net / parent).exists():
+            raise InvalidInput(f"parent interface {parent!r} does not exist on this host", field="options")
+        for n in existing:
+            if n.attrs.get("Driver") == "macvlan" and (n.attrs.get("Options") or {}).get("parent") == parent:
+                raise InvalidInput(
+                    f"{parent} already carries macvlan network {n.name}: one macvlan network per interface "
+                    "(seed X10); use another parent (a sub-interface or a veth)",
+                    field="options",
+                )
+    if spec.driver == "overlay":
+        state = (engine_call(client.info, what="read the engine info").get("Swarm") or {}).get(
+            "LocalNodeState"
+        )
+        if state != "active":
+            raise InvalidInput(
+                "an overlay network needs swarm mode (seed X3): run `dockerctl swarm init` first",
+                field="driver",
+            )
+
+
+def create_network(client: docker.DockerClient, spec: NetworkSpec) -> Network:
+    preflight_network(client, spec)
+    ipam = None
+    if spec.subnet:
+        ipam = IPAMConfig(
+            pool_configs=[IPAMPool(subnet=spec.subnet, gateway=spec.gateway, iprange=spec.ip_range)]
+        )
+    labels = owned(spec.lab)
+    if spec.subnet:
+        labels[USER_SUBNET] = "true"  # the engine's inspect cannot tell a user subnet from an assigned one
+    kwargs: dict[str, Any] = {
+        "driver": spec.driver,
+        "ipam": ipam,
+        "internal": spec.internal,
+        "labels": labels,
+        "options": spec.options or None,
+        "check_duplicate": True,
+    }
+    if spec.driver == "overlay":
+        kwargs["attachable"] = spec.attachable
+        kwargs["scope"] = "swarm"
+    net: Network = engine_call(
+        client.networks.create, spec.name, **kwargs, what=f"create network {spec.name}"
+    )
+    return net
+
+
+def attached(net: Network) -> list[str]:
+    return sorted(c.get("Name", cid) for cid, c in (net.attrs.get("Containers") or {}).items())
+
+
+def remove_network(client: docker.DockerClient, name: str, *, any_owner: bool = False) -> None:
+    net = get_network(client, name)
+    if not is_owned(net.attrs.get("Labels")) and not any_owner:
+        raise Conflict(
+            f"network {name!r} was not made by dockerctl; pass --any-owner to remove it", where="NETWORK"
+        )
+    users = attached(net)
+    if users:
+        raise Conflict(
+            f"network {name!r} has containers attached: {', '.join(users)}",
+            where="NETWORK",
+            hint="disconnect or remove them first",
+        )
+    engine_call(net.remove, what=f"remove network {name}")
+
+
+def check_static_ip(client: docker.DockerClient, network: str | None, ip: str | None) -> None:
+    """Seed N8: a static --ip only on a network created with a user subnet, and inside it."""
+    if ip is None:
+        return
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        raise InvalidInput(f"invalid IP address {ip!r}", field="ip") from None
+    if network in (None, "bridge", "host", "none") or (network or "").startswith("container:"):
+        raise InvalidInput(
+            "--ip works only on a user-defined network created with --subnet (seed N8)", field="ip"
+        )
+    net = get_network(client, network or "")
+    labels = net.attrs.get("Labels") or {}
+    if is_owned(labels) and labels.get(USER_SUBNET) != "true":
+        raise InvalidInput(
+            f"network {network} was created without --subnet: a static --ip is refused (seed N8)", field="ip"
+        )
+    subnets = subnets_of(net)
+    if subnets and not any(addr in ipaddress.ip_network(s, strict=False) for s in subnets):
+        raise InvalidInput(f"{ip} is outside {', '.join(subnets)} of network {network}", field="ip")
+
+
+def connect(
+    client: docker.DockerClient,
+    network: str,
+    container: str,
+    *,
+    ip: str | None = None,
+    aliases: list[str] | None = None,
+) -> None:
+    net = get_network(client, network)
+    c = engine_call(client.containers.get, container, what=f"find container {container}")
+    if net.name in ((c.attrs.get("NetworkSettings") or {}).get("Networks") or {}):
+        raise Conflict(f"{c.name} is already connected to {net.name}", where="CONTAINER")
+    check_static_ip(client, net.name, ip)
+    engine_call(net.connect, c, ipv4_address=ip, aliases=aliases, what=f"connect {c.name} to {net.name}")
+
+
+def disconnect(client: docker.DockerClient, network: str, container: str) -> None:
+    net = get_network(client, network)
+    c = engine_call(client.containers.get, container, what=f"find container {container}")
+    if net.name not in ((c.attrs.get("NetworkSettings") or {}).get("Networks") or {}):
+        raise Conflict(f"{c.name} is not connected to {net.name}", where="CONTAINER")
+    engine_call(net.disconnect, c, what=f"disconnect {c.name} from {net.name}")

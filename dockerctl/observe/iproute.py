@@ -1,0 +1,90 @@
+"""`ip -json` output (iproute2) as small typed records; the commands run in a network namespace by
+entering it with nsenter (never `ip netns exec`, which re-mounts /sys)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Address:
+    family: str
+    local: str
+    prefixlen: int
+
+
+@dataclass(frozen=True)
+class Link:
+    ifindex: int
+    name: str
+    kind: str  # link_type (ether, loopback …)
+    state: str
+    mac: str
+    link_index: int | None  # the peer's ifindex for a veth (iflink)
+    master: str | None  # the bridge this link is attached to
+    addresses: tuple[Address, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Route:
+    dst: str
+    gateway: str | None
+    dev: str
+    prefsrc: str | None
+
+
+def parse_links(text: str) -> list[Link]:
+    """`ip -json addr` (or `ip -json link`) → links with their addresses."""
+    out = []
+    for item in json.loads(text or "[]"):
+        addrs = tuple(
+            Address(a.get("family", ""), a.get("local", ""), int(a.get("prefixlen", 0)))
+            for a in item.get("addr_info") or []
+            if a.get("local")
+        )
+        out.append(
+            Link(
+                int(item["ifindex"]),
+                item["ifname"],
+                item.get("link_type", ""),
+                item.get("operstate", ""),
+                item.get("address", ""),
+                item.get("link_index"),
+                item.get("master"),
+                addrs,
+            )
+        )
+    return out
+
+
+def parse_routes(text: str) -> list[Route]:
+    return [
+        Route(r.get("dst", ""), r.get("gateway"), r.get("dev", ""), r.get("prefsrc"))
+        for r in json.loads(text or "[]")
+    ]
+
+
+def ip_json(args: list[str], pid: int | None = None) -> str:
+    """Run `ip -json ARGS` on the host, or inside the network namespace of process `pid`."""
+    cmd = ["ip", "-json", *args]
+    if pid is not None:
+        cmd = ["nsenter", f"--net=/proc/{pid}/ns/net", "--", *cmd]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"`{' '.join(cmd)}` failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def as_dict(link: Link) -> dict[str, Any]:
+    return {
+        "ifindex": link.ifindex,
+        "name": link.name,
+        "state": link.state,
+        "mac": link.mac,
+        "addresses": [f"{a.local}/{a.prefixlen}" for a in link.addresses],
+        "peer_ifindex": link.link_index,
+        "master": link.master,
+    }
