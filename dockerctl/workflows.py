@@ -513,3 +513,108 @@ def compare_storage(client: docker.DockerClient) -> CompareReport:
     ensure_image_local(client, BASE_IMAGE)
     with proof_lab(client) as lab:
         return CompareReport(compare(lab))
+
+
+# ---- namespaces and networking ---------------------------------------------------------------------
+
+
+@dataclass
+class NsReport:
+    subjects: list[str]  # "host", then container names
+    ids: dict[str, dict[str, str]]  # subject → kind → 'net:[4026…]'
+    pairs: list[dict[str, Any]] = field(default_factory=list)
+    explanations: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "subjects": self.subjects,
+            "namespaces": self.ids,
+            "pairs": self.pairs,
+            "explanations": self.explanations,
+        }
+
+
+def _explain(c: Container, host_pid_ns: str, ids: dict[str, str], engine_info: dict[str, Any]) -> list[str]:
+    from dockerctl.observe.namespaces import uid_map, uts_hostname
+
+    hc = c.attrs.get("HostConfig") or {}
+    pid = int(c.attrs["State"]["Pid"])
+    out = []
+    mode = hc.get("NetworkMode", "")
+    if mode.startswith("container:"):
+        out.append(
+            f"{c.name}: --network container:{mode.split(':', 1)[1][:12]} joins that container's network "
+            "namespace (seed C3)"
+        )
+    elif mode == "host":
+        out.append(f"{c.name}: --network host shares the host's network namespace (seed N3)")
+    elif mode == "none":
+        out.append(f"{c.name}: --network none: its own network namespace with only lo (seed N2)")
+    for key, flag in (("PidMode", "--pid"), ("IpcMode", "--ipc"), ("UTSMode", "--uts")):
+        value = hc.get(key) or ""
+        if value and value not in ("private", "shareable"):
+            out.append(f"{c.name}: {flag} {value}")
+    name = uts_hostname(pid)
+    short = c.id[:12]
+    if name is not None:
+        if mode.startswith("container:"):
+            why = "copied from the joined container (docker does so for --network container:); own UTS namespace"
+        elif name == short:
+            why = "the default: the short container id (seed K4)"
+        elif (c.attrs.get("Config") or {}).get("Hostname") == name and mode != "host":
+            why = "set with -h/--hostname (seed K4)"
+        else:
+            why = "the host's (shared UTS namespace)"
+        out.append(f"{c.name}: hostname {name!r} — {why}")
+    rows = uid_map(pid)
+    remapped = not (len(rows) == 1 and rows[0] == (0, 0, 4294967295))
+    daemon = any("name=userns" in str(o) for o in engine_info.get("SecurityOptions") or [])
+    out.append(
+        f"{c.name}: uid_map {rows} — "
+        + (
+            "users are remapped: root inside is an unprivileged user outside (seed K8)"
+            if remapped
+            else "no remapping: root inside is root on the host; the daemon runs "
+            + ("with" if daemon else "without")
+            + " --userns-remap (seed K8)"
+        )
+    )
+    return out
+
+
+def ns_report(client: docker.DockerClient, ref: str, others: list[str]) -> NsReport:
+    from dockerctl.observe.namespaces import KINDS, namespace_ids
+
+    containers = [get(client, r) for r in [ref, *others]]
+    for c in containers:
+        if int((c.attrs.get("State") or {}).get("Pid") or 0) <= 0:
+            raise Conflict(
+                f"container {c.name} is not running: it has no namespaces", hint=f"docker start {c.name}"
+            )
+    # the host's init; where /proc/1 is not readable (a sandbox), this dockerctl process stands in for the host
+    ids = {"host": namespace_ids(1) or namespace_ids("self")}
+    for c in containers:
+        ids[c.name] = namespace_ids(int(c.attrs["State"]["Pid"]))
+    subjects = list(ids)
+    report = NsReport(subjects, ids)
+    for i, a in enumerate(subjects):
+        for b in subjects[i + 1 :]:
+            report.pairs.append(
+                {
+                    "a": a,
+                    "b": b,
+                    **{
+                        k: "shared" if ids[a].get(k) == ids[b].get(k) else "private"
+                        for k in KINDS
+                        if k in ids[a] and k in ids[b]
+                    },
+                }
+            )
+    info = engine_call(client.info, what="read the engine info")
+    for c in containers:
+        report.explanations.extend(_explain(c, ids["host"].get("pid", ""), ids[c.name], info))
+    return report

@@ -9,7 +9,19 @@ import typer
 from rich.markup import escape
 
 from dockerctl import __version__
-from dockerctl.cli import cleanup, copy, doctor, image, limits, mounts, prove, run, volume_container, volumes
+from dockerctl.cli import (
+    cleanup,
+    copy,
+    doctor,
+    image,
+    limits,
+    mounts,
+    ns,
+    prove,
+    run,
+    volume_container,
+    volumes,
+)
 from dockerctl.cli.render import err
 from dockerctl.errors import DockerctlError, ExitCode, InvalidInput
 from dockerctl.spec.fields import flag_of
@@ -58,6 +70,7 @@ app.command("limits")(limits.limits)
 app.command("update")(limits.update)
 app.command("prove")(prove.prove)
 app.command("mounts")(mounts.mounts)
+app.command("ns")(ns.ns)
 app.command("rm")(volumes.rm_container)
 app.command("cp")(copy.cp)
 app.add_typer(volumes.app, name="vol")

@@ -19,3 +19,27 @@ def namespace_ids(pid: int | str, proc: Path = Path("/proc")) -> dict[str, str]:
         except OSError:
             continue  # a kernel without this namespace kind
     return out
+
+
+def uts_hostname(pid: int) -> str | None:
+    """The hostname inside the process's UTS namespace (seed K4), read by entering only that namespace."""
+    import subprocess
+
+    done = subprocess.run(
+        ["nsenter", f"--uts=/proc/{pid}/ns/uts", "--", "cat", "/proc/sys/kernel/hostname"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
+    )
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def uid_map(pid: int, proc: Path = Path("/proc")) -> list[tuple[int, int, int]]:
+    """/proc/<pid>/uid_map rows (inside, outside, count); '0 0 4294967295' means no remapping (seed K8)."""
+    rows = []
+    for line in (proc / str(pid) / "uid_map").read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            rows.append((int(parts[0]), int(parts[1]), int(parts[2])))
+    return rows

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from dockerctl.cli import render
+from dockerctl.cli._context import engine
+from dockerctl.observe.namespaces import KINDS
+from dockerctl.workflows import NsReport, ns_report
+
+
+def _show(report: NsReport) -> None:
+    table = Table(title="namespace ids (/proc/<pid>/ns/*)", title_justify="left")
+    table.add_column("namespace")
+    for s in report.subjects:
+        table.add_column(escape(s))
+    for kind in KINDS:
+        table.add_row(
+            kind, *(escape(report.ids[s].get(kind, "-").split(":", 1)[-1]) for s in report.subjects)
+        )
+    render.out.print(table)
+    pairs = Table(title="shared or private (seed K2-K8)", title_justify="left")
+    pairs.add_column("pair")
+    for kind in KINDS:
+        pairs.add_column(kind)
+    for p in report.pairs:
+        cells = [("[yellow]shared[/yellow]" if p.get(k) == "shared" else "private") for k in KINDS]
+        pairs.add_row(escape(f"{p['a']} / {p['b']}"), *cells)
+    render.out.print(pairs)
+    for line in report.explanations:
+        render.out.print(f"- {escape(line)}")
+
+
+def ns(
+    ctx: typer.Context,
+    container: str = typer.Argument(..., help="Container name or id (running)."),
+    with_: list[str] | None = typer.Option(None, "--with", help="Other containers to compare; repeatable."),
+    json_out: bool = typer.Option(False, "--json", help="Print the matrix as JSON."),
+) -> None:
+    """Which namespaces does this container really share? The inode ids of mnt, uts, ipc, pid, net,
+    user and cgroup for the container, the host and the others given, shared/private for each pair,
+    and why: --network container:X, --network host/none, --pid/--ipc, the hostname (default: the short
+    id), and whether users are remapped (uid_map, daemon --userns-remap).
+
+    Examples:
+
+      dockerctl ns web
+
+      dockerctl ns web --with sidecar --json
+    """
+    with engine(ctx) as client:
+        report = ns_report(client, container, with_ or [])
+    render.finish(report, json_out, lambda: _show(report))
