@@ -618,3 +618,34 @@ def ns_report(client: docker.DockerClient, ref: str, others: list[str]) -> NsRep
     for c in containers:
         report.explanations.extend(_explain(c, ids["host"].get("pid", ""), ids[c.name], info))
     return report
+
+
+def net_path(client: docker.DockerClient, ref: str) -> Any:
+    from dockerctl.observe.iproute import ip_json, parse_links, parse_routes
+    from dockerctl.observe.iptables import iptables_save, parse_iptables_save
+    from dockerctl.observe.netpath import build_path, read_resolv
+    from dockerctl.observe.processes import processes
+
+    c = get(client, ref)
+    pid = int((c.attrs.get("State") or {}).get("Pid") or 0)
+    if pid <= 0:
+        raise Conflict(
+            f"container {c.name} is not running: it has no network namespace", hint=f"docker start {c.name}"
+        )
+    bridges = {}
+    for n in engine_call(client.networks.list, filters={"driver": "bridge"}, what="list networks"):
+        opts = n.attrs.get("Options") or {}
+        bridges[opts.get("com.docker.network.bridge.name") or f"br-{n.id[:12]}"] = n.name
+    mode = str((c.attrs.get("HostConfig") or {}).get("NetworkMode", ""))
+    return build_path(
+        c.name,
+        mode,
+        parse_links(ip_json(["addr"], pid)),
+        parse_routes(ip_json(["route"], pid)),
+        parse_links(ip_json(["addr"])),
+        parse_iptables_save(iptables_save("nat")),
+        bridges,
+        (c.attrs.get("NetworkSettings") or {}).get("Ports") or {},
+        processes("docker-proxy"),
+        read_resolv(pid),
+    )

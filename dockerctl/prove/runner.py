@@ -19,6 +19,7 @@ from dockerctl.errors import EngineError
 from dockerctl.lab.images import BASE_IMAGE
 from dockerctl.spec.models import ContainerSpec, Limits
 from dockerctl.spec.mounts import MountSpec
+from dockerctl.spec.network import PortSpec
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,17 @@ class ProofLab:
         *,
         mounts: tuple[MountSpec, ...] = (),
         image: str | None = None,
+        publish: tuple[PortSpec, ...] = (),
+        network: str | None = None,
     ) -> Container:
         spec = ContainerSpec(
-            image=image or self.image, command=command, limits=limits, lab=self.name, mounts=mounts
+            image=image or self.image,
+            command=command,
+            limits=limits,
+            lab=self.name,
+            mounts=mounts,
+            publish=publish,
+            network=network,
         )
         return create_and_start(self.client, spec, extra)
 

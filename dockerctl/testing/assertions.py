@@ -15,6 +15,7 @@ from docker.models.containers import Container
 
 from dockerctl.observe.mounts import parse_mountinfo
 from dockerctl.observe.namespaces import KINDS, namespace_ids
+from dockerctl.observe.traffic import addresses, probe, targets
 from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
 from dockerctl.spec.models import Limits
 from dockerctl.workflows import check_limits
@@ -110,45 +111,21 @@ def assert_namespaces(
         raise AssertionError("namespaces are not as expected (/proc/<pid>/ns):\n" + _table(rows))
 
 
-def _addresses(c: Container) -> dict[str, str]:
-    nets = (c.attrs.get("NetworkSettings") or {}).get("Networks") or {}
-    return {name: v.get("IPAddress") for name, v in nets.items() if v.get("IPAddress")}
-
-
-def _probe(a: Container, target: str, port: int | None) -> tuple[bool, str]:
-    if port is None:
-        argv = ["ping", "-c", "1", "-W", "2", target]
-    else:
-        argv = ["sh", "-c", f"nc -w 2 {target} {port} </dev/null"]
-    result = a.exec_run(argv)
-    return result.exit_code == 0, " ".join(argv)
-
-
-def _targets(a: Container, b: Container, by: str) -> list[str]:
-    if by == "name":
-        return [b.name]
-    if by != "ip":
-        raise TypeError("by must be 'ip' or 'name'")
-    mine, theirs = _addresses(a), _addresses(b)
-    common = [theirs[n] for n in theirs if n in mine]
-    return common or list(theirs.values())
-
-
 def assert_reachable(
     a: Any, b: Any, *, by: str = "ip", port: int | None = None, client: docker.DockerClient | None = None
 ) -> None:
     """A packet from a reaches b (ping, or a TCP connect to `port`), by b's IP on a common network or by name."""
     ca, cb = as_container(a, client), as_container(b, client)
     tried = []
-    for target in _targets(ca, cb, by):
-        ok, cmd = _probe(ca, target, port)
+    for target in targets(ca, cb, by):
+        ok, cmd, _ = probe(ca, target, port)
         if ok:
             return
         tried.append(cmd)
     raise AssertionError(
         f"{cb.name} is not reachable from {ca.name} by {by}{f' on port {port}' if port else ''}:\n"
         + "\n".join(f"  failed in {ca.name}: {t}" for t in tried or ["(b has no address)"])
-        + f"\n  {ca.name} networks: {_addresses(ca)}\n  {cb.name} networks: {_addresses(cb)}"
+        + f"\n  {ca.name} networks: {addresses(ca)}\n  {cb.name} networks: {addresses(cb)}"
     )
 
 
@@ -157,8 +134,8 @@ def assert_isolated(
 ) -> None:
     """No packet from a reaches b: not by any of b's IPs, not by name (seed C1)."""
     ca, cb = as_container(a, client), as_container(b, client)
-    for target in [*_addresses(cb).values(), cb.name]:
-        ok, cmd = _probe(ca, target, port)
+    for target in [*addresses(cb).values(), cb.name]:
+        ok, cmd, _ = probe(ca, target, port)
         if ok:
             raise AssertionError(f"{cb.name} is reachable from {ca.name}: `{cmd}` succeeded in {ca.name}")
 

@@ -1,0 +1,54 @@
+"""A lab "outside" network: a network namespace the project makes, with an address from the
+benchmarking range 198.18.0.0/15, routed from the host over a veth pair. Traffic sent there never leaves
+the machine. The namespace (and with it both veth ends) is removed on exit, also after a failure."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from dockerctl.errors import EngineError
+
+
+@dataclass(frozen=True)
+class Outside:
+    namespace: str
+    host_if: str
+    host_addr: str  # the host's address towards the outside: what MASQUERADE writes as the source
+    outside_addr: str
+
+    def nsenter(self, *argv: str) -> list[str]:
+        return ["nsenter", f"--net=/var/run/netns/{self.namespace}", "--", *argv]
+
+
+def _ip(*args: str) -> None:
+    done = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=10, check=False)
+    if done.returncode != 0:
+        raise EngineError(f"`ip {' '.join(args)}` failed: {done.stderr.strip()}")
+
+
+@contextmanager
+def outside_namespace(host_addr: str = "198.18.0.1", outside_addr: str = "198.18.0.2") -> Iterator[Outside]:
+    tag = uuid.uuid4().hex[:6]
+    out = Outside(f"dctl-out-{tag}", f"dctlo{tag}h", host_addr, outside_addr)
+    peer = f"dctlo{tag}o"
+    try:
+        _ip("netns", "add", out.namespace)
+        _ip("link", "add", out.host_if, "type", "veth", "peer", "name", peer)
+        _ip("link", "set", peer, "netns", out.namespace)
+        _ip("addr", "add", f"{host_addr}/30", "dev", out.host_if)
+        _ip("link", "set", out.host_if, "up")
+        for args in (
+            ["addr", "add", f"{outside_addr}/30", "dev", peer],
+            ["link", "set", peer, "up"],
+            ["link", "set", "lo", "up"],
+            ["route", "add", "default", "via", host_addr],
+        ):
+            _ip("-n", out.namespace, *args)
+        yield out
+    finally:
+        subprocess.run(["ip", "netns", "del", out.namespace], capture_output=True, check=False)
+        subprocess.run(["ip", "link", "del", out.host_if], capture_output=True, check=False)

@@ -1,0 +1,128 @@
+"""Reaching out and reaching in, proved by traffic (seed O1, O2).
+
+O1: a container connects to a listener in the lab's outside namespace; the listener sees the connection
+come from the host's address towards it, not from the container's: the MASQUERADE rule at work.
+O2: a port published on the host answers from the host, and the process listening on it is docker-proxy.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from dockerctl.lab.outside import outside_namespace
+from dockerctl.observe.processes import processes
+from dockerctl.prove.runner import ProofLab
+from dockerctl.spec.models import Limits
+from dockerctl.spec.network import PortSpec
+from dockerctl.verify.checks import Check, Verdict
+
+LISTENER = (
+    "import socket,sys\n"
+    "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+    "s.bind(('0.0.0.0', int(sys.argv[1]))); s.listen(1); s.settimeout(20)\n"
+    "print('ready', flush=True)\n"
+    "c, a = s.accept(); print('peer', a[0], flush=True); c.close()\n"
+)
+
+
+def prove_outbound_nat(lab: ProofLab, port: int = 9999) -> Check:
+    container = lab.start(Limits(), ["sleep", "60"])
+    container_ip = next(iter((container.attrs["NetworkSettings"]["Networks"] or {}).values()))["IPAddress"]
+    with outside_namespace() as out:
+        listener = subprocess.Popen(
+            out.nsenter("python3", "-c", LISTENER, str(port)), stdout=subprocess.PIPE, text=True
+        )
+        try:
+            assert listener.stdout is not None
+            listener.stdout.readline()  # ready
+            result = container.exec_run(["sh", "-c", f"nc -w 3 {out.outside_addr} {port} </dev/null"])
+            try:
+                seen = listener.communicate(timeout=10)[0]
+            except subprocess.TimeoutExpired:
+                seen = ""
+        finally:
+            if listener.poll() is None:
+                listener.kill()
+                listener.wait()
+    peer = next((line.split()[1] for line in seen.splitlines() if line.startswith("peer ")), None)
+    observed = (
+        f"connection seen from {peer}" if peer else f"no connection arrived (nc exit {result.exit_code})"
+    )
+    ok = peer == out.host_addr
+    return Check(
+        f"outbound from {container_ip} to {out.outside_addr} (lab outside namespace)",
+        "O1",
+        f"source rewritten to the host's {out.host_addr}",
+        observed,
+        Verdict.ENFORCED if ok else Verdict.MISMATCH,
+        f"listener in netns {out.namespace}; nc from the container",
+        "" if ok else f"the container's own address is {container_ip}",
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _listener_pid(port: int, proc: Path = Path("/proc")) -> int | None:
+    """The pid whose socket listens on 127.0.0.1/0.0.0.0:port (from /proc/net/tcp and fd links)."""
+    inodes = set()
+    for line in (proc / "net" / "tcp").read_text().splitlines()[1:]:
+        parts = line.split()
+        if parts[3] == "0A" and int(parts[1].split(":")[1], 16) == port:
+            inodes.add(parts[9])
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            for fd in (entry / "fd").iterdir():
+                target = fd.readlink().name if fd.is_symlink() else ""
+                if target.startswith("socket:[") and target[8:-1] in inodes:
+                    return int(entry.name)
+        except OSError:
+            continue
+    return None
+
+
+def prove_published_port(lab: ProofLab) -> list[Check]:
+    port = _free_port()
+    spec_port = PortSpec(container_port=8080, host_ip="127.0.0.1", host_port=port)
+    lab.start(Limits(), ["nc", "-ll", "-p", "8080", "-e", "echo", "dctl-published"], publish=(spec_port,))
+    answer = ""
+    for _ in range(20):  # the proxy listens a moment after start
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+                answer = s.recv(64).decode(errors="replace").strip()
+            if answer:
+                break
+        except OSError:
+            pass
+        time.sleep(0.1)
+    pid = _listener_pid(port)
+    proxies = {p.pid: p for p in processes("docker-proxy")}
+    listener = (
+        f"pid {pid}: {' '.join(proxies[pid].argv)}" if pid in proxies else f"pid {pid} (not docker-proxy)"
+    )
+    return [
+        Check(
+            f"127.0.0.1:{port} → container port 8080",
+            "O2",
+            "answers 'dctl-published'",
+            repr(answer),
+            Verdict.ENFORCED if answer == "dctl-published" else Verdict.MISMATCH,
+            f"TCP connect to 127.0.0.1:{port}",
+        ),
+        Check(
+            f"listener of 127.0.0.1:{port}",
+            "O2",
+            "docker-proxy",
+            listener,
+            Verdict.ENFORCED if pid in proxies else Verdict.MISMATCH,
+            "/proc/net/tcp LISTEN inode → /proc/*/fd",
+        ),
+    ]
