@@ -649,3 +649,86 @@ def net_path(client: docker.DockerClient, ref: str) -> Any:
         processes("docker-proxy"),
         read_resolv(pid),
     )
+
+
+@dataclass
+class CheckReport:
+    checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "checks": [c.to_dict() for c in self.checks], "notes": self.notes}
+
+
+def net_check(
+    client: docker.DockerClient,
+    a_ref: str,
+    b_ref: str,
+    *,
+    by: str = "ip",
+    port: int | None = None,
+    expect: str = "reachable",
+) -> CheckReport:
+    """Seed C1–C3, N2–N3: send a packet from a to b and say why it did or did not arrive."""
+    from dockerctl.observe.traffic import addresses, probe, targets
+
+    a, b = get(client, a_ref), get(client, b_ref)
+    for c in (a, b):
+        if c.status != "running":
+            raise Conflict(f"container {c.name} is not running", hint=f"docker start {c.name}")
+    if by not in ("ip", "name"):
+        raise InvalidInput("--by must be ip or name", where="--by")
+    if expect not in ("reachable", "isolated"):
+        raise InvalidInput("--expect must be reachable or isolated", where="--expect")
+    mine, theirs = addresses(a), addresses(b)
+    common = sorted(set(mine) & set(theirs))
+    report = CheckReport()
+    mode_a = str((a.attrs.get("HostConfig") or {}).get("NetworkMode", ""))
+    if common:
+        report.notes.append(f"common networks: {', '.join(common)} (seed C1)")
+    else:
+        report.notes.append(
+            f"no common network: {a.name} on {sorted(mine) or mode_a}, {b.name} on {sorted(theirs)} "
+            "— they cannot talk until `dockerctl net connect` (seed C1)"
+        )
+    if by == "name" and common == ["bridge"]:
+        report.notes.append(
+            "names resolve only on user-defined networks, not on the default bridge (seed C2)"
+        )
+    want = expect == "reachable"
+    for target in targets(a, b, by) or [b.name]:
+        reached, cmd, output = probe(a, target, port)
+        observed = (
+            "reached" if reached else f"not reached ({output.splitlines()[-1] if output else 'no answer'})"
+        )
+        report.checks.append(
+            Check(
+                f"{a.name} → {b.name} via {target}{f':{port}' if port else ''}",
+                "C1,C2",
+                expect,
+                observed,
+                Verdict.ENFORCED if reached == want else Verdict.MISMATCH,
+                f"`{cmd}` inside {a.name}",
+            )
+        )
+    return report
+
+
+def prove_network(client: docker.DockerClient, which: str) -> CheckReport:
+    from dockerctl.apply.containers import ensure_image_local
+    from dockerctl.lab.images import BASE_IMAGE
+    from dockerctl.prove.network import prove_outbound_nat, prove_published_port
+    from dockerctl.prove.runner import proof_lab
+
+    ensure_image_local(client, BASE_IMAGE)
+    report = CheckReport()
+    with proof_lab(client) as lab:
+        if which in ("nat", "all"):
+            report.checks.append(prove_outbound_nat(lab))
+        if which in ("publish", "all"):
+            report.checks.extend(prove_published_port(lab))
+    return report

@@ -16,6 +16,7 @@ from dockerctl.cli import (
     image,
     limits,
     mounts,
+    net,
     ns,
     prove,
     run,
@@ -74,6 +75,8 @@ app.command("ns")(ns.ns)
 app.command("rm")(volumes.rm_container)
 app.command("cp")(copy.cp)
 app.add_typer(volumes.app, name="vol")
+app.add_typer(net.app, name="net")
+app.add_typer(net.swarm_app, name="swarm")
 app.add_typer(volume_container.app, name="volume-container")
 app.command("cleanup")(cleanup.cleanup)
 app.add_typer(image.app, name="image")

@@ -111,7 +111,7 @@ def checks_table(
         "seed",
         "asked",
         *(["engine"] if engine_column else []),
-        "kernel",
+        observed,
         "verdict",
         "evidence",
     ]

@@ -102,7 +102,10 @@ def build_path(
                         f"veth pair: {link.name} inside ↔ {peer.name} on the host, attached to {peer.master}"
                     )
             else:
-                hop.note = "its peer is not in the host's namespace (an overlay's namespace, or macvlan)"
+                hop.note = (
+                    "its peer is not in the host's namespace: on an overlay it sits on br0 in the overlay network's "
+                    "own namespace, next to the vxlan device (seed X5)"
+                )
         subnet = _subnet_of(link)
         if subnet and link.kind != "loopback":
             rule = masquerade_for(nat, subnet)

@@ -1,0 +1,33 @@
+"""Swarm mode for the local engine (seed X3): overlay networks keep their state in swarm's Raft store."""
+
+from __future__ import annotations
+
+import docker
+
+from dockerctl.apply.client import engine_call
+from dockerctl.errors import Conflict
+
+
+def swarm_state(client: docker.DockerClient) -> str:
+    return str(
+        (engine_call(client.info, what="read the engine info").get("Swarm") or {}).get("LocalNodeState", "")
+    )
+
+
+def swarm_init(client: docker.DockerClient, advertise_addr: str) -> str:
+    if swarm_state(client) == "active":
+        return "active already"
+    engine_call(client.swarm.init, advertise_addr=advertise_addr, what="initialise swarm mode")
+    return "initialised"
+
+
+def swarm_leave(client: docker.DockerClient, *, force: bool = False) -> str:
+    if swarm_state(client) != "active":
+        return "not in a swarm"
+    try:
+        engine_call(client.swarm.leave, force=force, what="leave the swarm")
+    except Conflict as exc:
+        raise Conflict(
+            f"{exc.message}", hint="a manager of a single-node swarm leaves with --force"
+        ) from None
+    return "left"
