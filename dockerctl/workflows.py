@@ -199,9 +199,15 @@ def preflight_network_options(client: docker.DockerClient, spec: ContainerSpec) 
     mode = spec.network or ""
     if mode.startswith("container:"):
         try:
-            get(client, mode.split(":", 1)[1])
+            joined = get(client, mode.split(":", 1)[1])
         except NotFound:
             raise NotFound(f"container {mode.split(':', 1)[1]!r} does not exist", where="--network") from None
+        if joined.status != "running":
+            raise Conflict(
+                f"cannot join the network of {joined.name}: it is not running (seed C3)",
+                where="--network",
+                hint=f"docker start {joined.name}",
+            )
     elif mode and mode not in ("host", "none", "bridge"):
         try:
             get_network(client, mode)
