@@ -37,7 +37,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # locals would print the client and the environment
     add_completion=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,  # help texts quote docker syntax like [IP:]PORT[/tcp|udp]: plain text, not markup
 )
 
 

@@ -13,7 +13,41 @@ from tests.integration.kernel import read_int, v1_memory_dir
 NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/dockerctl-test.sock"}
 
 
-@pytest.mark.parametrize("command", [[], ["doctor"], ["run"], ["cleanup"], ["image", "build-base"]])
+ALL_COMMANDS = [
+    [],
+    ["doctor"],
+    ["run"],
+    ["limits"],
+    ["update"],
+    ["prove"],
+    ["mounts"],
+    ["ns"],
+    ["cp"],
+    ["rm"],
+    ["cleanup"],
+    ["image", "build-base"],
+    ["vol", "create"],
+    ["vol", "ls"],
+    ["vol", "inspect"],
+    ["vol", "rm"],
+    ["vol", "prune"],
+    ["vol", "compare"],
+    ["volume-container", "create"],
+    ["net", "ls"],
+    ["net", "create"],
+    ["net", "inspect"],
+    ["net", "connect"],
+    ["net", "disconnect"],
+    ["net", "rm"],
+    ["net", "path"],
+    ["net", "check"],
+    ["net", "prove"],
+    ["swarm", "init"],
+    ["swarm", "leave"],
+]
+
+
+@pytest.mark.parametrize("command", ALL_COMMANDS)
 def test_help_has_examples(cli: Cli, command: list[str]) -> None:
     done = cli(*command, "--help")
     assert done.returncode == 0, done.stderr
