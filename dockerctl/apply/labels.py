@@ -59,3 +59,15 @@ def requested_of(labels: dict[str, str] | None) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def require_owned(
+    kind: str, name: str, labels: dict[str, str] | None, *, any_owner: bool, where: str
+) -> None:
+    """Refuse to remove a resource dockerctl did not make, unless the caller says so explicitly."""
+    if not any_owner and not is_owned(labels):
+        from dockerctl.errors import Conflict
+
+        raise Conflict(
+            f"{kind} {name!r} was not made by dockerctl; pass --any-owner to remove it", where=where
+        )

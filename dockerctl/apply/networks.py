@@ -13,7 +13,7 @@ from docker.models.networks import Network
 from docker.types import IPAMConfig, IPAMPool
 
 from dockerctl.apply.client import engine_call
-from dockerctl.apply.labels import is_owned, owned
+from dockerctl.apply.labels import is_owned, owned, require_owned
 from dockerctl.errors import Conflict, InvalidInput, NotFound
 from dockerctl.spec.network import NetworkSpec
 
@@ -99,10 +99,7 @@ def attached(net: Network) -> list[str]:
 
 def remove_network(client: docker.DockerClient, name: str, *, any_owner: bool = False) -> None:
     net = get_network(client, name)
-    if not is_owned(net.attrs.get("Labels")) and not any_owner:
-        raise Conflict(
-            f"network {name!r} was not made by dockerctl; pass --any-owner to remove it", where="NETWORK"
-        )
+    require_owned("network", name, net.attrs.get("Labels"), any_owner=any_owner, where="NETWORK")
     users = attached(net)
     if users:
         raise Conflict(

@@ -14,7 +14,7 @@ import docker.errors
 
 from dockerctl.apply import requests as asked_records
 from dockerctl.apply.client import engine_call
-from dockerctl.apply.labels import LAB, is_owned, owned
+from dockerctl.apply.labels import LAB, is_owned, owned, require_owned
 from dockerctl.errors import Conflict, InvalidInput, NotFound
 from dockerctl.spec.mounts import VOLUME_NAME
 
@@ -107,10 +107,7 @@ def remove_volume(client: docker.DockerClient, name: str, *, any_owner: bool = F
         vol = client.volumes.get(name)
     except docker.errors.NotFound:
         raise NotFound(f"volume {name!r} does not exist", where="NAME") from None
-    if not is_owned(vol.attrs.get("Labels")) and not any_owner:
-        raise Conflict(
-            f"volume {name!r} was not made by dockerctl; pass --any-owner to remove it anyway", where="NAME"
-        )
+    require_owned("volume", name, vol.attrs.get("Labels"), any_owner=any_owner, where="NAME")
     users = _users(client).get(name, [])
     if users:
         raise Conflict(
@@ -144,11 +141,7 @@ def remove_container(
 ) -> str:
     """`docker rm [-v] [-f]`: -v removes the container's anonymous volumes; named volumes always stay (S9)."""
     container = engine_call(client.containers.get, ref, what=f"find container {ref}")
-    if not is_owned(container.labels) and not any_owner:
-        raise Conflict(
-            f"container {container.name} was not made by dockerctl; pass --any-owner to remove it",
-            where="CONTAINER",
-        )
+    require_owned("container", str(container.name), container.labels, any_owner=any_owner, where="CONTAINER")
     if container.status == "running" and not force:
         raise Conflict(f"container {container.name} is running", hint="stop it first, or pass -f")
     engine_call(container.remove, v=volumes, force=force, what=f"remove container {container.name}")

@@ -18,6 +18,7 @@ from dockerctl.cli import render
 from dockerctl.cli._context import engine
 from dockerctl.errors import InvalidInput
 from dockerctl.observe.netpath import NetPath
+from dockerctl.spec.inputs import key_values
 from dockerctl.spec.network import NetworkSpec
 from dockerctl.workflows import CheckReport, net_check, net_path, prove_network
 
@@ -104,12 +105,7 @@ def create(
 
       dockerctl net create mac1 -d macvlan --subnet 198.18.10.0/24 -o parent=veth-lab0
     """
-    options = {}
-    for item in opt or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise InvalidInput(f"expected KEY=VALUE, got {item!r}", where="-o/--opt")
-        options[key] = value
+    options = key_values(opt, where="-o/--opt")
     if driver not in ("bridge", "macvlan", "overlay"):
         raise InvalidInput(f"driver {driver!r} is not one of bridge, macvlan, overlay", where="-d/--driver")
     spec = NetworkSpec.model_validate(

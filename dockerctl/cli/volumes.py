@@ -17,6 +17,7 @@ from dockerctl.apply.volumes import (
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
 from dockerctl.errors import InvalidInput
+from dockerctl.spec.inputs import key_values
 from dockerctl.workflows import compare_storage
 
 app = typer.Typer(
@@ -41,12 +42,7 @@ def create(
 
       dockerctl vol create appdata
     """
-    options = {}
-    for item in opt or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise InvalidInput(f"expected KEY=VALUE, got {item!r}", where="--opt")
-        options[key] = value
+    options = key_values(opt, where="--opt")
     with engine(ctx) as client:
         vol, created = create_volume(client, name, driver=driver, options=options, lab=lab)
     if json_out:

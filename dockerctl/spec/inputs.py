@@ -83,3 +83,14 @@ def limit_fields(values: dict[str, Any]) -> dict[str, Any]:
         else:
             out[name] = device_rates(name, value)
     return out
+
+
+def key_values(items: list[str] | None, *, where: str) -> dict[str, str]:
+    """Repeated KEY=VALUE options (driver options) → a dict."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidInput(f"expected KEY=VALUE, got {item!r}", where=where)
+        out[key] = value
+    return out
