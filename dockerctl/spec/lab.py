@@ -54,6 +54,12 @@ class ContainerEntry(BaseModel):
     device_write_bps: Any = None
     device_read_iops: Any = None
     device_write_iops: Any = None
+    network_mode: str | None = None  # none | host | container:NAME (NAME: a container of this lab)
+    ip: str | None = None  # static IPv4 on the first network (N8)
+    hostname: str | None = None
+    publish: list[str] = Field(default_factory=list)  # "[IP:][HOST_PORT:]PORT[/proto]"
+    volumes_from: list[str] = Field(default_factory=list)  # containers of this lab, "name[:ro]"
+    create_only: bool = False  # created, never started: a volume container (S8)
 
     def limits(self, where: str) -> Limits:
         try:
@@ -78,6 +84,36 @@ class LabSpec(BaseModel):
     @model_validator(mode="after")
     def _references(self) -> LabSpec:
         for name, c in self.containers.items():
+            mode = c.network_mode or ""
+            if mode and mode not in ("none", "host") and not mode.startswith("container:"):
+                raise InvalidInput(
+                    f"network_mode must be none, host or container:NAME, got {mode!r}",
+                    where=f"containers.{name}.network_mode",
+                )
+            if mode.startswith("container:"):
+                other = mode.split(":", 1)[1]
+                if other == name:
+                    raise InvalidInput(
+                        "a container cannot join its own network namespace",
+                        where=f"containers.{name}.network_mode",
+                    )
+                if other not in self.containers:
+                    raise InvalidInput(
+                        f"container {other!r} is not defined under containers",
+                        where=f"containers.{name}.network_mode",
+                    )
+            if mode and c.networks:
+                raise InvalidInput(
+                    "give networks or network_mode, not both", where=f"containers.{name}.networks"
+                )
+            for ref in c.volumes_from:
+                if ref.split(":", 1)[0] not in self.containers or ref.split(":", 1)[0] == name:
+                    raise InvalidInput(
+                        f"{ref!r} is not another container of this lab",
+                        where=f"containers.{name}.volumes_from",
+                    )
+        self._check_cycles()
+        for name, c in self.containers.items():
             for net in c.networks:
                 if net not in self.networks and net not in BUILTIN_NETWORKS:
                     raise InvalidInput(
@@ -96,6 +132,31 @@ class LabSpec(BaseModel):
                     )
             c.limits(f"containers.{name}")
         return self
+
+    def dependencies(self, name: str) -> list[str]:
+        """Containers that must exist before `name`: those it joins or takes volumes from."""
+        c = self.containers[name]
+        deps = [ref.split(":", 1)[0] for ref in c.volumes_from]
+        if (c.network_mode or "").startswith("container:"):
+            deps.append((c.network_mode or "").split(":", 1)[1])
+        return deps
+
+    def order(self) -> list[list[str]]:
+        """Containers in dependency levels: each level only needs the ones before it (run in parallel)."""
+        done: set[str] = set()
+        levels: list[list[str]] = []
+        left = list(self.containers)
+        while left:
+            level = [n for n in left if all(d in done for d in self.dependencies(n))]
+            if not level:
+                raise InvalidInput(f"dependency cycle among {', '.join(sorted(left))}", where="containers")
+            levels.append(level)
+            done.update(level)
+            left = [n for n in left if n not in done]
+        return levels
+
+    def _check_cycles(self) -> None:
+        self.order()
 
     @classmethod
     def parse(cls, data: dict[str, Any], source: str = "lab") -> LabSpec:

@@ -1,0 +1,196 @@
+"""Playbooks: one YAML file saying what to build and what must then be true (seed: every topic).
+
+    version: 1
+    name: limits
+    images:   {app: {build: ./app}}          # built locally; never pulled
+    networks: {front: {subnet: 172.31.100.0/24}}
+    volumes:  {data: {}}
+    containers:
+      web: {image: app, networks: [front], memory: 100M, volumes: ["data:/srv"]}
+    expect:
+      - {claim: R1, limits: {container: web, memory: 100M}}
+
+Validated before the engine is touched; every error names FILE:LINE and the key.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from dockerctl.errors import InvalidInput
+from dockerctl.spec.lab import LabSpec
+from dockerctl.spec.yamlpos import line_of, load_with_lines
+
+CLAIM = re.compile(r"^[RKNCOSXV]\d+$")
+_STRICT = ConfigDict(extra="forbid")
+
+
+class ImageEntry(BaseModel):
+    model_config = _STRICT
+
+    build: str  # a directory with a Dockerfile, relative to the playbook; its FROM must be local
+
+
+class LimitsExpect(BaseModel):
+    model_config = ConfigDict(extra="allow")  # the limit fields, checked by the limits parser
+    container: str
+
+
+class OomExpect(BaseModel):
+    model_config = _STRICT
+    container: str  # proved on a twin with this container's limits
+    allocate: str  # a size, e.g. 80M
+    killed: bool = True
+
+
+class NamespacesExpect(BaseModel):
+    model_config = _STRICT
+    a: str
+    b: str
+    shared: list[Literal["mnt", "uts", "ipc", "pid", "net", "user", "cgroup"]] = Field(default_factory=list)
+    private: list[Literal["mnt", "uts", "ipc", "pid", "net", "user", "cgroup"]] = Field(default_factory=list)
+
+
+class TrafficExpect(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    source: str = Field(alias="from")
+    to: str
+    by: Literal["ip", "name"] = "ip"
+    port: int | None = None
+
+
+class DnsExpect(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    source: str = Field(alias="from")
+    name: str  # a container of the lab
+    resolves: bool = True
+
+
+class NatExpect(BaseModel):
+    model_config = _STRICT
+    container: str | None = None  # a twin on the same networks proves it; default: the default bridge
+
+
+class PublishedExpect(BaseModel):
+    model_config = _STRICT
+    container: str
+    port: int  # the container port that is published
+
+
+class MountExpect(BaseModel):
+    model_config = _STRICT
+    container: str
+    path: str
+    read_only: bool | None = None
+
+
+class FileExpect(BaseModel):
+    model_config = _STRICT
+    container: str
+    path: str
+    contains: str
+
+
+KINDS = ("limits", "oom", "namespaces", "reachable", "isolated", "dns", "nat", "published", "mount", "file")
+
+
+class Expectation(BaseModel):
+    model_config = _STRICT
+
+    claim: str
+    note: str = ""
+    limits: LimitsExpect | None = None
+    oom: OomExpect | None = None
+    namespaces: NamespacesExpect | None = None
+    reachable: TrafficExpect | None = None
+    isolated: TrafficExpect | None = None
+    dns: DnsExpect | None = None
+    nat: NatExpect | None = None
+    published: PublishedExpect | None = None
+    mount: MountExpect | None = None
+    file: FileExpect | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Expectation:
+        if not CLAIM.match(self.claim):
+            raise ValueError(f"claim must be a seed claim id such as R1, N8 or S4, got {self.claim!r}")
+        given = [k for k in KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of {', '.join(KINDS)} (got {', '.join(given) or 'none'})")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in KINDS if getattr(self, k) is not None)
+
+    def containers(self) -> list[str]:
+        body = getattr(self, self.kind)
+        names = []
+        for attr in ("container", "a", "b", "source", "to", "name"):
+            value = getattr(body, attr, None)
+            if isinstance(value, str):
+                names.append(value)
+        return names
+
+
+class Playbook(LabSpec):
+    version: Literal[1]
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
+    description: str = ""
+    images: dict[str, ImageEntry] = Field(default_factory=dict)
+    expect: list[Expectation] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _expectations(self) -> Playbook:
+        for i, e in enumerate(self.expect):
+            for name in e.containers():
+                if name not in self.containers:
+                    raise InvalidInput(
+                        f"expectation names container {name!r}, which is not defined",
+                        where=f"expect.{i}.{e.kind}",
+                    )
+        for name, c in self.containers.items():
+            if c.image not in self.images and "/" not in c.image and ":" not in c.image:
+                raise InvalidInput(
+                    f"image {c.image!r} is neither under images nor a local image reference",
+                    where=f"containers.{name}.image",
+                )
+        return self
+
+
+def _path(dotted: str) -> tuple[str | int, ...]:
+    return tuple(int(p) if p.isdigit() else p for p in dotted.split("."))
+
+
+def load_playbook(path: str | Path) -> Playbook:
+    """Read and validate a playbook; errors say FILE:LINE: key: what is wrong."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}", where="FILE") from None
+    data, lines = load_with_lines(text, str(path))
+    if not isinstance(data, dict):
+        raise InvalidInput("a playbook is a mapping (version, name, containers, …)", where=f"{path}:1")
+    try:
+        return Playbook.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(first["loc"])
+        key = ".".join(str(p) for p in loc)
+        msg = first["msg"].removeprefix("Value error, ")
+        raise InvalidInput(
+            f"{key}: {msg}" if key else msg, where=f"{path}:{line_of(lines, loc) or 1}"
+        ) from None
+    except InvalidInput as exc:
+        dotted = exc.where or ""
+        line = line_of(lines, _path(dotted)) if dotted else None
+        exc.message = f"{dotted}: {exc.message}" if dotted else exc.message
+        if exc.field and not dotted:
+            exc.message = f"{exc.field}: {exc.message}"
+        exc.where = f"{path}:{line or 1}"
+        raise
