@@ -103,7 +103,7 @@ def create_and_start(
             spec.image,
             command=spec.command or None,
             name=spec.name,
-            labels=owned(spec.lab, spec.limits.asked()),
+            labels={**spec.labels, **owned(spec.lab, spec.limits.asked())},
             detach=True,
             **spec.limits.host_config(),
             **args,

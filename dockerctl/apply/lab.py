@@ -1,7 +1,8 @@
-"""Bring a LabSpec up on the engine, and down again: volumes, then networks, then containers.
+"""Bring a LabSpec (or a playbook) up on the engine, and down again: volumes, networks, containers.
 
-Every resource carries the lab's labels. A failure half-way (or Ctrl-C) removes what this bring-up
-made, so nothing is orphaned.
+Every resource carries the lab's labels; engine names are "<lab>-<name>", and each container is also
+reachable as "<name>" on the lab's networks (an alias). A failure half-way (or Ctrl-C) removes what this
+bring-up made, so nothing is orphaned.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from dockerctl.apply.cleanup import Removed, remove_owned
 from dockerctl.apply.client import engine_call
 from dockerctl.apply.containers import create_and_start
 from dockerctl.apply.labels import owned
-from dockerctl.spec.lab import BUILTIN_NETWORKS, LabSpec
+from dockerctl.spec.lab import BUILTIN_NETWORKS, ContainerEntry, LabSpec, NetworkEntry, VolumeEntry
 from dockerctl.spec.models import ContainerSpec
+from dockerctl.spec.network import parse_publish
 
 
 @dataclass
@@ -47,52 +49,92 @@ def _mounts(lab: str, entries: list[str]) -> list[str]:
     return out
 
 
+def create_volume(
+    client: docker.DockerClient, lab: str, name: str, v: VolumeEntry, labels: dict[str, str]
+) -> Volume:
+    vol: Volume = engine_call(
+        client.volumes.create,
+        name=f"{lab}-{name}",
+        driver=v.driver,
+        labels={**labels, **owned(lab)},
+        what=f"create volume {name}",
+    )
+    return vol
+
+
+def create_network(
+    client: docker.DockerClient, lab: str, name: str, n: NetworkEntry, labels: dict[str, str]
+) -> Network:
+    ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=n.subnet, gateway=n.gateway)]) if n.subnet else None
+    extra = {"io.dockerctl.user-subnet": "true"} if n.subnet else {}
+    net: Network = engine_call(
+        client.networks.create,
+        f"{lab}-{name}",
+        driver=n.driver,
+        ipam=ipam,
+        internal=n.internal,
+        labels={**labels, **extra, **owned(lab)},
+        check_duplicate=True,
+        what=f"create network {name}",
+    )
+    return net
+
+
+def create_container(
+    client: docker.DockerClient,
+    lab: str,
+    spec: LabSpec,
+    name: str,
+    c: ContainerEntry,
+    labels: dict[str, str],
+    image: str | None = None,
+) -> Container:
+    """One lab entry → one container: lab-prefixed names for its networks, volumes and peers."""
+    extra: dict[str, Any] = {"volumes": _mounts(lab, c.volumes)}
+    nets = [f"{lab}-{n}" if n in spec.networks else n for n in c.networks]
+    mode = c.network_mode
+    if mode and mode.startswith("container:"):
+        mode = f"container:{lab}-{mode.split(':', 1)[1]}"
+    if nets:
+        extra["network"] = nets[0]
+        if nets[0] not in BUILTIN_NETWORKS:
+            extra["networking_config"] = {
+                nets[0]: client.api.create_endpoint_config(aliases=[name], ipv4_address=c.ip)
+            }
+    cspec = ContainerSpec(
+        image=image or c.image,
+        command=c.argv(),
+        name=f"{lab}-{name}",
+        limits=c.limits(f"containers.{name}"),
+        lab=lab,
+        hostname=c.hostname,
+        network=mode,
+        publish=tuple(parse_publish(p) for p in c.publish),
+        volumes_from=tuple(f"{lab}-{ref}" for ref in c.volumes_from),
+        labels=labels,
+    )
+    container = create_and_start(client, cspec, extra, start=not c.create_only)
+    for net in c.networks[1:]:
+        full = f"{lab}-{net}" if net in spec.networks else net
+        engine_call(
+            client.networks.get(full).connect, container, aliases=[name], what=f"connect {name} to {net}"
+        )
+    engine_call(container.reload, what=f"inspect {name}")
+    return container
+
+
 def bring_up(client: docker.DockerClient, spec: LabSpec, name: str | None = None) -> Lab:
     lab = Lab(name or f"lab-{uuid.uuid4().hex[:8]}")
     try:
         for vname, v in spec.volumes.items():
-            lab.volumes[vname] = engine_call(
-                client.volumes.create,
-                name=f"{lab.name}-{vname}",
-                driver=v.driver,
-                labels=owned(lab.name),
-                what=f"create volume {vname}",
-            )
+            lab.volumes[vname] = create_volume(client, lab.name, vname, v, {})
         for nname, n in spec.networks.items():
-            ipam = (
-                IPAMConfig(pool_configs=[IPAMPool(subnet=n.subnet, gateway=n.gateway)]) if n.subnet else None
-            )
-            lab.networks[nname] = engine_call(
-                client.networks.create,
-                f"{lab.name}-{nname}",
-                driver=n.driver,
-                ipam=ipam,
-                internal=n.internal,
-                labels=owned(lab.name),
-                check_duplicate=True,
-                what=f"create network {nname}",
-            )
-        for cname, c in spec.containers.items():
-            extra: dict[str, Any] = {"volumes": _mounts(lab.name, c.volumes)}
-            nets = [lab.networks[n].name if n in lab.networks else n for n in c.networks]
-            if nets:
-                extra["network"] = nets[0]
-                if nets[0] not in BUILTIN_NETWORKS:
-                    extra["networking_config"] = {nets[0]: client.api.create_endpoint_config(aliases=[cname])}
-            cspec = ContainerSpec(
-                image=c.image,
-                command=c.argv(),
-                name=f"{lab.name}-{cname}",
-                limits=c.limits(f"containers.{cname}"),
-                lab=lab.name,
-            )
-            container = create_and_start(client, cspec, extra)
-            for net in c.networks[1:]:
-                engine_call(
-                    lab.networks[net].connect, container, aliases=[cname], what=f"connect {cname} to {net}"
+            lab.networks[nname] = create_network(client, lab.name, nname, n, {})
+        for level in spec.order():
+            for cname in level:
+                lab.containers[cname] = create_container(
+                    client, lab.name, spec, cname, spec.containers[cname], {}
                 )
-            engine_call(container.reload, what=f"inspect {cname}")
-            lab.containers[cname] = container
     except BaseException:
         tear_down(client, lab.name)
         raise

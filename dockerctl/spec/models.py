@@ -231,6 +231,7 @@ class ContainerSpec(BaseModel):
     ip: str | None = None
     hostname: str | None = None
     publish: tuple[PortSpec, ...] = ()
+    labels: dict[str, str] = Field(default_factory=dict)  # more labels beside dockerctl's own
 
     @model_validator(mode="after")
     def _network_options(self) -> ContainerSpec:
