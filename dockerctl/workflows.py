@@ -738,3 +738,85 @@ def prove_network(client: docker.DockerClient, which: str) -> CheckReport:
         if which in ("publish", "all"):
             report.checks.extend(prove_published_port(lab))
     return report
+
+
+# ---- playbooks ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class PlayReport:
+    playbook: str
+    lab: str
+    plan: list[Any] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    dry_run: bool = False
+    kept: bool = False
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and (self.dry_run or all(c.ok for c in self.checks))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "playbook": self.playbook,
+            "lab": self.lab,
+            "dry_run": self.dry_run,
+            "kept": self.kept,
+            "ok": self.ok,
+            "error": self.error,
+            "plan": [c.to_dict() for c in self.plan],
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+
+def play(
+    client: docker.DockerClient,
+    path: Path,
+    *,
+    dry_run: bool = False,
+    keep: bool = False,
+    parallel: int = 4,
+    progress: Any = None,
+) -> PlayReport:
+    """validate → plan → apply → verify → (tear down unless keep). A failure or Ctrl-C half-way removes
+    what this run created (unless keep); the report says what happened."""
+    from dockerctl.apply.containers import ensure_image_local
+    from dockerctl.apply.lab import tear_down
+    from dockerctl.apply.plan import plan as make_plan
+    from dockerctl.apply.playbook import Applied, build_images, execute, observe_lab, roll_back
+    from dockerctl.lab.images import BASE_IMAGE
+    from dockerctl.prove.expectations import evaluate
+    from dockerctl.spec.playbook import load_playbook
+
+    pb = load_playbook(path)  # every input error surfaces here, before the engine
+    report = PlayReport(str(path), pb.name, dry_run=dry_run, kept=keep)
+    observed = observe_lab(client, pb.name)
+    report.plan = make_plan(pb, observed)
+    if dry_run:
+        return report
+    ensure_image_local(client, BASE_IMAGE)
+    applied = Applied()
+    finished = False
+    try:
+        build_images(client, pb, path.parent, progress)
+        execute(client, pb, report.plan, observed, applied, parallel=parallel, progress=progress)
+        finished = True
+        names = {n: client.containers.get(f"{pb.name}-{n}") for n in pb.containers}
+        if progress:
+            progress(f"verifying {len(pb.expect)} expectation(s)")
+        report.checks = evaluate(client, pb, names)
+    finally:
+        if not keep:
+            if progress:
+                progress("tearing down")
+            tear_down(client, pb.name)
+        elif not finished:
+            roll_back(client, applied)
+    return report
+
+
+def down(client: docker.DockerClient, lab: str, *, keep_volumes: bool = False) -> Any:
+    from dockerctl.apply.cleanup import remove_owned
+
+    return remove_owned(client, lab=lab, volumes=not keep_volumes)

@@ -18,6 +18,7 @@ from dockerctl.cli import (
     mounts,
     net,
     ns,
+    play,
     prove,
     run,
     volume_container,
@@ -78,6 +79,9 @@ app.add_typer(volumes.app, name="vol")
 app.add_typer(net.app, name="net")
 app.add_typer(net.swarm_app, name="swarm")
 app.add_typer(volume_container.app, name="volume-container")
+app.command("play")(play.play_cmd)
+app.command("down")(play.down_cmd)
+app.add_typer(play.playbook_app, name="playbook")
 app.command("cleanup")(cleanup.cleanup)
 app.add_typer(image.app, name="image")
 

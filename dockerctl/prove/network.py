@@ -28,8 +28,8 @@ LISTENER = (
 )
 
 
-def prove_outbound_nat(lab: ProofLab, port: int = 9999) -> Check:
-    container = lab.start(Limits(), ["sleep", "60"])
+def prove_outbound_nat(lab: ProofLab, port: int = 9999, network: str | None = None) -> Check:
+    container = lab.start(Limits(), ["sleep", "60"], network=network)
     container_ip = next(iter((container.attrs["NetworkSettings"]["Networks"] or {}).values()))["IPAddress"]
     with outside_namespace() as out:
         listener = subprocess.Popen(

@@ -1,0 +1,207 @@
+"""Apply a playbook's plan: images first, then removals, volumes and networks, then containers level by
+level (independent containers in parallel). What this run creates is recorded, so a failure or Ctrl-C
+half-way can remove exactly that."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tarfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+
+from dockerctl.apply import requests as asked_records
+from dockerctl.apply.client import engine_call
+from dockerctl.apply.lab import create_container, create_network, create_volume
+from dockerctl.apply.labels import owned_filter
+from dockerctl.apply.plan import ENTRY, Change, Observed, digest, entry_json
+from dockerctl.errors import InvalidInput
+from dockerctl.lab.images import build_image
+from dockerctl.spec.playbook import Playbook
+
+Progress = Callable[[str], None]
+
+
+def _short(lab: str, name: str) -> str:
+    return name[len(lab) + 1 :] if name.startswith(f"{lab}-") else name
+
+
+def observe_lab(client: docker.DockerClient, lab: str) -> Observed:
+    """One labelled list call per kind: no inspect per container."""
+    filters = owned_filter(lab)
+    out = Observed()
+    for c in engine_call(
+        client.containers.list, all=True, sparse=True, filters=filters, what="list containers"
+    ):
+        name = _short(lab, (c.attrs.get("Names") or [c.id])[0].lstrip("/"))
+        out.containers[name] = {
+            "id": c.id,
+            "labels": c.attrs.get("Labels") or {},
+            "state": c.attrs.get("State"),
+            "asked": asked_records.load(c.id),
+        }
+    for n in engine_call(client.networks.list, filters=filters, what="list networks"):
+        out.networks[_short(lab, n.name)] = {"id": n.id, "labels": n.attrs.get("Labels") or {}}
+    for v in engine_call(client.volumes.list, filters=filters, what="list volumes"):
+        out.volumes[_short(lab, v.name)] = {"id": v.name, "labels": v.attrs.get("Labels") or {}}
+    return out
+
+
+def image_tags(pb: Playbook) -> dict[str, str]:
+    return {name: f"dockerctl/pb-{pb.name}-{name}:latest" for name in pb.images}
+
+
+def build_images(
+    client: docker.DockerClient, pb: Playbook, base_dir: Path, progress: Progress | None = None
+) -> None:
+    """Each image from its directory (relative to the playbook); FROM must be local: pull=False."""
+    for name, tag in image_tags(pb).items():
+        directory = (base_dir / pb.images[name].build).resolve()
+        if not (directory / "Dockerfile").is_file():
+            raise InvalidInput(f"{directory} has no Dockerfile", where=f"images.{name}.build")
+        if progress:
+            progress(f"building image {name}")
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            tar.add(str(directory), arcname=".")
+        buf.seek(0)
+        build_image(client, tag, buf, "playbook", what=f"build image {name} from {directory}")
+
+
+@dataclass
+class Applied:
+    created: list[tuple[str, str]] = field(default_factory=list)  # (kind, engine id or name) made by this run
+    done: list[Change] = field(default_factory=list)
+
+
+def _remove(client: docker.DockerClient, kind: str, ident: str) -> None:
+    with contextlib.suppress(docker.errors.NotFound):
+        if kind == "container":
+            client.containers.get(ident).remove(force=True, v=True)
+            asked_records.forget(ident)
+        elif kind == "network":
+            client.networks.get(ident).remove()
+        else:
+            client.volumes.get(ident).remove()
+
+
+def execute(
+    client: docker.DockerClient,
+    pb: Playbook,
+    changes: list[Change],
+    observed: Observed,
+    applied: Applied,
+    *,
+    parallel: int = 4,
+    progress: Progress | None = None,
+) -> None:
+    """Carry out `changes`, recording in `applied` (the caller's) what was made — also when it fails."""
+    lab = pb.name
+    tags = image_tags(pb)
+    say = progress or (lambda _msg: None)
+    todo = [ch for ch in changes if ch.action != "noop"]
+    step = 0
+
+    def tick(ch: Change) -> None:
+        nonlocal step
+        step += 1
+        say(f"[{step}/{len(todo)}] {ch.action} {ch.kind} {ch.name}")
+
+    # 1. out with the old: containers first (they hold networks and volumes)
+    for ch in todo:
+        if ch.kind == "container" and ch.action in ("recreate", "remove"):
+            _remove(client, "container", observed.containers[ch.name]["id"])
+            if ch.action == "remove":
+                tick(ch)
+                applied.done.append(ch)
+    for ch in todo:
+        if ch.kind == "network" and ch.action in ("recreate", "remove"):
+            _remove(client, "network", observed.networks[ch.name]["id"])
+            if ch.action == "remove":
+                tick(ch)
+                applied.done.append(ch)
+    # 2. volumes and networks
+    for ch in todo:
+        if ch.kind == "volume" and ch.action == "create":
+            tick(ch)
+            vol = create_volume(
+                client, lab, ch.name, pb.volumes[ch.name], {ENTRY: digest(entry_json(pb.volumes[ch.name]))}
+            )
+            applied.created.append(("volume", str(vol.name)))
+            applied.done.append(ch)
+        if ch.kind == "network" and ch.action in ("create", "recreate"):
+            tick(ch)
+            n = pb.networks[ch.name]
+            net = create_network(client, lab, ch.name, n, {ENTRY: digest(entry_json(n))})
+            applied.created.append(("network", str(net.id)))
+            applied.done.append(ch)
+    # 3. containers, level by level; a level's containers in parallel
+    by_name = {
+        ch.name: ch for ch in todo if ch.kind == "container" and ch.action in ("create", "recreate", "update")
+    }
+    for level in pb.order():
+        work = [by_name[n] for n in level if n in by_name]
+        if not work:
+            continue
+
+        def one(ch: Change) -> tuple[Change, str | None]:
+            tick(ch)
+            c = pb.containers[ch.name]
+            if ch.action == "update":
+                from dockerctl.workflows import update_limits
+
+                ident = observed.containers[ch.name]["id"]
+                asked = c.limits(f"containers.{ch.name}").asked()
+                body = dict(asked)
+                if "memory" in asked and "memory_swap" not in asked:
+                    body["memory_swap"] = 2 * asked["memory"]  # the playbook's state: R3 as at creation
+                update_limits(client, ident, body, verify=False)
+                asked_records.save(ident, asked)  # what the playbook asks, so the next plan is a no-op
+                return ch, None
+            text = entry_json(c)
+            made = create_container(
+                client,
+                lab,
+                pb,
+                ch.name,
+                c,
+                {ENTRY: digest(text), ENTRY + ".json": text},
+                image=tags.get(c.image),
+            )
+            return ch, str(made.id)
+
+        with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+            futures = [pool.submit(one, ch) for ch in work]
+            errors: list[BaseException] = []
+            for f in futures:
+                try:
+                    ch, ident = f.result()
+                except (
+                    BaseException
+                ) as exc:  # collect: the others of this level still finish and are recorded
+                    errors.append(exc)
+                    continue
+                applied.done.append(ch)
+                if ident:
+                    applied.created.append(("container", ident))
+            if errors:
+                raise errors[0]
+
+
+def roll_back(client: docker.DockerClient, applied: Applied) -> None:
+    """Remove what this run created, newest first (containers before their networks and volumes)."""
+    for kind, ident in reversed(applied.created):
+        _remove(client, kind, ident)
+
+
+def summary(changes: list[Change]) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    for ch in changes:
+        counts[ch.action] = counts.get(ch.action, 0) + 1
+    return counts

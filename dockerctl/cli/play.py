@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from dockerctl.cli import render
+from dockerctl.cli._context import engine
+from dockerctl.cli.junit import write_junit
+from dockerctl.errors import InvalidInput
+from dockerctl.spec.playbook import Playbook, load_playbook
+from dockerctl.workflows import PlayReport, down, play
+
+playbook_app = typer.Typer(help="Playbook format: JSON Schema and validation.", no_args_is_help=True)
+
+
+def _show(report: PlayReport) -> None:
+    table = Table(
+        title=f"plan for lab {report.lab}" + (" (dry run: nothing touched)" if report.dry_run else ""),
+        title_justify="left",
+    )
+    for col in ("kind", "name", "action", "reason"):
+        table.add_column(col, overflow="fold")
+    for ch in report.plan:
+        table.add_row(ch.kind, escape(ch.name), ch.action, escape(ch.reason))
+    render.out.print(table)
+    if report.checks:
+        render.checks_table(f"expectations of {report.lab}", report.checks, observed="found")
+        bad = [c for c in report.checks if not c.ok]
+        render.out.print(
+            f"[green]all {len(report.checks)} checks hold[/green]"
+            if not bad
+            else f"[red]{len(bad)} of {len(report.checks)} checks do not hold[/red]"
+        )
+    if report.error:
+        render.err.print(f"error: {escape(report.error)}")
+
+
+def play_cmd(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="The playbook (YAML)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and print the plan; touch nothing."),
+    keep: bool = typer.Option(
+        False, "--keep", help="Leave the lab up afterwards (re-running is then a no-op)."
+    ),
+    parallel: int = typer.Option(4, "--parallel", min=1, max=32, help="Containers created at once."),
+    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    junit: Path | None = typer.Option(None, "--junit", help="Also write a JUnit XML report here."),
+) -> None:
+    """Build a lab from a playbook, prove every expectation, report, tear down.
+
+    validate (errors at FILE:LINE) → plan (a diff against what the engine has) → apply in dependency
+    order, independent containers in parallel → verify each expectation from the kernel or by traffic →
+    report → tear down unless --keep. Exit 0 only when every expectation holds. A failure or Ctrl-C
+    half-way removes what the run created.
+
+    Examples:
+
+      dockerctl play playbooks/limits.yaml
+
+      dockerctl play playbooks/networks.yaml --keep --junit report.xml
+
+      dockerctl play playbooks/storage.yaml --dry-run
+    """
+    with engine(ctx) as client:
+        status = render.err.status("validating")
+        with status:
+            report = play(
+                client,
+                file,
+                dry_run=dry_run,
+                keep=keep,
+                parallel=parallel,
+                progress=lambda msg: status.update(msg),
+            )
+    if junit is not None:
+        write_junit(junit, report.lab, report.checks, report.error)
+    render.finish(report, json_out, lambda: _show(report))
+
+
+def down_cmd(
+    ctx: typer.Context,
+    file: Path | None = typer.Argument(None, help="The playbook whose lab to remove."),
+    lab: str | None = typer.Option(None, "--lab", help="Or the lab's name."),
+    keep_volumes: bool = typer.Option(
+        False, "--keep-volumes", help="Keep the lab's volumes (and their data)."
+    ),
+) -> None:
+    """Remove exactly one lab's labelled resources — and nothing else.
+
+    Examples:
+
+      dockerctl down playbooks/limits.yaml
+
+      dockerctl down --lab limits --keep-volumes
+    """
+    if (file is None) == (lab is None):
+        raise InvalidInput("give a playbook FILE or --lab NAME (one of them)", where="FILE/--lab")
+    name = lab or load_playbook(file).name  # type: ignore[arg-type]
+    with engine(ctx) as client:
+        removed = down(client, name, keep_volumes=keep_volumes)
+    render.out.print(
+        f"lab {name}: removed {len(removed.containers)} container(s), {len(removed.networks)} "
+        f"network(s), {len(removed.volumes)} volume(s)"
+    )
+
+
+@playbook_app.command("schema")
+def schema() -> None:
+    """Print the playbook format as JSON Schema.
+
+    Example:
+
+      dockerctl playbook schema > playbook.schema.json
+    """
+    render.emit_json(Playbook.model_json_schema())
+
+
+@playbook_app.command("validate")
+def validate(file: Path = typer.Argument(..., help="The playbook (YAML).")) -> None:
+    """Validate a playbook without an engine: errors at FILE:LINE with the key.
+
+    Example:
+
+      dockerctl playbook validate playbooks/limits.yaml
+    """
+    pb = load_playbook(file)
+    render.out.print(
+        f"{file}: playbook {pb.name} is valid — {len(pb.containers)} container(s), "
+        f"{len(pb.networks)} network(s), {len(pb.volumes)} volume(s), {len(pb.expect)} expectation(s)"
+    )
