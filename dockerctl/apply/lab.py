@@ -15,7 +15,7 @@ import docker
 from docker.models.containers import Container
 from docker.models.networks import Network
 from docker.models.volumes import Volume
-from docker.types import IPAMConfig, IPAMPool
+from docker.types import IPAMConfig, IPAMPool, Mount
 
 from dockerctl.apply.cleanup import Removed, remove_owned
 from dockerctl.apply.client import engine_call
@@ -43,10 +43,17 @@ def _mounts(lab: str, entries: list[str]) -> list[str]:
     """docker-py's list form ("src:dst:mode"): one volume may be mounted at several paths."""
     out = []
     for entry in entries:
+        if ":" not in entry:
+            continue  # anonymous: see _anonymous
         source, target, *rest = entry.split(":")
         mode = "ro" if rest and rest[0] == "ro" else "rw"
         out.append(f"{source if source.startswith('/') else f'{lab}-{source}'}:{target}:{mode}")
     return out
+
+
+def _anonymous(lab: str, entries: list[str]) -> list[Mount]:
+    """Anonymous volumes through the Mounts API, so they carry the lab's labels too."""
+    return [Mount(e, None, type="volume", labels=owned(lab)) for e in entries if ":" not in e]
 
 
 def create_volume(
@@ -90,7 +97,7 @@ def create_container(
     image: str | None = None,
 ) -> Container:
     """One lab entry → one container: lab-prefixed names for its networks, volumes and peers."""
-    extra: dict[str, Any] = {"volumes": _mounts(lab, c.volumes)}
+    extra: dict[str, Any] = {"volumes": _mounts(lab, c.volumes), "mounts": _anonymous(lab, c.volumes)}
     nets = [f"{lab}-{n}" if n in spec.networks else n for n in c.networks]
     mode = c.network_mode
     if mode and mode.startswith("container:"):

@@ -38,11 +38,14 @@ def _v(ok: bool) -> Verdict:
 
 
 def _limits(e: Expectation, c: Container) -> list[Check]:
-    from dockerctl.workflows import check_limits
+    from dockerctl.workflows import asked_of, check_limits
 
     assert e.limits is not None
     wanted = {k: v for k, v in (e.limits.model_extra or {}).items()}
-    checks, _ = check_limits(c, Limits(**limit_fields(wanted)))
+    # judged against the container's own request with the expected values put in: memory_swap alone
+    # then means memory+swap for the memory this container has
+    own, _ = asked_of(c)
+    checks, _ = check_limits(c, Limits(**{**own.asked(), **limit_fields(wanted)}))
     subjects = {SUBJECTS[k] for k in wanted if k in SUBJECTS}
     throttles = [k.replace("_", "-") for k in wanted if k.startswith("device_")]
     keep = [ch for ch in checks if ch.subject in subjects or any(ch.subject.startswith(t) for t in throttles)]

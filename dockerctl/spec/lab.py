@@ -42,7 +42,7 @@ class ContainerEntry(BaseModel):
     image: str = BASE_IMAGE
     command: list[str] | str | None = None
     networks: list[str] = Field(default_factory=list)
-    volumes: list[str] = Field(default_factory=list)  # "name:/path[:ro]" or "/host/path:/path[:ro]"
+    volumes: list[str] = Field(default_factory=list)  # "name:/path[:ro]", "/host/path:/path[:ro]" or "/path"
     memory: str | int | None = None
     memory_swap: str | int | None = None
     cpu_shares: int | None = None
@@ -121,6 +121,8 @@ class LabSpec(BaseModel):
                     )
             for mount in c.volumes:
                 source = mount.split(":", 1)[0]
+                if ":" not in mount and mount.startswith("/") and mount != "/":
+                    continue  # an anonymous volume at that path
                 if ":" not in mount or not mount.split(":")[1].startswith("/"):
                     raise InvalidInput(
                         f"expected NAME:/path[:ro] or /host/path:/path[:ro], got {mount!r}",

@@ -22,6 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dockerctl.errors import InvalidInput
+from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
 from dockerctl.spec.lab import LabSpec
 from dockerctl.spec.yamlpos import line_of, load_with_lines
 
@@ -38,6 +39,17 @@ class ImageEntry(BaseModel):
 class LimitsExpect(BaseModel):
     model_config = ConfigDict(extra="allow")  # the limit fields, checked by the limits parser
     container: str
+
+    @model_validator(mode="after")
+    def _fields(self) -> LimitsExpect:
+        extra = self.model_extra or {}
+        unknown = set(extra) - set(LIMIT_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown limit(s): {', '.join(sorted(unknown))}")
+        if not extra:
+            raise ValueError("name at least one limit, e.g. memory: 100M")
+        limit_fields(extra)  # bad sizes and rates fail here, at the playbook's line
+        return self
 
 
 class OomExpect(BaseModel):
