@@ -104,10 +104,18 @@ def plan(pb: Playbook, observed: Observed) -> list[Change]:
     for kind, present, wanted in (
         ("container", observed.containers, pb.containers),
         ("network", observed.networks, pb.networks),
-        ("volume", observed.volumes, pb.volumes),
     ):
         for name in sorted(set(present) - set(wanted)):
             changes.append(Change(kind, name, "remove", "no longer in the playbook"))  # type: ignore[arg-type]
+    for name in sorted(set(observed.volumes) - set(pb.volumes)):
+        changes.append(
+            Change(
+                "volume",
+                name,
+                "noop",
+                "no longer in the playbook; kept with its data (dockerctl down removes it)",
+            )
+        )
     return changes
 
 

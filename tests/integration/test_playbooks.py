@@ -1,0 +1,130 @@
+"""Playbooks on the real engine: every shipped playbook holds; --keep then re-play plans only no-ops; a
+limit change is applied in place; a failure half-way leaves nothing; bad playbooks change nothing;
+down removes exactly one lab; the JUnit report matches the checks."""
+
+from __future__ import annotations
+
+import uuid
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import docker
+import pytest
+
+from dockerctl.cli.junit import write_junit
+from dockerctl.errors import InvalidInput, NotFound
+from dockerctl.workflows import down, play
+
+PLAYBOOKS = sorted((Path(__file__).parents[2] / "playbooks").glob("*.yaml"))
+
+
+def _lab_resources(engine: docker.DockerClient, lab: str) -> list[str]:
+    f = {"label": f"io.dockerctl.lab={lab}"}
+    return (
+        [c.id for c in engine.containers.list(all=True, sparse=True, filters=f)]
+        + [n.name for n in engine.networks.list(filters=f)]
+        + [v.name for v in engine.volumes.list(filters=f)]
+    )
+
+
+@pytest.mark.parametrize("path", PLAYBOOKS, ids=[p.stem for p in PLAYBOOKS])
+def test_shipped_playbook_holds_and_cleans_up(
+    engine: docker.DockerClient, base_image: str, path: Path
+) -> None:
+    report = play(engine, path)
+    bad = [c for c in report.checks if not c.ok]
+    assert report.checks and not bad, bad
+    assert all(c.claim for c in report.checks)
+    assert _lab_resources(engine, report.lab) == []
+
+
+def _write(tmp_path: Path, name: str, memory: str = "64M", image: str = "dockerctl/base") -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(f"""version: 1
+name: {name}
+networks: {{front: {{}}}}
+volumes: {{data: {{}}}}
+containers:
+  a: {{networks: [front], memory: {memory}, volumes: ["data:/d"]}}
+  b: {{networks: [front], image: {image}}}
+expect:
+  - {{claim: R1, limits: {{container: a, memory: {memory}}}}}
+  - {{claim: C2, reachable: {{from: a, to: b, by: name}}}}
+""")
+    return path
+
+
+def test_keep_then_replay_is_a_noop_and_limits_update_in_place(
+    engine: docker.DockerClient, base_image: str, tmp_path: Path
+) -> None:
+    name = f"idem-{uuid.uuid4().hex[:6]}"
+    try:
+        first = play(engine, _write(tmp_path, name), keep=True)
+        assert first.ok and {c.action for c in first.plan} == {"create"}
+        ids = set(_lab_resources(engine, name))
+        second = play(engine, _write(tmp_path, name), keep=True)
+        assert second.ok and {c.action for c in second.plan} == {"noop"}
+        assert set(_lab_resources(engine, name)) == ids  # nothing was touched
+        third = play(engine, _write(tmp_path, name, memory="96M"), keep=True)
+        actions = {(c.kind, c.name): c.action for c in third.plan}
+        assert actions[("container", "a")] == "update" and actions[("container", "b")] == "noop"
+        assert third.ok  # the kernel holds 96M now
+        assert set(_lab_resources(engine, name)) == ids  # updated in place: same container
+        fourth = play(engine, _write(tmp_path, name, memory="96M"), keep=True, dry_run=True)
+        assert {c.action for c in fourth.plan} == {"noop"}
+    finally:
+        down(engine, name)
+    assert _lab_resources(engine, name) == []
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_failure_half_way_leaves_nothing(
+    engine: docker.DockerClient, base_image: str, tmp_path: Path, keep: bool
+) -> None:
+    name = f"half-{uuid.uuid4().hex[:6]}"
+    path = _write(tmp_path, name, image="dockerctl/absent:nope")
+    with pytest.raises(NotFound, match="never pulls"):
+        play(engine, path, keep=keep)
+    assert _lab_resources(engine, name) == []
+
+
+def test_bad_playbook_changes_nothing(engine: docker.DockerClient, tmp_path: Path) -> None:
+    before = (
+        {c.id for c in engine.containers.list(all=True, sparse=True)},
+        {n.id for n in engine.networks.list()},
+    )
+    path = tmp_path / "bad.yaml"
+    path.write_text("version: 1\nname: bad\ncontainers:\n  a: {networks: [nope]}\n")
+    with pytest.raises(InvalidInput) as caught:
+        play(engine, path)
+    assert caught.value.where == f"{path}:4"
+    after = (
+        {c.id for c in engine.containers.list(all=True, sparse=True)},
+        {n.id for n in engine.networks.list()},
+    )
+    assert after == before
+
+
+def test_down_removes_one_lab_only(engine: docker.DockerClient, base_image: str, tmp_path: Path) -> None:
+    mine, other = f"dn-{uuid.uuid4().hex[:6]}", f"dn-{uuid.uuid4().hex[:6]}"
+    users = engine.containers.create(base_image, name=f"user-{uuid.uuid4().hex[:6]}")
+    try:
+        play(engine, _write(tmp_path, mine), keep=True)
+        play(engine, _write(tmp_path, other), keep=True)
+        removed = down(engine, mine)
+        assert len(removed.containers) == 2 and len(removed.volumes) == 1
+        assert _lab_resources(engine, mine) == []
+        assert len(_lab_resources(engine, other)) == 4
+        assert engine.containers.get(users.id)
+    finally:
+        down(engine, other)
+        users.remove(force=True)
+
+
+def test_junit_report_lists_every_check(engine: docker.DockerClient, base_image: str, tmp_path: Path) -> None:
+    report = play(engine, _write(tmp_path, f"ju-{uuid.uuid4().hex[:6]}"))
+    out = tmp_path / "report.xml"
+    write_junit(out, report.lab, report.checks)
+    suite = ET.parse(out).getroot()
+    assert suite.tag == "testsuite" and suite.get("tests") == str(len(report.checks))
+    assert suite.get("failures") == "0" and len(suite.findall("testcase")) == len(report.checks)
