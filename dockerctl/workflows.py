@@ -796,9 +796,20 @@ def play(
     if dry_run:
         return report
     ensure_image_local(client, BASE_IMAGE)
+    from dockerctl.apply.swarm import swarm_init, swarm_leave, swarm_state
+    from dockerctl.lab.hostlinks import ensure_veth, remove_lab_links
+
     applied = Applied()
     finished = False
+    joined_swarm = False
     try:
+        if pb.swarm and swarm_state(client) != "active":
+            if progress:
+                progress("joining swarm mode for the overlay networks")
+            swarm_init(client, "127.0.0.1")
+            joined_swarm = True
+        for link, entry in pb.host_links.items():
+            ensure_veth(link, entry.peer, pb.name)
         build_images(client, pb, path.parent, progress)
         execute(client, pb, report.plan, observed, applied, parallel=parallel, progress=progress)
         finished = True
@@ -811,6 +822,9 @@ def play(
             if progress:
                 progress("tearing down")
             tear_down(client, pb.name)
+            remove_lab_links(pb.name)
+            if joined_swarm:
+                swarm_leave(client, force=True)
         elif not finished:
             roll_back(client, applied)
     return report
@@ -818,5 +832,8 @@ def play(
 
 def down(client: docker.DockerClient, lab: str, *, keep_volumes: bool = False) -> Any:
     from dockerctl.apply.cleanup import remove_owned
+    from dockerctl.lab.hostlinks import remove_lab_links
 
-    return remove_owned(client, lab=lab, volumes=not keep_volumes)
+    removed = remove_owned(client, lab=lab, volumes=not keep_volumes)
+    remove_lab_links(lab)  # host links made by this lab, found by their alias
+    return removed

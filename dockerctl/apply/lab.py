@@ -74,15 +74,18 @@ def create_network(
 ) -> Network:
     ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=n.subnet, gateway=n.gateway)]) if n.subnet else None
     extra = {"io.dockerctl.user-subnet": "true"} if n.subnet else {}
+    kwargs: dict[str, Any] = {
+        "driver": n.driver,
+        "ipam": ipam,
+        "internal": n.internal,
+        "labels": {**labels, **extra, **owned(lab)},
+        "check_duplicate": True,
+        "options": n.options or None,
+    }
+    if n.driver == "overlay":
+        kwargs.update(attachable=n.attachable, scope="swarm")
     net: Network = engine_call(
-        client.networks.create,
-        f"{lab}-{name}",
-        driver=n.driver,
-        ipam=ipam,
-        internal=n.internal,
-        labels={**labels, **extra, **owned(lab)},
-        check_duplicate=True,
-        what=f"create network {name}",
+        client.networks.create, f"{lab}-{name}", **kwargs, what=f"create network {name}"
     )
     return net
 

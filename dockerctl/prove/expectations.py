@@ -223,13 +223,19 @@ def _file(e: Expectation, c: Container) -> Check:
     result = c.exec_run(["cat", e.file.path])
     text = result.output.decode(errors="replace")
     ok = result.exit_code == 0 and e.file.contains in text
+    if result.exit_code != 0:
+        observed = f"unreadable: {text.strip()[:80]}"
+    elif ok:
+        observed = f"contains {e.file.contains!r}"
+    else:
+        observed = f"does not contain it; starts {text.strip()[:60]!r}"
     return Check(
         f"{c.name}:{e.file.path}",
         e.claim,
         f"contains {e.file.contains!r}",
-        repr(text.strip()[:80]) if result.exit_code == 0 else "unreadable",
+        observed,
         _v(ok),
-        f"cat {e.file.path}",
+        f"cat {e.file.path} inside {c.name}",
     )
 
 

@@ -8,7 +8,7 @@ so containers still find each other by that name on the lab's networks.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -24,10 +24,12 @@ BUILTIN_NETWORKS = ("bridge", "host", "none")
 class NetworkEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    driver: str = "bridge"
+    driver: Literal["bridge", "macvlan", "overlay"] = "bridge"
     subnet: str | None = None
     gateway: str | None = None
     internal: bool = False
+    attachable: bool = False  # overlay: standalone containers may join (X3)
+    options: dict[str, str] = Field(default_factory=dict)  # e.g. parent: <host link> for macvlan (X8)
 
 
 class VolumeEntry(BaseModel):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -149,15 +149,50 @@ class Expectation(BaseModel):
         return names
 
 
+class HostLink(BaseModel):
+    model_config = _STRICT
+    peer: str = Field(pattern=r"^[a-z][a-z0-9]{0,14}$")  # a veth pair the lab makes (e.g. a macvlan parent)
+
+
 class Playbook(LabSpec):
     version: Literal[1]
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
     description: str = ""
+    swarm: bool = False  # overlay networks need swarm mode: joined for the lab, left again (X3)
+    host_links: dict[str, HostLink] = Field(default_factory=dict)
     images: dict[str, ImageEntry] = Field(default_factory=dict)
     expect: list[Expectation] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _expectations(self) -> Playbook:
+        import re as _re
+
+        for link in self.host_links:
+            if not _re.match(r"^[a-z][a-z0-9]{0,14}$", link):
+                raise InvalidInput(
+                    f"host link name {link!r}: lowercase letters and digits, at most 15",
+                    where=f"host_links.{link}",
+                )
+        parents: dict[str, str] = {}
+        for name, n in self.networks.items():
+            if n.driver == "overlay" and not self.swarm:
+                raise InvalidInput(
+                    "an overlay network needs `swarm: true` (seed X3)", where=f"networks.{name}.driver"
+                )
+            if n.driver == "macvlan":
+                parent = n.options.get("parent")
+                if not parent or not n.subnet:
+                    raise InvalidInput(
+                        "a macvlan network needs options.parent and a subnet (seed X8)",
+                        where=f"networks.{name}",
+                    )
+                if parent in parents:
+                    raise InvalidInput(
+                        f"{parent} already carries macvlan network {parents[parent]}: one macvlan "
+                        "network per interface (seed X10)",
+                        where=f"networks.{name}.options",
+                    )
+                parents[parent] = name
         for i, e in enumerate(self.expect):
             for name in e.containers():
                 if name not in self.containers:
@@ -178,6 +213,18 @@ def _path(dotted: str) -> tuple[str | int, ...]:
     return tuple(int(p) if p.isdigit() else p for p in dotted.split("."))
 
 
+def _resolve_binds(data: dict[str, Any], base: Path) -> None:
+    """Host paths written ./x or ../x in a playbook are relative to the playbook's own directory."""
+    for entry in (data.get("containers") or {}).values():
+        if isinstance(entry, dict) and isinstance(entry.get("volumes"), list):
+            entry["volumes"] = [
+                str((base / v.split(":", 1)[0]).resolve()) + ":" + v.split(":", 1)[1]
+                if isinstance(v, str) and v.startswith(("./", "../")) and ":" in v
+                else v
+                for v in entry["volumes"]
+            ]
+
+
 def load_playbook(path: str | Path) -> Playbook:
     """Read and validate a playbook; errors say FILE:LINE: key: what is wrong."""
     path = Path(path)
@@ -188,6 +235,7 @@ def load_playbook(path: str | Path) -> Playbook:
     data, lines = load_with_lines(text, str(path))
     if not isinstance(data, dict):
         raise InvalidInput("a playbook is a mapping (version, name, containers, …)", where=f"{path}:1")
+    _resolve_binds(data, path.resolve().parent)
     try:
         return Playbook.model_validate(data)
     except ValidationError as exc:

@@ -88,3 +88,49 @@ def test_lab_files(tmp_path: Path) -> None:
         LabSpec.load(bad)
     with pytest.raises(InvalidInput, match="cannot read"):
         LabSpec.load(tmp_path / "absent.yaml")
+
+
+def _pb(**extra: object) -> dict:  # type: ignore[type-arg]
+    return {"version": 1, "name": "t", "containers": {"a": {}}, **extra}
+
+
+@pytest.mark.parametrize(
+    ("extra", "where", "words"),
+    [
+        ({"networks": {"ov": {"driver": "overlay"}}}, "networks.ov.driver", "swarm: true"),
+        (
+            {"networks": {"m": {"driver": "macvlan", "subnet": "198.18.9.0/24"}}},
+            "networks.m",
+            "options.parent",
+        ),
+        (
+            {
+                "host_links": {"l0": {"peer": "l1"}},
+                "networks": {
+                    "m1": {"driver": "macvlan", "subnet": "198.18.9.0/24", "options": {"parent": "l0"}},
+                    "m2": {"driver": "macvlan", "subnet": "198.18.10.0/24", "options": {"parent": "l0"}},
+                },
+            },
+            "networks.m2.options",
+            "one macvlan network per interface",
+        ),
+        ({"host_links": {"Bad_Name": {"peer": "x"}}}, "host_links.Bad_Name", "at most 15"),
+    ],
+)
+def test_playbook_network_rules(extra: dict, where: str, words: str) -> None:  # type: ignore[type-arg]
+    from dockerctl.spec.playbook import Playbook
+
+    with pytest.raises(InvalidInput) as caught:
+        Playbook.model_validate(_pb(**extra))
+    assert caught.value.where == where
+    assert words in caught.value.message
+
+
+def test_playbook_binds_resolve_against_the_playbook(tmp_path: Path) -> None:
+    from dockerctl.spec.playbook import load_playbook
+
+    (tmp_path / "pb.yaml").write_text(
+        "version: 1\nname: t\ncontainers:\n  a: {volumes: ['./site:/srv:ro']}\n"
+    )
+    pb = load_playbook(tmp_path / "pb.yaml")
+    assert pb.containers["a"].volumes == [f"{tmp_path.resolve()}/site:/srv:ro"]
