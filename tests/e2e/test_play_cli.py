@@ -45,3 +45,37 @@ def test_bad_playbook_says_file_and_line(cli: Cli, tmp_path: Path) -> None:
     schema = json.loads(cli("playbook", "schema").stdout)
     assert {"version", "name", "containers", "expect"} <= set(schema["properties"])
     assert cli("down").returncode == 2
+
+
+def test_ctrl_c_half_way_removes_what_the_run_made(
+    engine: docker.DockerClient, base_image: str, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    name = f"sigint-{uuid.uuid4().hex[:6]}"
+    pb = tmp_path / "slow.yaml"
+    pb.write_text(
+        f"version: 1\nname: {name}\nvolumes: {{v: {{}}}}\ncontainers:\n"
+        + "".join(f"  c{i}: {{volumes: ['v:/v']}}\n" for i in range(15))
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dockerctl", "play", str(pb), "--parallel", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    label = {"label": f"io.dockerctl.lab={name}"}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not engine.containers.list(all=True, sparse=True, filters=label):
+        time.sleep(0.05)
+    assert engine.containers.list(all=True, sparse=True, filters=label), "the run never started creating"
+    os.kill(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert engine.containers.list(all=True, sparse=True, filters=label) == []
+    assert engine.volumes.list(filters=label) == []
