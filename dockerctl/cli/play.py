@@ -131,3 +131,58 @@ def validate(file: Path = typer.Argument(..., help="The playbook (YAML).")) -> N
         f"{file}: playbook {pb.name} is valid — {len(pb.containers)} container(s), "
         f"{len(pb.networks)} network(s), {len(pb.volumes)} volume(s), {len(pb.expect)} expectation(s)"
     )
+
+
+def tour(
+    ctx: typer.Context,
+    directory: Path = typer.Argument(
+        Path("playbooks"), help="A directory of playbooks, played in name order."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print every report as JSON."),
+    junit_dir: Path | None = typer.Option(None, "--junit-dir", help="Write one JUnit XML per playbook here."),
+) -> None:
+    """Play every playbook of a directory in order (the course's tour) and sum up; exit 1 if any fails.
+
+    Example:
+
+      dockerctl tour playbooks
+    """
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise InvalidInput(f"no *.yaml playbooks in {directory}", where="DIRECTORY")
+    reports: list[PlayReport] = []
+    with engine(ctx) as client:
+        for f in files:
+            status = render.err.status(f"{f.name}: starting")
+            with status:
+                reports.append(
+                    play(client, f, progress=lambda msg, name=f.name, st=status: st.update(f"{name}: {msg}"))
+                )
+            if junit_dir is not None:
+                junit_dir.mkdir(parents=True, exist_ok=True)
+                write_junit(junit_dir / f"{reports[-1].lab}.xml", reports[-1].lab, reports[-1].checks)
+    if json_out:
+        render.emit_json([r.to_dict() for r in reports])
+    else:
+        table = Table(title=f"tour of {directory}", title_justify="left")
+        for col in ("playbook", "claims", "checks", "result"):
+            table.add_column(col)
+        for r in reports:
+            claims = ", ".join(sorted({c.claim for c in r.checks}))
+            held = sum(c.ok for c in r.checks)
+            table.add_row(
+                escape(r.lab),
+                escape(claims),
+                f"{held}/{len(r.checks)}",
+                "[green]holds[/green]" if r.ok else "[red]does not hold[/red]",
+            )
+        render.out.print(table)
+        for r in reports:
+            for c in r.checks:
+                if not c.ok:
+                    render.out.print(
+                        f"[red]{escape(r.lab)}[/red]: {escape(c.subject)}: asked {escape(c.desired)}, "
+                        f"found {escape(c.observed)} ({c.verdict})"
+                    )
+    if not all(r.ok for r in reports):
+        raise typer.Exit(1)
