@@ -239,6 +239,100 @@ def _file(e: Expectation, c: Container) -> Check:
     )
 
 
+def _cpu_ratio(e: Expectation, proofs: ProofLab) -> list[Check]:
+    from dockerctl.prove.cpu import prove_cpu
+
+    assert e.cpu_ratio is not None
+    a, b = e.cpu_ratio.shares
+    checks = prove_cpu(proofs, a, b, seconds=e.cpu_ratio.seconds, tolerance=e.cpu_ratio.tolerance)
+    return [Check(c.subject, e.claim, c.desired, c.observed, c.verdict, c.evidence, c.note) for c in checks]
+
+
+def _device_rate(e: Expectation, client: docker.DockerClient, proofs: ProofLab) -> list[Check]:
+    from dockerctl.observe.devices import device_of_directory
+    from dockerctl.prove.io import prove_io
+
+    assert e.device_rate is not None
+    r = e.device_rate
+    device = r.device or device_of_directory(client.info().get("DockerRootDir", "/var/lib/docker"))
+    if device is None:
+        return [
+            Check(
+                "device rate",
+                e.claim,
+                "a throttled disk",
+                "no block device under the engine's data root",
+                Verdict.UNKNOWN,
+                "DockerRootDir",
+            )
+        ]
+    wanted = {
+        f"device_{k}": {device: v}
+        for k in ("read_bps", "write_bps", "read_iops", "write_iops")
+        if (v := getattr(r, k)) is not None
+    }
+    checks = prove_io(proofs, Limits(**limit_fields(wanted)), tolerance=r.tolerance)
+    return [Check(c.subject, e.claim, c.desired, c.observed, c.verdict, c.evidence, c.note) for c in checks]
+
+
+def _survives(e: Expectation, lab: str, proofs: ProofLab) -> Check:
+    from dockerctl.spec.mounts import MountSpec
+
+    assert e.survives is not None
+    s = e.survives
+    mount = (MountSpec(kind="volume", source=f"{lab}-{s.volume}", target="/m"),)
+    target = f"/m/{s.path.lstrip('/')}"
+    writer = proofs.start(Limits(), ["sh", "-c", f"echo '{s.contains}' > {target}"], mounts=mount)
+    writer.wait(timeout=30)
+    writer.remove(force=True)  # the container is gone …
+    done = proofs.run(Limits(), ["cat", target], mounts=mount)  # … a new one reads what it wrote
+    ok = done.exit_code == 0 and s.contains in done.output
+    return Check(
+        f"volume {s.volume} after its writer was removed",
+        e.claim,
+        f"still holds {s.contains!r}",
+        repr(done.output.strip()[:80]),
+        _v(ok),
+        f"write in one container, remove it, cat {target} in another",
+    )
+
+
+def _rm_volumes(e: Expectation, client: docker.DockerClient, lab: str, proofs: ProofLab) -> list[Check]:
+    from dockerctl.spec.mounts import MountSpec
+
+    assert e.rm_volumes is not None
+    named = f"{lab}-{e.rm_volumes.volume}"
+    twin = proofs.start(
+        Limits(),
+        ["sleep", "30"],
+        mounts=(
+            MountSpec(kind="volume", source=named, target="/named"),
+            MountSpec(kind="anonymous", source=None, target="/anon"),
+        ),
+    )
+    anon = next(m["Name"] for m in twin.attrs["Mounts"] if m["Destination"] == "/anon")
+    twin.remove(force=True, v=True)  # docker rm -v
+    names = {v.name for v in client.volumes.list()}
+    return [
+        Check(
+            "rm -v: the anonymous volume",
+            e.claim,
+            "removed with the container",
+            "gone" if anon not in names else "still there",
+            _v(anon not in names),
+            f"volume {anon[:12]}… after rm -v",
+        ),
+        Check(
+            f"rm -v: the named volume {e.rm_volumes.volume}",
+            e.claim,
+            "kept",
+            "kept" if named in names else "gone",
+            _v(named in names),
+            f"volume {named} after rm -v",
+        ),
+    ]
+
+
 def evaluate(client: docker.DockerClient, pb: Playbook, containers: dict[str, Container]) -> list[Check]:
     from dockerctl.prove.runner import proof_lab
 
@@ -248,7 +342,16 @@ def evaluate(client: docker.DockerClient, pb: Playbook, containers: dict[str, Co
             for c in containers.values():
                 c.reload()
             try:
-                checks.extend(_one(e, containers, proofs))
+                if e.kind == "cpu_ratio":
+                    checks.extend(_cpu_ratio(e, proofs))
+                elif e.kind == "device_rate":
+                    checks.extend(_device_rate(e, client, proofs))
+                elif e.kind == "survives":
+                    checks.append(_survives(e, pb.name, proofs))
+                elif e.kind == "rm_volumes":
+                    checks.extend(_rm_volumes(e, client, pb.name, proofs))
+                else:
+                    checks.extend(_one(e, containers, proofs))
             except (
                 Exception
             ) as exc:  # an expectation that cannot be evaluated fails, it does not stop the others

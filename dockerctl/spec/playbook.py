@@ -107,7 +107,57 @@ class FileExpect(BaseModel):
     contains: str
 
 
-KINDS = ("limits", "oom", "namespaces", "reachable", "isolated", "dns", "nat", "published", "mount", "file")
+class CpuRatioExpect(BaseModel):
+    model_config = _STRICT
+    shares: tuple[int, int] = (1024, 512)  # two busy twins pinned to CPU 0
+    seconds: float = Field(default=3.0, gt=0, le=30)
+    tolerance: float = Field(default=0.3, gt=0, lt=1)
+
+
+class DeviceRateExpect(BaseModel):
+    model_config = _STRICT
+    device: str | None = None  # default: the disk under the engine's data root
+    read_bps: str | None = None
+    write_bps: str | None = None
+    read_iops: int | None = None
+    write_iops: int | None = None
+    tolerance: float = Field(default=0.1, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _some(self) -> DeviceRateExpect:
+        if not any((self.read_bps, self.write_bps, self.read_iops, self.write_iops)):
+            raise ValueError("give at least one of read_bps, write_bps, read_iops, write_iops")
+        return self
+
+
+class SurvivesExpect(BaseModel):
+    model_config = _STRICT
+    volume: str  # a volume of this lab
+    path: str = "/survivor.txt"
+    contains: str = "written before the container was removed"
+
+
+class RmVolumesExpect(BaseModel):
+    model_config = _STRICT
+    volume: str  # a named volume of this lab: `rm -v` must keep it, and remove the anonymous one
+
+
+KINDS = (
+    "limits",
+    "oom",
+    "namespaces",
+    "reachable",
+    "isolated",
+    "dns",
+    "nat",
+    "published",
+    "mount",
+    "file",
+    "cpu_ratio",
+    "device_rate",
+    "survives",
+    "rm_volumes",
+)
 
 
 class Expectation(BaseModel):
@@ -125,6 +175,10 @@ class Expectation(BaseModel):
     published: PublishedExpect | None = None
     mount: MountExpect | None = None
     file: FileExpect | None = None
+    cpu_ratio: CpuRatioExpect | None = None
+    device_rate: DeviceRateExpect | None = None
+    survives: SurvivesExpect | None = None
+    rm_volumes: RmVolumesExpect | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Expectation:
@@ -194,6 +248,13 @@ class Playbook(LabSpec):
                     )
                 parents[parent] = name
         for i, e in enumerate(self.expect):
+            vol = (
+                getattr(getattr(e, e.kind), "volume", None) if e.kind in ("survives", "rm_volumes") else None
+            )
+            if vol is not None and vol not in self.volumes:
+                raise InvalidInput(
+                    f"expectation names volume {vol!r}, which is not defined", where=f"expect.{i}.{e.kind}"
+                )
             for name in e.containers():
                 if name not in self.containers:
                     raise InvalidInput(
