@@ -34,6 +34,7 @@ class Lab:
     containers: dict[str, Container] = field(default_factory=dict)
     networks: dict[str, Network] = field(default_factory=dict)
     volumes: dict[str, Volume] = field(default_factory=dict)
+    checks: list[Any] = field(default_factory=list)  # a playbook's expectations, as verified
 
     def __getitem__(self, name: str) -> Container:
         return self.containers[name]

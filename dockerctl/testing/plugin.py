@@ -59,13 +59,42 @@ def dockerctl_lab(
     prefix = f"pytest-{uuid.uuid4().hex[:6]}"
 
     def factory(spec: dict[str, Any] | str | Path, name: str | None = None) -> Lab:
+        if not isinstance(spec, dict) and _is_playbook(Path(spec)):
+            return _playbook_lab(Path(spec))
         parsed = LabSpec.parse(spec) if isinstance(spec, dict) else LabSpec.load(spec)
         lab_name = name or f"{prefix}-{len(made)}"
         made.append(lab_name)  # before bring-up: a half-made lab is torn down too
         return bring_up(dockerctl_engine, parsed, lab_name)
 
+    def _playbook_lab(path: Path) -> Lab:
+        """A playbook file: applied and verified as `dockerctl play --keep` does; its checks on the handle."""
+        from dockerctl.spec.playbook import load_playbook
+        from dockerctl.workflows import play
+
+        pb = load_playbook(path)
+        made.append(pb.name)
+        report = play(dockerctl_engine, path, keep=True)
+        lab = Lab(pb.name, checks=report.checks)
+        for n in pb.containers:
+            lab.containers[n] = dockerctl_engine.containers.get(f"{pb.name}-{n}")
+        for n in pb.networks:
+            lab.networks[n] = dockerctl_engine.networks.get(f"{pb.name}-{n}")
+        for n in pb.volumes:
+            lab.volumes[n] = dockerctl_engine.volumes.get(f"{pb.name}-{n}")
+        return lab
+
     try:
         yield factory
     finally:
+        from dockerctl.workflows import down
+
         for lab_name in made:
             tear_down(dockerctl_engine, lab_name)
+            down(dockerctl_engine, lab_name)  # also host links a playbook made
+
+
+def _is_playbook(path: Path) -> bool:
+    try:
+        return any(line.startswith("version:") for line in path.read_text().splitlines())
+    except OSError:
+        return False

@@ -4,6 +4,8 @@ erroring test still leaves no labelled resources behind (issue 7)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import docker
 import pytest
 
@@ -144,3 +146,22 @@ def test_tc(dockerctl_lab, dockerctl_engine):
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     assert _leftovers(engine) == []
+
+
+def test_lab_factory_takes_a_playbook_file(
+    pytester: pytest.Pytester, engine: docker.DockerClient, base_image: str
+) -> None:
+    playbook = Path(__file__).parents[2] / "playbooks" / "namespaces.yaml"
+    pytester.makepyfile(f"""
+from dockerctl.testing import assert_namespaces
+
+def test_pb(dockerctl_lab):
+    lab = dockerctl_lab({str(playbook)!r})
+    assert lab.checks and all(c.ok for c in lab.checks)
+    assert_namespaces(lab["web"], lab["sidecar"], shared=["net"], private=["pid"])
+""")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert (
+        engine.containers.list(all=True, sparse=True, filters={"label": "io.dockerctl.lab=namespaces"}) == []
+    )
