@@ -779,8 +779,8 @@ def play(
     parallel: int = 4,
     progress: Any = None,
 ) -> PlayReport:
-    """validate → plan → apply → verify → (tear down unless keep). A failure or Ctrl-C half-way removes
-    what this run created (unless keep); the report says what happened."""
+    """validate → plan → apply → verify → (tear down unless keep). Ctrl-C half-way removes what this run
+    created; a failure half-way does too, unless --keep, which leaves it to be looked at."""
     from dockerctl.apply.containers import ensure_image_local
     from dockerctl.apply.lab import tear_down
     from dockerctl.apply.plan import plan as make_plan
@@ -801,6 +801,7 @@ def play(
 
     applied = Applied()
     finished = False
+    interrupted = False
     joined_swarm = False
     try:
         if pb.swarm and swarm_state(client) != "active":
@@ -817,6 +818,9 @@ def play(
         if progress:
             progress(f"verifying {len(pb.expect)} expectation(s)")
         report.checks = evaluate(client, pb, names)
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
     finally:
         if not keep:
             if progress:
@@ -825,8 +829,10 @@ def play(
             remove_lab_links(pb.name)
             if joined_swarm:
                 swarm_leave(client, force=True)
-        elif not finished:
-            roll_back(client, applied)
+        elif not finished and interrupted:
+            roll_back(
+                client, applied
+            )  # Ctrl-C: what this run made goes; a failure under --keep stays to look at
     return report
 
 

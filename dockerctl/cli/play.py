@@ -53,8 +53,8 @@ def play_cmd(
 
     validate (errors at FILE:LINE) → plan (a diff against what the engine has) → apply in dependency
     order, independent containers in parallel → verify each expectation from the kernel or by traffic →
-    report → tear down unless --keep. Exit 0 only when every expectation holds. A failure or Ctrl-C
-    half-way removes what the run created.
+    report → tear down unless --keep. Exit 0 only when every expectation holds. Ctrl-C half-way
+    removes what the run created; so does a failure, unless --keep (then it stays to be looked at).
 
     Examples:
 

@@ -77,14 +77,21 @@ def test_keep_then_replay_is_a_noop_and_limits_update_in_place(
     assert _lab_resources(engine, name) == []
 
 
-@pytest.mark.parametrize("keep", [False, True])
-def test_failure_half_way_leaves_nothing(
-    engine: docker.DockerClient, base_image: str, tmp_path: Path, keep: bool
+def test_failure_half_way_rolls_back_unless_keep(
+    engine: docker.DockerClient, base_image: str, tmp_path: Path
 ) -> None:
     name = f"half-{uuid.uuid4().hex[:6]}"
     path = _write(tmp_path, name, image="dockerctl/absent:nope")
     with pytest.raises(NotFound, match="never pulls"):
-        play(engine, path, keep=keep)
+        play(engine, path)
+    assert _lab_resources(engine, name) == []  # rolled back
+    try:
+        with pytest.raises(NotFound, match="never pulls"):
+            play(engine, path, keep=True)
+        left = _lab_resources(engine, name)  # --keep: what was made before the failure stays to look at
+        assert len(left) == 3  # container a, network front, volume data
+    finally:
+        down(engine, name)
     assert _lab_resources(engine, name) == []
 
 
