@@ -113,19 +113,14 @@ def execute(
         step += 1
         say(f"[{step}/{len(todo)}] {ch.action} {ch.kind} {ch.name}")
 
-    # 1. out with the old: containers first (they hold networks and volumes)
-    for ch in todo:
-        if ch.kind == "container" and ch.action in ("recreate", "remove"):
-            _remove(client, "container", observed.containers[ch.name]["id"])
-            if ch.action == "remove":
-                tick(ch)
-                applied.done.append(ch)
-    for ch in todo:
-        if ch.kind == "network" and ch.action in ("recreate", "remove"):
-            _remove(client, "network", observed.networks[ch.name]["id"])
-            if ch.action == "remove":
-                tick(ch)
-                applied.done.append(ch)
+    # 1. out with the old: containers first (they hold networks and volumes), then networks
+    for kind, present in (("container", observed.containers), ("network", observed.networks)):
+        for ch in todo:
+            if ch.kind == kind and ch.action in ("recreate", "remove"):
+                _remove(client, kind, present[ch.name]["id"])
+                if ch.action == "remove":
+                    tick(ch)
+                    applied.done.append(ch)
     # 2. volumes and networks
     for ch in todo:
         if ch.kind == "volume" and ch.action == "create":
