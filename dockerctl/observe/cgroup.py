@@ -207,18 +207,6 @@ class MemoryObservation:
         return memory + swap_only  # v2 stores swap alone: memory+swap − memory
 
 
-def read_memory(directory: CgroupDir) -> MemoryObservation:
-    if directory.version == 1:
-        return MemoryObservation(
-            1,
-            read_file(directory.path, "memory.limit_in_bytes"),
-            read_file(directory.path, "memory.memsw.limit_in_bytes"),
-        )
-    return MemoryObservation(
-        2, read_file(directory.path, "memory.max"), read_file(directory.path, "memory.swap.max")
-    )
-
-
 def page_size() -> int:
     return os.sysconf("SC_PAGE_SIZE")
 

@@ -13,15 +13,25 @@ import pytest
 from dockerctl.observe.cgroup import (
     CgroupNotFound,
     CgroupReader,
+    MemoryObservation,
     container_cgroup,
     parse_proc_cgroup,
-    read_memory,
 )
+from dockerctl.observe.limits import read_container_limits
 from dockerctl.spec.models import Limits
 from dockerctl.verify.checks import Verdict, verify_memory
-from tests.unit.cgtrees import v1_tree, v2_tree
+from tests.unit.cgtrees import Tree, v1_tree, v2_tree
 
 M100 = 104857600
+
+
+def _memory(tree: Tree) -> MemoryObservation:
+    """The memory files the product reads: through read_container_limits, as `limits` and --verify do."""
+    memory = read_container_limits(tree.reader, tree.pid, tree.container_id).memory()
+    assert memory is not None
+    return memory
+
+
 V1_UNLIMITED = "9223372036854771712\n"
 
 
@@ -45,7 +55,7 @@ def test_v2_locator_finds_the_captured_cgroup(tmp_path: Path) -> None:
 
 def test_v2_memory_reader_on_real_files(tmp_path: Path) -> None:
     tree = v2_tree(tmp_path)
-    obs = read_memory(tree.reader.locate(tree.pid, "memory"))
+    obs = _memory(tree)
     assert obs.memory.path.endswith("/memory.max")
     assert obs.swap.path.endswith("/memory.swap.max")
     assert obs.memory_limit == M100
@@ -54,7 +64,7 @@ def test_v2_memory_reader_on_real_files(tmp_path: Path) -> None:
 
 def test_v2_verification_passes_for_what_was_written(tmp_path: Path) -> None:
     tree = v2_tree(tmp_path)
-    obs = read_memory(tree.reader.locate(tree.pid, "memory"))
+    obs = _memory(tree)
     checks = verify_memory(Limits(memory=M100, memory_swap=2 * M100), obs)
     assert [c.verdict for c in checks] == [Verdict.ENFORCED, Verdict.ENFORCED]
     assert "memory.swap.max" in checks[1].evidence and "swap alone" in checks[1].note
@@ -62,7 +72,7 @@ def test_v2_verification_passes_for_what_was_written(tmp_path: Path) -> None:
 
 def test_v2_verification_catches_a_different_swap(tmp_path: Path) -> None:
     tree = v2_tree(tmp_path)
-    obs = read_memory(tree.reader.locate(tree.pid, "memory"))
+    obs = _memory(tree)
     checks = verify_memory(Limits(memory=M100, memory_swap=3 * M100), obs)
     assert checks[0].verdict is Verdict.ENFORCED
     assert checks[1].verdict is Verdict.MISMATCH
@@ -72,7 +82,7 @@ def test_v2_max_means_unlimited(tmp_path: Path) -> None:
     tree = v2_tree(tmp_path)
     (tree.cgroup_dir / "memory.swap.max").chmod(0o644)
     (tree.cgroup_dir / "memory.swap.max").write_text("max\n")
-    obs = read_memory(tree.reader.locate(tree.pid, "memory"))
+    obs = _memory(tree)
     assert obs.memory_plus_swap is None
     checks = verify_memory(Limits(memory=M100, memory_swap=-1), obs)
     assert checks[1].verdict is Verdict.UNLIMITED
@@ -97,7 +107,7 @@ def test_v1_default_swap_is_twice_memory(tmp_path: Path) -> None:
     tree = v1_tree(
         tmp_path, {"memory.limit_in_bytes": f"{M100}\n", "memory.memsw.limit_in_bytes": f"{2 * M100}\n"}
     )
-    checks = verify_memory(Limits(memory=M100), read_memory(tree.reader.locate(tree.pid, "memory")))
+    checks = verify_memory(Limits(memory=M100), _memory(tree))
     assert [(c.subject, c.claim, c.verdict) for c in checks] == [
         ("memory", "R1", Verdict.ENFORCED),
         ("memory+swap", "R3", Verdict.ENFORCED),
@@ -108,7 +118,7 @@ def test_v1_wrong_value_is_a_mismatch_and_page_rounding_is_not(tmp_path: Path) -
     tree = v1_tree(
         tmp_path, {"memory.limit_in_bytes": "99999744\n", "memory.memsw.limit_in_bytes": V1_UNLIMITED}
     )
-    obs = read_memory(tree.reader.locate(tree.pid, "memory"))
+    obs = _memory(tree)
     rounded = verify_memory(Limits(memory=100000001, memory_swap=-1), obs)
     assert rounded[0].verdict is Verdict.ENFORCED and "rounded down" in rounded[0].note
     assert rounded[1].verdict is Verdict.UNLIMITED
@@ -119,7 +129,7 @@ def test_v1_wrong_value_is_a_mismatch_and_page_rounding_is_not(tmp_path: Path) -
 
 def test_v1_without_swap_accounting_is_not_enforced(tmp_path: Path) -> None:
     tree = v1_tree(tmp_path, {"memory.limit_in_bytes": f"{M100}\n"})
-    checks = verify_memory(Limits(memory=M100), read_memory(tree.reader.locate(tree.pid, "memory")))
+    checks = verify_memory(Limits(memory=M100), _memory(tree))
     assert checks[1].verdict is Verdict.NOT_ENFORCED
     assert "does not account swap" in checks[1].note
 
