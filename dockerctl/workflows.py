@@ -544,7 +544,7 @@ class NsReport:
         }
 
 
-def _explain(c: Container, host_pid_ns: str, ids: dict[str, str], engine_info: dict[str, Any]) -> list[str]:
+def _explain(c: Container, engine_info: dict[str, Any]) -> list[str]:
     from dockerctl.observe.namespaces import uid_map, uts_hostname
 
     hc = c.attrs.get("HostConfig") or {}
@@ -622,7 +622,7 @@ def ns_report(client: docker.DockerClient, ref: str, others: list[str]) -> NsRep
             )
     info = engine_call(client.info, what="read the engine info")
     for c in containers:
-        report.explanations.extend(_explain(c, ids["host"].get("pid", ""), ids[c.name], info))
+        report.explanations.extend(_explain(c, info))
     return report
 
 

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import docker
 import docker.errors
@@ -193,10 +192,3 @@ def roll_back(client: docker.DockerClient, applied: Applied) -> None:
     """Remove what this run created, newest first (containers before their networks and volumes)."""
     for kind, ident in reversed(applied.created):
         _remove(client, kind, ident)
-
-
-def summary(changes: list[Change]) -> dict[str, Any]:
-    counts: dict[str, int] = {}
-    for ch in changes:
-        counts[ch.action] = counts.get(ch.action, 0) + 1
-    return counts

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-
-from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
 
 Memory = Annotated[str | None, typer.Option("--memory", "-m", help="Memory limit, e.g. 100M, 2g (seed R1).")]
 MemorySwap = Annotated[
@@ -38,11 +36,3 @@ DeviceReadIops = Annotated[
 DeviceWriteIops = Annotated[
     list[str] | None, typer.Option("--device-write-iops", help="DEVICE:IOPS, e.g. /dev/vda:100 (repeatable).")
 ]
-
-
-NAMES = LIMIT_FIELDS
-
-
-def collect(params: dict[str, Any]) -> dict[str, Any]:
-    """The limit flags that were given (a command's ctx.params) → Limits fields; errors name the field."""
-    return limit_fields(params)

@@ -5,6 +5,7 @@ import typer
 from dockerctl.cli import limit_flags as lf
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
+from dockerctl.spec.inputs import limit_fields
 from dockerctl.workflows import limits_report, update_limits
 
 
@@ -59,7 +60,7 @@ def update(
 
       dockerctl update web -m 200M --memory-swap 400M --verify --json
     """
-    changes = lf.collect(ctx.params)
+    changes = limit_fields(ctx.params)
     with engine(ctx) as client:
         report = update_limits(client, container, changes, verify=verify)
 

@@ -8,6 +8,7 @@ from dockerctl.cli import limit_flags as lf
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
 from dockerctl.errors import InvalidInput
+from dockerctl.spec.inputs import limit_fields
 from dockerctl.spec.models import Limits
 from dockerctl.workflows import prove as run_proof
 
@@ -65,7 +66,7 @@ def prove(
 
       dockerctl prove io web --json
     """
-    flags = lf.collect(ctx.params)
+    flags = limit_fields(ctx.params)
     pair = _shares(shares)
     if tolerance is not None and not 0 < tolerance < 1:
         raise InvalidInput(f"tolerance must be between 0 and 1, got {tolerance}", where="--tolerance")

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from dockerctl.errors import ExitCode
 from dockerctl.verify.checks import Check
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def finish(report: Report, json_out: bool, show: Callable[[], None]) -> None:
     else:
         show()
     if not report.ok:
-        raise typer.Exit(1)  # ExitCode.CHECK_FAILED
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))
 
 
 def emit_json(data: Any) -> None:

@@ -5,6 +5,7 @@ import typer
 from dockerctl.cli import limit_flags as lf
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
+from dockerctl.spec.inputs import limit_fields
 from dockerctl.spec.models import ContainerSpec, Limits
 from dockerctl.spec.mounts import parse_mount_flag, parse_volume_flag
 from dockerctl.spec.network import parse_publish
@@ -80,7 +81,7 @@ def run(
 
       dockerctl run --name app -v appdata:/data -v /srv/conf:/conf:ro --volumes-from store dockerctl/base
     """
-    limits = Limits(**lf.collect(ctx.params))
+    limits = Limits(**limit_fields(ctx.params))
     mounts = [parse_volume_flag(v) for v in volume or []] + [parse_mount_flag(m) for m in mount or []]
     spec = ContainerSpec(
         image=image,

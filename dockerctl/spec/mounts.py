@@ -31,10 +31,6 @@ class MountSpec(BaseModel):
     read_only: bool = False
     origin: Literal["-v", "--mount"] = "-v"
 
-    def display(self) -> str:
-        src = self.source or "(anonymous volume)"
-        return f"{src}:{self.target}{':ro' if self.read_only else ''}"
-
 
 def _check_target(target: str, field: str) -> str:
     if not target.startswith("/"):

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from dockerctl.cli.limit_flags import NAMES, collect
 from dockerctl.errors import InvalidInput
 from dockerctl.observe.devices import DeviceError, resolve_block_device
 from dockerctl.spec.fields import flag_of
+from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
 from dockerctl.spec.models import DeviceRate, Limits
 from dockerctl.workflows import preflight
 
@@ -84,11 +84,11 @@ def test_preflight_refuses_a_character_device() -> None:
     assert caught.value.field == "device_write_bps"
 
 
-NONE = dict.fromkeys(NAMES)
+NONE = dict.fromkeys(LIMIT_FIELDS)
 
 
 def test_flags_become_limits() -> None:
-    got = collect(
+    got = limit_fields(
         {
             **NONE,
             "memory": "100M",
@@ -120,7 +120,7 @@ def test_flags_become_limits() -> None:
 )
 def test_bad_flag_values_name_the_flag(flag: str, value: object, where: str, words: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        collect({**NONE, flag: value})
+        limit_fields({**NONE, flag: value})
     assert flag_of(caught.value.field) == where
     assert words in caught.value.message
 
