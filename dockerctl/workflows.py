@@ -155,6 +155,17 @@ def check_limits(
     return checks, warnings
 
 
+def check_given_limits(container: Container, given: dict[str, Any]) -> list[Check]:
+    """Only the limits in `given` (written as people write them), judged against the container's own
+    request with those values put in — so memory_swap alone means memory+swap for its memory."""
+    from dockerctl.spec.inputs import limit_fields
+    from dockerctl.verify.limits import select
+
+    own, _ = asked_of(container)
+    checks, _ = check_limits(container, Limits(**{**own.asked(), **limit_fields(given)}))
+    return select(checks, given)
+
+
 def limits_report(client: docker.DockerClient, ref: str) -> LimitsReport:
     container = get(client, ref)
     if (container.attrs.get("State") or {}).get("Status") != "running":

@@ -22,36 +22,18 @@ from dockerctl.spec.playbook import Expectation, Playbook
 from dockerctl.spec.units import parse_size
 from dockerctl.verify.checks import Check, Verdict
 
-SUBJECTS = {
-    "memory": "memory",
-    "memory_swap": "memory+swap",
-    "cpu_shares": "cpu shares",
-    "cpus": "cpus",
-    "cpuset_cpus": "cpuset",
-    "pids_limit": "pids",
-    "blkio_weight": "blkio weight",
-}
-
 
 def _v(ok: bool) -> Verdict:
     return Verdict.ENFORCED if ok else Verdict.MISMATCH
 
 
 def _limits(e: Expectation, c: Container) -> list[Check]:
-    from dockerctl.workflows import asked_of, check_limits
+    from dockerctl.workflows import check_given_limits
 
     assert e.limits is not None
-    wanted = {k: v for k, v in (e.limits.model_extra or {}).items()}
-    # judged against the container's own request with the expected values put in: memory_swap alone
-    # then means memory+swap for the memory this container has
-    own, _ = asked_of(c)
-    checks, _ = check_limits(c, Limits(**{**own.asked(), **limit_fields(wanted)}))
-    subjects = {SUBJECTS[k] for k in wanted if k in SUBJECTS}
-    throttles = [k.replace("_", "-") for k in wanted if k.startswith("device_")]
-    keep = [ch for ch in checks if ch.subject in subjects or any(ch.subject.startswith(t) for t in throttles)]
     return [
         Check(f"{c.name}: {ch.subject}", e.claim, ch.desired, ch.observed, ch.verdict, ch.evidence, ch.note)
-        for ch in keep
+        for ch in check_given_limits(c, dict(e.limits.model_extra or {}))
     ]
 
 
@@ -337,10 +319,10 @@ def evaluate(client: docker.DockerClient, pb: Playbook, containers: dict[str, Co
     from dockerctl.prove.runner import proof_lab
 
     checks: list[Check] = []
+    for c in containers.values():
+        c.reload()  # once: expectations run on twins and do not change the lab's containers
     with proof_lab(client) as proofs:
         for e in pb.expect:
-            for c in containers.values():
-                c.reload()
             try:
                 if e.kind == "cpu_ratio":
                     checks.extend(_cpu_ratio(e, proofs))

@@ -16,20 +16,8 @@ from docker.models.containers import Container
 from dockerctl.observe.mounts import parse_mountinfo
 from dockerctl.observe.namespaces import KINDS, namespace_ids
 from dockerctl.observe.traffic import addresses, probe, targets
-from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
-from dockerctl.spec.models import Limits
-from dockerctl.workflows import check_limits
-
-# which Check subjects belong to which keyword of assert_limits
-_SUBJECTS = {
-    "memory": ("memory",),
-    "memory_swap": ("memory+swap",),
-    "cpu_shares": ("cpu shares",),
-    "cpus": ("cpus",),
-    "cpuset_cpus": ("cpuset",),
-    "pids_limit": ("pids",),
-    "blkio_weight": ("blkio weight",),
-}
+from dockerctl.spec.inputs import LIMIT_FIELDS
+from dockerctl.workflows import check_given_limits
 
 
 def as_container(obj: Any, client: docker.DockerClient | None = None) -> Container:
@@ -62,14 +50,7 @@ def assert_limits(container: Any, *, client: docker.DockerClient | None = None, 
     unknown = set(expected) - set(LIMIT_FIELDS)
     if unknown:
         raise TypeError(f"unknown limit(s): {', '.join(sorted(unknown))}")
-    asked = Limits(**limit_fields(expected))
-    checks, _ = check_limits(c, asked)
-    wanted = {s for k in expected for s in _SUBJECTS.get(k, ())}
-    throttles = [k.replace("_", "-") for k in expected if k.startswith("device_")]
-    relevant = [
-        ch for ch in checks if ch.subject in wanted or any(ch.subject.startswith(t) for t in throttles)
-    ]
-    bad = [ch for ch in relevant if not ch.ok]
+    bad = [ch for ch in check_given_limits(c, expected) if not ch.ok]
     if bad:
         rows = [("limit", "asked", "kernel", "verdict", "read from")]
         rows += [(ch.subject, ch.desired, ch.observed, str(ch.verdict), ch.evidence) for ch in bad]

@@ -9,7 +9,7 @@ io.weight. A kernel value that matches any formula a runtime uses is enforced, a
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from dockerctl.observe.cgroup import (
@@ -27,6 +27,26 @@ from dockerctl.spec.units import format_bytes
 from dockerctl.verify.checks import Check, Verdict, verify_memory
 
 DEFAULT_SHARES = 1024  # seed R4
+# the Check subject each limit field is reported under (device throttles: "device-write-bps <dev> …")
+SUBJECTS = {
+    "memory": "memory",
+    "memory_swap": "memory+swap",
+    "cpu_shares": "cpu shares",
+    "cpus": "cpus",
+    "cpuset_cpus": "cpuset",
+    "pids_limit": "pids",
+    "blkio_weight": "blkio weight",
+}
+
+
+def select(checks: list[Check], fields: Iterable[str]) -> list[Check]:
+    """The checks that report on `fields` (limit field names), in their original order."""
+    fields = list(fields)
+    subjects = {SUBJECTS[f] for f in fields if f in SUBJECTS}
+    throttles = tuple(f.replace("_", "-") for f in fields if f.startswith("device_"))
+    return [c for c in checks if c.subject in subjects or (bool(throttles) and c.subject.startswith(throttles))]
+
+
 V2_DEFAULT_WEIGHT = 100
 
 
