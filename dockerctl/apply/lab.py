@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import docker
 from docker.models.containers import Container
 from docker.models.networks import Network
 from docker.models.volumes import Volume
-from docker.types import IPAMConfig, IPAMPool, Mount
+from docker.types import Mount
 
+from dockerctl.apply import networks, volumes
 from dockerctl.apply.cleanup import Removed, remove_owned
 from dockerctl.apply.client import engine_call
 from dockerctl.apply.containers import create_and_start
 from dockerctl.apply.labels import owned
 from dockerctl.spec.lab import BUILTIN_NETWORKS, ContainerEntry, LabSpec, NetworkEntry, VolumeEntry
 from dockerctl.spec.models import ContainerSpec
-from dockerctl.spec.network import parse_publish
+from dockerctl.spec.network import NetworkSpec, parse_publish
 
 
 @dataclass
@@ -60,35 +61,27 @@ def _anonymous(lab: str, entries: list[str]) -> list[Mount]:
 def create_volume(
     client: docker.DockerClient, lab: str, name: str, v: VolumeEntry, labels: dict[str, str]
 ) -> Volume:
-    vol: Volume = engine_call(
-        client.volumes.create,
-        name=f"{lab}-{name}",
-        driver=v.driver,
-        labels={**labels, **owned(lab)},
-        what=f"create volume {name}",
-    )
-    return vol
+    """A lab's volume, made like `dockerctl vol create` makes one."""
+    vol, _ = volumes.create_volume(client, f"{lab}-{name}", driver=v.driver, lab=lab, labels=labels)
+    return cast(Volume, vol)
 
 
 def create_network(
     client: docker.DockerClient, lab: str, name: str, n: NetworkEntry, labels: dict[str, str]
 ) -> Network:
-    ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=n.subnet, gateway=n.gateway)]) if n.subnet else None
-    extra = {"io.dockerctl.user-subnet": "true"} if n.subnet else {}
-    kwargs: dict[str, Any] = {
-        "driver": n.driver,
-        "ipam": ipam,
-        "internal": n.internal,
-        "labels": {**labels, **extra, **owned(lab)},
-        "check_duplicate": True,
-        "options": n.options or None,
-    }
-    if n.driver == "overlay":
-        kwargs.update(attachable=n.attachable, scope="swarm")
-    net: Network = engine_call(
-        client.networks.create, f"{lab}-{name}", **kwargs, what=f"create network {name}"
+    """A lab's network, made — and checked first — like `dockerctl net create` makes one."""
+    spec = NetworkSpec(
+        name=f"{lab}-{name}",
+        driver=n.driver,
+        subnet=n.subnet,
+        gateway=n.gateway,
+        internal=n.internal,
+        attachable=n.attachable,
+        options=n.options,
+        lab=lab,
+        labels=labels,
     )
-    return net
+    return networks.create_network(client, spec)
 
 
 def create_container(

@@ -73,7 +73,7 @@ def create_network(client: docker.DockerClient, spec: NetworkSpec) -> Network:
         ipam = IPAMConfig(
             pool_configs=[IPAMPool(subnet=spec.subnet, gateway=spec.gateway, iprange=spec.ip_range)]
         )
-    labels = owned(spec.lab)
+    labels = {**spec.labels, **owned(spec.lab)}
     if spec.subnet:
         labels[USER_SUBNET] = "true"  # the engine's inspect cannot tell a user subnet from an assigned one
     kwargs: dict[str, Any] = {

@@ -79,6 +79,7 @@ def create_volume(
     driver: str = "local",
     options: dict[str, str] | None = None,
     lab: str | None = None,
+    labels: dict[str, str] | None = None,
 ) -> tuple[Any, bool]:
     """(volume, created). Re-creating one of dockerctl's volumes is a no-op; a user's is refused."""
     if not VOLUME_NAME.match(name):

@@ -26,6 +26,7 @@ class NetworkSpec(BaseModel):
     attachable: bool = False
     options: dict[str, str] = {}
     lab: str | None = None
+    labels: dict[str, str] = {}  # more labels beside dockerctl's own
 
     @model_validator(mode="after")
     def _check(self) -> NetworkSpec:

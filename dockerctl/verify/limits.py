@@ -44,7 +44,9 @@ def select(checks: list[Check], fields: Iterable[str]) -> list[Check]:
     fields = list(fields)
     subjects = {SUBJECTS[f] for f in fields if f in SUBJECTS}
     throttles = tuple(f.replace("_", "-") for f in fields if f.startswith("device_"))
-    return [c for c in checks if c.subject in subjects or (bool(throttles) and c.subject.startswith(throttles))]
+    return [
+        c for c in checks if c.subject in subjects or (bool(throttles) and c.subject.startswith(throttles))
+    ]
 
 
 V2_DEFAULT_WEIGHT = 100
