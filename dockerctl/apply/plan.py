@@ -1,7 +1,7 @@
 """Plan: (playbook, what the engine has for this lab) → changes, each with a reason. Pure.
 
 The engine's state comes from one labelled list call per resource kind. A container carries the
-canonical JSON of its entry (label io.dockerctl.entry) and what was asked for its limits; a changed
+canonical JSON of its entry (label io.dockerctl.entry, as every resource of a playbook does) and what was asked for its limits; a changed
 limit that the engine can change in place is an update, any other change a recreate. Volumes are
 never recreated (their data would go), and resources of the lab that the playbook no longer has are
 removed. Re-planning an applied playbook gives only no-ops.
@@ -9,7 +9,6 @@ removed. Re-planning an applied playbook gives only no-ops.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -54,10 +53,6 @@ def entry_json(obj: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
-def digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def _changed_keys(old: str, new: str) -> list[str]:
     try:
         a, b = json.loads(old), json.loads(new)
@@ -72,7 +67,7 @@ def plan(pb: Playbook, observed: Observed) -> list[Change]:
         have = observed.volumes.get(name)
         if have is None:
             changes.append(Change("volume", name, "create", "not on the engine"))
-        elif have["labels"].get(ENTRY) != digest(entry_json(v)):
+        elif have["labels"].get(ENTRY) != entry_json(v):
             changes.append(
                 Change(
                     "volume",
@@ -89,7 +84,7 @@ def plan(pb: Playbook, observed: Observed) -> list[Change]:
         have = observed.networks.get(name)
         if have is None:
             changes.append(Change("network", name, "create", "not on the engine"))
-        elif have["labels"].get(ENTRY) != digest(entry_json(n)):
+        elif have["labels"].get(ENTRY) != entry_json(n):
             recreated_networks.add(name)
             changes.append(
                 Change(
@@ -137,8 +132,8 @@ def _container_change(
     if nets:
         return Change("container", name, "recreate", f"its network {', '.join(nets)} is recreated")
     new_entry = entry_json(c)
-    old_entry = have["labels"].get(ENTRY + ".json", "")
-    if have["labels"].get(ENTRY) != digest(new_entry):
+    old_entry = have["labels"].get(ENTRY, "")
+    if old_entry != new_entry:
         keys = _changed_keys(old_entry, new_entry)
         return Change("container", name, "recreate", f"changed: {', '.join(keys)} (cannot change in place)")
     asked_now = c.limits(f"containers.{name}").asked()

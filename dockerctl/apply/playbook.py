@@ -19,7 +19,7 @@ from dockerctl.apply import requests as asked_records
 from dockerctl.apply.client import engine_call
 from dockerctl.apply.lab import create_container, create_network, create_volume
 from dockerctl.apply.labels import owned_filter
-from dockerctl.apply.plan import ENTRY, Change, Observed, digest, entry_json
+from dockerctl.apply.plan import ENTRY, Change, Observed, entry_json
 from dockerctl.errors import InvalidInput
 from dockerctl.lab.images import build_image
 from dockerctl.spec.playbook import Playbook
@@ -125,14 +125,14 @@ def execute(
         if ch.kind == "volume" and ch.action == "create":
             tick(ch)
             vol = create_volume(
-                client, lab, ch.name, pb.volumes[ch.name], {ENTRY: digest(entry_json(pb.volumes[ch.name]))}
+                client, lab, ch.name, pb.volumes[ch.name], {ENTRY: entry_json(pb.volumes[ch.name])}
             )
             applied.created.append(("volume", str(vol.name)))
             applied.done.append(ch)
         if ch.kind == "network" and ch.action in ("create", "recreate"):
             tick(ch)
             n = pb.networks[ch.name]
-            net = create_network(client, lab, ch.name, n, {ENTRY: digest(entry_json(n))})
+            net = create_network(client, lab, ch.name, n, {ENTRY: entry_json(n)})
             applied.created.append(("network", str(net.id)))
             applied.done.append(ch)
     # 3. containers, level by level; a level's containers in parallel
@@ -165,7 +165,7 @@ def execute(
                 pb,
                 ch.name,
                 c,
-                {ENTRY: digest(text), ENTRY + ".json": text},
+                {ENTRY: text},
                 image=tags.get(c.image),
             )
             return ch, str(made.id)

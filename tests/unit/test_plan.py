@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from dockerctl.apply.labels import REQUESTED
-from dockerctl.apply.plan import ENTRY, Observed, digest, entry_json, plan
+from dockerctl.apply.plan import ENTRY, Observed, entry_json, plan
 from dockerctl.spec.playbook import Playbook
 
 PB = {
@@ -24,8 +24,8 @@ PB = {
 def _applied(pb: Playbook) -> Observed:
     """What the engine holds right after applying `pb`."""
     obs = Observed()
-    obs.volumes["data"] = {"id": "t-data", "labels": {ENTRY: digest(entry_json(pb.volumes["data"]))}}
-    obs.networks["front"] = {"id": "n1", "labels": {ENTRY: digest(entry_json(pb.networks["front"]))}}
+    obs.volumes["data"] = {"id": "t-data", "labels": {ENTRY: entry_json(pb.volumes["data"])}}
+    obs.networks["front"] = {"id": "n1", "labels": {ENTRY: entry_json(pb.networks["front"])}}
     for name, c in pb.containers.items():
         text = entry_json(c)
         import json
@@ -35,8 +35,7 @@ def _applied(pb: Playbook) -> Observed:
             "state": "running",
             "asked": None,
             "labels": {
-                ENTRY: digest(text),
-                ENTRY + ".json": text,
+                ENTRY: text,
                 REQUESTED: json.dumps(c.limits(name).asked(), sort_keys=True, separators=(",", ":")),
             },
         }
