@@ -4,7 +4,6 @@ calls these. Data flows one way, and nothing here prints.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -180,12 +179,11 @@ def limits_report(client: docker.DockerClient, ref: str) -> LimitsReport:
 
 
 def engine_sockets(client: docker.DockerClient) -> tuple[str, ...]:
-    url = str(getattr(client.api, "base_url", ""))
-    extra = os.environ.get("DOCKER_HOST", "")
-    paths = [u[len("unix://") :] for u in (extra,) if u.startswith("unix://")]
-    if url.startswith("http+docker://localhost"):
-        paths.append("/var/run/docker.sock")
-    return (*ENGINE_SOCKETS, *paths)
+    """The usual engine sockets plus the one this client really talks to (-H / DOCKER_HOST)."""
+    from dockerctl.apply.client import engine_url
+
+    url = str(getattr(client, "dockerctl_url", engine_url()))
+    return (*ENGINE_SOCKETS, *([url[len("unix://") :]] if url.startswith("unix://") else []))
 
 
 def preflight_mounts(client: docker.DockerClient, spec: ContainerSpec, *, allow_engine_socket: bool) -> None:

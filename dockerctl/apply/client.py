@@ -119,6 +119,7 @@ def connect(base_url: str | None = None, *, timeout: int = 120) -> docker.Docker
         ) from exc
     except Exception as exc:
         raise translate(exc, "connect to the engine", url) from exc
+    client.dockerctl_url = url  # docker-py's base_url drops a unix socket's path; later checks need it
     return client
 
 
