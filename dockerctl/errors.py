@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     NOT_FOUND = 4  # a container, image or network named does not exist
     CONFLICT = 5  # a name already in use, a resource in use
     ENGINE_ERROR = 6  # the engine failed (5xx after retries) or refused for a reason of its own
+    KERNEL_UNREACHABLE = 7  # the engine answers, but its kernel cannot be read from here (-H tcp://)
 
 
 class DockerctlError(Exception):

@@ -14,10 +14,11 @@ from typing import Any
 
 import docker
 
-from dockerctl.apply import requests as asked_records
-from dockerctl.apply.client import engine_call
-from dockerctl.apply.labels import is_owned, owned_filter
+from dockerctl.engines import asked_records
+from dockerctl.engines.client import engine_call
+from dockerctl.engines.labels import is_owned, owned_filter
 from dockerctl.errors import NotFound
+from dockerctl.spec.names import check_lab_name
 
 
 @dataclass
@@ -45,6 +46,9 @@ def _remove_owned_of(
 
 
 def remove_owned(client: docker.DockerClient, *, lab: str | None = None, volumes: bool = False) -> Removed:
+    """Remove dockerctl's resources (one lab's, when `lab` is given; volumes only with `volumes`)."""
+    if lab is not None:
+        check_lab_name(lab)  # an empty name would select every lab's resources
     removed = Removed()
     filters = owned_filter(lab)
     # sparse: one list call, no inspect per container

@@ -11,8 +11,8 @@ import requests.exceptions
 from docker.models.containers import Container
 from docker.types import Mount
 
-from dockerctl.apply.client import engine_call
-from dockerctl.apply.labels import owned
+from dockerctl.engines.client import engine_call
+from dockerctl.engines.labels import owned
 from dockerctl.errors import NotFound
 from dockerctl.spec.models import ContainerSpec
 

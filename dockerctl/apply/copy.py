@@ -19,7 +19,7 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
-from dockerctl.apply.client import engine_call
+from dockerctl.engines.client import engine_call
 from dockerctl.errors import InvalidInput, NotFound
 
 CHUNK = 1024 * 1024

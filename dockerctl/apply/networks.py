@@ -4,7 +4,6 @@ remove — each refusing what docker would refuse, but before anything changes."
 from __future__ import annotations
 
 import ipaddress
-from pathlib import Path
 from typing import Any
 
 import docker
@@ -12,9 +11,11 @@ import docker.errors
 from docker.models.networks import Network
 from docker.types import IPAMConfig, IPAMPool
 
-from dockerctl.apply.client import engine_call
-from dockerctl.apply.labels import is_owned, owned, require_owned
+from dockerctl.engines.client import engine_call
+from dockerctl.engines.engine import Engine
+from dockerctl.engines.labels import is_owned, owned, require_owned
 from dockerctl.errors import Conflict, InvalidInput, NotFound
+from dockerctl.hosts import Host
 from dockerctl.spec.network import NetworkSpec
 
 USER_SUBNET = "io.dockerctl.user-subnet"
@@ -32,9 +33,7 @@ def get_network(client: docker.DockerClient, name: str) -> Network:
     return net
 
 
-def preflight_network(
-    client: docker.DockerClient, spec: NetworkSpec, sys_class_net: Path = Path("/sys/class/net")
-) -> None:
+def preflight_network(client: docker.DockerClient, host: Host, spec: NetworkSpec) -> None:
     existing = engine_call(client.networks.list, what="list networks")
     if any(n.name == spec.name for n in existing):
         raise Conflict(f"a network named {spec.name!r} exists already", where="NAME")
@@ -46,8 +45,8 @@ def preflight_network(
                     raise InvalidInput(f"{spec.subnet} overlaps {s} of network {n.name}", field="subnet")
     if spec.driver == "macvlan":
         parent = spec.options["parent"]
-        if not (sys_class_net / parent).exists():
-            raise InvalidInput(f"parent interface {parent!r} does not exist on this host", field="options")
+        if not host.exists(f"/sys/class/net/{parent}"):
+            raise InvalidInput(f"parent interface {parent!r} does not exist on {host.name}", field="options")
         for n in existing:
             if n.attrs.get("Driver") == "macvlan" and (n.attrs.get("Options") or {}).get("parent") == parent:
                 raise InvalidInput(
@@ -66,8 +65,9 @@ def preflight_network(
             )
 
 
-def create_network(client: docker.DockerClient, spec: NetworkSpec) -> Network:
-    preflight_network(client, spec)
+def create_network(engine: Engine, spec: NetworkSpec) -> Network:
+    client = engine.client
+    preflight_network(client, engine.host, spec)
     ipam = None
     if spec.subnet:
         ipam = IPAMConfig(

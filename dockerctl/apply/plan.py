@@ -13,11 +13,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from dockerctl.apply.labels import requested_of
+from dockerctl.engines.labels import requested_of
 from dockerctl.spec.fields import FIELDS
 from dockerctl.spec.inputs import LIMIT_FIELDS
-from dockerctl.spec.lab import ContainerEntry
 from dockerctl.spec.playbook import Playbook
+from dockerctl.spec.topology import ContainerEntry
 
 ENTRY = "io.dockerctl.entry"
 Action = Literal["create", "noop", "update", "recreate", "remove", "start"]

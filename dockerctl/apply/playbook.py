@@ -11,20 +11,30 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import docker
 import docker.errors
 
-from dockerctl.apply import requests as asked_records
-from dockerctl.apply.client import engine_call
-from dockerctl.apply.lab import create_container, create_network, create_volume
-from dockerctl.apply.labels import owned_filter
+from dockerctl.apply.images import build_image
 from dockerctl.apply.plan import ENTRY, Change, Observed, entry_json
+from dockerctl.apply.topology import create_container, create_network, create_volume
+from dockerctl.apply.update import apply_update
+from dockerctl.engines import asked_records
+from dockerctl.engines.client import engine_call
+from dockerctl.engines.engine import Engine
+from dockerctl.engines.labels import owned_filter, requested_of
 from dockerctl.errors import InvalidInput
-from dockerctl.lab.images import build_image
+from dockerctl.spec.models import Limits
 from dockerctl.spec.playbook import Playbook
 
 Progress = Callable[[str], None]
+
+
+def recorded_asked(container: Any) -> dict[str, Any]:
+    """What was last asked of a lab container: its update record, else its creation label."""
+    record = asked_records.load(container.id)
+    return record if record is not None else requested_of(container.labels)
 
 
 def _short(lab: str, name: str) -> str:
@@ -48,6 +58,8 @@ def observe_lab(client: docker.DockerClient, lab: str) -> Observed:
     for n in engine_call(client.networks.list, filters=filters, what="list networks"):
         out.networks[_short(lab, n.name)] = {"id": n.id, "labels": n.attrs.get("Labels") or {}}
     for v in engine_call(client.volumes.list, filters=filters, what="list volumes"):
+        if not v.name.startswith(f"{lab}-"):
+            continue  # an anonymous volume of one of the lab's containers: it goes with its container
         out.volumes[_short(lab, v.name)] = {"id": v.name, "labels": v.attrs.get("Labels") or {}}
     return out
 
@@ -91,7 +103,7 @@ def _remove(client: docker.DockerClient, kind: str, ident: str) -> None:
 
 
 def execute(
-    client: docker.DockerClient,
+    engine: Engine,
     pb: Playbook,
     changes: list[Change],
     observed: Observed,
@@ -101,6 +113,7 @@ def execute(
     progress: Progress | None = None,
 ) -> None:
     """Carry out `changes`, recording in `applied` (the caller's) what was made — also when it fails."""
+    client = engine.client
     lab = pb.name
     tags = image_tags(pb)
     say = progress or (lambda _msg: None)
@@ -132,7 +145,7 @@ def execute(
         if ch.kind == "network" and ch.action in ("create", "recreate"):
             tick(ch)
             n = pb.networks[ch.name]
-            net = create_network(client, lab, ch.name, n, {ENTRY: entry_json(n)})
+            net = create_network(engine, lab, ch.name, n, {ENTRY: entry_json(n)})
             applied.created.append(("network", str(net.id)))
             applied.done.append(ch)
     # 3. containers, level by level; a level's containers in parallel
@@ -148,15 +161,17 @@ def execute(
             tick(ch)
             c = pb.containers[ch.name]
             if ch.action == "update":
-                from dockerctl.workflows import update_limits
-
-                ident = observed.containers[ch.name]["id"]
+                container = engine_call(
+                    client.containers.get,
+                    observed.containers[ch.name]["id"],
+                    what=f"find container {ch.name}",
+                )
                 asked = c.limits(f"containers.{ch.name}").asked()
                 body = dict(asked)
                 if "memory" in asked and "memory_swap" not in asked:
                     body["memory_swap"] = 2 * asked["memory"]  # the playbook's state: R3 as at creation
-                update_limits(client, ident, body, verify=False)
-                asked_records.save(ident, asked)  # what the playbook asks, so the next plan is a no-op
+                # record what the playbook asks, so the next plan is a no-op
+                apply_update(engine, container, Limits(**recorded_asked(container)), body, record=asked)
                 return ch, None
             text = entry_json(c)
             made = create_container(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import docker
 
-from dockerctl.apply.client import engine_call
+from dockerctl.engines.client import engine_call
 from dockerctl.errors import Conflict
 
 

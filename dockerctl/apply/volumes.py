@@ -12,9 +12,9 @@ from typing import Any
 import docker
 import docker.errors
 
-from dockerctl.apply import requests as asked_records
-from dockerctl.apply.client import engine_call
-from dockerctl.apply.labels import LAB, is_owned, owned, require_owned
+from dockerctl.engines import asked_records
+from dockerctl.engines.client import engine_call
+from dockerctl.engines.labels import LAB, is_owned, owned, require_owned
 from dockerctl.errors import Conflict, InvalidInput, NotFound
 from dockerctl.spec.mounts import VOLUME_NAME
 
@@ -97,7 +97,7 @@ def create_volume(
         name=name,
         driver=driver,
         driver_opts=options or {},
-        labels=owned(lab),
+        labels={**(labels or {}), **owned(lab)},  # the caller's (a playbook's entry record) and ownership
         what=f"create volume {name}",
     )
     return vol, True

@@ -1,14 +1,14 @@
-"""Small helpers the command modules share (engine connection from the global options)."""
+"""Small helpers the command modules share: the engine from the global options, lab-name checks."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import docker
 import typer
 
-from dockerctl.apply.client import connect
+from dockerctl.engines.engine import Engine, connect_engine
+from dockerctl.spec.names import check_lab_name
 
 
 def host_of(ctx: typer.Context) -> str | None:
@@ -16,15 +16,16 @@ def host_of(ctx: typer.Context) -> str | None:
     return getattr(obj, "host", None)
 
 
-def client_of(ctx: typer.Context) -> docker.DockerClient:
-    return connect(host_of(ctx))
-
-
 @contextmanager
-def engine(ctx: typer.Context) -> Iterator[docker.DockerClient]:
-    """The engine for one command, closed afterwards whatever happens."""
-    client = client_of(ctx)
+def engine(ctx: typer.Context) -> Iterator[Engine]:
+    """The engine for one command (and the host its kernel is read on), closed afterwards."""
+    eng = connect_engine(host_of(ctx))
     try:
-        yield client
+        yield eng
     finally:
-        client.close()
+        eng.close()
+
+
+def lab_name(value: str | None) -> str | None:
+    """typer callback for every --lab: an empty or odd name is refused before anything is touched."""
+    return None if value is None else check_lab_name(value)

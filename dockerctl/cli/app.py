@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+import docker.errors
+import requests.exceptions
 import typer
 from rich.markup import escape
 
@@ -25,6 +27,7 @@ from dockerctl.cli import (
     volumes,
 )
 from dockerctl.cli.render import err
+from dockerctl.engines.client import translate
 from dockerctl.errors import DockerctlError, ExitCode, InvalidInput
 from dockerctl.spec.fields import flag_of
 
@@ -57,7 +60,13 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     host: str | None = typer.Option(
-        None, "--host", "-H", envvar="DOCKER_HOST", help="Engine to talk to (default: the local socket)."
+        None,
+        "--host",
+        "-H",
+        envvar="DOCKER_HOST",
+        help="Engine to talk to: unix:///path (default: the local socket), ssh://[USER@]HOST[:PORT] "
+        "(its kernel is read over ssh), or tcp://HOST:PORT (engine only: kernel checks say they cannot "
+        "be verified from here).",
     ),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
@@ -67,7 +76,8 @@ def root(
 
 
 app.command("doctor")(doctor.doctor)
-app.command("run")(run.run)
+# like `docker run`, option parsing stops at IMAGE: everything after it is the container's command
+app.command("run", context_settings={"allow_interspersed_args": False})(run.run)
 app.command("limits")(limits.limits)
 app.command("update")(limits.update)
 app.command("prove")(prove.prove)
@@ -106,4 +116,9 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         err.print("dockerctl: interrupted")
         sys.exit(130)
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        # a docker-py call that escaped engine_call (the engine went away mid-command): one sentence
+        translated = translate(exc, "finish the command")
+        err.print(f"dockerctl: error: {translated}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(int(translated.exit_code))
     sys.exit(int(ExitCode.OK))

@@ -4,12 +4,12 @@ import typer
 
 from dockerctl.apply.cleanup import remove_owned
 from dockerctl.cli import render
-from dockerctl.cli._context import engine
+from dockerctl.cli._context import engine, lab_name
 
 
 def cleanup(
     ctx: typer.Context,
-    lab: str | None = typer.Option(None, "--lab", help="Only this lab's resources."),
+    lab: str | None = typer.Option(None, "--lab", callback=lab_name, help="Only this lab's resources."),
     volumes: bool = typer.Option(
         False,
         "--volumes",
@@ -28,8 +28,8 @@ def cleanup(
 
       dockerctl cleanup --lab limits --volumes
     """
-    with engine(ctx) as client:
-        removed = remove_owned(client, lab=lab, volumes=volumes)
+    with engine(ctx) as eng:
+        removed = remove_owned(eng.client, lab=lab, volumes=volumes)
     if json_out:
         render.emit_json(
             {"containers": removed.containers, "networks": removed.networks, "volumes": removed.volumes}

@@ -30,12 +30,12 @@ def cp(
     (src_c, src_path), (dst_c, dst_path) = split_ref(src), split_ref(dst)
     if (src_c is None) == (dst_c is None):
         raise InvalidInput("exactly one of SRC and DST must be CONTAINER:PATH", where="SRC/DST")
-    with engine(ctx) as client:
-        container = get(client, src_c or dst_c or "")
+    with engine(ctx) as eng:
+        container = get(eng.client, src_c or dst_c or "")
         if src_c is None:
             total: int | None = tree_size(Path(src_path)) if Path(src_path).exists() else None
         else:
-            st = container_stat(client, container, src_path)
+            st = container_stat(eng.client, container, src_path)
             total = st.size if st is not None and not st.is_dir else None
         bar = Progress(
             *Progress.get_default_columns()[:1],
@@ -56,10 +56,10 @@ def cp(
         with bar:
             task = bar.add_task(f"{src} → {dst}", total=total)
             if src_c is None:
-                written = copy_to_container(client, container, Path(src_path), dst_path, advance)
+                written = copy_to_container(eng.client, container, Path(src_path), dst_path, advance)
                 where = f"{container.name}:{written}"
             else:
-                where = str(copy_from_container(client, container, src_path, Path(dst_path), advance))
+                where = str(copy_from_container(eng.client, container, src_path, Path(dst_path), advance))
     if json_out:
         render.emit_json({"source": src, "destination": where, "bytes_streamed": moved})
     else:

@@ -5,8 +5,7 @@ import typer
 from dockerctl.cli import render
 from dockerctl.cli._context import host_of
 from dockerctl.errors import ExitCode
-from dockerctl.observe.host import engine_facts, kernel_facts
-from dockerctl.verify.doctor import assess
+from dockerctl.ops.doctor import doctor_report
 
 
 def doctor(
@@ -16,25 +15,31 @@ def doctor(
         True, "--links/--no-links", help="Probe which link types the kernel can make."
     ),
 ) -> None:
-    """What this host can and cannot enforce, each line with its evidence.
+    """What the engine's host can and cannot enforce, each line with its evidence.
 
     Reads the engine's report, the cgroup files and the mount table, and probes link types inside a
-    throwaway network namespace. Exit code 3 when no engine answers, else 0.
+    throwaway network namespace — on the machine the engine runs on (over ssh for -H ssh://…; an
+    engine reached over tcp:// gets "kernel readable: unknown"). Exit code 3 when no engine answers.
 
     Examples:
 
       dockerctl doctor
 
       dockerctl doctor --json | jq '.capabilities[] | select(.verdict != "supported")'
+
+      dockerctl -H ssh://root@10.0.0.5 doctor
     """
-    engine = engine_facts(host_of(ctx))
-    caps = assess(engine, kernel_facts(probe_links=links))
+    report = doctor_report(host_of(ctx), probe_links=links)
     if json_out:
-        render.emit_json({"engine_reachable": engine.reachable, "capabilities": [c.to_dict() for c in caps]})
+        render.emit_json(report.to_dict())
     else:
-        render.capabilities_table(caps)
-        render.out.print(render.support_summary(caps))
-    if not engine.reachable:
+        if report.host:
+            render.out.print(f"kernel read on: {report.host}", markup=False)
+        render.capabilities_table(report.capabilities)
+        render.out.print(render.support_summary(report.capabilities))
+        if report.kernel_error:
+            render.err.print(f"dockerctl: {report.kernel_error}", markup=False)
+    if not report.engine.reachable:
         if not json_out:
-            render.err.print(f"dockerctl: error: {engine.error}", markup=False)
+            render.err.print(f"dockerctl: error: {report.engine.error}", markup=False)
         raise typer.Exit(int(ExitCode.ENGINE_UNAVAILABLE))

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import typer
 
+from dockerctl.apply.images import build_base_image
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
-from dockerctl.lab.images import BASE_IMAGE, build_base_image
+from dockerctl.spec.models import BASE_IMAGE
 
 app = typer.Typer(help="The project's locally built images (nothing is ever pulled).", no_args_is_help=True)
 
@@ -21,8 +22,8 @@ def build_base(
 
       dockerctl image build-base
     """
-    with engine(ctx) as client, render.err.status(f"building {tag} from /bin/busybox"):
-        img = build_base_image(client, tag)
+    with engine(ctx) as eng, render.err.status(f"building {tag} from /bin/busybox"):
+        img = build_base_image(eng.client, tag)
     if json_out:
         render.emit_json({"tag": tag, "id": img.id})
     else:

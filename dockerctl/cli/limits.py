@@ -5,8 +5,8 @@ import typer
 from dockerctl.cli import limit_flags as lf
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
+from dockerctl.ops.limits import limits_report, update_limits
 from dockerctl.spec.inputs import limit_fields
-from dockerctl.workflows import limits_report, update_limits
 
 
 def limits(
@@ -26,8 +26,8 @@ def limits(
 
       dockerctl limits web --json | jq '.checks[] | select(.ok | not)'
     """
-    with engine(ctx) as client:
-        report = limits_report(client, container)
+    with engine(ctx) as eng:
+        report = limits_report(eng, container)
     render.finish(report, json_out, lambda: render.limits_report(report))
 
 
@@ -61,8 +61,8 @@ def update(
       dockerctl update web -m 200M --memory-swap 400M --verify --json
     """
     changes = limit_fields(ctx.params)
-    with engine(ctx) as client:
-        report = update_limits(client, container, changes, verify=verify)
+    with engine(ctx) as eng:
+        report = update_limits(eng, container, changes, verify=verify)
 
     def show() -> None:
         render.out.print(f"updated {report.name} ({report.container_id[:12]})")

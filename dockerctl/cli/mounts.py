@@ -6,7 +6,7 @@ from rich.table import Table
 
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
-from dockerctl.workflows import MountsReport, mounts_report
+from dockerctl.ops.storage import MountsReport, mounts_report
 
 
 def _show(report: MountsReport) -> None:
@@ -64,6 +64,6 @@ def mounts(
 
       dockerctl mounts web --prove --json
     """
-    with engine(ctx) as client:
-        report = mounts_report(client, container, include_pseudo=all_mounts, prove=prove)
+    with engine(ctx) as eng:
+        report = mounts_report(eng, container, include_pseudo=all_mounts, prove=prove)
     render.finish(report, json_out, lambda: _show(report))

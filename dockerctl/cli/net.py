@@ -4,7 +4,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from dockerctl.apply.labels import is_owned
 from dockerctl.apply.networks import (
     connect,
     create_network,
@@ -15,12 +14,14 @@ from dockerctl.apply.networks import (
 )
 from dockerctl.apply.swarm import swarm_init, swarm_leave
 from dockerctl.cli import render
-from dockerctl.cli._context import engine
+from dockerctl.cli._context import engine, lab_name
+from dockerctl.engines.labels import is_owned
 from dockerctl.errors import InvalidInput
 from dockerctl.observe.netpath import NetPath
+from dockerctl.ops.network import net_check, net_path, prove_network
+from dockerctl.ops.reports import CheckReport
 from dockerctl.spec.inputs import key_values
 from dockerctl.spec.network import NetworkSpec
-from dockerctl.workflows import CheckReport, net_check, net_path, prove_network
 
 app = typer.Typer(
     help="Networks (seed N1-N9, C1-C3, O1-O2, X3-X10), like `docker network`, plus path/check/prove.",
@@ -39,10 +40,10 @@ def ls(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="
 
       dockerctl net ls
     """
-    with engine(ctx) as client:
-        nets = client.networks.list()
+    with engine(ctx) as eng:
+        nets = eng.client.networks.list()
         users: dict[str, list[str]] = {}
-        for c in client.containers.list(all=True, sparse=True):
+        for c in eng.client.containers.list(all=True, sparse=True):
             for net_name in (c.attrs.get("NetworkSettings") or {}).get("Networks") or {}:
                 users.setdefault(net_name, []).append((c.attrs.get("Names") or [c.id])[0].lstrip("/"))
     rows = [
@@ -94,7 +95,7 @@ def create(
         False, "--attachable", help="overlay: let standalone containers join (X3)."
     ),
     opt: list[str] | None = typer.Option(None, "--opt", "-o", help="Driver option, e.g. parent=eth0 (X8)."),
-    lab: str | None = typer.Option(None, "--lab", help="Group it under a lab name."),
+    lab: str | None = typer.Option(None, "--lab", callback=lab_name, help="Group it under a lab name."),
 ) -> None:
     """Create a labelled network; overlapping subnets, gateways outside the subnet, a missing or taken
     macvlan parent and overlay without swarm are refused before the engine.
@@ -121,8 +122,8 @@ def create(
             "lab": lab,
         }
     )
-    with engine(ctx) as client:
-        net = create_network(client, spec)
+    with engine(ctx) as eng:
+        net = create_network(eng, spec)
     render.out.print(f"created network {net.name} ({net.id[:12]}, {driver})")
 
 
@@ -134,8 +135,8 @@ def inspect(ctx: typer.Context, name: str = typer.Argument(..., help="Network na
 
       dockerctl net inspect bridge
     """
-    with engine(ctx) as client:
-        render.emit_json(get_network(client, name).attrs)
+    with engine(ctx) as eng:
+        render.emit_json(get_network(eng.client, name).attrs)
 
 
 @app.command("connect")
@@ -154,8 +155,8 @@ def connect_cmd(
 
       dockerctl net connect my_net web
     """
-    with engine(ctx) as client:
-        connect(client, network, container, ip=ip, aliases=alias)
+    with engine(ctx) as eng:
+        connect(eng.client, network, container, ip=ip, aliases=alias)
     render.out.print(f"connected {container} to {network}")
 
 
@@ -169,8 +170,8 @@ def disconnect_cmd(
 
       dockerctl net disconnect my_net web
     """
-    with engine(ctx) as client:
-        disconnect(client, network, container)
+    with engine(ctx) as eng:
+        disconnect(eng.client, network, container)
     render.out.print(f"disconnected {container} from {network}")
 
 
@@ -186,9 +187,9 @@ def rm(
 
       dockerctl net rm my_net
     """
-    with engine(ctx) as client:
+    with engine(ctx) as eng:
         for name in names:
-            remove_network(client, name, any_owner=any_owner)
+            remove_network(eng.client, name, any_owner=any_owner)
             render.out.print(f"removed network {name}")
 
 
@@ -237,8 +238,8 @@ def path(
 
       dockerctl net path web --json
     """
-    with engine(ctx) as client:
-        p = net_path(client, container)
+    with engine(ctx) as eng:
+        p = net_path(eng, container)
     if json_out:
         render.emit_json(p.to_dict())
     else:
@@ -270,8 +271,8 @@ def check(
 
       dockerctl net check web other --expect isolated
     """
-    with engine(ctx) as client:
-        report = net_check(client, a, b, by=by, port=port, expect=expect)
+    with engine(ctx) as eng:
+        report = net_check(eng, a, b, by=by, port=port, expect=expect)
     render.finish(report, json_out, lambda: _show_checks(f"{a} → {b}", report))
 
 
@@ -291,8 +292,8 @@ def prove(
     """
     if which not in ("nat", "publish", "all"):
         raise InvalidInput(f"expected nat, publish or all, got {which!r}", where="WHICH")
-    with engine(ctx) as client:
-        report = prove_network(client, which)
+    with engine(ctx) as eng:
+        report = prove_network(eng, which)
     render.finish(report, json_out, lambda: _show_checks("reaching out and in (seed O1, O2)", report))
 
 
@@ -309,8 +310,8 @@ def init(
 
       dockerctl swarm init
     """
-    with engine(ctx) as client:
-        render.out.print(f"swarm: {swarm_init(client, advertise_addr)}")
+    with engine(ctx) as eng:
+        render.out.print(f"swarm: {swarm_init(eng.client, advertise_addr)}")
 
 
 @swarm_app.command("leave")
@@ -323,5 +324,5 @@ def leave(
 
       dockerctl swarm leave --force
     """
-    with engine(ctx) as client:
-        render.out.print(f"swarm: {swarm_leave(client, force=force)}")
+    with engine(ctx) as eng:
+        render.out.print(f"swarm: {swarm_leave(eng.client, force=force)}")

@@ -7,7 +7,7 @@ from rich.table import Table
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
 from dockerctl.observe.namespaces import KINDS
-from dockerctl.workflows import NsReport, ns_report
+from dockerctl.ops.namespaces import NsReport, ns_report
 
 
 def _show(report: NsReport) -> None:
@@ -49,6 +49,6 @@ def ns(
 
       dockerctl ns web --with sidecar --json
     """
-    with engine(ctx) as client:
-        report = ns_report(client, container, with_ or [])
+    with engine(ctx) as eng:
+        report = ns_report(eng, container, with_ or [])
     render.finish(report, json_out, lambda: _show(report))

@@ -1,17 +1,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from dockerctl.cli import render
-from dockerctl.cli._context import engine
+from dockerctl.cli._context import engine, lab_name
 from dockerctl.cli.junit import write_junit
 from dockerctl.errors import InvalidInput
+from dockerctl.ops.play import PlayReport, down, play
 from dockerctl.spec.playbook import Playbook, load_playbook
-from dockerctl.workflows import PlayReport, down, play
 
 playbook_app = typer.Typer(help="Playbook format: JSON Schema and validation.", no_args_is_help=True)
 
@@ -64,11 +65,11 @@ def play_cmd(
 
       dockerctl play playbooks/storage.yaml --dry-run
     """
-    with engine(ctx) as client:
+    with engine(ctx) as eng:
         status = render.err.status("validating")
         with status:
             report = play(
-                client,
+                eng,
                 file,
                 dry_run=dry_run,
                 keep=keep,
@@ -83,7 +84,7 @@ def play_cmd(
 def down_cmd(
     ctx: typer.Context,
     file: Path | None = typer.Argument(None, help="The playbook whose lab to remove."),
-    lab: str | None = typer.Option(None, "--lab", help="Or the lab's name."),
+    lab: str | None = typer.Option(None, "--lab", callback=lab_name, help="Or the lab's name."),
     keep_volumes: bool = typer.Option(
         False, "--keep-volumes", help="Keep the lab's volumes (and their data)."
     ),
@@ -99,8 +100,8 @@ def down_cmd(
     if (file is None) == (lab is None):
         raise InvalidInput("give a playbook FILE or --lab NAME (one of them)", where="FILE/--lab")
     name = lab or load_playbook(file).name  # type: ignore[arg-type]
-    with engine(ctx) as client:
-        removed = down(client, name, keep_volumes=keep_volumes)
+    with engine(ctx) as eng:
+        removed = down(eng, name, keep_volumes=keep_volumes)
     render.out.print(
         f"lab {name}: removed {len(removed.containers)} container(s), {len(removed.networks)} "
         f"network(s), {len(removed.volumes)} volume(s)"
@@ -151,13 +152,15 @@ def tour(
     if not files:
         raise InvalidInput(f"no *.yaml playbooks in {directory}", where="DIRECTORY")
     reports: list[PlayReport] = []
-    with engine(ctx) as client:
+    with engine(ctx) as eng:
         for f in files:
             status = render.err.status(f"{f.name}: starting")
+
+            def progress(msg: str, name: str = f.name, st: Any = status) -> None:
+                st.update(f"{name}: {msg}")
+
             with status:
-                reports.append(
-                    play(client, f, progress=lambda msg, name=f.name, st=status: st.update(f"{name}: {msg}"))
-                )
+                reports.append(play(eng, f, progress=progress))
             if junit_dir is not None:
                 junit_dir.mkdir(parents=True, exist_ok=True)
                 write_junit(junit_dir / f"{reports[-1].lab}.xml", reports[-1].lab, reports[-1].checks)

@@ -8,9 +8,9 @@ from dockerctl.cli import limit_flags as lf
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
 from dockerctl.errors import InvalidInput
+from dockerctl.ops.proofs import prove as run_proof
 from dockerctl.spec.inputs import limit_fields
 from dockerctl.spec.models import Limits
-from dockerctl.workflows import prove as run_proof
 
 
 class Kind(StrEnum):
@@ -71,9 +71,9 @@ def prove(
     if tolerance is not None and not 0 < tolerance < 1:
         raise InvalidInput(f"tolerance must be between 0 and 1, got {tolerance}", where="--tolerance")
     limits = Limits(**flags) if flags else None
-    with engine(ctx) as client, render.err.status(f"proving {kind.value} by behaviour"):
+    with engine(ctx) as eng, render.err.status(f"proving {kind.value} by behaviour"):
         report = run_proof(
-            client,
+            eng,
             kind.value,
             container=container,
             limits=limits,

@@ -19,7 +19,7 @@ from dockerctl.errors import ExitCode
 from dockerctl.verify.checks import Check
 
 if TYPE_CHECKING:
-    from dockerctl.workflows import LimitsReport
+    from dockerctl.ops.limits import LimitsReport
 from dockerctl.verify.doctor import Capability, Support
 
 # piped output (CI logs, `| less`) gets a wide layout instead of rich's 80-column default

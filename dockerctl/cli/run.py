@@ -4,12 +4,12 @@ import typer
 
 from dockerctl.cli import limit_flags as lf
 from dockerctl.cli import render
-from dockerctl.cli._context import engine
+from dockerctl.cli._context import engine, lab_name
+from dockerctl.ops.limits import run_container
 from dockerctl.spec.inputs import limit_fields
 from dockerctl.spec.models import ContainerSpec, Limits
 from dockerctl.spec.mounts import parse_mount_flag, parse_volume_flag
 from dockerctl.spec.network import parse_publish
-from dockerctl.workflows import run_container
 
 
 def run(
@@ -59,7 +59,9 @@ def run(
     publish: list[str] | None = typer.Option(
         None, "--publish", "-p", help="[IP:][HOST_PORT:]PORT[/tcp|udp]; repeatable (seed O2)."
     ),
-    lab: str | None = typer.Option(None, "--lab", help="Group the container under a lab name (for cleanup)."),
+    lab: str | None = typer.Option(
+        None, "--lab", callback=lab_name, help="Group the container under a lab name (for cleanup)."
+    ),
     verify: bool = typer.Option(
         False, "--verify", help="Read every limit back from the container's cgroups."
     ),
@@ -96,8 +98,8 @@ def run(
         hostname=hostname,
         publish=tuple(parse_publish(p) for p in publish or []),
     )
-    with engine(ctx) as client:
-        report = run_container(client, spec, verify=verify, allow_engine_socket=allow_engine_socket)
+    with engine(ctx) as eng:
+        report = run_container(eng, spec, verify=verify, allow_engine_socket=allow_engine_socket)
 
     def show() -> None:
         render.out.print(f"started {report.name} ({report.container_id[:12]}) from {report.image}")

@@ -5,9 +5,9 @@ from pathlib import Path
 import typer
 
 from dockerctl.cli import render
-from dockerctl.cli._context import engine
+from dockerctl.cli._context import engine, lab_name
+from dockerctl.ops.storage import create_volume_container
 from dockerctl.spec.mounts import parse_volume_flag
-from dockerctl.workflows import create_volume_container
 
 app = typer.Typer(
     help="Volume containers (seed S8): share mount points through --volumes-from.", no_args_is_help=True
@@ -25,7 +25,7 @@ def create(
         None, "--from-dir", help="Data-packed: bake this directory into a locally built image under a VOLUME."
     ),
     path: str = typer.Option("/data", "--path", help="Where the baked data lives (with --from-dir)."),
-    lab: str | None = typer.Option(None, "--lab", help="Group it under a lab name."),
+    lab: str | None = typer.Option(None, "--lab", callback=lab_name, help="Group it under a lab name."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Create (not start) a volume container; consumers mount its volumes with `run --volumes-from NAME`.
@@ -42,8 +42,8 @@ def create(
       dockerctl run --volumes-from site dockerctl/base -- ls /usr/share/www
     """
     mounts = [parse_volume_flag(v) for v in volume or []]
-    with engine(ctx) as client:
-        container = create_volume_container(client, name, mounts, data_dir=from_dir, data_path=path, lab=lab)
+    with engine(ctx) as eng:
+        container = create_volume_container(eng, name, mounts, data_dir=from_dir, data_path=path, lab=lab)
     info = {
         "name": container.name,
         "id": container.id,

@@ -15,10 +15,10 @@ from dockerctl.apply.volumes import (
     remove_volume,
 )
 from dockerctl.cli import render
-from dockerctl.cli._context import engine
+from dockerctl.cli._context import engine, lab_name
 from dockerctl.errors import InvalidInput
+from dockerctl.ops.storage import compare_storage
 from dockerctl.spec.inputs import key_values
-from dockerctl.workflows import compare_storage
 
 app = typer.Typer(
     help="Managed volumes (seed S3, S5, S9): create, list, inspect, remove, prune.", no_args_is_help=True
@@ -33,7 +33,7 @@ def create(
     opt: list[str] | None = typer.Option(
         None, "--opt", "-o", help="Driver option KEY=VALUE (seed V2); repeatable."
     ),
-    lab: str | None = typer.Option(None, "--lab", help="Group it under a lab name."),
+    lab: str | None = typer.Option(None, "--lab", callback=lab_name, help="Group it under a lab name."),
     json_out: bool = typer.Option(False, "--json", help="Print the volume as JSON."),
 ) -> None:
     """Create a labelled volume. Re-running for one of dockerctl's volumes changes nothing.
@@ -43,8 +43,8 @@ def create(
       dockerctl vol create appdata
     """
     options = key_values(opt, where="--opt")
-    with engine(ctx) as client:
-        vol, created = create_volume(client, name, driver=driver, options=options, lab=lab)
+    with engine(ctx) as eng:
+        vol, created = create_volume(eng.client, name, driver=driver, options=options, lab=lab)
     if json_out:
         render.emit_json({"name": vol.name, "created": created, "mountpoint": vol.attrs.get("Mountpoint")})
     else:
@@ -65,8 +65,8 @@ def ls(
 
       dockerctl vol ls --all
     """
-    with engine(ctx) as client:
-        infos = list_volumes(client, all_owners=all_owners)
+    with engine(ctx) as eng:
+        infos = list_volumes(eng.client, all_owners=all_owners)
     if json_out:
         render.emit_json([i.to_dict() for i in infos])
         return
@@ -92,8 +92,8 @@ def inspect(ctx: typer.Context, name: str = typer.Argument(..., help="Volume nam
 
       dockerctl vol inspect appdata
     """
-    with engine(ctx) as client:
-        render.emit_json(inspect_volume(client, name))
+    with engine(ctx) as eng:
+        render.emit_json(inspect_volume(eng.client, name))
 
 
 @app.command("rm")
@@ -108,9 +108,9 @@ def rm(
 
       dockerctl vol rm appdata
     """
-    with engine(ctx) as client:
+    with engine(ctx) as eng:
         for name in names:
-            remove_volume(client, name, any_owner=any_owner)
+            remove_volume(eng.client, name, any_owner=any_owner)
             render.out.print(f"removed volume {name}")
 
 
@@ -140,8 +140,8 @@ def prune(
         typer.confirm(
             "Remove EVERY dangling volume on this engine, including ones dockerctl did not make?", abort=True
         )
-    with engine(ctx) as client:
-        removed = prune_volumes(client, all_owners=all_owners)
+    with engine(ctx) as eng:
+        removed = prune_volumes(eng.client, all_owners=all_owners)
     if json_out:
         render.emit_json({"removed": removed})
     else:
@@ -165,8 +165,8 @@ def compare(
 
       dockerctl vol compare
     """
-    with engine(ctx) as client, render.err.status("running the S7 experiments"):
-        report = compare_storage(client)
+    with engine(ctx) as eng, render.err.status("running the S7 experiments"):
+        report = compare_storage(eng)
     if json_out:
         render.emit_json(report.to_dict())
         return
@@ -204,7 +204,7 @@ def rm_container(
 
       dockerctl rm -v scratch
     """
-    with engine(ctx) as client:
+    with engine(ctx) as eng:
         for ref in containers:
-            name = remove_container(client, ref, volumes=volumes, force=force, any_owner=any_owner)
+            name = remove_container(eng.client, ref, volumes=volumes, force=force, any_owner=any_owner)
             render.out.print(f"removed {name}")

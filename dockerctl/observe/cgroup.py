@@ -6,16 +6,16 @@ mount table. For each controller the hierarchy that holds it decides the file na
 (`memory.max`). So hybrid hosts (v1 controllers plus an empty cgroup2 at /sys/fs/cgroup/unified, as
 on this project's machines) and pure v2 hosts go through the same code.
 
-`proc` and `fs_root` make the reader point at a copied tree: the unit tests read a real cgroup v2
-directory captured from a v2 host with exactly this code.
+Every file is read through a `Host`: this machine, a machine over ssh, or a captured tree — the unit
+tests read a real cgroup v2 directory captured from a v2 host with exactly this code.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import PurePosixPath
 
+from dockerctl.hosts import Host, LocalHost
 from dockerctl.observe.mounts import Mount, parse_mountinfo
 
 V1_CONTROLLERS = frozenset(
@@ -48,7 +48,7 @@ class CgroupNotFound(Exception):
 @dataclass(frozen=True)
 class Hierarchy:
     version: int  # 1 or 2
-    mount_point: Path  # as the host sees it (fs_root applied)
+    mount_point: PurePosixPath  # as the host sees it
     root: str  # the cgroup path that is the mount's root (usually "/")
     controllers: frozenset[str]
 
@@ -66,7 +66,7 @@ class CgroupDir:
 
     controller: str
     version: int
-    path: Path
+    path: PurePosixPath
 
 
 def parse_proc_cgroup(text: str) -> list[ProcCgroupLine]:
@@ -80,36 +80,27 @@ def parse_proc_cgroup(text: str) -> list[ProcCgroupLine]:
     return lines
 
 
-def _read_text(path: Path) -> str | None:
-    try:
-        return path.read_text()
-    except (FileNotFoundError, NotADirectoryError, PermissionError, OSError):
-        return None
-
-
 class CgroupReader:
-    """Cgroup lookups against one view of the machine (the live one by default)."""
+    """Cgroup lookups on one host (this machine by default; a captured tree in the unit tests)."""
 
-    def __init__(self, proc: Path = Path("/proc"), fs_root: Path = Path("/")) -> None:
-        self.proc = proc
-        self.fs_root = fs_root
+    def __init__(self, host: Host | None = None) -> None:
+        self.host: Host = host or LocalHost()
 
-    def _host_path(self, absolute: str) -> Path:
-        return self.fs_root / absolute.lstrip("/")
+    def read(self, path: PurePosixPath | str) -> str | None:
+        return self.host.read_text(str(path))
 
     def mounts(self) -> list[Mount]:
-        text = _read_text(self.proc / "self" / "mountinfo")
-        return parse_mountinfo(text or "")
+        return parse_mountinfo(self.read("/proc/self/mountinfo") or "")
 
     def hierarchies(self) -> list[Hierarchy]:
         out = []
         for m in self.mounts():
             if m.fstype == "cgroup":
                 names = frozenset(o for o in m.super_options if o in V1_CONTROLLERS or o.startswith("name="))
-                out.append(Hierarchy(1, self._host_path(m.mount_point), m.root, names))
+                out.append(Hierarchy(1, PurePosixPath(m.mount_point), m.root, names))
             elif m.fstype == "cgroup2":
-                mp = self._host_path(m.mount_point)
-                listed = _read_text(mp / "cgroup.controllers") or ""
+                mp = PurePosixPath(m.mount_point)
+                listed = self.read(mp / "cgroup.controllers") or ""
                 out.append(Hierarchy(2, mp, m.root, frozenset(listed.split())))
         return out
 
@@ -122,9 +113,9 @@ class CgroupReader:
 
     def locate(self, pid: int | str, controller: str) -> CgroupDir:
         """The directory holding `controller`'s files for process `pid` (or "self")."""
-        text = _read_text(self.proc / str(pid) / "cgroup")
+        text = self.read(f"/proc/{pid}/cgroup")
         if text is None:
-            raise CgroupNotFound(f"process {pid} does not exist (no {self.proc}/{pid}/cgroup)")
+            raise CgroupNotFound(f"process {pid} does not exist on {self.host.name} (no /proc/{pid}/cgroup)")
         lines = parse_proc_cgroup(text)
         hierarchies = self.hierarchies()
         for line in lines:  # a v1 hierarchy holding the controller wins
@@ -141,7 +132,7 @@ class CgroupReader:
             f"no mounted cgroup hierarchy holds the {controller!r} controller of process {pid}"
         )
 
-    def _join(self, h: Hierarchy, path: str, pid: int | str) -> Path:
+    def _join(self, h: Hierarchy, path: str, pid: int | str) -> PurePosixPath:
         root = h.root.rstrip("/")
         if root and not (path == root or path.startswith(root + "/")):
             raise CgroupNotFound(
@@ -177,9 +168,9 @@ class Reading:
         return number
 
 
-def read_file(directory: Path, name: str) -> Reading:
+def read_file(reader: CgroupReader, directory: PurePosixPath, name: str) -> Reading:
     path = directory / name
-    return Reading(str(path), _read_text(path))
+    return Reading(str(path), reader.read(path))
 
 
 @dataclass(frozen=True)
@@ -205,10 +196,6 @@ class MemoryObservation:
         if swap_only is None or memory is None:
             return None
         return memory + swap_only  # v2 stores swap alone: memory+swap − memory
-
-
-def page_size() -> int:
-    return os.sysconf("SC_PAGE_SIZE")
 
 
 def container_cgroup(reader: CgroupReader, pid: int, container_id: str, controller: str) -> CgroupDir:

@@ -1,11 +1,13 @@
-"""Block devices: a path as the user gives it → MAJ:MIN, whole disk or partition (from /sys/dev/block)."""
+"""Block devices: a path as the user gives it → MAJ:MIN, whole disk or partition (from /sys/dev/block),
+read on the host whose kernel will throttle it."""
 
 from __future__ import annotations
 
-import os
-import stat
+import posixpath
 from dataclasses import dataclass
-from pathlib import Path
+
+from dockerctl.hosts import Host
+from dockerctl.spec.models import THROTTLE_KINDS, Limits
 
 
 class DeviceError(Exception):
@@ -24,37 +26,71 @@ class BlockDevice:
     def key(self) -> str:
         return f"{self.major}:{self.minor}"
 
+    def partition_warning(self) -> str:
+        return (
+            f"{self.path} ({self.key}) is a partition; the kernel throttles whole disks only: "
+            f"use /dev/{self.disk} (the throttle then covers the whole disk)"
+        )
 
-def resolve_block_device(path: str, sys_root: Path = Path("/sys")) -> BlockDevice:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise DeviceError(f"{path} does not exist") from None
-    except OSError as exc:
-        raise DeviceError(f"{path} cannot be read: {exc.strerror}") from None
-    if not stat.S_ISBLK(st.st_mode):
+
+def _sys_node(host: Host, major: int, minor: int) -> str:
+    return f"/sys/dev/block/{major}:{minor}"
+
+
+def _resolved(host: Host, link: str) -> str:
+    """A /sys/dev/block/M:m link → the sysfs path of the device it names."""
+    target = host.read_link(link) or ""
+    return posixpath.normpath(posixpath.join(posixpath.dirname(link), target))
+
+
+def resolve_block_device(host: Host, path: str) -> BlockDevice:
+    st = host.stat(path)
+    if st is None:
+        if not host.exists(path):
+            raise DeviceError(f"{path} does not exist on {host.name}")
+        raise DeviceError(f"{path} cannot be read on {host.name}")
+    if st.kind != "block":
         raise DeviceError(f"{path} is not a block device")
-    major, minor = os.major(st.st_rdev), os.minor(st.st_rdev)
-    node = sys_root / "dev" / "block" / f"{major}:{minor}"
-    partition = (node / "partition").exists()
-    disk = node.resolve().parent.name if partition else None
+    major, minor = st.rdev
+    node = _sys_node(host, major, minor)
+    partition = host.exists(f"{node}/partition")
+    disk = posixpath.basename(posixpath.dirname(_resolved(host, node))) if partition else None
     return BlockDevice(path, major, minor, partition, disk)
 
 
-def device_of_directory(directory: str, sys_root: Path = Path("/sys")) -> str | None:
+def device_of_directory(host: Host, directory: str) -> str | None:
     """The whole-disk /dev path under a directory (e.g. the engine's data root), if it is a real disk."""
-    st = os.stat(directory)
-    node = sys_root / "dev" / "block" / f"{os.major(st.st_dev)}:{os.minor(st.st_dev)}"
-    if not node.exists():
+    st = host.stat(directory)
+    if st is None:
+        return None
+    node = _sys_node(host, *st.dev)
+    if not host.exists(node):
         return None  # overlay, tmpfs …: no block device
-    real = node.resolve()
-    name = real.parent.name if (node / "partition").exists() else real.name
-    dev = Path("/dev") / name
-    return str(dev) if dev.exists() else None
+    real = _resolved(host, node)
+    name = (
+        posixpath.basename(posixpath.dirname(real))
+        if host.exists(f"{node}/partition")
+        else posixpath.basename(real)
+    )
+    dev = f"/dev/{name}"
+    return dev if host.exists(dev) else None
 
 
-def online_cpus(sys_root: Path = Path("/sys")) -> frozenset[int]:
+def online_cpus(host: Host) -> frozenset[int]:
     from dockerctl.spec.models import cpuset_members
 
-    text = (sys_root / "devices/system/cpu/online").read_text()
-    return cpuset_members(text)
+    return cpuset_members((host.read_text("/sys/devices/system/cpu/online") or "").strip())
+
+
+def resolve_devices(host: Host, limits: Limits) -> dict[str, BlockDevice | str]:
+    """Every device path in `limits` → its BlockDevice on `host`, or the reason it is not usable."""
+    out: dict[str, BlockDevice | str] = {}
+    for kind in THROTTLE_KINDS:
+        for entry in getattr(limits, kind):
+            if entry.path in out:
+                continue
+            try:
+                out[entry.path] = resolve_block_device(host, entry.path)
+            except DeviceError as exc:
+                out[entry.path] = str(exc)
+    return out

@@ -4,9 +4,10 @@ entering it with nsenter (never `ip netns exec`, which re-mounts /sys)."""
 from __future__ import annotations
 
 import json
-import subprocess
 from dataclasses import dataclass, field
 from typing import Any
+
+from dockerctl.hosts import Host
 
 
 @dataclass(frozen=True)
@@ -67,14 +68,16 @@ def parse_routes(text: str) -> list[Route]:
     ]
 
 
-def ip_json(args: list[str], pid: int | None = None) -> str:
-    """Run `ip -json ARGS` on the host, or inside the network namespace of process `pid`."""
+class CommandFailed(Exception):
+    """A reading command failed on its host; the message shows the command and what it said."""
+
+
+def ip_json(host: Host, args: list[str], pid: int | None = None) -> str:
+    """Run `ip -json ARGS` on the host, or inside the network namespace of process `pid` there."""
     cmd = ["ip", "-json", *args]
-    if pid is not None:
-        cmd = ["nsenter", f"--net=/proc/{pid}/ns/net", "--", *cmd]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"`{' '.join(cmd)}` failed: {done.stderr.strip()}")
+    done = host.run(cmd) if pid is None else host.nsenter(pid, cmd)
+    if not done.ok:
+        raise CommandFailed(f"`{done.shown}` failed on {host.name}: {done.stderr.strip()}")
     return done.stdout
 
 

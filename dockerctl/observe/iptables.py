@@ -4,8 +4,10 @@ the DNAT that publishes ports (seed O2)."""
 from __future__ import annotations
 
 import shlex
-import subprocess
 from dataclasses import dataclass
+
+from dockerctl.hosts import Host
+from dockerctl.observe.iproute import CommandFailed
 
 
 @dataclass(frozen=True)
@@ -57,12 +59,10 @@ def parse_iptables_save(text: str) -> list[Rule]:
     return rules
 
 
-def iptables_save(table: str) -> str:
-    done = subprocess.run(
-        ["iptables-save", "-t", table], capture_output=True, text=True, timeout=10, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"iptables-save -t {table} failed: {done.stderr.strip()}")
+def iptables_save(host: Host, table: str) -> str:
+    done = host.run(["iptables-save", "-t", table])
+    if not done.ok:
+        raise CommandFailed(f"iptables-save -t {table} failed on {host.name}: {done.stderr.strip()}")
     return done.stdout
 
 

@@ -87,6 +87,6 @@ def read_container_limits(reader: CgroupReader, pid: int, container_id: str) -> 
             continue
         names = FILES[(controller, where.version)]
         out.controllers[controller] = ControllerFiles(
-            controller, where.version, str(where.path), {n: read_file(where.path, n) for n in names}
+            controller, where.version, str(where.path), {n: read_file(reader, where.path, n) for n in names}
         )
     return out

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from dockerctl.hosts import Host
 from dockerctl.observe.iproute import Link, Route, as_dict
 from dockerctl.observe.iptables import Rule, dnat_for, masquerade_for
 from dockerctl.observe.processes import Proc
@@ -151,8 +151,5 @@ def build_path(
     return path
 
 
-def read_resolv(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/root/etc/resolv.conf").read_text()
-    except OSError:
-        return ""
+def read_resolv(host: Host, pid: int) -> str:
+    return host.read_text(f"/proc/{pid}/root/etc/resolv.conf") or ""

@@ -1,9 +1,11 @@
-"""Processes on the host by their command line (for docker-proxy, seed O2). Reads /proc only."""
+"""Processes on a host by their command line (for docker-proxy, seed O2). Reads /proc there only."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import PurePosixPath
+
+from dockerctl.hosts import Host
 
 
 @dataclass(frozen=True)
@@ -18,16 +20,12 @@ class Proc:
         return None
 
 
-def processes(name: str, proc: Path = Path("/proc")) -> list[Proc]:
-    out = []
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        argv = tuple(a.decode(errors="replace") for a in raw.split(b"\0") if a)
-        if argv and Path(argv[0]).name == name:
-            out.append(Proc(int(entry.name), argv))
-    return sorted(out, key=lambda p: p.pid)
+def processes(host: Host, name: str) -> list[Proc]:
+    return sorted(
+        (
+            Proc(pid, argv)
+            for pid, argv in host.cmdlines().items()
+            if argv and PurePosixPath(argv[0]).name == name
+        ),
+        key=lambda p: p.pid,
+    )

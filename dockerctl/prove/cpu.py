@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from dockerctl.observe.cgroup import CgroupNotFound, CgroupReader, container_cgroup, read_file
-from dockerctl.prove.runner import ProofLab
+from dockerctl.prove.twins import Twins
 from dockerctl.spec.models import Limits
 from dockerctl.verify.checks import Check, Verdict
 
@@ -17,13 +17,13 @@ def cpu_usage_ns(reader: CgroupReader, pid: int, container_id: str) -> tuple[int
     """Total CPU time of a container in ns, and the file it came from."""
     try:
         where = container_cgroup(reader, pid, container_id, "cpuacct")
-        reading = read_file(where.path, "cpuacct.usage")
+        reading = read_file(reader, where.path, "cpuacct.usage")
         if where.version == 1 and reading.present:
             return int(reading.text), reading.path
     except CgroupNotFound:
         pass
     where = container_cgroup(reader, pid, container_id, "cpu")
-    reading = read_file(where.path, "cpu.stat")
+    reading = read_file(reader, where.path, "cpu.stat")
     for line in reading.text.splitlines():
         key, _, value = line.partition(" ")
         if key == "usage_usec":
@@ -53,16 +53,15 @@ def judge_ratio(
 
 
 def prove_cpu(
-    lab: ProofLab,
+    lab: Twins,
     shares_a: int,
     shares_b: int,
     *,
     seconds: float = 4.0,
     tolerance: float = 0.25,
     cpu: int = 0,
-    reader: CgroupReader | None = None,
 ) -> list[Check]:
-    reader = reader or CgroupReader()
+    reader = CgroupReader(lab.host)
     a = lab.start(Limits(cpu_shares=shares_a, cpuset_cpus=str(cpu)), BUSY)
     b = lab.start(Limits(cpu_shares=shares_b, cpuset_cpus=str(cpu)), BUSY)
     pid_a, pid_b = int(a.attrs["State"]["Pid"]), int(b.attrs["State"]["Pid"])

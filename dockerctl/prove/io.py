@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from dockerctl.prove.runner import ProofLab
+from dockerctl.prove.twins import Twins
 from dockerctl.spec.models import THROTTLE_KINDS, Limits
 from dockerctl.spec.units import format_bytes
 from dockerctl.verify.checks import Check, Verdict
@@ -116,7 +116,7 @@ def judge(
     return Check(subject, "R6,R7", desired, observed, Verdict.ENFORCED if ok else Verdict.MISMATCH, evidence)
 
 
-def prove_io(lab: ProofLab, limits: Limits, *, tolerance: float = 0.10) -> list[Check]:
+def prove_io(lab: Twins, limits: Limits, *, tolerance: float = 0.10) -> list[Check]:
     wanted: dict[str, int] = {}
     devices: dict[str, str] = {}
     for kind in THROTTLE_KINDS:

@@ -7,17 +7,16 @@ limit is killed; with more memory+swap, 1.5 × the limit survives only if the ho
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from dockerctl.prove.runner import ProofLab
+from dockerctl.hosts import Host
+from dockerctl.prove.twins import Twins
 from dockerctl.spec.models import Limits
 from dockerctl.spec.units import format_bytes
 from dockerctl.verify.checks import Check, Verdict
 
 
-def host_swap_bytes(proc: Path = Path("/proc")) -> int:
+def host_swap_bytes(host: Host) -> int:
     """Total swap the host has (/proc/swaps, KiB column); 0 when none."""
-    lines = (proc / "swaps").read_text().splitlines()[1:]
+    lines = (host.read_text("/proc/swaps") or "").splitlines()[1:]
     return sum(int(line.split()[2]) * 1024 for line in lines if line.split())
 
 
@@ -26,7 +25,7 @@ def _alloc(size: int) -> list[str]:
 
 
 def _case(
-    lab: ProofLab, limits: Limits, size: int, expect_kill: bool, subject: str, claim: str, note: str = ""
+    lab: Twins, limits: Limits, size: int, expect_kill: bool, subject: str, claim: str, note: str = ""
 ) -> Check:
     done = lab.run(limits, _alloc(size))
     killed = done.oom_killed or done.exit_code == 137
@@ -43,7 +42,7 @@ def _case(
     )
 
 
-def prove_memory(lab: ProofLab, limits: Limits, proc: Path = Path("/proc")) -> list[Check]:
+def prove_memory(lab: Twins, limits: Limits) -> list[Check]:
     memory = limits.effective_memory
     if memory is None:
         return [
@@ -63,7 +62,7 @@ def prove_memory(lab: ProofLab, limits: Limits, proc: Path = Path("/proc")) -> l
     ]
     over = int((swap_total or memory) * 2.5) if swap_total is not None else memory * 3
     if swap_total is None:
-        swap = host_swap_bytes(proc)
+        swap = host_swap_bytes(lab.host)
         if swap < memory * 3:
             checks.append(
                 Check(
@@ -94,7 +93,7 @@ def prove_memory(lab: ProofLab, limits: Limits, proc: Path = Path("/proc")) -> l
             )
         )
     elif swap_total is not None and swap_total > between:
-        if host_swap_bytes(proc) < between - memory:
+        if host_swap_bytes(lab.host) < between - memory:
             checks.append(
                 Check(
                     f"allocate {format_bytes(between)} (1.5 × limit)",
@@ -102,7 +101,7 @@ def prove_memory(lab: ProofLab, limits: Limits, proc: Path = Path("/proc")) -> l
                     "survives using swap",
                     "not run",
                     Verdict.UNKNOWN,
-                    f"{proc}/swaps",
+                    f"/proc/swaps on {lab.host.name}",
                     "this host has no (or too little) swap: memory+swap above memory cannot be used",
                 )
             )

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
-from dockerctl.lab.outside import outside_namespace
+from dockerctl.fabric.outside import outside_namespace
 from dockerctl.observe.processes import processes
-from dockerctl.prove.runner import ProofLab
+from dockerctl.prove.twins import Twins
 from dockerctl.spec.models import Limits
 from dockerctl.spec.network import PortSpec
 from dockerctl.verify.checks import Check, Verdict
@@ -28,12 +29,12 @@ LISTENER = (
 )
 
 
-def prove_outbound_nat(lab: ProofLab, port: int = 9999, network: str | None = None) -> Check:
+def prove_outbound_nat(lab: Twins, port: int = 9999, network: str | None = None) -> Check:
     container = lab.start(Limits(), ["sleep", "60"], network=network)
     container_ip = next(iter((container.attrs["NetworkSettings"]["Networks"] or {}).values()))["IPAddress"]
-    with outside_namespace() as out:
+    with outside_namespace(lab.host) as out:
         listener = subprocess.Popen(
-            out.nsenter("python3", "-c", LISTENER, str(port)), stdout=subprocess.PIPE, text=True
+            out.nsenter(sys.executable, "-c", LISTENER, str(port)), stdout=subprocess.PIPE, text=True
         )
         try:
             assert listener.stdout is not None
@@ -70,7 +71,9 @@ def _free_port() -> int:
 
 
 def _listener_pid(port: int, proc: Path = Path("/proc")) -> int | None:
-    """The pid whose socket listens on 127.0.0.1/0.0.0.0:port (from /proc/net/tcp and fd links)."""
+    """The pid whose socket listens on 127.0.0.1/0.0.0.0:port (from /proc/net/tcp and fd links).
+
+    This machine's /proc: `net prove` runs only against the local engine (its traffic starts here)."""
     inodes = set()
     for line in (proc / "net" / "tcp").read_text().splitlines()[1:]:
         parts = line.split()
@@ -89,7 +92,7 @@ def _listener_pid(port: int, proc: Path = Path("/proc")) -> int | None:
     return None
 
 
-def prove_published_port(lab: ProofLab) -> list[Check]:
+def prove_published_port(lab: Twins) -> list[Check]:
     port = _free_port()
     spec_port = PortSpec(container_port=8080, host_ip="127.0.0.1", host_port=port)
     lab.start(Limits(), ["nc", "-ll", "-p", "8080", "-e", "echo", "dctl-published"], publish=(spec_port,))
@@ -104,7 +107,7 @@ def prove_published_port(lab: ProofLab) -> list[Check]:
             pass
         time.sleep(0.1)
     pid = _listener_pid(port)
-    proxies = {p.pid: p for p in processes("docker-proxy")}
+    proxies = {p.pid: p for p in processes(lab.host, "docker-proxy")}
     listener = (
         f"pid {pid}: {' '.join(proxies[pid].argv)}" if pid in proxies else f"pid {pid} (not docker-proxy)"
     )

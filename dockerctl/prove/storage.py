@@ -16,10 +16,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from dockerctl.apply.images import build_image
 from dockerctl.errors import DockerctlError
-from dockerctl.lab.images import BASE_IMAGE, build_image
-from dockerctl.prove.runner import ProofLab
-from dockerctl.spec.models import Limits
+from dockerctl.prove.twins import Twins
+from dockerctl.spec.models import BASE_IMAGE, Limits
 from dockerctl.spec.mounts import MountSpec
 
 PROBE_IMAGE = "dockerctl/probe-s7:latest"
@@ -40,7 +40,7 @@ class CompareRow:
         return asdict(self)
 
 
-def _probe_image(lab: ProofLab) -> str:
+def _probe_image(lab: Twins) -> str:
     dockerfile = f"FROM {BASE_IMAGE}\nRUN mkdir -p /probe && echo from-image > /probe/original.txt\n".encode()
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
@@ -52,9 +52,7 @@ def _probe_image(lab: ProofLab) -> str:
     return PROBE_IMAGE
 
 
-def _out(
-    lab: ProofLab, command: str, mounts: tuple[MountSpec, ...], image: str = BASE_IMAGE
-) -> tuple[int, str]:
+def _out(lab: Twins, command: str, mounts: tuple[MountSpec, ...], image: str = BASE_IMAGE) -> tuple[int, str]:
     try:
         done = lab.run(Limits(), ["sh", "-c", command], mounts=mounts, image=image)
     except DockerctlError as exc:
@@ -70,7 +68,7 @@ def _reason(text: str) -> str:
     return text[-160:]
 
 
-def compare(lab: ProofLab, host_root: Path | None = None) -> list[CompareRow]:
+def compare(lab: Twins, host_root: Path | None = None) -> list[CompareRow]:
     image = _probe_image(lab)
     host = Path(tempfile.mkdtemp(prefix="dockerctl-s7-", dir=host_root))
     try:
@@ -79,7 +77,7 @@ def compare(lab: ProofLab, host_root: Path | None = None) -> list[CompareRow]:
         shutil.rmtree(host, ignore_errors=True)
 
 
-def _experiments(lab: ProofLab, image: str, host: Path) -> list[CompareRow]:
+def _experiments(lab: Twins, image: str, host: Path) -> list[CompareRow]:
     rows: list[CompareRow] = []
     vol = lab.volume()
     mountpoint = lab.client.volumes.get(vol).attrs["Mountpoint"]

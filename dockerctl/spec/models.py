@@ -19,6 +19,7 @@ _NAME = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 _HOSTNAME = re.compile(r"^(?=.{1,63}$)[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$")
 
 
+BASE_IMAGE = "dockerctl/base:latest"  # built locally from the static busybox; never pulled
 THROTTLE_KINDS = ("device_read_bps", "device_write_bps", "device_read_iops", "device_write_iops")
 _CPUSET = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*$")
 MIN_SHARES, MAX_SHARES = 2, 262144  # the kernel's (and runc's) range for cpu.shares

@@ -32,7 +32,7 @@ class MountSpec(BaseModel):
     origin: Literal["-v", "--mount"] = "-v"
 
 
-def _check_target(target: str, field: str) -> str:
+def check_target(target: str, field: str) -> str:
     if not target.startswith("/"):
         raise InvalidInput(f"container path {target!r} must be absolute, e.g. /data", field=field)
     if os.path.normpath(target) == "/":
@@ -61,14 +61,14 @@ def parse_volume_flag(text: str, cwd: Path | None = None) -> MountSpec:
     field = "volumes"
     parts = text.split(":")
     if len(parts) == 1:
-        return MountSpec(kind="anonymous", source=None, target=_check_target(parts[0], field))
+        return MountSpec(kind="anonymous", source=None, target=check_target(parts[0], field))
     if len(parts) > 3:
         raise InvalidInput(f"expected SRC:DST[:ro|rw], got {text!r}", field=field)
     kind, source = _source(parts[0], field, cwd or Path.cwd())
     mode = parts[2] if len(parts) == 3 else "rw"
     if mode not in ("ro", "rw"):
         raise InvalidInput(f"invalid mode {mode!r}: use ro or rw", field=field)
-    return MountSpec(kind=kind, source=source, target=_check_target(parts[1], field), read_only=mode == "ro")
+    return MountSpec(kind=kind, source=source, target=check_target(parts[1], field), read_only=mode == "ro")
 
 
 def parse_mount_flag(text: str, cwd: Path | None = None) -> MountSpec:
@@ -86,7 +86,7 @@ def parse_mount_flag(text: str, cwd: Path | None = None) -> MountSpec:
         raise InvalidInput(f"unknown --mount option(s): {', '.join(sorted(opts))}", field=field)
     if target is None:
         raise InvalidInput("--mount needs target=/path", field=field)
-    target = _check_target(target, field)
+    target = check_target(target, field)
     if kind == "bind":
         if not source:
             raise InvalidInput("a bind mount needs source=/host/path", field=field)
@@ -105,27 +105,8 @@ def parse_mount_flag(text: str, cwd: Path | None = None) -> MountSpec:
     raise InvalidInput(f"mount type {kind!r} is not supported: use bind or volume", field=field)
 
 
-def check_host_side(
-    mounts: list[MountSpec], *, allow_engine_socket: bool, sockets: tuple[str, ...] = ENGINE_SOCKETS
-) -> None:
-    """Host facts that make a mount bad: a --mount bind source that does not exist, the engine's socket."""
-    real_sockets = {os.path.realpath(s) for s in sockets if os.path.exists(s)}
-    for m in mounts:
-        if m.kind != "bind" or m.source is None:
-            continue
-        field = "volumes" if m.origin == "-v" else "mounts"
-        if m.origin == "--mount" and not os.path.exists(m.source):
-            raise InvalidInput(
-                f"bind source {m.source} does not exist (--mount does not create it; -v would)", field=field
-            )
-        real = os.path.realpath(m.source)
-        for sock in real_sockets:
-            if (real == sock or sock.startswith(real.rstrip("/") + "/")) and not allow_engine_socket:
-                raise InvalidInput(
-                    f"{m.source} exposes the engine's socket {sock}: a container with it controls the host",
-                    field=field,
-                    hint="pass --allow-engine-socket if that is really meant",
-                )
+def check_targets(mounts: list[MountSpec]) -> None:
+    """The same container path mounted twice is refused (as docker does)."""
     targets = [os.path.normpath(m.target) for m in mounts]
     dup = {t for t in targets if targets.count(t) > 1}
     if dup:

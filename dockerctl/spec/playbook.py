@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from dockerctl.errors import InvalidInput
 from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
-from dockerctl.spec.lab import LabSpec
+from dockerctl.spec.topology import Topology
 from dockerctl.spec.yamlpos import line_of, load_with_lines
 
 CLAIM = re.compile(r"^[RKNCOSXV]\d+$")
@@ -142,24 +142,6 @@ class RmVolumesExpect(BaseModel):
     volume: str  # a named volume of this lab: `rm -v` must keep it, and remove the anonymous one
 
 
-KINDS = (
-    "limits",
-    "oom",
-    "namespaces",
-    "reachable",
-    "isolated",
-    "dns",
-    "nat",
-    "published",
-    "mount",
-    "file",
-    "cpu_ratio",
-    "device_rate",
-    "survives",
-    "rm_volumes",
-)
-
-
 class Expectation(BaseModel):
     model_config = _STRICT
 
@@ -182,6 +164,7 @@ class Expectation(BaseModel):
 
     @model_validator(mode="after")
     def _one(self) -> Expectation:
+        # every field but claim and note is a kind of expectation: exactly one is given
         if not CLAIM.match(self.claim):
             raise ValueError(f"claim must be a seed claim id such as R1, N8 or S4, got {self.claim!r}")
         given = [k for k in KINDS if getattr(self, k) is not None]
@@ -203,12 +186,16 @@ class Expectation(BaseModel):
         return names
 
 
+# the kinds of expectation: every field of Expectation but its claim and note (one list, derived)
+KINDS: tuple[str, ...] = tuple(k for k in Expectation.model_fields if k not in ("claim", "note"))
+
+
 class HostLink(BaseModel):
     model_config = _STRICT
     peer: str = Field(pattern=r"^[a-z][a-z0-9]{0,14}$")  # a veth pair the lab makes (e.g. a macvlan parent)
 
 
-class Playbook(LabSpec):
+class Playbook(Topology):
     version: Literal[1]
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
     description: str = ""

@@ -1,23 +1,27 @@
-"""Assertions that read the kernel and fail with a readable diff.
+"""Assertions that read the kernel and fail with a readable diff — through the same checks the CLI and
+playbooks use (`dockerctl.checks`).
 
 Each accepts a dockerctl lab handle's container, a docker-py Container, a testcontainers
 DockerContainer (anything with get_wrapped_container()), or a container id/name with `client=`.
+The kernel is read on the engine's host: `engine=` (an Engine), else the host DOCKER_HOST names.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import docker
 from docker.models.containers import Container
 
-from dockerctl.observe.mounts import parse_mountinfo
-from dockerctl.observe.namespaces import KINDS, namespace_ids
-from dockerctl.observe.traffic import addresses, probe, targets
+from dockerctl.checks import mounts, namespaces, traffic
+from dockerctl.checks.limits import check_given_limits
+from dockerctl.engines.client import engine_url
+from dockerctl.engines.engine import Engine, host_for
+from dockerctl.hosts import Host
+from dockerctl.observe.traffic import addresses
 from dockerctl.spec.inputs import LIMIT_FIELDS
-from dockerctl.workflows import check_given_limits
+from dockerctl.verify.checks import Check
 
 
 def as_container(obj: Any, client: docker.DockerClient | None = None) -> Container:
@@ -35,13 +39,37 @@ def as_container(obj: Any, client: docker.DockerClient | None = None) -> Contain
     raise TypeError(f"not a container: {obj!r}")
 
 
+def _engine(c: Container, engine: Engine | None) -> Engine:
+    if engine is not None:
+        return engine
+    url = engine_url()
+    return Engine("default", c.client, host_for(url), url)
+
+
+def _host(engine: Engine | None) -> Host:
+    return engine.host if engine is not None else host_for(engine_url())
+
+
 def _table(rows: Iterable[tuple[str, ...]]) -> str:
     rows = list(rows)
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in rows)
 
 
-def assert_limits(container: Any, *, client: docker.DockerClient | None = None, **expected: Any) -> None:
+def _failed(bad: list[Check], heading: str) -> AssertionError:
+    rows = [("check", "asked", "kernel", "verdict", "read from")]
+    rows += [(ch.subject, ch.desired, ch.observed, str(ch.verdict), ch.evidence) for ch in bad]
+    notes = [f"  {ch.subject}: {ch.note}" for ch in bad if ch.note]
+    return AssertionError(heading + "\n" + _table(rows) + ("\n" + "\n".join(notes) if notes else ""))
+
+
+def assert_limits(
+    container: Any,
+    *,
+    client: docker.DockerClient | None = None,
+    engine: Engine | None = None,
+    **expected: Any,
+) -> None:
     """The kernel holds each given limit (memory="100M", cpu_shares=512, device_write_bps={"/dev/vda": "30MB"} …).
 
     Fails listing every limit that does not hold: asked, kernel value, verdict, the file read.
@@ -50,23 +78,9 @@ def assert_limits(container: Any, *, client: docker.DockerClient | None = None, 
     unknown = set(expected) - set(LIMIT_FIELDS)
     if unknown:
         raise TypeError(f"unknown limit(s): {', '.join(sorted(unknown))}")
-    bad = [ch for ch in check_given_limits(c, expected) if not ch.ok]
+    bad = [ch for ch in check_given_limits(_engine(c, engine), c, expected) if not ch.ok]
     if bad:
-        rows = [("limit", "asked", "kernel", "verdict", "read from")]
-        rows += [(ch.subject, ch.desired, ch.observed, str(ch.verdict), ch.evidence) for ch in bad]
-        notes = [f"  {ch.subject}: {ch.note}" for ch in bad if ch.note]
-        raise AssertionError(
-            f"limits of container {c.name} do not hold in the kernel:\n"
-            + _table(rows)
-            + ("\n" + "\n".join(notes) if notes else "")
-        )
-
-
-def _pid(c: Container) -> int:
-    pid = int((c.attrs.get("State") or {}).get("Pid") or 0)
-    if pid <= 0:
-        raise AssertionError(f"container {c.name} is not running: it has no namespaces to compare")
-    return pid
+        raise _failed(bad, f"limits of container {c.name} do not hold in the kernel:")
 
 
 def assert_namespaces(
@@ -76,20 +90,20 @@ def assert_namespaces(
     shared: Iterable[str] = (),
     private: Iterable[str] = (),
     client: docker.DockerClient | None = None,
+    engine: Engine | None = None,
 ) -> None:
     """a and b share each namespace in `shared` and not those in `private` (seed K2–K8; /proc/<pid>/ns)."""
     ca, cb = as_container(a, client), as_container(b, client)
-    na, nb = namespace_ids(_pid(ca)), namespace_ids(_pid(cb))
-    rows, bad = [("namespace", "expected", ca.name, cb.name)], False
-    for kind, want_shared in [*((k, True) for k in shared), *((k, False) for k in private)]:
-        if kind not in KINDS:
-            raise TypeError(f"unknown namespace kind {kind!r}; one of {', '.join(KINDS)}")
-        same = na.get(kind) == nb.get(kind)
-        if same != want_shared:
-            bad = True
-            rows.append((kind, "shared" if want_shared else "private", na.get(kind, "?"), nb.get(kind, "?")))
+    for c in (ca, cb):
+        if int((c.attrs.get("State") or {}).get("Pid") or 0) <= 0:
+            raise AssertionError(f"container {c.name} is not running: it has no namespaces to compare")
+    try:
+        checks = namespaces.compare(_host(engine), ca, cb, shared=shared, private=private)
+    except ValueError as exc:
+        raise TypeError(str(exc)) from None
+    bad = [ch for ch in checks if not ch.ok]
     if bad:
-        raise AssertionError("namespaces are not as expected (/proc/<pid>/ns):\n" + _table(rows))
+        raise _failed(bad, "namespaces are not as expected (/proc/<pid>/ns):")
 
 
 def assert_reachable(
@@ -97,17 +111,14 @@ def assert_reachable(
 ) -> None:
     """A packet from a reaches b (ping, or a TCP connect to `port`), by b's IP on a common network or by name."""
     ca, cb = as_container(a, client), as_container(b, client)
-    tried = []
-    for target in targets(ca, cb, by):
-        ok, cmd, _ = probe(ca, target, port)
-        if ok:
-            return
-        tried.append(cmd)
-    raise AssertionError(
-        f"{cb.name} is not reachable from {ca.name} by {by}{f' on port {port}' if port else ''}:\n"
-        + "\n".join(f"  failed in {ca.name}: {t}" for t in tried or ["(b has no address)"])
-        + f"\n  {ca.name} networks: {addresses(ca)}\n  {cb.name} networks: {addresses(cb)}"
-    )
+    found = traffic.reach(ca, cb, by=by, port=port, stop_at_first=True)
+    if not found.reached:
+        raise AssertionError(
+            f"{cb.name} is not reachable from {ca.name} by {by}{f' on port {port}' if port else ''}:\n"
+            + "\n".join(f"  failed in {ca.name}: {t.command}" for t in found.attempts or [])
+            + ("" if found.attempts else "  (b has no address)")
+            + f"\n  {ca.name} networks: {addresses(ca)}\n  {cb.name} networks: {addresses(cb)}"
+        )
 
 
 def assert_isolated(
@@ -115,10 +126,12 @@ def assert_isolated(
 ) -> None:
     """No packet from a reaches b: not by any of b's IPs, not by name (seed C1)."""
     ca, cb = as_container(a, client), as_container(b, client)
-    for target in [*addresses(cb).values(), cb.name]:
-        ok, cmd, _ = probe(ca, target, port)
-        if ok:
-            raise AssertionError(f"{cb.name} is reachable from {ca.name}: `{cmd}` succeeded in {ca.name}")
+    found = traffic.isolation(ca, cb, port=port)
+    for attempt in found.attempts:
+        if attempt.reached:
+            raise AssertionError(
+                f"{cb.name} is reachable from {ca.name}: `{attempt.command}` succeeded in {ca.name}"
+            )
 
 
 def assert_mount(
@@ -128,31 +141,15 @@ def assert_mount(
     read_only: bool | None = None,
     fstype: str | None = None,
     client: docker.DockerClient | None = None,
+    engine: Engine | None = None,
 ) -> None:
     """`path` is a mount point in the container (its /proc/<pid>/mountinfo); read_only=True is also proved
     by a write that must fail, read_only=False by one that must succeed."""
     c = as_container(container, client)
-    mounts = parse_mountinfo(Path(f"/proc/{_pid(c)}/mountinfo").read_text())
-    found = [m for m in mounts if m.mount_point == path]
-    if not found:
-        points = ", ".join(
-            sorted(m.mount_point for m in mounts if not m.mount_point.startswith(("/proc", "/sys", "/dev")))
-        )
-        raise AssertionError(f"{path} is not a mount point in {c.name}; mount points: {points}")
-    m = found[-1]
-    problems = []
-    if fstype is not None and m.fstype != fstype:
-        problems.append(f"filesystem {m.fstype}, expected {fstype}")
-    if read_only is not None:
-        if m.read_only != read_only:
-            problems.append(
-                f"mounted {'ro' if m.read_only else 'rw'}, expected {'ro' if read_only else 'rw'}"
-            )
-        probe = f"{path.rstrip('/')}/.dockerctl-write-probe"
-        wrote = c.exec_run(["sh", "-c", f"echo x > {probe} && rm -f {probe}"]).exit_code == 0
-        if wrote == read_only:
-            problems.append(f"a write to {path} {'succeeded' if wrote else 'failed'}")
-    if problems:
-        raise AssertionError(
-            f"mount {path} in {c.name} (source {m.source}, {m.fstype}): " + "; ".join(problems)
-        )
+    if int((c.attrs.get("State") or {}).get("Pid") or 0) <= 0:
+        raise AssertionError(f"container {c.name} is not running: it has no mount table")
+    check = mounts.check_mount(_host(engine), c, path, read_only=read_only, fstype=fstype)
+    if not check.ok:
+        if check.observed == "not mounted":
+            raise AssertionError(f"{path} is not a mount point in {c.name}; {check.note}")
+        raise AssertionError(f"mount {path} in {c.name} ({check.observed}): {check.note}")

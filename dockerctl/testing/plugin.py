@@ -2,6 +2,8 @@
 
 - `dockerctl_engine`: a docker-py client; the test is skipped with the reason when no engine answers
   (DOCKERCTL_REQUIRE_ENGINE=1 makes that a failure instead, for CI).
+- `dockerctl_engine_handle`: the same engine as an `Engine` (client + the host its kernel is read on:
+  this machine, or the DOCKER_HOST=ssh://… machine), for the assertions' `engine=`.
 - `dockerctl_base_image`: the locally built base image, built once per session, never pulled.
 - `dockerctl_lab`: a factory: `dockerctl_lab({...})` or `dockerctl_lab("lab.yaml")` brings a lab up and
   returns its handles; every lab it made is torn down when the test ends — passed, failed or interrupted.
@@ -19,13 +21,14 @@ from typing import Any
 import docker
 import pytest
 
-from dockerctl.apply.client import connect
-from dockerctl.apply.lab import Lab, bring_up, tear_down
+from dockerctl.apply.images import build_base_image
+from dockerctl.apply.topology import LabHandle, bring_up, remove_lab
+from dockerctl.engines.engine import Engine, connect_engine
 from dockerctl.errors import EngineUnavailable
-from dockerctl.lab.images import BASE_IMAGE, build_base_image
-from dockerctl.spec.lab import LabSpec
+from dockerctl.spec.models import BASE_IMAGE
+from dockerctl.spec.topology import Topology
 
-LabFactory = Callable[..., Lab]
+LabFactory = Callable[..., LabHandle]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -34,15 +37,20 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def dockerctl_engine() -> Iterator[docker.DockerClient]:
+def dockerctl_engine_handle() -> Iterator[Engine]:
     try:
-        client = connect()
+        engine = connect_engine()
     except EngineUnavailable as exc:
         if os.environ.get("DOCKERCTL_REQUIRE_ENGINE") == "1":
             pytest.fail(f"a Docker engine is required: {exc}", pytrace=False)
         pytest.skip(f"no Docker engine: {exc}")
-    yield client
-    client.close()
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def dockerctl_engine(dockerctl_engine_handle: Engine) -> docker.DockerClient:
+    return dockerctl_engine_handle.client
 
 
 @pytest.fixture(scope="session")
@@ -53,28 +61,30 @@ def dockerctl_base_image(dockerctl_engine: docker.DockerClient) -> str:
 
 @pytest.fixture
 def dockerctl_lab(
-    dockerctl_engine: docker.DockerClient, dockerctl_base_image: str, request: pytest.FixtureRequest
+    dockerctl_engine_handle: Engine, dockerctl_base_image: str, request: pytest.FixtureRequest
 ) -> Iterator[LabFactory]:
+    engine = dockerctl_engine_handle
+    dockerctl_engine = engine.client
     made: list[str] = []
     prefix = f"pytest-{uuid.uuid4().hex[:6]}"
 
-    def factory(spec: dict[str, Any] | str | Path, name: str | None = None) -> Lab:
+    def factory(spec: dict[str, Any] | str | Path, name: str | None = None) -> LabHandle:
         if not isinstance(spec, dict) and _is_playbook(Path(spec)):
             return _playbook_lab(Path(spec))
-        parsed = LabSpec.parse(spec) if isinstance(spec, dict) else LabSpec.load(spec)
+        parsed = Topology.parse(spec) if isinstance(spec, dict) else Topology.load(spec)
         lab_name = name or f"{prefix}-{len(made)}"
         made.append(lab_name)  # before bring-up: a half-made lab is torn down too
-        return bring_up(dockerctl_engine, parsed, lab_name)
+        return bring_up(engine, parsed, lab_name)
 
-    def _playbook_lab(path: Path) -> Lab:
+    def _playbook_lab(path: Path) -> LabHandle:
         """A playbook file: applied and verified as `dockerctl play --keep` does; its checks on the handle."""
+        from dockerctl.ops.play import play
         from dockerctl.spec.playbook import load_playbook
-        from dockerctl.workflows import play
 
         pb = load_playbook(path)
         made.append(pb.name)
-        report = play(dockerctl_engine, path, keep=True)
-        lab = Lab(pb.name, checks=report.checks)
+        report = play(engine, path, keep=True)
+        lab = LabHandle(pb.name, checks=report.checks)
         for n in pb.containers:
             lab.containers[n] = dockerctl_engine.containers.get(f"{pb.name}-{n}")
         for n in pb.networks:
@@ -86,11 +96,11 @@ def dockerctl_lab(
     try:
         yield factory
     finally:
-        from dockerctl.workflows import down
+        from dockerctl.ops.play import down
 
         for lab_name in made:
-            tear_down(dockerctl_engine, lab_name)
-            down(dockerctl_engine, lab_name)  # also host links a playbook made
+            remove_lab(dockerctl_engine, lab_name)
+            down(engine, lab_name)  # also host links a playbook made
 
 
 def _is_playbook(path: Path) -> bool:

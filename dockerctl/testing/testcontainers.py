@@ -14,7 +14,7 @@ from typing import Any
 import docker
 
 from dockerctl.apply.containers import ensure_image_local
-from dockerctl.apply.labels import owned
+from dockerctl.engines.labels import owned
 from dockerctl.spec.inputs import limit_fields
 from dockerctl.spec.models import Limits
 

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
-from dockerctl.observe.host import CommandResult, EngineFacts, KernelFacts
+from dockerctl.observe.hostfacts import CommandResult, EngineFacts, KernelFacts
 
 
 class Support(StrEnum):
@@ -99,7 +99,8 @@ def _link(kind: str, result: CommandResult) -> Capability:
     return Capability(topic, Support.NOT_SUPPORTED, last, result.command, "X1")
 
 
-def assess(engine: EngineFacts, kernel: KernelFacts) -> list[Capability]:
+def assess(engine: EngineFacts, kernel: KernelFacts | None) -> list[Capability]:
+    """Every capability with its verdict; `kernel` None: the engine's kernel cannot be read from here."""
     caps: list[Capability] = []
     ping = f"GET {engine.url}/_ping"
     if engine.reachable:
@@ -130,6 +131,17 @@ def assess(engine: EngineFacts, kernel: KernelFacts) -> list[Capability]:
         )
     else:
         caps.append(Capability("engine reachable", Support.NOT_SUPPORTED, engine.error, ping))
+    if kernel is None:
+        caps.append(
+            Capability(
+                "kernel readable",
+                Support.UNKNOWN,
+                "the engine's kernel cannot be read from here: cgroups, links and iptables are not judged",
+                f"{engine.url} (use -H ssh://USER@HOST)",
+                "K1",
+            )
+        )
+        return caps
 
     mounts = "/proc/self/mountinfo"
     detail = f"v{kernel.cgroup_version}"

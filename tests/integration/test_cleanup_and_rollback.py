@@ -11,7 +11,7 @@ import pytest
 
 from dockerctl.apply.cleanup import remove_owned
 from dockerctl.apply.containers import create_and_start
-from dockerctl.apply.labels import owned
+from dockerctl.engines.labels import owned
 from dockerctl.errors import DockerctlError, NotFound
 from dockerctl.spec.models import ContainerSpec
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import docker
 import pytest
 
-from dockerctl.apply.labels import owned
-from dockerctl.observe.host import LINK_PROBES, engine_facts, kernel_facts
+from dockerctl.engines.labels import owned
+from dockerctl.observe.hostfacts import LINK_PROBES, engine_facts, kernel_facts
 from dockerctl.verify.doctor import Support, assess
 
 

@@ -15,7 +15,7 @@ import docker.errors
 import pytest
 
 from dockerctl.apply.copy import copy_from_container, copy_to_container
-from dockerctl.apply.labels import MANAGED
+from dockerctl.engines.labels import MANAGED
 from dockerctl.apply.volumes import list_volumes, prune_volumes, remove_container, remove_volume
 from dockerctl.errors import Conflict, InvalidInput, NotFound
 from dockerctl.spec.models import ContainerSpec

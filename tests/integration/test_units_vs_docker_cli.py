@@ -8,7 +8,7 @@ import subprocess
 import docker
 import pytest
 
-from dockerctl.apply.labels import LAB, MANAGED
+from dockerctl.engines.labels import LAB, MANAGED
 from dockerctl.errors import InvalidInput
 from dockerctl.spec.units import parse_size
 

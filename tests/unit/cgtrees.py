@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+from dockerctl.hosts import TreeHost
 from dockerctl.observe.cgroup import CgroupReader
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -16,8 +17,15 @@ PID = 4242
 class Tree:
     reader: CgroupReader
     pid: int
-    cgroup_dir: Path  # where the captured cgroup's files are
+    cgroup_dir: Path  # where the captured cgroup's files are (in the tree)
     container_id: str = ""
+
+    @property
+    def host_dir(self) -> PurePosixPath:
+        """The cgroup directory as the host names it (what the reader reports)."""
+        host = self.reader.host
+        assert isinstance(host, TreeHost)
+        return PurePosixPath("/") / self.cgroup_dir.relative_to(host.fs_root)
 
 
 def _proc(tmp: Path, cgroup_text: str, mountinfo_text: str, self_cgroup: str | None = None) -> Path:
@@ -42,7 +50,7 @@ def v2_tree(tmp: Path) -> Tree:
     (cgroot / "cgroup.controllers").write_text((capture / "tree" / "cgroup.controllers").read_text())
     proc = _proc(tmp, cg_line + "\n", mount_line + "\n")
     # the capture's cgroup is named by a 32-hex id, as a container's is by its id
-    return Tree(CgroupReader(proc=proc, fs_root=fs), PID, target, target.name)
+    return Tree(CgroupReader(TreeHost(fs, proc)), PID, target, target.name)
 
 
 def v1_tree(tmp: Path, files: dict[str, str], other: dict[str, str] | None = None) -> Tree:
@@ -66,4 +74,4 @@ def v1_tree(tmp: Path, files: dict[str, str], other: dict[str, str] | None = Non
     proc = _proc(
         tmp, cgroup_text, (host / "mountinfo-cgroup.txt").read_text(), "4:memory:/process_api/x\n0::/\n"
     )
-    return Tree(CgroupReader(proc=proc, fs_root=fs), PID, memdir, cid)
+    return Tree(CgroupReader(TreeHost(fs, proc)), PID, memdir, cid)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from dockerctl.hosts import TreeHost
 from dockerctl.observe.cgroup import (
     CgroupNotFound,
     CgroupReader,
@@ -50,7 +51,7 @@ def test_v2_locator_finds_the_captured_cgroup(tmp_path: Path) -> None:
     assert tree.reader.version() == 2
     found = tree.reader.locate(tree.pid, "memory")
     assert found.version == 2
-    assert found.path == tree.cgroup_dir
+    assert found.path == tree.host_dir
 
 
 def test_v2_memory_reader_on_real_files(tmp_path: Path) -> None:
@@ -94,11 +95,11 @@ def test_v1_hybrid_locator_uses_the_v1_memory_hierarchy(tmp_path: Path, fixtures
     )
     assert tree.reader.version() == 1
     found = tree.reader.locate(tree.pid, "memory")
-    assert found.version == 1 and found.path == tree.cgroup_dir
+    assert found.version == 1 and found.path == tree.host_dir
     # hugetlb lives only in the (otherwise empty) unified hierarchy here
     assert tree.reader.locate(tree.pid, "hugetlb").version == 2
     cid = (fixtures / "host-v1" / "container-id.txt").read_text().strip()
-    assert container_cgroup(tree.reader, tree.pid, cid, "memory").path == tree.cgroup_dir
+    assert container_cgroup(tree.reader, tree.pid, cid, "memory").path == tree.host_dir
     with pytest.raises(CgroupNotFound, match="does not name container"):
         container_cgroup(tree.reader, tree.pid, "0" * 64, "memory")
 
@@ -139,7 +140,7 @@ def test_gone_process_and_foreign_mount_root(tmp_path: Path) -> None:
     with pytest.raises(CgroupNotFound, match="does not exist"):
         tree.reader.locate(999999, "memory")
     # a v1 hierarchy mounted with root /other cannot show a cgroup under /docker
-    mountinfo = tree.reader.proc / "self" / "mountinfo"
+    mountinfo = tree.reader.host.proc_root / "self" / "mountinfo"  # type: ignore[attr-defined]
     mountinfo.write_text(
         mountinfo.read_text().replace(" / /sys/fs/cgroup/memory", " /other /sys/fs/cgroup/memory")
     )
@@ -159,5 +160,5 @@ def test_systemd_driver_paths_are_recognised(tmp_path: Path) -> None:
     scope = tmp_path / "fs/sys/fs/cgroup/system.slice" / f"docker-{cid}.scope"
     scope.mkdir(parents=True)
     (tmp_path / "fs/sys/fs/cgroup/cgroup.controllers").write_text("cpuset cpu io memory pids\n")
-    reader = CgroupReader(proc=proc, fs_root=tmp_path / "fs")
-    assert container_cgroup(reader, 7, cid, "memory").path == scope
+    reader = CgroupReader(TreeHost(tmp_path / "fs", proc))
+    assert str(container_cgroup(reader, 7, cid, "memory").path) == "/" + str(scope.relative_to(tmp_path / "fs"))

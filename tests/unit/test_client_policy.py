@@ -7,8 +7,8 @@ import pytest
 import requests
 import requests.exceptions
 
-from dockerctl.apply import client as client_mod
-from dockerctl.apply.client import engine_call, is_transient, translate
+from dockerctl.engines import client as client_mod
+from dockerctl.engines.client import engine_call, is_transient, translate
 from dockerctl.errors import Conflict, EngineError, EngineUnavailable, InvalidInput, NotFound
 
 

@@ -14,13 +14,14 @@ from dockerctl.observe.devices import DeviceError, resolve_block_device
 from dockerctl.spec.fields import flag_of
 from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
 from dockerctl.spec.models import DeviceRate, Limits
-from dockerctl.workflows import preflight
+from dockerctl.apply.preflight import preflight_limits
+from dockerctl.hosts import LocalHost, TreeHost
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mknod needs root")
 
 
-def _fake_host(tmp: Path) -> tuple[Path, Path]:
-    """/sys with disk sdx (8:0) and its partition sdx1 (8:1); /dev with their nodes; 2 online CPUs."""
+def _fake_host(tmp: Path) -> TreeHost:
+    """A host tree: /sys with disk sdx (8:0) and its partition sdx1 (8:1); /dev with their nodes; 2 CPUs."""
     sys_root = tmp / "sys"
     disk = sys_root / "devices/virtual/block/sdx"
     part = disk / "sdx1"
@@ -35,52 +36,52 @@ def _fake_host(tmp: Path) -> tuple[Path, Path]:
     dev.mkdir()
     os.mknod(dev / "sdx", stat.S_IFBLK | 0o600, os.makedev(8, 0))
     os.mknod(dev / "sdx1", stat.S_IFBLK | 0o600, os.makedev(8, 1))
-    return sys_root, dev
+    return TreeHost(tmp)
 
 
 @needs_root
 def test_disk_and_partition_resolution(tmp_path: Path) -> None:
-    sys_root, dev = _fake_host(tmp_path)
-    disk = resolve_block_device(str(dev / "sdx"), sys_root)
+    host = _fake_host(tmp_path)
+    disk = resolve_block_device(host, "/dev/sdx")
     assert (disk.key, disk.partition) == ("8:0", False)
-    part = resolve_block_device(str(dev / "sdx1"), sys_root)
+    part = resolve_block_device(host, "/dev/sdx1")
     assert (part.key, part.partition, part.disk) == ("8:1", True, "sdx")
 
 
 def test_non_block_and_missing_paths(tmp_path: Path) -> None:
     with pytest.raises(DeviceError, match="not a block device"):
-        resolve_block_device("/dev/null")
+        resolve_block_device(LocalHost(), "/dev/null")
     with pytest.raises(DeviceError, match="does not exist"):
-        resolve_block_device(str(tmp_path / "nope"))
+        resolve_block_device(LocalHost(), str(tmp_path / "nope"))
 
 
 @needs_root
 def test_preflight_refuses_partitions_with_the_whole_disk_named(tmp_path: Path) -> None:
-    sys_root, dev = _fake_host(tmp_path)
-    ok = Limits(device_write_bps=(DeviceRate(path=str(dev / "sdx"), rate=1024),))
-    assert preflight(ok, sys_root)[str(dev / "sdx")].key == "8:0"  # type: ignore[union-attr]
-    bad = Limits(device_read_iops=(DeviceRate(path=str(dev / "sdx1"), rate=10),))
+    host = _fake_host(tmp_path)
+    ok = Limits(device_write_bps=(DeviceRate(path="/dev/sdx", rate=1024),))
+    assert preflight_limits(host, ok)["/dev/sdx"].key == "8:0"  # type: ignore[union-attr]
+    bad = Limits(device_read_iops=(DeviceRate(path="/dev/sdx1", rate=10),))
     with pytest.raises(InvalidInput) as caught:
-        preflight(bad, sys_root)
+        preflight_limits(host, bad)
     assert caught.value.field == "device_read_iops"
     assert "partition" in caught.value.message and "/dev/sdx" in caught.value.message
 
 
 @needs_root
 def test_preflight_cpu_checks(tmp_path: Path) -> None:
-    sys_root, _ = _fake_host(tmp_path)
-    preflight(Limits(cpus=2, cpuset_cpus="0-1"), sys_root)
+    host = _fake_host(tmp_path)
+    preflight_limits(host, Limits(cpus=2, cpuset_cpus="0-1"))
     with pytest.raises(InvalidInput, match="more than the 2 CPUs") as too_many:
-        preflight(Limits(cpus=2.5), sys_root)
+        preflight_limits(host, Limits(cpus=2.5))
     assert too_many.value.field == "cpus"
     with pytest.raises(InvalidInput, match=r"CPU\(s\) 5 do not exist") as missing:
-        preflight(Limits(cpuset_cpus="0,5"), sys_root)
+        preflight_limits(host, Limits(cpuset_cpus="0,5"))
     assert missing.value.field == "cpuset_cpus"
 
 
 def test_preflight_refuses_a_character_device() -> None:
     with pytest.raises(InvalidInput, match="not a block device") as caught:
-        preflight(Limits(device_write_bps=(DeviceRate(path="/dev/null", rate=1),)))
+        preflight_limits(LocalHost(), Limits(device_write_bps=(DeviceRate(path="/dev/null", rate=1),)))
     assert caught.value.field == "device_write_bps"
 
 

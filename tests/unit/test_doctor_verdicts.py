@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dockerctl.observe.host import CommandResult, EngineFacts, kernel_facts
+from dockerctl.observe.hostfacts import CommandResult, EngineFacts, kernel_facts
 from dockerctl.verify.doctor import Support, assess
 from tests.unit.cgtrees import v1_tree, v2_tree
 
@@ -29,9 +29,9 @@ def _by_topic(caps: list) -> dict[str, Support]:  # type: ignore[type-arg]
 
 def test_v2_host_reads_io_weight_and_swap_max(tmp_path: Path) -> None:
     tree = v2_tree(tmp_path)
-    facts = kernel_facts(tree.reader, probe_links=False)
+    facts = kernel_facts(tree.reader.host, probe_links=False)
     assert facts.cgroup_version == 2
-    assert facts.probe_dir == str(tree.cgroup_dir)
+    assert facts.probe_dir == str(tree.host_dir)
     engine = EngineFacts(
         ENGINE.url,
         True,
@@ -51,14 +51,14 @@ def test_v2_host_reads_io_weight_and_swap_max(tmp_path: Path) -> None:
 
 def test_v1_host_without_weight_files_says_not_supported(tmp_path: Path) -> None:
     tree = v1_tree(tmp_path, {})
-    fs = tree.reader.fs_root / "sys/fs/cgroup"
+    fs = tree.reader.host.fs_root / "sys/fs/cgroup"
     (fs / "memory/memory.limit_in_bytes").write_text("9223372036854771712\n")
     (fs / "memory/memory.memsw.limit_in_bytes").write_text("9223372036854771712\n")
     (fs / "cpu").mkdir(parents=True)
     (fs / "cpu/cpu.shares").write_text("1024\n")
     (fs / "blkio").mkdir(parents=True)
     (fs / "blkio/blkio.throttle.read_bps_device").write_text("")
-    facts = kernel_facts(tree.reader, probe_links=False)
+    facts = kernel_facts(tree.reader.host, probe_links=False)
     facts.links = {
         "veth": CommandResult("unshare …veth", 0, ""),
         "dummy": CommandResult("unshare …dummy", 2, "Error: Unknown device type."),
@@ -80,7 +80,7 @@ def test_v1_host_without_weight_files_says_not_supported(tmp_path: Path) -> None
 def test_unreachable_engine_is_reported_and_kernel_still_read(tmp_path: Path) -> None:
     tree = v1_tree(tmp_path, {"memory.limit_in_bytes": "1\n"})
     down = EngineFacts("unix:///nope.sock", False, "no Docker engine answers at unix:///nope.sock")
-    caps = assess(down, kernel_facts(tree.reader, probe_links=False))
+    caps = assess(down, kernel_facts(tree.reader.host, probe_links=False))
     assert caps[0].topic == "engine reachable" and caps[0].verdict is Support.NOT_SUPPORTED
     assert "nope.sock" in caps[0].detail
     assert any(c.topic == "memory limit" for c in caps)

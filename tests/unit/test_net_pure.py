@@ -11,6 +11,7 @@ import pytest
 from dockerctl.errors import InvalidInput
 from dockerctl.observe.iproute import parse_links, parse_routes
 from dockerctl.observe.iptables import dnat_for, masquerade_for, parse_iptables_save
+from dockerctl.hosts import TreeHost
 from dockerctl.observe.namespaces import namespace_ids, uid_map
 from dockerctl.observe.netpath import build_path
 from dockerctl.observe.processes import Proc
@@ -88,9 +89,10 @@ def test_namespace_links_and_uid_map(tmp_path: Path) -> None:
     ns.mkdir(parents=True)
     for kind, inode in (("net", 4026532184), ("uts", 4026532181)):
         os.symlink(f"{kind}:[{inode}]", ns / kind)
-    assert namespace_ids(42, tmp_path) == {"uts": "uts:[4026532181]", "net": "net:[4026532184]"}
+    host = TreeHost(tmp_path, tmp_path)  # a captured /proc
+    assert namespace_ids(host, 42) == {"uts": "uts:[4026532181]", "net": "net:[4026532184]"}
     (tmp_path / "42" / "uid_map").write_text("         0          0 4294967295\n")
-    assert uid_map(42, tmp_path) == [(0, 0, 4294967295)]
+    assert uid_map(host, 42) == [(0, 0, 4294967295)]
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dockerctl.apply.labels import REQUESTED
+from dockerctl.engines.labels import REQUESTED
 from dockerctl.apply.plan import ENTRY, Observed, entry_json, plan
 from dockerctl.spec.playbook import Playbook
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from dockerctl.prove.cpu import judge_ratio
 from dockerctl.prove.io import Step, judge, parse_timings, plan_steps, script
+from dockerctl.hosts import TreeHost
 from dockerctl.prove.memory import host_swap_bytes
 from dockerctl.verify.checks import Verdict
 
@@ -60,9 +61,10 @@ def test_cpu_ratio_verdicts() -> None:
 
 
 def test_host_swap_from_proc_swaps(tmp_path: Path) -> None:
+    host = TreeHost(tmp_path, tmp_path)
     (tmp_path / "swaps").write_text("Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n")
-    assert host_swap_bytes(tmp_path) == 0
+    assert host_swap_bytes(host) == 0
     (tmp_path / "swaps").write_text(
         "Filename\tType\tSize\tUsed\tPriority\n/swapfile  file  2097148  0  -2\n/dev/zram0 partition 1024 0 100\n"
     )
-    assert host_swap_bytes(tmp_path) == (2097148 + 1024) * 1024
+    assert host_swap_bytes(host) == (2097148 + 1024) * 1024

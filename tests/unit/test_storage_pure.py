@@ -9,7 +9,9 @@ import pytest
 from dockerctl.apply.copy import split_ref
 from dockerctl.errors import InvalidInput
 from dockerctl.observe.container_mounts import container_mounts
-from dockerctl.spec.mounts import MountSpec, check_host_side, parse_mount_flag, parse_volume_flag
+from dockerctl.apply.preflight import check_host_side
+from dockerctl.hosts import LocalHost
+from dockerctl.spec.mounts import MountSpec, parse_mount_flag, parse_volume_flag
 
 
 def test_volume_flag_forms(tmp_path: Path) -> None:
@@ -69,9 +71,10 @@ def test_host_side_checks(tmp_path: Path) -> None:
         MountSpec(kind="bind", source=str(existing), target="/a", origin="--mount"),
         MountSpec(kind="bind", source=str(tmp_path / "missing"), target="/b"),
     ]  # -v creates it
-    check_host_side(ok, allow_engine_socket=False, sockets=(str(sock),))
+    check_host_side(LocalHost(), ok, allow_engine_socket=False, sockets=(str(sock),))
     with pytest.raises(InvalidInput, match="does not exist"):
         check_host_side(
+            LocalHost(),
             [MountSpec(kind="bind", source=str(tmp_path / "missing"), target="/b", origin="--mount")],
             allow_engine_socket=False,
             sockets=(str(sock),),
@@ -79,17 +82,20 @@ def test_host_side_checks(tmp_path: Path) -> None:
     for exposed in (sock, sock.parent):
         with pytest.raises(InvalidInput, match="engine's socket"):
             check_host_side(
+                LocalHost(),
                 [MountSpec(kind="bind", source=str(exposed), target="/s")],
                 allow_engine_socket=False,
                 sockets=(str(sock),),
             )
         check_host_side(
+            LocalHost(),
             [MountSpec(kind="bind", source=str(exposed), target="/s")],
             allow_engine_socket=True,
             sockets=(str(sock),),
         )
     with pytest.raises(InvalidInput, match="mounted twice"):
         check_host_side(
+            LocalHost(),
             [
                 MountSpec(kind="anonymous", source=None, target="/d"),
                 MountSpec(kind="volume", source="v", target="/d/"),

@@ -1,4 +1,4 @@
-"""An inline lab: containers, networks and volumes as one dict (or a YAML/JSON file of it).
+"""A topology: the containers, networks and volumes a lab is made of, as one dict (or a YAML/JSON file).
 
 This is the core that playbooks build on: what to bring up, validated before the engine is touched.
 Names are the lab's own ("web"); on the engine they become "<lab>-web", with "web" as the network alias
@@ -14,9 +14,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dockerctl.errors import InvalidInput
-from dockerctl.lab.images import BASE_IMAGE
 from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
-from dockerctl.spec.models import Limits
+from dockerctl.spec.models import BASE_IMAGE, Limits
 
 BUILTIN_NETWORKS = ("bridge", "host", "none")
 
@@ -76,7 +75,7 @@ class ContainerEntry(BaseModel):
         return ["sh", "-c", self.command] if isinstance(self.command, str) else list(self.command)
 
 
-class LabSpec(BaseModel):
+class Topology(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     containers: dict[str, ContainerEntry] = Field(default_factory=dict)
@@ -84,7 +83,7 @@ class LabSpec(BaseModel):
     volumes: dict[str, VolumeEntry] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _references(self) -> LabSpec:
+    def _references(self) -> Topology:
         for name, c in self.containers.items():
             mode = c.network_mode or ""
             if mode and mode not in ("none", "host") and not mode.startswith("container:"):
@@ -163,7 +162,7 @@ class LabSpec(BaseModel):
         self.order()
 
     @classmethod
-    def parse(cls, data: dict[str, Any], source: str = "lab") -> LabSpec:
+    def parse(cls, data: dict[str, Any], source: str = "lab") -> Topology:
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
@@ -172,7 +171,7 @@ class LabSpec(BaseModel):
             raise InvalidInput(first["msg"], where=f"{source}: {where}" if where else source) from None
 
     @classmethod
-    def load(cls, path: str | Path) -> LabSpec:
+    def load(cls, path: str | Path) -> Topology:
         path = Path(path)
         try:
             data = yaml.safe_load(path.read_text())

@@ -1,4 +1,4 @@
-"""Bring a LabSpec (or a playbook) up on the engine, and down again: volumes, networks, containers.
+"""Bring a Topology (or a playbook) up on an engine as a lab, and remove the lab again.
 
 Every resource carries the lab's labels; engine names are "<lab>-<name>", and each container is also
 reachable as "<name>" on the lab's networks (an alias). A failure half-way (or Ctrl-C) removes what this
@@ -19,16 +19,17 @@ from docker.types import Mount
 
 from dockerctl.apply import networks, volumes
 from dockerctl.apply.cleanup import Removed, remove_owned
-from dockerctl.apply.client import engine_call
 from dockerctl.apply.containers import create_and_start
-from dockerctl.apply.labels import owned
-from dockerctl.spec.lab import BUILTIN_NETWORKS, ContainerEntry, LabSpec, NetworkEntry, VolumeEntry
+from dockerctl.engines.client import engine_call
+from dockerctl.engines.engine import Engine
+from dockerctl.engines.labels import owned
 from dockerctl.spec.models import ContainerSpec
 from dockerctl.spec.network import NetworkSpec, parse_publish
+from dockerctl.spec.topology import BUILTIN_NETWORKS, ContainerEntry, NetworkEntry, Topology, VolumeEntry
 
 
 @dataclass
-class Lab:
+class LabHandle:
     """Handles to a running lab's resources, by the lab's own names."""
 
     name: str
@@ -66,9 +67,7 @@ def create_volume(
     return cast(Volume, vol)
 
 
-def create_network(
-    client: docker.DockerClient, lab: str, name: str, n: NetworkEntry, labels: dict[str, str]
-) -> Network:
+def create_network(engine: Engine, lab: str, name: str, n: NetworkEntry, labels: dict[str, str]) -> Network:
     """A lab's network, made — and checked first — like `dockerctl net create` makes one."""
     spec = NetworkSpec(
         name=f"{lab}-{name}",
@@ -81,13 +80,13 @@ def create_network(
         lab=lab,
         labels=labels,
     )
-    return networks.create_network(client, spec)
+    return networks.create_network(engine, spec)
 
 
 def create_container(
     client: docker.DockerClient,
     lab: str,
-    spec: LabSpec,
+    spec: Topology,
     name: str,
     c: ContainerEntry,
     labels: dict[str, str],
@@ -127,23 +126,24 @@ def create_container(
     return container
 
 
-def bring_up(client: docker.DockerClient, spec: LabSpec, name: str | None = None) -> Lab:
-    lab = Lab(name or f"lab-{uuid.uuid4().hex[:8]}")
+def bring_up(engine: Engine, spec: Topology, name: str | None = None) -> LabHandle:
+    client = engine.client
+    lab = LabHandle(name or f"lab-{uuid.uuid4().hex[:8]}")
     try:
         for vname, v in spec.volumes.items():
             lab.volumes[vname] = create_volume(client, lab.name, vname, v, {})
         for nname, n in spec.networks.items():
-            lab.networks[nname] = create_network(client, lab.name, nname, n, {})
+            lab.networks[nname] = create_network(engine, lab.name, nname, n, {})
         for level in spec.order():
             for cname in level:
                 lab.containers[cname] = create_container(
                     client, lab.name, spec, cname, spec.containers[cname], {}
                 )
     except BaseException:
-        tear_down(client, lab.name)
+        remove_lab(client, lab.name)
         raise
     return lab
 
 
-def tear_down(client: docker.DockerClient, name: str) -> Removed:
+def remove_lab(client: docker.DockerClient, name: str) -> Removed:
     return remove_owned(client, lab=name, volumes=True)

@@ -1,4 +1,4 @@
-"""The throwaway lab a proof runs in, and running a command in a container to its end."""
+"""Throwaway twins a proof runs in (never the user's container), and running a command to its end."""
 
 from __future__ import annotations
 
@@ -8,16 +8,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import docker
 from docker.models.containers import Container
 
 from dockerctl.apply.cleanup import remove_owned
-from dockerctl.apply.client import engine_call
 from dockerctl.apply.containers import create_and_start
-from dockerctl.apply.labels import owned
+from dockerctl.engines.client import engine_call
+from dockerctl.engines.engine import Engine
+from dockerctl.engines.labels import owned
 from dockerctl.errors import EngineError
-from dockerctl.lab.images import BASE_IMAGE
-from dockerctl.spec.models import ContainerSpec, Limits
+from dockerctl.spec.models import BASE_IMAGE, ContainerSpec, Limits
 from dockerctl.spec.mounts import MountSpec
 from dockerctl.spec.network import PortSpec
 
@@ -29,11 +28,13 @@ class Finished:
     output: str
 
 
-class ProofLab:
-    """Containers and volumes of one proof, all under one lab label, removed together."""
+class Twins:
+    """Containers and volumes of one proof on one engine, all under one lab label, removed together."""
 
-    def __init__(self, client: docker.DockerClient, image: str = BASE_IMAGE) -> None:
-        self.client = client
+    def __init__(self, engine: Engine, image: str = BASE_IMAGE) -> None:
+        self.engine = engine
+        self.client = engine.client
+        self.host = engine.host
         self.image = image
         self.name = f"prove-{uuid.uuid4().hex[:10]}"
 
@@ -90,8 +91,8 @@ class ProofLab:
 
 
 @contextmanager
-def proof_lab(client: docker.DockerClient, image: str = BASE_IMAGE) -> Iterator[ProofLab]:
-    lab = ProofLab(client, image)
+def twins_of(engine: Engine, image: str = BASE_IMAGE) -> Iterator[Twins]:
+    lab = Twins(engine, image)
     try:
         yield lab
     finally:

@@ -1,4 +1,4 @@
-"""Lab dicts and limit inputs: validated before the engine, errors saying where."""
+"""LabHandle dicts and limit inputs: validated before the engine, errors saying where."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from dockerctl.errors import InvalidInput
 from dockerctl.spec.inputs import limit_fields
-from dockerctl.spec.lab import LabSpec
+from dockerctl.spec.topology import Topology
 
 
 def test_limit_inputs_accept_every_written_form() -> None:
@@ -36,7 +36,7 @@ def test_limit_inputs_accept_every_written_form() -> None:
 
 
 def test_a_lab_with_references_validates() -> None:
-    spec = LabSpec.parse(
+    spec = Topology.parse(
         {
             "networks": {"front": {"subnet": "172.31.250.0/24"}},
             "volumes": {"data": {}},
@@ -73,7 +73,7 @@ def test_a_lab_with_references_validates() -> None:
 )
 def test_bad_labs_say_where(lab: dict, where: str, words: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(InvalidInput) as caught:
-        LabSpec.parse(lab)
+        Topology.parse(lab)
     assert caught.value.where == where
     assert words in caught.value.message
 
@@ -81,13 +81,13 @@ def test_bad_labs_say_where(lab: dict, where: str, words: str) -> None:  # type:
 def test_lab_files(tmp_path: Path) -> None:
     good = tmp_path / "lab.yaml"
     good.write_text("containers:\n  web:\n    memory: 64M\n")
-    assert LabSpec.load(good).containers["web"].memory == "64M"
+    assert Topology.load(good).containers["web"].memory == "64M"
     bad = tmp_path / "bad.yaml"
     bad.write_text("containers: [1, 2\n")
     with pytest.raises(InvalidInput, match="not valid YAML"):
-        LabSpec.load(bad)
+        Topology.load(bad)
     with pytest.raises(InvalidInput, match="cannot read"):
-        LabSpec.load(tmp_path / "absent.yaml")
+        Topology.load(tmp_path / "absent.yaml")
 
 
 def _pb(**extra: object) -> dict:  # type: ignore[type-arg]

@@ -4,13 +4,13 @@ the machine. The namespace (and with it both veth ends) is removed on exit, also
 
 from __future__ import annotations
 
-import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from dockerctl.errors import EngineError
+from dockerctl.hosts import Host, NetnsHost
 
 
 @dataclass(frozen=True)
@@ -20,18 +20,26 @@ class Outside:
     host_addr: str  # the host's address towards the outside: what MASQUERADE writes as the source
     outside_addr: str
 
+    @property
+    def host(self) -> NetnsHost:
+        """The outside namespace as a host of its own: commands run there."""
+        return NetnsHost(self.namespace)
+
     def nsenter(self, *argv: str) -> list[str]:
         return ["nsenter", f"--net=/var/run/netns/{self.namespace}", "--", *argv]
 
 
-def _ip(*args: str) -> None:
-    done = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=10, check=False)
-    if done.returncode != 0:
-        raise EngineError(f"`ip {' '.join(args)}` failed: {done.stderr.strip()}")
-
-
 @contextmanager
-def outside_namespace(host_addr: str = "198.18.0.1", outside_addr: str = "198.18.0.2") -> Iterator[Outside]:
+def outside_namespace(
+    host: Host, host_addr: str = "198.18.0.1", outside_addr: str = "198.18.0.2"
+) -> Iterator[Outside]:
+    """On `host` (where the engine runs): a namespace reached over a veth pair, removed afterwards."""
+
+    def _ip(*args: str) -> None:
+        done = host.run(["ip", *args])
+        if not done.ok:
+            raise EngineError(f"`ip {' '.join(args)}` failed on {host.name}: {done.stderr.strip()}")
+
     tag = uuid.uuid4().hex[:6]
     out = Outside(f"dctl-out-{tag}", f"dctlo{tag}h", host_addr, outside_addr)
     peer = f"dctlo{tag}o"
@@ -50,5 +58,5 @@ def outside_namespace(host_addr: str = "198.18.0.1", outside_addr: str = "198.18
             _ip("-n", out.namespace, *args)
         yield out
     finally:
-        subprocess.run(["ip", "netns", "del", out.namespace], capture_output=True, check=False)
-        subprocess.run(["ip", "link", "del", out.host_if], capture_output=True, check=False)
+        host.run(["ip", "netns", "del", out.namespace])
+        host.run(["ip", "link", "del", out.host_if])

@@ -1,4 +1,5 @@
-"""Facts about this host for `doctor`: the engine's own report, cgroup files, link-type probes, iptables.
+"""Facts about an engine's host for `doctor`: the engine's own report, cgroup files, link-type probes,
+iptables — all read on the host whose kernel runs the engine's containers.
 
 Only reads, plus link probes that run in a throwaway network namespace (`unshare --net`): the
 namespace and every link made in it vanish with the probe process, so no host device is touched and
@@ -7,14 +8,15 @@ nothing can be left behind even if the probe is killed.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Any
 
-from dockerctl.apply.client import connect, engine_call, engine_url
+import docker
+
+from dockerctl.engines.client import engine_call
 from dockerctl.errors import DockerctlError
+from dockerctl.hosts import Completed, Host
 from dockerctl.observe.cgroup import CgroupNotFound, CgroupReader, Hierarchy
 
 # kind → shell commands that make one such link inside a fresh network namespace
@@ -34,6 +36,10 @@ class CommandResult:
     command: str
     returncode: int | None  # None: could not run at all
     output: str
+
+    @classmethod
+    def of(cls, done: Completed, shown: str | None = None) -> CommandResult:
+        return cls(shown or done.shown, done.returncode, done.output)
 
 
 @dataclass
@@ -58,30 +64,12 @@ class KernelFacts:
     schedulers: dict[str, str] = field(default_factory=dict)  # disk → active IO scheduler
 
 
-def run(command: list[str], timeout: float = 10) -> CommandResult:
-    shown = " ".join(command)
-    if shutil.which(command[0]) is None:
-        return CommandResult(shown, None, f"{command[0]}: not installed")
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return CommandResult(shown, None, str(exc))
-    return CommandResult(shown, done.returncode, (done.stdout + done.stderr).strip())
-
-
-def engine_facts(base_url: str | None = None) -> EngineFacts:
-    url = engine_url(base_url)
-    try:
-        client = connect(base_url)
-    except DockerctlError as exc:
-        return EngineFacts(url, False, str(exc))
+def engine_facts(client: docker.DockerClient, url: str) -> EngineFacts:
     try:
         version = engine_call(client.version, what="read the engine version")
         info = engine_call(client.info, what="read the engine info")
     except DockerctlError as exc:
         return EngineFacts(url, False, str(exc))
-    finally:
-        client.close()
     return EngineFacts(url, True, "", version, info)
 
 
@@ -94,55 +82,54 @@ V1_FILES = {
 V2_FILES = ["memory.max", "memory.swap.max", "cpu.weight", "io.weight", "io.bfq.weight", "io.max"]
 
 
-def _v2_probe_dir(reader: CgroupReader, root: Path) -> Path | None:
+def _v2_probe_dir(reader: CgroupReader, root: PurePosixPath) -> PurePosixPath | None:
     """v2 keeps limit files only in non-root cgroups: look at our own, else the first child cgroup."""
+    host = reader.host
     try:
         own = reader.locate("self", "")
-        if own.path != root and (own.path / "memory.max").exists():
+        if own.path != root and host.exists(str(own.path / "memory.max")):
             return own.path
     except CgroupNotFound:
         pass
-    try:
-        for child in sorted(root.iterdir()):
-            if child.is_dir() and (child / "memory.max").exists():
-                return child
-    except OSError:
-        return None
+    for name in host.list_dir(str(root)) or []:
+        child = root / name
+        if host.exists(str(child / "memory.max")):
+            return child
     return None
 
 
-def kernel_facts(reader: CgroupReader | None = None, *, probe_links: bool = True) -> KernelFacts:
-    reader = reader or CgroupReader()
+def kernel_facts(host: Host, *, probe_links: bool = True) -> KernelFacts:
+    reader = CgroupReader(host)
     hierarchies = reader.hierarchies()
     version = reader.version()
     files: dict[str, bool] = {}
-    probe_dir: Path | None = None
+    probe_dir: PurePosixPath | None = None
     child_files: dict[str, bool] = {}
     if version == 1:
         for controller, names in V1_FILES.items():
             for h in hierarchies:
                 if h.version == 1 and controller in h.controllers:
                     for name in names:
-                        files[str(h.mount_point / name)] = (h.mount_point / name).exists()
+                        files[str(h.mount_point / name)] = host.exists(str(h.mount_point / name))
                     if controller == "blkio":
-                        child = _first_child(h.mount_point)
+                        child = _first_child(host, h.mount_point)
                         if child is not None:
                             for name in ("blkio.weight", "blkio.bfq.weight"):
-                                child_files[str(child / name)] = (child / name).exists()
+                                child_files[str(child / name)] = host.exists(str(child / name))
     else:
         root = next((h.mount_point for h in hierarchies if h.version == 2), None)
         probe_dir = _v2_probe_dir(reader, root) if root else None
         if probe_dir is not None:
             for name in V2_FILES:
-                files[str(probe_dir / name)] = (probe_dir / name).exists()
+                files[str(probe_dir / name)] = host.exists(str(probe_dir / name))
     links: dict[str, CommandResult] = {}
     if probe_links:
         for kind, script in LINK_PROBES.items():
-            done = run(["unshare", "--net", "--", "sh", "-c", script])
-            links[kind] = CommandResult(f"unshare --net -- sh -c '{script}'", done.returncode, done.output)
+            done = host.run(["unshare", "--net", "--", "sh", "-c", script])
+            links[kind] = CommandResult.of(done, f"unshare --net -- sh -c '{script}'")
     try:
-        max_userns: int | None = int((reader.proc / "sys/user/max_user_namespaces").read_text())
-    except (OSError, ValueError):
+        max_userns: int | None = int(host.read_text("/proc/sys/user/max_user_namespaces") or "")
+    except ValueError:
         max_userns = None
     return KernelFacts(
         version,
@@ -150,34 +137,28 @@ def kernel_facts(reader: CgroupReader | None = None, *, probe_links: bool = True
         files,
         str(probe_dir) if probe_dir else None,
         links,
-        run(["iptables", "--version"]),
+        CommandResult.of(host.run(["iptables", "--version"])),
         max_userns,
         child_files,
-        io_schedulers(reader.fs_root / "sys"),
+        io_schedulers(host),
     )
 
 
-def _first_child(directory: Path) -> Path | None:
-    try:
-        return next((c for c in sorted(directory.iterdir()) if c.is_dir()), None)
-    except OSError:
-        return None
+def _first_child(host: Host, directory: PurePosixPath) -> PurePosixPath | None:
+    for name in host.list_dir(str(directory)) or []:
+        if host.is_dir(str(directory / name)):
+            return directory / name
+    return None
 
 
-def io_schedulers(sys_root: Path = Path("/sys")) -> dict[str, str]:
+def io_schedulers(host: Host) -> dict[str, str]:
     """disk → the active scheduler ('[bfq]' in /sys/block/<disk>/queue/scheduler); BFQ weights need bfq."""
     out: dict[str, str] = {}
-    try:
-        disks = sorted((sys_root / "block").iterdir())
-    except OSError:
-        return out
-    for disk in disks:
-        try:
-            text = (disk / "queue" / "scheduler").read_text()
-        except OSError:
+    for disk in host.list_dir("/sys/block") or []:
+        if disk.startswith(("loop", "ram", "zram")):
             continue
-        active = text[text.find("[") + 1 : text.find("]")] if "[" in text else text.strip()
-        if disk.name.startswith(("loop", "ram", "zram")):
+        text = host.read_text(f"/sys/block/{disk}/queue/scheduler")
+        if text is None:
             continue
-        out[disk.name] = active
+        out[disk] = text[text.find("[") + 1 : text.find("]")] if "[" in text else text.strip()
     return out

@@ -15,11 +15,11 @@ from typing import IO
 import docker
 from docker.models.images import Image
 
-from dockerctl.apply.client import engine_call
-from dockerctl.apply.labels import image_labels
+from dockerctl.engines.client import engine_call
+from dockerctl.engines.labels import image_labels
 from dockerctl.errors import InvalidInput, NotFound
+from dockerctl.spec.models import BASE_IMAGE
 
-BASE_IMAGE = "dockerctl/base:latest"
 BUSYBOX = Path("/bin/busybox")
 
 DOCKERFILE = """\

@@ -4,29 +4,29 @@ alias "dockerctl-lab=<lab>", so removal deletes exactly the lab's own links and 
 from __future__ import annotations
 
 import json
-import subprocess
 
 from dockerctl.errors import Conflict, EngineError
+from dockerctl.hosts import Host
 
 
-def _ip(*args: str) -> str:
-    done = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=10, check=False)
-    if done.returncode != 0:
-        raise EngineError(f"`ip {' '.join(args)}` failed: {done.stderr.strip()}")
+def _ip(host: Host, *args: str) -> str:
+    done = host.run(["ip", *args])
+    if not done.ok:
+        raise EngineError(f"`ip {' '.join(args)}` failed on {host.name}: {done.stderr.strip()}")
     return done.stdout
 
 
-def _links() -> list[dict[str, object]]:
-    return list(json.loads(_ip("-json", "link") or "[]"))
+def _links(host: Host) -> list[dict[str, object]]:
+    return list(json.loads(_ip(host, "-json", "link") or "[]"))
 
 
 def alias(lab: str) -> str:
     return f"dockerctl-lab={lab}"
 
 
-def ensure_veth(name: str, peer: str, lab: str) -> bool:
+def ensure_veth(host: Host, name: str, peer: str, lab: str) -> bool:
     """Make the pair unless the lab has it already; a same-named device of anyone else is an error."""
-    existing = {str(link["ifname"]): link for link in _links()}
+    existing = {str(link["ifname"]): link for link in _links(host)}
     for n in (name, peer):
         if n in existing and existing[n].get("ifalias") != alias(lab):
             raise Conflict(
@@ -35,18 +35,18 @@ def ensure_veth(name: str, peer: str, lab: str) -> bool:
             )
     if name in existing:
         return False
-    _ip("link", "add", name, "type", "veth", "peer", "name", peer)
+    _ip(host, "link", "add", name, "type", "veth", "peer", "name", peer)
     for n in (name, peer):
-        _ip("link", "set", n, "alias", alias(lab))
-        _ip("link", "set", n, "up")
+        _ip(host, "link", "set", n, "alias", alias(lab))
+        _ip(host, "link", "set", n, "up")
     return True
 
 
-def remove_lab_links(lab: str) -> list[str]:
+def remove_lab_links(host: Host, lab: str) -> list[str]:
     removed = []
-    for link in _links():
+    for link in _links(host):
         if link.get("ifalias") == alias(lab):
             name = str(link["ifname"])
-            subprocess.run(["ip", "link", "del", name], capture_output=True, check=False)
+            host.run(["ip", "link", "del", name])
             removed.append(name)
     return removed

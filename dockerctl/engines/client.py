@@ -93,14 +93,19 @@ def engine_call(fn: Callable[..., T], *args: Any, what: str, **kwargs: Any) -> T
         raise translate(exc, what) from exc
 
 
-def connect(base_url: str | None = None, *, timeout: int = 120) -> docker.DockerClient:
+def connect(
+    base_url: str | None = None, *, timeout: int = 120, url: str | None = None
+) -> docker.DockerClient:
     """A client for the engine at `base_url` (default: DOCKER_HOST, then the local socket).
 
-    Raises EngineUnavailable with one sentence when nothing answers there.
+    Raises EngineUnavailable with one sentence when nothing answers there. An ssh:// engine is reached
+    through the `ssh` binary (docker-py's use_ssh_client), so the operator's ssh config applies.
     """
-    url = engine_url(base_url)
+    url = url or engine_url(base_url)
 
     def _open() -> docker.DockerClient:
+        if url.startswith("ssh://"):
+            return docker.DockerClient(base_url=url, version="auto", timeout=timeout, use_ssh_client=True)
         if base_url is None:
             return docker.from_env(version="auto", timeout=timeout)
         return docker.DockerClient(base_url=base_url, version="auto", timeout=timeout)

@@ -1,0 +1,151 @@
+"""The `Host` every kernel reader goes through: run a command, read a file, enter a process's namespaces.
+
+How a command reaches the host is the subclass's business (testinfra's backends, pyinfra's connectors):
+this machine, a network namespace on it, a machine over ssh, a captured file tree. The generic
+implementations here go through `run` alone, so a new kind of host needs nothing but `run`; the local
+kinds read files directly because that is faster.
+"""
+
+from __future__ import annotations
+
+import shlex
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dockerctl.errors import DockerctlError, ExitCode
+
+
+class KernelUnreachable(DockerctlError):
+    """The engine answers, but its kernel cannot be read from here (e.g. an engine reached over TCP)."""
+
+    exit_code = ExitCode.KERNEL_UNREACHABLE
+
+
+@dataclass(frozen=True)
+class Completed:
+    """One command as run on a host."""
+
+    argv: tuple[str, ...]
+    returncode: int | None  # None: the command could not be started at all
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    @property
+    def output(self) -> str:
+        return (self.stdout + self.stderr).strip()
+
+    @property
+    def shown(self) -> str:
+        return shlex.join(self.argv)
+
+
+@dataclass(frozen=True)
+class FileStat:
+    """What `stat` says about a path: its type, the device it is (block devices) and the one it is on."""
+
+    kind: str  # "block", "directory", "file", "other"
+    rdev: tuple[int, int]  # MAJ, MIN of a device node
+    dev: tuple[int, int]  # MAJ, MIN of the filesystem holding it
+
+
+# one line per process: "<pid>\x1f<arg0>\x1f<arg1>…" — /proc read by the host's own shell
+_CMDLINES = (
+    'for d in /proc/[0-9]*; do [ -r "$d/cmdline" ] || continue; '
+    "printf '%s\\037' \"${d#/proc/}\"; tr '\\000' '\\037' < \"$d/cmdline\" 2>/dev/null; echo; done"
+)
+
+
+class Host(ABC):
+    """Where a kernel is read. `name` says which, in every piece of evidence."""
+
+    kind: str = "host"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+    # -- the one primitive ----------------------------------------------------------------------
+    @abstractmethod
+    def run(self, argv: Sequence[str], *, timeout: float = 10, stdin: str | None = None) -> Completed:
+        """Run argv on the host; never raises for a failing command (look at `returncode`)."""
+
+    # -- derived readers (override where there is a faster way) -----------------------------------
+    def read_text(self, path: str) -> str | None:
+        """The file's text, or None when it does not exist or cannot be read."""
+        done = self.run(["cat", "--", path])
+        return done.stdout if done.ok else None
+
+    def read_link(self, path: str) -> str | None:
+        done = self.run(["readlink", "--", path])
+        return done.stdout.strip() if done.ok else None
+
+    def list_dir(self, path: str) -> list[str] | None:
+        """Names in a directory (sorted), or None when it is not a readable directory."""
+        done = self.run(["ls", "-1A", "--", path])
+        return sorted(done.stdout.split("\n")[:-1]) if done.ok else None
+
+    def exists(self, path: str) -> bool:
+        return self.run(["test", "-e", path]).ok
+
+    def realpath(self, path: str) -> str:
+        done = self.run(["realpath", "-m", "--", path])
+        return done.stdout.strip() if done.ok else path
+
+    def is_dir(self, path: str) -> bool:
+        return self.run(["test", "-d", path]).ok
+
+    def stat(self, path: str) -> FileStat | None:
+        done = self.run(["stat", "-L", "-c", "%F|%t|%T|%d", "--", path])
+        if not done.ok:
+            return None
+        kind, major, minor, dev = done.stdout.strip().split("|")
+        d = int(dev)
+        return FileStat(
+            _kind(kind),
+            (int(major, 16), int(minor, 16)),
+            ((d >> 8) & 0xFFF, (d & 0xFF) | ((d >> 12) & 0xFFF00)),
+        )
+
+    def page_size(self) -> int:
+        done = self.run(["getconf", "PAGESIZE"])
+        return int(done.stdout.strip()) if done.ok else 4096
+
+    def cmdlines(self) -> dict[int, tuple[str, ...]]:
+        """pid → argv of every process the host shows."""
+        done = self.run(["sh", "-c", _CMDLINES], timeout=30)
+        out: dict[int, tuple[str, ...]] = {}
+        for line in done.stdout.splitlines():
+            pid, _, rest = line.partition("\x1f")
+            if pid.isdigit():
+                out[int(pid)] = tuple(a for a in rest.split("\x1f") if a)
+        return out
+
+    def nsenter(
+        self, pid: int, argv: Sequence[str], *, net: bool = True, uts: bool = False, timeout: float = 10
+    ) -> Completed:
+        """Run argv inside namespaces of process `pid` (nsenter, never `ip netns exec`: that re-mounts /sys)."""
+        flags = [f"--net=/proc/{pid}/ns/net"] if net else []
+        if uts:
+            flags.append(f"--uts=/proc/{pid}/ns/uts")
+        return self.run(["nsenter", *flags, "--", *argv], timeout=timeout)
+
+    def close(self) -> None:  # noqa: B027 (a no-op unless the kind holds a connection)
+        """Release connections (an ssh master); the host itself is left as it is."""
+
+
+def _kind(text: str) -> str:
+    text = text.lower()
+    if "block" in text:
+        return "block"
+    if "directory" in text:
+        return "directory"
+    if "regular" in text:
+        return "file"
+    return "other"

@@ -1,0 +1,103 @@
+"""`net path`, `net check`, `net prove`: networking read from the kernel of the engine's host and shown
+by traffic (seed N, C, O)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dockerctl.apply.containers import ensure_image_local, get
+from dockerctl.checks.subject import running_pid
+from dockerctl.checks.traffic import reach
+from dockerctl.engines.client import engine_call
+from dockerctl.engines.engine import Engine
+from dockerctl.errors import Conflict, InvalidInput
+from dockerctl.observe.iproute import ip_json, parse_links, parse_routes
+from dockerctl.observe.iptables import iptables_save, parse_iptables_save
+from dockerctl.observe.netpath import build_path, read_resolv
+from dockerctl.observe.processes import processes
+from dockerctl.observe.traffic import addresses
+from dockerctl.ops.reports import CheckReport
+from dockerctl.prove.network import prove_outbound_nat, prove_published_port
+from dockerctl.prove.twins import twins_of
+from dockerctl.spec.models import BASE_IMAGE
+
+
+def net_path(engine: Engine, ref: str) -> Any:
+    host = engine.host
+    c = get(engine.client, ref)
+    pid = running_pid(c, needs="its network namespace")
+    bridges = {}
+    for n in engine_call(engine.client.networks.list, filters={"driver": "bridge"}, what="list networks"):
+        opts = n.attrs.get("Options") or {}
+        bridges[opts.get("com.docker.network.bridge.name") or f"br-{n.id[:12]}"] = n.name
+    mode = str((c.attrs.get("HostConfig") or {}).get("NetworkMode", ""))
+    return build_path(
+        c.name,
+        mode,
+        parse_links(ip_json(host, ["addr"], pid)),
+        parse_routes(ip_json(host, ["route"], pid)),
+        parse_links(ip_json(host, ["addr"])),
+        parse_iptables_save(iptables_save(host, "nat")),
+        bridges,
+        (c.attrs.get("NetworkSettings") or {}).get("Ports") or {},
+        processes(host, "docker-proxy"),
+        read_resolv(host, pid),
+    )
+
+
+def net_check(
+    engine: Engine,
+    a_ref: str,
+    b_ref: str,
+    *,
+    by: str = "ip",
+    port: int | None = None,
+    expect: str = "reachable",
+) -> CheckReport:
+    """Seed C1–C3, N2–N3: send a packet from a to b and say why it did or did not arrive."""
+    if by not in ("ip", "name"):
+        raise InvalidInput("--by must be ip or name", where="--by")
+    if expect not in ("reachable", "isolated"):
+        raise InvalidInput("--expect must be reachable or isolated", where="--expect")
+    a, b = get(engine.client, a_ref), get(engine.client, b_ref)
+    for c in (a, b):
+        if c.status != "running":
+            raise Conflict(f"container {c.name} is not running", hint=f"docker start {c.name}")
+    mine, theirs = addresses(a), addresses(b)
+    common = sorted(set(mine) & set(theirs))
+    report = CheckReport()
+    mode_a = str((a.attrs.get("HostConfig") or {}).get("NetworkMode", ""))
+    if common:
+        report.notes.append(f"common networks: {', '.join(common)} (seed C1)")
+    else:
+        report.notes.append(
+            f"no common network: {a.name} on {sorted(mine) or mode_a}, {b.name} on {sorted(theirs)} "
+            "— they cannot talk until `dockerctl net connect` (seed C1)"
+        )
+    if by == "name" and common == ["bridge"]:
+        report.notes.append(
+            "names resolve only on user-defined networks, not on the default bridge (seed C2)"
+        )
+    found = reach(a, b, by=by, port=port)
+    if not found.attempts:  # b has no address: try its name, so the report says what happened
+        found = reach(a, b, by="name", port=port)
+    report.checks = found.per_target(expect == "reachable", "C1,C2")
+    return report
+
+
+def prove_network(engine: Engine, which: str) -> CheckReport:
+    if which not in ("nat", "publish", "all"):
+        raise InvalidInput(f"unknown proof {which!r}; choose nat, publish or all", where="WHICH")
+    if engine.host.kind != "local":
+        raise InvalidInput(
+            "net prove sends traffic from this machine to the engine's host: it needs the local engine",
+            where="-H/--host",
+        )
+    ensure_image_local(engine.client, BASE_IMAGE)
+    report = CheckReport()
+    with twins_of(engine) as twins:
+        if which in ("nat", "all"):
+            report.checks.append(prove_outbound_nat(twins))
+        if which in ("publish", "all"):
+            report.checks.extend(prove_published_port(twins))
+    return report
