@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from dockerctl.engines.client import engine_url
-from dockerctl.engines.engine import connect_engine
+from dockerctl.engines.engine import SSH_CONFIG_ENV, connect_engine, host_for
 from dockerctl.errors import DockerctlError
-from dockerctl.hosts import KernelUnreachable
+from dockerctl.hosts import Host, KernelUnreachable
 from dockerctl.observe.hostfacts import EngineFacts, engine_facts, kernel_facts
 from dockerctl.verify.doctor import Capability, assess
 
@@ -39,11 +40,19 @@ def doctor_report(base_url: str | None, *, probe_links: bool = True) -> DoctorRe
     try:
         engine = connect_engine(base_url)
     except DockerctlError as exc:
-        return DoctorReport(EngineFacts(url, False, str(exc)), "")
-    with engine:
-        facts = engine_facts(engine.client, engine.url)
+        # no engine answers; its host (named by the URL) can still be read: what would it enforce?
+        host = host_for(url, ssh_config=os.environ.get(SSH_CONFIG_ENV) or None)
         try:
-            kernel = kernel_facts(engine.host, probe_links=probe_links)
-        except KernelUnreachable as exc:
-            return DoctorReport(facts, engine.host.name, assess(facts, None), exc.message)
-        return DoctorReport(facts, engine.host.name, assess(facts, kernel))
+            return _judged(EngineFacts(url, False, str(exc)), host, probe_links)
+        finally:
+            host.close()
+    with engine:
+        return _judged(engine_facts(engine.client, engine.url), engine.host, probe_links)
+
+
+def _judged(facts: EngineFacts, host: Host, probe_links: bool) -> DoctorReport:
+    try:
+        kernel = kernel_facts(host, probe_links=probe_links)
+    except KernelUnreachable as exc:
+        return DoctorReport(facts, host.name, assess(facts, None), exc.message)
+    return DoctorReport(facts, host.name, assess(facts, kernel))

@@ -11,6 +11,8 @@ import docker
 import pytest
 
 from dockerctl.apply.cleanup import remove_owned
+from dockerctl.engines.engine import Engine
+from dockerctl.hosts import LocalHost
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +42,13 @@ def disk(engine: docker.DockerClient) -> str:
     """The whole disk under the engine's data root: the one container writes really land on."""
     from dockerctl.observe.devices import device_of_directory
 
-    dev = device_of_directory(engine.info()["DockerRootDir"])
+    dev = device_of_directory(LocalHost(), engine.info()["DockerRootDir"])
     if dev is None:
         pytest.skip("the engine's data root is not on a block device")
     return dev
+
+
+@pytest.fixture(scope="session")
+def eng(dockerctl_engine_handle: Engine) -> Engine:
+    """The same engine as an Engine: client + the host its kernel is read on (this machine here)."""
+    return dockerctl_engine_handle

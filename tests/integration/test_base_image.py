@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import docker
 
-from dockerctl.engines.labels import IMAGE, MANAGED, is_owned
 from dockerctl.apply.images import build_base_image
+from dockerctl.engines.labels import IMAGE, MANAGED, is_owned
 
 
 def test_base_image_is_local_idempotent_and_usable(engine: docker.DockerClient, base_image: str) -> None:

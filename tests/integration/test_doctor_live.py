@@ -9,14 +9,15 @@ from pathlib import Path
 import docker
 import pytest
 
+from dockerctl.engines.engine import Engine
 from dockerctl.engines.labels import owned
 from dockerctl.observe.hostfacts import LINK_PROBES, engine_facts, kernel_facts
 from dockerctl.verify.doctor import Support, assess
 
 
 @pytest.fixture(scope="module")
-def caps(engine: docker.DockerClient) -> dict[str, object]:
-    return {c.topic: c for c in assess(engine_facts(), kernel_facts())}
+def caps(eng: Engine) -> dict[str, object]:
+    return {c.topic: c for c in assess(engine_facts(eng.client, eng.url), kernel_facts(eng.host))}
 
 
 @pytest.mark.parametrize("kind", sorted(LINK_PROBES))

@@ -8,11 +8,13 @@ import uuid
 import docker
 import pytest
 
+from dockerctl.engines.engine import Engine
 from dockerctl.errors import Conflict, InvalidInput, NotFound
+from dockerctl.hosts import LocalHost
 from dockerctl.observe.devices import resolve_block_device
+from dockerctl.ops.limits import limits_report, run_container, update_limits
 from dockerctl.spec.models import ContainerSpec, DeviceRate, Limits
 from dockerctl.verify.checks import Verdict
-from dockerctl.workflows import limits_report, run_container, update_limits
 from tests.integration.kernel import read
 
 M100 = 104857600
@@ -23,9 +25,9 @@ def _by(checks: list) -> dict:  # type: ignore[type-arg]
 
 
 def test_every_limit_reaches_the_kernel(
-    engine: docker.DockerClient, base_image: str, lab: str, disk: str
+    engine: docker.DockerClient, base_image: str, lab: str, disk: str, eng: Engine
 ) -> None:
-    key = resolve_block_device(disk).key
+    key = resolve_block_device(LocalHost(), disk).key
     limits = Limits(
         memory=M100,
         cpu_shares=512,
@@ -37,7 +39,7 @@ def test_every_limit_reaches_the_kernel(
         device_read_iops=(DeviceRate(path=disk, rate=250),),
         device_write_iops=(DeviceRate(path=disk, rate=100),),
     )
-    report = run_container(engine, ContainerSpec(image=base_image, lab=lab, limits=limits), verify=True)
+    report = run_container(eng, ContainerSpec(image=base_image, lab=lab, limits=limits), verify=True)
     pid = engine.api.inspect_container(report.container_id)["State"]["Pid"]
     # the kernel, read independently
     assert read(pid, "cpu", "cpu.shares") == "512"
@@ -57,10 +59,10 @@ def test_every_limit_reaches_the_kernel(
 
 
 def test_blkio_weight_the_engine_drops_is_reported_not_enforced(
-    engine: docker.DockerClient, base_image: str, lab: str
+    engine: docker.DockerClient, base_image: str, lab: str, eng: Engine
 ) -> None:
     report = run_container(
-        engine, ContainerSpec(image=base_image, lab=lab, limits=Limits(blkio_weight=300)), verify=True
+        eng, ContainerSpec(image=base_image, lab=lab, limits=Limits(blkio_weight=300)), verify=True
     )
     kept = engine.api.inspect_container(report.container_id)["HostConfig"]["BlkioWeight"]
     weight = _by(report.checks)["blkio weight"]
@@ -71,12 +73,14 @@ def test_blkio_weight_the_engine_drops_is_reported_not_enforced(
         assert weight.verdict is Verdict.ENFORCED
 
 
-def test_limits_of_a_container_dockerctl_did_not_make(engine: docker.DockerClient, base_image: str) -> None:
+def test_limits_of_a_container_dockerctl_did_not_make(
+    engine: docker.DockerClient, base_image: str, eng: Engine
+) -> None:
     theirs = engine.containers.run(
         base_image, detach=True, cpu_shares=256, pids_limit=30, name=f"user-{uuid.uuid4().hex[:8]}"
     )
     try:
-        report = limits_report(engine, theirs.name)
+        report = limits_report(eng, theirs.name)
         assert report.source == "engine HostConfig"
         checks = _by(report.checks)
         assert checks["cpu shares"].verdict is Verdict.ENFORCED and checks["cpu shares"].observed == "256"
@@ -87,57 +91,57 @@ def test_limits_of_a_container_dockerctl_did_not_make(engine: docker.DockerClien
 
 
 def test_update_changes_cpus_pids_and_shares_in_the_kernel(
-    engine: docker.DockerClient, base_image: str, lab: str
+    engine: docker.DockerClient, base_image: str, lab: str, eng: Engine
 ) -> None:
     report = run_container(
-        engine, ContainerSpec(image=base_image, lab=lab, limits=Limits(memory=M100)), verify=False
+        eng, ContainerSpec(image=base_image, lab=lab, limits=Limits(memory=M100)), verify=False
     )
     changes = {"cpus": 0.5, "pids_limit": 20, "cpu_shares": 256}
-    updated = update_limits(engine, report.container_id, changes, verify=True)
+    updated = update_limits(eng, report.container_id, changes, verify=True)
     assert updated.ok, [c for c in updated.checks if not c.ok]
     pid = engine.api.inspect_container(report.container_id)["State"]["Pid"]
     assert read(pid, "cpu", "cpu.cfs_quota_us") == "50000"
     assert read(pid, "pids", "pids.max") == "20"
     assert read(pid, "cpu", "cpu.shares") == "256"
     # a later `limits` compares against the updated request, not the creation label
-    later = limits_report(engine, report.container_id)
+    later = limits_report(eng, report.container_id)
     assert later.source == "dockerctl update record"
     assert later.ok, [c for c in later.checks if not c.ok]
 
 
 def test_update_memory_alone_keeps_memory_plus_swap(
-    engine: docker.DockerClient, base_image: str, lab: str
+    engine: docker.DockerClient, base_image: str, lab: str, eng: Engine
 ) -> None:
     report = run_container(
-        engine, ContainerSpec(image=base_image, lab=lab, limits=Limits(memory=M100)), verify=False
+        eng, ContainerSpec(image=base_image, lab=lab, limits=Limits(memory=M100)), verify=False
     )
-    updated = update_limits(engine, report.container_id, {"memory": 150 * 1024 * 1024}, verify=True)
+    updated = update_limits(eng, report.container_id, {"memory": 150 * 1024 * 1024}, verify=True)
     pid = engine.api.inspect_container(report.container_id)["State"]["Pid"]
     assert read(pid, "memory", "memory.limit_in_bytes") == str(150 * 1024 * 1024)
     assert read(pid, "memory", "memory.memsw.limit_in_bytes") == str(2 * M100)  # as `docker update` keeps it
     assert updated.ok
     with pytest.raises(InvalidInput, match="memory\\+swap"):
-        update_limits(engine, report.container_id, {"memory": 300 * 1024 * 1024}, verify=False)
+        update_limits(eng, report.container_id, {"memory": 300 * 1024 * 1024}, verify=False)
     assert read(pid, "memory", "memory.limit_in_bytes") == str(150 * 1024 * 1024)  # unchanged
 
 
 def test_update_refuses_missing_and_stopped_containers(
-    engine: docker.DockerClient, base_image: str, lab: str
+    engine: docker.DockerClient, base_image: str, lab: str, eng: Engine
 ) -> None:
     with pytest.raises(NotFound):
-        update_limits(engine, f"absent-{uuid.uuid4().hex[:6]}", {"cpus": 1}, verify=False)
-    report = run_container(engine, ContainerSpec(image=base_image, lab=lab), verify=False)
+        update_limits(eng, f"absent-{uuid.uuid4().hex[:6]}", {"cpus": 1}, verify=False)
+    report = run_container(eng, ContainerSpec(image=base_image, lab=lab), verify=False)
     engine.containers.get(report.container_id).kill()
     with pytest.raises(Conflict, match="not running"):
-        update_limits(engine, report.container_id, {"cpus": 1}, verify=False)
+        update_limits(eng, report.container_id, {"cpus": 1}, verify=False)
     with pytest.raises(Conflict, match="not running"):
-        limits_report(engine, report.container_id)
+        limits_report(eng, report.container_id)
 
 
 def test_engine_ignores_device_throttles_on_update_so_dockerctl_refuses_them(
-    engine: docker.DockerClient, base_image: str, lab: str, disk: str
+    engine: docker.DockerClient, base_image: str, lab: str, disk: str, eng: Engine
 ) -> None:
-    report = run_container(engine, ContainerSpec(image=base_image, lab=lab), verify=False)
+    report = run_container(eng, ContainerSpec(image=base_image, lab=lab), verify=False)
     container = engine.containers.get(report.container_id)
     pid = container.attrs["State"]["Pid"]
     # the engine itself: 200 OK, and the kernel keeps no throttle (if this ever changes, lift the refusal)
@@ -149,6 +153,6 @@ def test_engine_ignores_device_throttles_on_update_so_dockerctl_refuses_them(
     assert read(pid, "blkio", "blkio.throttle.write_bps_device") == ""
     with pytest.raises(InvalidInput, match="cannot change device throttles") as caught:
         update_limits(
-            engine, container.id, {"device_write_bps": [{"path": disk, "rate": 1048576}]}, verify=False
+            eng, container.id, {"device_write_bps": [{"path": disk, "rate": 1048576}]}, verify=False
         )
     assert caught.value.field == "device_write_bps"

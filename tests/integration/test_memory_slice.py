@@ -5,9 +5,12 @@ from __future__ import annotations
 import docker
 import pytest
 
+from dockerctl.checks.limits import asked_of, check_limits
+from dockerctl.engines.engine import local_engine
+from dockerctl.hosts import LocalHost
+from dockerctl.ops.limits import run_container
 from dockerctl.spec.models import ContainerSpec, Limits
 from dockerctl.verify.checks import Verdict
-from dockerctl.workflows import asked_of, check_limits, run_container
 from tests.integration.kernel import read_int, v1_memory_dir
 
 M100 = 104857600
@@ -15,7 +18,7 @@ M100 = 104857600
 
 def _run(engine: docker.DockerClient, image: str, lab: str, **limits: int) -> tuple[object, int]:
     spec = ContainerSpec(image=image, lab=lab, limits=Limits(**limits))
-    result = run_container(engine, spec, verify=True)
+    result = run_container(local_engine(engine), spec, verify=True)
     container = engine.containers.get(result.container_id)
     return result, int(container.attrs["State"]["Pid"])
 
@@ -61,7 +64,11 @@ def test_a_limit_changed_behind_our_back_is_a_mismatch(
     engine.api.update_container(container.id, mem_limit=200 * 1024 * 1024, memswap_limit=400 * 1024 * 1024)
     assert read_int(v1_memory_dir(pid) / "memory.limit_in_bytes") == 200 * 1024 * 1024
     container.reload()
-    checks = [c for c in check_limits(container, asked_of(container)[0])[0] if c.subject.startswith("memory")]
+    checks = [
+        c
+        for c in check_limits(LocalHost(), container, asked_of(container)[0])[0]
+        if c.subject.startswith("memory")
+    ]
     assert [c.verdict for c in checks] == [Verdict.MISMATCH, Verdict.MISMATCH]
     assert "104857600" in checks[0].desired and "209715200" in checks[0].observed
 
@@ -74,7 +81,11 @@ def test_a_stopped_container_cannot_be_verified(
     container.kill()
     container.wait()
     container.reload()
-    checks = [c for c in check_limits(container, asked_of(container)[0])[0] if c.subject.startswith("memory")]
+    checks = [
+        c
+        for c in check_limits(LocalHost(), container, asked_of(container)[0])[0]
+        if c.subject.startswith("memory")
+    ]
     assert checks[0].verdict is Verdict.UNKNOWN
     assert "not running" in checks[0].note
 

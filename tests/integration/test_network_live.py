@@ -14,26 +14,32 @@ import pytest
 
 from dockerctl.apply.networks import connect, create_network, remove_network
 from dockerctl.apply.swarm import swarm_init, swarm_leave, swarm_state
+from dockerctl.engines.engine import Engine, local_engine
 from dockerctl.errors import Conflict, InvalidInput, NotFound
+from dockerctl.hosts import LocalHost
 from dockerctl.observe.iproute import ip_json, parse_links
 from dockerctl.observe.namespaces import namespace_ids
+from dockerctl.ops.limits import run_container
+from dockerctl.ops.namespaces import ns_report
+from dockerctl.ops.network import net_check, net_path, prove_network
 from dockerctl.spec.models import ContainerSpec
 from dockerctl.spec.network import NetworkSpec
 from dockerctl.verify.checks import Verdict
-from dockerctl.workflows import net_check, net_path, ns_report, prove_network, run_container
 
 
 def _run(
     engine: docker.DockerClient, image: str, lab: str, name: str, **kw: object
 ) -> docker.models.containers.Container:
     report = run_container(
-        engine, ContainerSpec(image=image, lab=lab, name=f"{lab}-{name}", **kw), verify=False
+        local_engine(engine), ContainerSpec(image=image, lab=lab, name=f"{lab}-{name}", **kw), verify=False
     )  # type: ignore[arg-type]
     return engine.containers.get(report.container_id)
 
 
 def _net(engine: docker.DockerClient, lab: str, name: str, **kw: object) -> str:
-    create_network(engine, NetworkSpec.model_validate({"name": f"{lab}-{name}", "lab": lab, **kw}))
+    create_network(
+        local_engine(engine), NetworkSpec.model_validate({"name": f"{lab}-{name}", "lab": lab, **kw})
+    )
     return f"{lab}-{name}"
 
 
@@ -46,21 +52,26 @@ def test_none_has_only_lo_and_host_shares_the_host_stack(
     engine: docker.DockerClient, base_image: str, lab: str
 ) -> None:
     none = _run(engine, base_image, lab, "none", network="none")
-    links = parse_links(ip_json(["addr"], none.attrs["State"]["Pid"]))
+    links = parse_links(ip_json(LocalHost(), ["addr"], none.attrs["State"]["Pid"]))
     assert [link.name for link in links] == ["lo"]  # seed N2
     host = _run(engine, base_image, lab, "host", network="host")
-    assert namespace_ids(host.attrs["State"]["Pid"])["net"] == namespace_ids("self")["net"]  # seed N3
+    assert (
+        namespace_ids(LocalHost(), host.attrs["State"]["Pid"])["net"]
+        == namespace_ids(LocalHost(), "self")["net"]
+    )  # seed N3
 
 
 def test_default_bridge_veth_pair_and_masquerade(
-    engine: docker.DockerClient, base_image: str, lab: str
+    engine: docker.DockerClient, base_image: str, lab: str, eng: Engine
 ) -> None:
     c = _run(engine, base_image, lab, "plain")
-    path = net_path(engine, c.id)
+    path = net_path(eng, c.id)
     eth0 = next(h for h in path.hops if h.interface["name"] == "eth0")
     assert eth0.bridge == "docker0" and eth0.network == "bridge"  # seed N4
     host_peer = next(
-        link for link in parse_links(ip_json(["link"])) if link.ifindex == eth0.interface["peer_ifindex"]
+        link
+        for link in parse_links(ip_json(LocalHost(), ["link"]))
+        if link.ifindex == eth0.interface["peer_ifindex"]
     )
     assert host_peer.master == "docker0" and host_peer.name.startswith("veth")
     assert eth0.masquerade and "MASQUERADE" in eth0.masquerade  # seed O1 (the rule)
@@ -81,26 +92,28 @@ def test_subnet_static_ip_and_n8_refusal(engine: docker.DockerClient, base_image
 
 
 def test_isolation_until_connect_and_dns_only_on_user_networks(
-    engine: docker.DockerClient, base_image: str, lab: str
+    engine: docker.DockerClient, base_image: str, lab: str, eng: Engine
 ) -> None:
     front, back = _net(engine, lab, "front"), _net(engine, lab, "back")
     a = _run(engine, base_image, lab, "a", network=front)
     b = _run(engine, base_image, lab, "b", network=front)
     c = _run(engine, base_image, lab, "c", network=back)
-    assert net_check(engine, a.name, b.name, by="name").ok  # C2: by name on a user network
-    assert net_check(engine, a.name, b.name, by="ip").ok
-    isolated = net_check(engine, a.name, c.name, expect="isolated")
+    assert net_check(eng, a.name, b.name, by="name").ok  # C2: by name on a user network
+    assert net_check(eng, a.name, b.name, by="ip").ok
+    isolated = net_check(eng, a.name, c.name, expect="isolated")
     assert isolated.ok and "no common network" in isolated.notes[0]  # C1
     connect(engine, back, a.name)  # seed N9
-    assert net_check(engine, a.name, c.name, by="name").ok
+    assert net_check(eng, a.name, c.name, by="name").ok
     d1 = _run(engine, base_image, lab, "d1")
     d2 = _run(engine, base_image, lab, "d2")
-    assert net_check(engine, d1.name, d2.name, by="ip").ok
-    by_name = net_check(engine, d1.name, d2.name, by="name", expect="isolated")  # default bridge: no DNS (C2)
+    assert net_check(eng, d1.name, d2.name, by="ip").ok
+    by_name = net_check(eng, d1.name, d2.name, by="name", expect="isolated")  # default bridge: no DNS (C2)
     assert by_name.ok and any("default bridge" in n for n in by_name.notes)
 
 
-def test_joined_containers_talk_over_loopback(engine: docker.DockerClient, base_image: str, lab: str) -> None:
+def test_joined_containers_talk_over_loopback(
+    engine: docker.DockerClient, base_image: str, lab: str, eng: Engine
+) -> None:
     web = _run(
         engine,
         base_image,
@@ -111,25 +124,27 @@ def test_joined_containers_talk_over_loopback(engine: docker.DockerClient, base_
     app = _run(engine, base_image, lab, "app", network=f"container:{web.name}")
     out = app.exec_run(["sh", "-c", "nc -w 2 127.0.0.1 8080 </dev/null"]).output.decode().strip()
     assert out == "joined"  # seed C3
-    report = ns_report(engine, web.name, [app.name])
+    report = ns_report(eng, web.name, [app.name])
     pair = next(p for p in report.pairs if {p["a"], p["b"]} == {web.name, app.name})
     assert pair["net"] == "shared" and pair["uts"] == "private" and pair["pid"] == "private"
     assert any("joins that container's network namespace" in e for e in report.explanations)
 
 
-def test_hostname_default_and_set(engine: docker.DockerClient, base_image: str, lab: str) -> None:
+def test_hostname_default_and_set(
+    engine: docker.DockerClient, base_image: str, lab: str, eng: Engine
+) -> None:
     plain = _run(engine, base_image, lab, "h1")
     named = _run(engine, base_image, lab, "h2", hostname="db1")
-    report = ns_report(engine, plain.name, [named.name])
+    report = ns_report(eng, plain.name, [named.name])
     text = "\n".join(report.explanations)
     assert f"hostname '{plain.id[:12]}' — the default" in text  # seed K4
     assert "hostname 'db1' — set with -h/--hostname" in text
     assert any("no remapping" in e or "remapped" in e for e in report.explanations)  # K8
 
 
-def test_outbound_nat_and_published_port(engine: docker.DockerClient, base_image: str) -> None:
+def test_outbound_nat_and_published_port(engine: docker.DockerClient, base_image: str, eng: Engine) -> None:
     before = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False).stdout
-    report = prove_network(engine, "all")
+    report = prove_network(eng, "all")
     verdicts = {c.claim: c.verdict for c in report.checks}
     assert verdicts == {"O1": Verdict.ENFORCED, "O2": Verdict.ENFORCED}, report.checks
     nat = next(c for c in report.checks if c.claim == "O1")
@@ -177,14 +192,16 @@ def test_macvlan_on_a_lab_veth_and_one_network_per_parent(engine: docker.DockerC
         subprocess.run(["ip", "link", "del", parent], check=False, capture_output=True)
 
 
-def test_overlay_on_a_single_node_swarm(engine: docker.DockerClient, base_image: str, lab: str) -> None:
+def test_overlay_on_a_single_node_swarm(
+    engine: docker.DockerClient, base_image: str, lab: str, eng: Engine
+) -> None:
     if swarm_state(engine) != "inactive":
         pytest.skip("the engine is already in a swarm: leave it alone")
     try:
         swarm_init(engine, "127.0.0.1")
         ov = _net(engine, lab, "ov", driver="overlay", attachable=True)
         c = _run(engine, base_image, lab, "ov1", network=ov)
-        path = net_path(engine, c.id)
+        path = net_path(eng, c.id)
         names = {h.interface["name"]: h for h in path.hops}
         assert names["eth1"].bridge == "docker_gwbridge"  # seed X4
         assert (

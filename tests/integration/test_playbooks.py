@@ -12,8 +12,9 @@ import docker
 import pytest
 
 from dockerctl.cli.junit import write_junit
+from dockerctl.engines.engine import Engine
 from dockerctl.errors import InvalidInput, NotFound
-from dockerctl.workflows import down, play
+from dockerctl.ops.play import down, play
 
 PLAYBOOKS = sorted((Path(__file__).parents[2] / "playbooks").glob("*.yaml"))
 
@@ -29,9 +30,9 @@ def _lab_resources(engine: docker.DockerClient, lab: str) -> list[str]:
 
 @pytest.mark.parametrize("path", PLAYBOOKS, ids=[p.stem for p in PLAYBOOKS])
 def test_shipped_playbook_holds_and_cleans_up(
-    engine: docker.DockerClient, base_image: str, path: Path
+    engine: docker.DockerClient, base_image: str, path: Path, eng: Engine
 ) -> None:
-    report = play(engine, path)
+    report = play(eng, path)
     bad = [c for c in report.checks if not c.ok]
     assert report.checks and not bad, bad
     assert all(c.claim for c in report.checks)
@@ -55,47 +56,47 @@ expect:
 
 
 def test_keep_then_replay_is_a_noop_and_limits_update_in_place(
-    engine: docker.DockerClient, base_image: str, tmp_path: Path
+    engine: docker.DockerClient, base_image: str, tmp_path: Path, eng: Engine
 ) -> None:
     name = f"idem-{uuid.uuid4().hex[:6]}"
     try:
-        first = play(engine, _write(tmp_path, name), keep=True)
+        first = play(eng, _write(tmp_path, name), keep=True)
         assert first.ok and {c.action for c in first.plan} == {"create"}
         ids = set(_lab_resources(engine, name))
-        second = play(engine, _write(tmp_path, name), keep=True)
+        second = play(eng, _write(tmp_path, name), keep=True)
         assert second.ok and {c.action for c in second.plan} == {"noop"}
         assert set(_lab_resources(engine, name)) == ids  # nothing was touched
-        third = play(engine, _write(tmp_path, name, memory="96M"), keep=True)
+        third = play(eng, _write(tmp_path, name, memory="96M"), keep=True)
         actions = {(c.kind, c.name): c.action for c in third.plan}
         assert actions[("container", "a")] == "update" and actions[("container", "b")] == "noop"
         assert third.ok  # the kernel holds 96M now
         assert set(_lab_resources(engine, name)) == ids  # updated in place: same container
-        fourth = play(engine, _write(tmp_path, name, memory="96M"), keep=True, dry_run=True)
+        fourth = play(eng, _write(tmp_path, name, memory="96M"), keep=True, dry_run=True)
         assert {c.action for c in fourth.plan} == {"noop"}
     finally:
-        down(engine, name)
+        down(eng, name)
     assert _lab_resources(engine, name) == []
 
 
 def test_failure_half_way_rolls_back_unless_keep(
-    engine: docker.DockerClient, base_image: str, tmp_path: Path
+    engine: docker.DockerClient, base_image: str, tmp_path: Path, eng: Engine
 ) -> None:
     name = f"half-{uuid.uuid4().hex[:6]}"
     path = _write(tmp_path, name, image="dockerctl/absent:nope")
     with pytest.raises(NotFound, match="never pulls"):
-        play(engine, path)
+        play(eng, path)
     assert _lab_resources(engine, name) == []  # rolled back
     try:
         with pytest.raises(NotFound, match="never pulls"):
-            play(engine, path, keep=True)
+            play(eng, path, keep=True)
         left = _lab_resources(engine, name)  # --keep: what was made before the failure stays to look at
         assert len(left) == 3  # container a, network front, volume data
     finally:
-        down(engine, name)
+        down(eng, name)
     assert _lab_resources(engine, name) == []
 
 
-def test_bad_playbook_changes_nothing(engine: docker.DockerClient, tmp_path: Path) -> None:
+def test_bad_playbook_changes_nothing(engine: docker.DockerClient, tmp_path: Path, eng: Engine) -> None:
     before = (
         {c.id for c in engine.containers.list(all=True, sparse=True)},
         {n.id for n in engine.networks.list()},
@@ -103,7 +104,7 @@ def test_bad_playbook_changes_nothing(engine: docker.DockerClient, tmp_path: Pat
     path = tmp_path / "bad.yaml"
     path.write_text("version: 1\nname: bad\ncontainers:\n  a: {networks: [nope]}\n")
     with pytest.raises(InvalidInput) as caught:
-        play(engine, path)
+        play(eng, path)
     assert caught.value.where == f"{path}:4"
     after = (
         {c.id for c in engine.containers.list(all=True, sparse=True)},
@@ -112,24 +113,28 @@ def test_bad_playbook_changes_nothing(engine: docker.DockerClient, tmp_path: Pat
     assert after == before
 
 
-def test_down_removes_one_lab_only(engine: docker.DockerClient, base_image: str, tmp_path: Path) -> None:
+def test_down_removes_one_lab_only(
+    engine: docker.DockerClient, base_image: str, tmp_path: Path, eng: Engine
+) -> None:
     mine, other = f"dn-{uuid.uuid4().hex[:6]}", f"dn-{uuid.uuid4().hex[:6]}"
     users = engine.containers.create(base_image, name=f"user-{uuid.uuid4().hex[:6]}")
     try:
-        play(engine, _write(tmp_path, mine), keep=True)
-        play(engine, _write(tmp_path, other), keep=True)
-        removed = down(engine, mine)
+        play(eng, _write(tmp_path, mine), keep=True)
+        play(eng, _write(tmp_path, other), keep=True)
+        removed = down(eng, mine)
         assert len(removed.containers) == 2 and len(removed.volumes) == 1
         assert _lab_resources(engine, mine) == []
         assert len(_lab_resources(engine, other)) == 4
         assert engine.containers.get(users.id)
     finally:
-        down(engine, other)
+        down(eng, other)
         users.remove(force=True)
 
 
-def test_junit_report_lists_every_check(engine: docker.DockerClient, base_image: str, tmp_path: Path) -> None:
-    report = play(engine, _write(tmp_path, f"ju-{uuid.uuid4().hex[:6]}"))
+def test_junit_report_lists_every_check(
+    engine: docker.DockerClient, base_image: str, tmp_path: Path, eng: Engine
+) -> None:
+    report = play(eng, _write(tmp_path, f"ju-{uuid.uuid4().hex[:6]}"))
     out = tmp_path / "report.xml"
     write_junit(out, report.lab, report.checks)
     suite = ET.parse(out).getroot()

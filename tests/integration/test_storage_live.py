@@ -15,12 +15,14 @@ import docker.errors
 import pytest
 
 from dockerctl.apply.copy import copy_from_container, copy_to_container
-from dockerctl.engines.labels import MANAGED
 from dockerctl.apply.volumes import list_volumes, prune_volumes, remove_container, remove_volume
+from dockerctl.engines.engine import Engine, local_engine
+from dockerctl.engines.labels import MANAGED
 from dockerctl.errors import Conflict, InvalidInput, NotFound
+from dockerctl.ops.limits import run_container
+from dockerctl.ops.storage import compare_storage, create_volume_container, mounts_report
 from dockerctl.spec.models import ContainerSpec
 from dockerctl.spec.mounts import MountSpec, parse_mount_flag, parse_volume_flag
-from dockerctl.workflows import compare_storage, create_volume_container, mounts_report, run_container
 
 
 def _run(
@@ -36,7 +38,7 @@ def _run(
     spec = ContainerSpec(
         image=image, lab=lab, mounts=mounts, command=command or [], name=name, volumes_from=volumes_from
     )
-    report = run_container(engine, spec, verify=False, allow_engine_socket=socket)
+    report = run_container(local_engine(engine), spec, verify=False, allow_engine_socket=socket)
     return engine.containers.get(report.container_id)
 
 
@@ -58,7 +60,7 @@ def test_named_volume_is_labelled_and_its_data_outlives_the_container(
 
 
 def test_ro_mounts_refuse_writes_and_mounts_shows_the_host_side(
-    engine: docker.DockerClient, base_image: str, lab: str, tmp_path: Path
+    engine: docker.DockerClient, base_image: str, lab: str, tmp_path: Path, eng: Engine
 ) -> None:
     (tmp_path / "conf").write_text("x")
     c = _run(
@@ -66,7 +68,7 @@ def test_ro_mounts_refuse_writes_and_mounts_shows_the_host_side(
     )
     code, out = _sh(c, "echo y > /conf/new")
     assert code != 0 and "Read-only file system" in out  # seed S4
-    report = mounts_report(engine, c.id, prove=True)
+    report = mounts_report(eng, c.id, prove=True)
     rows = {r.mount_point: r for r in report.rows}
     assert (
         rows["/conf"].kind == "bind" and rows["/conf"].host_path == str(tmp_path) and rows["/conf"].read_only
@@ -112,8 +114,10 @@ def test_volumes_from_a_missing_container_creates_nothing(
     assert {c.id for c in engine.containers.list(all=True, sparse=True)} == before
 
 
-def test_volume_container_shares_mount_points(engine: docker.DockerClient, base_image: str, lab: str) -> None:
-    store = create_volume_container(engine, f"{lab}-store", [parse_volume_flag("/shared")], lab=lab)
+def test_volume_container_shares_mount_points(
+    engine: docker.DockerClient, base_image: str, lab: str, eng: Engine
+) -> None:
+    store = create_volume_container(eng, f"{lab}-store", [parse_volume_flag("/shared")], lab=lab)
     assert store.status == "created"  # seed S8: created, not started
     a = _run(engine, base_image, lab, volumes_from=(store.name,))
     b = _run(engine, base_image, lab, volumes_from=(f"{store.name}:ro",))
@@ -123,12 +127,12 @@ def test_volume_container_shares_mount_points(engine: docker.DockerClient, base_
 
 
 def test_data_packed_volume_container(
-    engine: docker.DockerClient, base_image: str, lab: str, tmp_path: Path
+    engine: docker.DockerClient, base_image: str, lab: str, tmp_path: Path, eng: Engine
 ) -> None:
     (tmp_path / "conf").mkdir()
     (tmp_path / "conf" / "app.ini").write_text("answer=42\n")
     packed = create_volume_container(
-        engine, f"{lab}-packed", [], data_dir=tmp_path / "conf", data_path="/etc/app", lab=lab
+        eng, f"{lab}-packed", [], data_dir=tmp_path / "conf", data_path="/etc/app", lab=lab
     )
     image = engine.images.get(packed.attrs["Config"]["Image"])
     assert "/etc/app" in (image.attrs["Config"].get("Volumes") or {})  # baked under a VOLUME
@@ -137,9 +141,9 @@ def test_data_packed_volume_container(
 
 
 def test_existing_mount_point_hidden_by_bind_copied_into_volume(
-    engine: docker.DockerClient, base_image: str
+    engine: docker.DockerClient, base_image: str, eng: Engine
 ) -> None:
-    rows = {r.property: r for r in compare_storage(engine).rows}
+    rows = {r.property: r for r in compare_storage(eng).rows}
     existing = rows["existing mount point"]
     assert existing.bind.startswith("hidden") and existing.volume.startswith("copied")
     assert rows["single file"].bind.startswith("yes") and rows["single file"].volume.startswith("no")

@@ -161,4 +161,6 @@ def test_systemd_driver_paths_are_recognised(tmp_path: Path) -> None:
     scope.mkdir(parents=True)
     (tmp_path / "fs/sys/fs/cgroup/cgroup.controllers").write_text("cpuset cpu io memory pids\n")
     reader = CgroupReader(TreeHost(tmp_path / "fs", proc))
-    assert str(container_cgroup(reader, 7, cid, "memory").path) == "/" + str(scope.relative_to(tmp_path / "fs"))
+    assert str(container_cgroup(reader, 7, cid, "memory").path) == "/" + str(
+        scope.relative_to(tmp_path / "fs")
+    )

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from dockerctl.apply.preflight import preflight_limits
 from dockerctl.errors import InvalidInput
+from dockerctl.hosts import LocalHost, TreeHost
 from dockerctl.observe.devices import DeviceError, resolve_block_device
 from dockerctl.spec.fields import flag_of
 from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
 from dockerctl.spec.models import DeviceRate, Limits
-from dockerctl.apply.preflight import preflight_limits
-from dockerctl.hosts import LocalHost, TreeHost
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mknod needs root")
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from dockerctl.errors import InvalidInput
+from dockerctl.hosts import TreeHost
 from dockerctl.observe.iproute import parse_links, parse_routes
 from dockerctl.observe.iptables import dnat_for, masquerade_for, parse_iptables_save
-from dockerctl.hosts import TreeHost
 from dockerctl.observe.namespaces import namespace_ids, uid_map
 from dockerctl.observe.netpath import build_path
 from dockerctl.observe.processes import Proc

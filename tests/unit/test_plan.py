@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dockerctl.engines.labels import REQUESTED
 from dockerctl.apply.plan import ENTRY, Observed, entry_json, plan
+from dockerctl.engines.labels import REQUESTED
 from dockerctl.spec.playbook import Playbook
 
 PB = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dockerctl.hosts import TreeHost
 from dockerctl.prove.cpu import judge_ratio
 from dockerctl.prove.io import Step, judge, parse_timings, plan_steps, script
-from dockerctl.hosts import TreeHost
 from dockerctl.prove.memory import host_swap_bytes
 from dockerctl.verify.checks import Verdict
 

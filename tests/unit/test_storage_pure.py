@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from dockerctl.apply.copy import split_ref
-from dockerctl.errors import InvalidInput
-from dockerctl.observe.container_mounts import container_mounts
 from dockerctl.apply.preflight import check_host_side
+from dockerctl.errors import InvalidInput
 from dockerctl.hosts import LocalHost
+from dockerctl.observe.container_mounts import container_mounts
 from dockerctl.spec.mounts import MountSpec, parse_mount_flag, parse_volume_flag
 
 
