@@ -14,7 +14,8 @@ from dockerctl.engines.engine import Engine
 from dockerctl.errors import Conflict, InvalidInput, NotFound
 from dockerctl.hosts import Host
 from dockerctl.observe.devices import BlockDevice, online_cpus, resolve_devices
-from dockerctl.spec.models import THROTTLE_KINDS, ContainerSpec, Limits, cpuset_members
+from dockerctl.spec.fields import THROTTLE_KINDS
+from dockerctl.spec.models import ContainerSpec, Limits, cpuset_members
 from dockerctl.spec.mounts import ENGINE_SOCKETS, MountSpec, check_targets
 
 

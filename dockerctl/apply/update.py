@@ -14,8 +14,8 @@ from dockerctl.engines import asked_records
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
 from dockerctl.errors import Conflict, InvalidInput
-from dockerctl.spec.fields import FIELDS
-from dockerctl.spec.models import THROTTLE_KINDS, Limits
+from dockerctl.spec.fields import FIELDS, THROTTLE_KINDS
+from dockerctl.spec.models import Limits
 
 
 def update_body(

@@ -7,7 +7,8 @@ import posixpath
 from dataclasses import dataclass
 
 from dockerctl.hosts import Host
-from dockerctl.spec.models import THROTTLE_KINDS, Limits
+from dockerctl.spec.fields import THROTTLE_KINDS
+from dockerctl.spec.models import Limits
 
 
 class DeviceError(Exception):

@@ -16,7 +16,8 @@ from dockerctl.prove.cpu import prove_cpu
 from dockerctl.prove.io import prove_io
 from dockerctl.prove.memory import prove_memory
 from dockerctl.prove.twins import Twins, twins_of
-from dockerctl.spec.models import BASE_IMAGE, THROTTLE_KINDS, DeviceRate, Limits
+from dockerctl.spec.fields import THROTTLE_KINDS
+from dockerctl.spec.models import BASE_IMAGE, DeviceRate, Limits
 from dockerctl.verify.checks import Check, Verdict
 
 PROOFS = ("memory", "cpu", "io")

@@ -21,6 +21,7 @@ from dockerctl.engines.engine import Engine
 from dockerctl.observe.devices import device_of_directory
 from dockerctl.observe.traffic import addresses
 from dockerctl.prove.twins import Twins, twins_of
+from dockerctl.spec.fields import THROTTLE_KINDS
 from dockerctl.spec.inputs import limit_fields
 from dockerctl.spec.models import Limits
 from dockerctl.spec.mounts import MountSpec
@@ -226,9 +227,9 @@ def _device_rate(body: Any, ctx: Context) -> list[Check]:
             )
         ]
     wanted = {
-        f"device_{k}": {device: v}
-        for k in ("read_bps", "write_bps", "read_iops", "write_iops")
-        if (v := getattr(body, k)) is not None
+        kind: {device: v}
+        for kind in THROTTLE_KINDS
+        if (v := getattr(body, kind.removeprefix("device_"))) is not None
     }
     return prove_io(ctx.twins, Limits(**limit_fields(wanted)), tolerance=body.tolerance)
 

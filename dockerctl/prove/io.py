@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 
 from dockerctl.prove.twins import Twins
-from dockerctl.spec.models import THROTTLE_KINDS, Limits
+from dockerctl.spec.fields import THROTTLE_KINDS
+from dockerctl.spec.models import Limits
 from dockerctl.spec.units import format_bytes
 from dockerctl.verify.checks import Check, Verdict
 

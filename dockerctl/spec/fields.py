@@ -20,12 +20,26 @@ class Field:
     v2_file: str | None  # file under the v2 (unified) cgroup
     claim: str  # seed claim id(s)
     in_place: bool  # the engine can change it on a running container (`docker update`)
+    value: str = ""  # how a limit is written: size | swap | plain | rate | iops ("" = not a limit)
+    subject: str = ""  # what its check is called in reports ("memory+swap", "cpu shares" …)
+    io_max_key: str = ""  # a device throttle's key in a v2 io.max line (rbps, wbps, riops, wiops)
 
 
 FIELDS: dict[str, Field] = {
     f.name: f
     for f in (
-        Field("memory", "-m/--memory", "Memory", "memory", "memory.limit_in_bytes", "memory.max", "R1", True),
+        Field(
+            "memory",
+            "-m/--memory",
+            "Memory",
+            "memory",
+            "memory.limit_in_bytes",
+            "memory.max",
+            "R1",
+            True,
+            "size",
+            "memory",
+        ),
         Field(
             "memory_swap",
             "--memory-swap",
@@ -35,15 +49,57 @@ FIELDS: dict[str, Field] = {
             "memory.swap.max",
             "R2,R3",
             True,
+            "swap",
+            "memory+swap",
         ),
-        Field("cpu_shares", "-c/--cpu-shares", "CpuShares", "cpu", "cpu.shares", "cpu.weight", "R4", True),
-        Field("cpus", "--cpus", "NanoCpus", "cpu", "cpu.cfs_quota_us", "cpu.max", "-", True),
         Field(
-            "cpuset_cpus", "--cpuset-cpus", "CpusetCpus", "cpuset", "cpuset.cpus", "cpuset.cpus", "-", True
+            "cpu_shares",
+            "-c/--cpu-shares",
+            "CpuShares",
+            "cpu",
+            "cpu.shares",
+            "cpu.weight",
+            "R4",
+            True,
+            "plain",
+            "cpu shares",
         ),
-        Field("pids_limit", "--pids-limit", "PidsLimit", "pids", "pids.max", "pids.max", "-", True),
+        Field("cpus", "--cpus", "NanoCpus", "cpu", "cpu.cfs_quota_us", "cpu.max", "-", True, "plain", "cpus"),
         Field(
-            "blkio_weight", "--blkio-weight", "BlkioWeight", "blkio", "blkio.weight", "io.weight", "R5", True
+            "cpuset_cpus",
+            "--cpuset-cpus",
+            "CpusetCpus",
+            "cpuset",
+            "cpuset.cpus",
+            "cpuset.cpus",
+            "-",
+            True,
+            "plain",
+            "cpuset",
+        ),
+        Field(
+            "pids_limit",
+            "--pids-limit",
+            "PidsLimit",
+            "pids",
+            "pids.max",
+            "pids.max",
+            "-",
+            True,
+            "plain",
+            "pids",
+        ),
+        Field(
+            "blkio_weight",
+            "--blkio-weight",
+            "BlkioWeight",
+            "blkio",
+            "blkio.weight",
+            "io.weight",
+            "R5",
+            True,
+            "plain",
+            "blkio weight",
         ),
         Field(
             "device_read_bps",
@@ -54,6 +110,9 @@ FIELDS: dict[str, Field] = {
             "io.max",
             "R6,R7",
             True,
+            "rate",
+            "device-read-bps",
+            "rbps",
         ),
         Field(
             "device_write_bps",
@@ -64,6 +123,9 @@ FIELDS: dict[str, Field] = {
             "io.max",
             "R6,R7",
             True,
+            "rate",
+            "device-write-bps",
+            "wbps",
         ),
         Field(
             "device_read_iops",
@@ -74,6 +136,9 @@ FIELDS: dict[str, Field] = {
             "io.max",
             "R6,R7",
             True,
+            "iops",
+            "device-read-iops",
+            "riops",
         ),
         Field(
             "device_write_iops",
@@ -84,6 +149,9 @@ FIELDS: dict[str, Field] = {
             "io.max",
             "R6,R7",
             True,
+            "iops",
+            "device-write-iops",
+            "wiops",
         ),
         Field("image", "IMAGE", "Image", None, None, None, "S1", False),
         Field("name", "--name", "Name", None, None, None, "-", False),
@@ -102,13 +170,12 @@ FIELDS: dict[str, Field] = {
     )
 }
 
-# the key each throttle kind has in a v2 io.max line
-IO_MAX_KEYS = {
-    "device_read_bps": "rbps",
-    "device_write_bps": "wbps",
-    "device_read_iops": "riops",
-    "device_write_iops": "wiops",
-}
+# every list of field names derives from the table above
+LIMIT_FIELDS: tuple[str, ...] = tuple(name for name, f in FIELDS.items() if f.value)
+THROTTLE_KINDS: tuple[str, ...] = tuple(name for name, f in FIELDS.items() if f.io_max_key)
+IO_MAX_KEYS: dict[str, str] = {name: FIELDS[name].io_max_key for name in THROTTLE_KINDS}
+# the Check subject each limit is reported under (device throttles: "device-write-bps <dev> …")
+SUBJECTS: dict[str, str] = {name: FIELDS[name].subject for name in LIMIT_FIELDS if name not in THROTTLE_KINDS}
 
 
 def flag_of(field: str | None) -> str | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dockerctl.spec.fields import FIELDS
-from dockerctl.spec.models import THROTTLE_KINDS, DeviceRate, Limits
+from dockerctl.spec.fields import FIELDS, THROTTLE_KINDS
+from dockerctl.spec.models import DeviceRate, Limits
 
 
 def limits_from_host_config(hc: dict[str, Any]) -> Limits:

@@ -10,24 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from dockerctl.errors import InvalidInput
-from dockerctl.spec.models import THROTTLE_KINDS
+from dockerctl.spec.fields import FIELDS, LIMIT_FIELDS, THROTTLE_KINDS
 from dockerctl.spec.units import parse_rate, parse_size, parse_swap
 
-LIMIT_FIELDS = (
-    "memory",
-    "memory_swap",
-    "cpu_shares",
-    "cpus",
-    "cpuset_cpus",
-    "pids_limit",
-    "blkio_weight",
-    *THROTTLE_KINDS,
-)
-_PLAIN = ("cpu_shares", "cpus", "cpuset_cpus", "pids_limit", "blkio_weight")
+__all__ = ["LIMIT_FIELDS", "device_rates", "key_values", "limit_fields"]
 
 
 def _rate(kind: str, value: Any) -> int:
-    if kind.endswith("iops"):
+    if FIELDS[kind].value == "iops":
         if isinstance(value, int) and value > 0:
             return value
         text = str(value)
@@ -74,11 +64,12 @@ def limit_fields(values: dict[str, Any]) -> dict[str, Any]:
         value = values.get(name)
         if value is None or (name in THROTTLE_KINDS and not value):
             continue
-        if name == "memory":
+        written = FIELDS[name].value
+        if written == "size":
             out[name] = value if isinstance(value, int) else parse_size(str(value), field=name)
-        elif name == "memory_swap":
+        elif written == "swap":
             out[name] = value if isinstance(value, int) else parse_swap(str(value), field=name)
-        elif name in _PLAIN:
+        elif written == "plain":
             out[name] = value
         else:
             out[name] = device_rates(name, value)

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dockerctl.errors import InvalidInput
+from dockerctl.spec.fields import THROTTLE_KINDS
 from dockerctl.spec.mounts import MountSpec
 from dockerctl.spec.network import PortSpec
 from dockerctl.spec.units import UNLIMITED, format_bytes
@@ -20,7 +21,6 @@ _HOSTNAME = re.compile(r"^(?=.{1,63}$)[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$")
 
 
 BASE_IMAGE = "dockerctl/base:latest"  # built locally from the static busybox; never pulled
-THROTTLE_KINDS = ("device_read_bps", "device_write_bps", "device_read_iops", "device_write_iops")
 _CPUSET = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*$")
 MIN_SHARES, MAX_SHARES = 2, 262144  # the kernel's (and runc's) range for cpu.shares
 

@@ -21,22 +21,12 @@ from dockerctl.observe.cgroup import (
 )
 from dockerctl.observe.devices import BlockDevice
 from dockerctl.observe.limits import ControllerFiles, KernelLimits
-from dockerctl.spec.fields import FIELDS, IO_MAX_KEYS
-from dockerctl.spec.models import THROTTLE_KINDS, Limits, cpuset_members
+from dockerctl.spec.fields import FIELDS, IO_MAX_KEYS, SUBJECTS, THROTTLE_KINDS
+from dockerctl.spec.models import Limits, cpuset_members
 from dockerctl.spec.units import format_bytes
 from dockerctl.verify.checks import Check, Verdict, verify_memory
 
 DEFAULT_SHARES = 1024  # seed R4
-# the Check subject each limit field is reported under (device throttles: "device-write-bps <dev> …")
-SUBJECTS = {
-    "memory": "memory",
-    "memory_swap": "memory+swap",
-    "cpu_shares": "cpu shares",
-    "cpus": "cpus",
-    "cpuset_cpus": "cpuset",
-    "pids_limit": "pids",
-    "blkio_weight": "blkio weight",
-}
 
 
 def select(checks: list[Check], fields: Iterable[str]) -> list[Check]:
