@@ -8,8 +8,6 @@ import pytest
 
 from tests.integration.conftest import base_image, engine, lab  # noqa: F401  (shared real-engine fixtures)
 
-pytestmark = pytest.mark.e2e
-
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 

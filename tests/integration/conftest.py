@@ -14,8 +14,6 @@ from dockerctl.apply.cleanup import remove_owned
 from dockerctl.engines.engine import Engine
 from dockerctl.hosts import LocalHost
 
-pytestmark = pytest.mark.integration
-
 
 # the project's own tests use its pytest plugin's fixtures (dogfooding: dockerctl.testing.plugin)
 @pytest.fixture(scope="session")
