@@ -16,7 +16,7 @@ def run(
     ctx: typer.Context,
     image: str = typer.Argument(..., help="A locally present image (never pulled), e.g. dockerctl/base."),
     command: list[str] | None = typer.Argument(
-        None, help="Command and arguments (after `--` if they have dashes)."
+        None, help="Command and arguments: everything after IMAGE, dashes included (as with docker run)."
     ),
     name: str | None = typer.Option(None, "--name", help="Container name."),
     memory: lf.Memory = None,
@@ -69,6 +69,9 @@ def run(
 ) -> None:
     """Create and start a labelled container, like `docker run -d`, and optionally prove its limits.
 
+    As with `docker run`, options go before IMAGE: everything after it is the container's command
+    (`dockerctl run -m 64m dockerctl/base sh -c 'echo hi'`). A `--` right after IMAGE is dropped.
+
     With --verify each limit is read back from the container's own cgroup files (found through
     /proc/<pid>/cgroup) and compared with what was asked; exit code 1 when any limit is not
     enforced — including one the engine accepted but this kernel cannot enforce (--blkio-weight here).
@@ -83,11 +86,14 @@ def run(
 
       dockerctl run --name app -v appdata:/data -v /srv/conf:/conf:ro --volumes-from store dockerctl/base
     """
+    argv = list(command or [])
+    if argv[:1] == ["--"]:
+        argv = argv[1:]  # the separator older scripts put after IMAGE
     limits = Limits(**limit_fields(ctx.params))
     mounts = [parse_volume_flag(v) for v in volume or []] + [parse_mount_flag(m) for m in mount or []]
     spec = ContainerSpec(
         image=image,
-        command=command or [],
+        command=argv,
         name=name,
         limits=limits,
         lab=lab,

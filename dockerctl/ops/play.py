@@ -13,6 +13,7 @@ from dockerctl.apply.plan import Change
 from dockerctl.apply.plan import plan as make_plan
 from dockerctl.apply.playbook import Applied, build_images, execute, observe_lab, roll_back
 from dockerctl.apply.swarm import swarm_init, swarm_leave, swarm_state
+from dockerctl.engines import lab_records
 from dockerctl.engines.client import engine_call, translate
 from dockerctl.engines.engine import Engine
 from dockerctl.errors import DockerctlError, EngineUnavailable
@@ -91,6 +92,7 @@ def play(
             say("joining swarm mode for the overlay networks")
             swarm_init(client, "127.0.0.1")
             joined_swarm = True
+            lab_records.save(pb.name, engine.url, {"joined_swarm": True})  # `down` leaves it again
         for link, entry in pb.host_links.items():
             ensure_veth(engine.host, link, entry.peer, pb.name)
         build_images(client, pb, path.parent, progress)
@@ -124,6 +126,7 @@ def play(
                 remove_lab_links(engine.host, pb.name)
                 if joined_swarm:
                     swarm_leave(client, force=True)
+                    lab_records.forget(pb.name, engine.url)
             elif not finished and interrupted:
                 roll_back(client, applied)  # Ctrl-C: what this run made goes; a failure under --keep stays
         except (DockerctlError, OSError) as cleanup_error:
@@ -137,4 +140,7 @@ def down(engine: Engine, lab: str, *, keep_volumes: bool = False) -> Removed:
     check_lab_name(lab)
     removed = remove_owned(engine.client, lab=lab, volumes=not keep_volumes)
     remove_lab_links(engine.host, lab)  # host links made by this lab, found by their alias
+    if lab_records.load(lab, engine.url).get("joined_swarm") and swarm_state(engine.client) == "active":
+        swarm_leave(engine.client, force=True)  # the lab joined swarm mode (play --keep): leave it
+    lab_records.forget(lab, engine.url)
     return removed

@@ -261,6 +261,27 @@ def _path(dotted: str) -> tuple[str | int, ...]:
     return tuple(int(p) if p.isdigit() else p for p in dotted.split("."))
 
 
+MAPPING_SECTIONS = {
+    "containers": "containers:\n  web: {image: dockerctl/base, memory: 64M}",
+    "networks": "networks:\n  front: {subnet: 172.31.100.0/24}",
+    "volumes": "volumes:\n  data: {}",
+    "images": "images:\n  app: {build: ./app}",
+    "host_links": "host_links:\n  mv0: {peer: mv0p}",
+}
+
+
+def _check_sections(data: dict[str, Any], path: Path, lines: dict[Any, int]) -> None:
+    """A section written as a list (`- name: x`) instead of a mapping: say so at its line, with the form."""
+    for key, example in MAPPING_SECTIONS.items():
+        value = data.get(key)
+        if value is not None and not isinstance(value, dict):
+            shape = "a list" if isinstance(value, list) else f"a {type(value).__name__}"
+            raise InvalidInput(
+                f"{key}: is {shape}, but it must be a mapping from each name to its settings, e.g.\n{example}",
+                where=f"{path}:{line_of(lines, (key,)) or 1}",
+            )
+
+
 def _resolve_binds(data: dict[str, Any], base: Path) -> None:
     """Host paths written ./x or ../x in a playbook are relative to the playbook's own directory."""
     for entry in (data.get("containers") or {}).values():
@@ -283,6 +304,7 @@ def load_playbook(path: str | Path) -> Playbook:
     data, lines = load_with_lines(text, str(path))
     if not isinstance(data, dict):
         raise InvalidInput("a playbook is a mapping (version, name, containers, …)", where=f"{path}:1")
+    _check_sections(data, path, lines)
     _resolve_binds(data, path.resolve().parent)
     try:
         return Playbook.model_validate(data)

@@ -15,6 +15,7 @@ from dockerctl.cli.junit import write_junit
 from dockerctl.engines.engine import Engine
 from dockerctl.errors import InvalidInput, NotFound
 from dockerctl.ops.play import down, play
+from dockerctl.spec.playbook import load_playbook
 
 PLAYBOOKS = sorted((Path(__file__).parents[2] / "playbooks").glob("*.yaml"))
 
@@ -29,14 +30,24 @@ def _lab_resources(engine: docker.DockerClient, lab: str) -> list[str]:
 
 
 @pytest.mark.parametrize("path", PLAYBOOKS, ids=[p.stem for p in PLAYBOOKS])
-def test_shipped_playbook_holds_and_cleans_up(
+def test_shipped_playbook_holds_replans_as_noops_and_down_cleans_up(
     engine: docker.DockerClient, base_image: str, path: Path, eng: Engine
 ) -> None:
-    report = play(eng, path)
-    bad = [c for c in report.checks if not c.ok]
-    assert report.checks and not bad, bad
-    assert all(c.claim for c in report.checks)
-    assert _lab_resources(engine, report.lab) == []
+    swarm_before = engine.info()["Swarm"]["LocalNodeState"]
+    try:
+        report = play(eng, path, keep=True)
+        bad = [c for c in report.checks if not c.ok]
+        assert report.checks and not bad, bad
+        assert all(c.claim for c in report.checks)
+        # re-planning the lab that is up: every entry up to date — volumes (also `{}` ones) and the
+        # anonymous volumes of volume containers included
+        again = play(eng, path, dry_run=True)
+        stale = [c for c in again.plan if (c.action, c.reason) != ("noop", "up to date")]
+        assert not stale, stale
+    finally:
+        down(eng, load_playbook(path).name)
+    assert _lab_resources(engine, load_playbook(path).name) == []
+    assert engine.info()["Swarm"]["LocalNodeState"] == swarm_before  # a lab that joined swarm left it
 
 
 def _write(tmp_path: Path, name: str, memory: str = "64M", image: str = "dockerctl/base") -> Path:

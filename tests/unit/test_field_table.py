@@ -15,7 +15,7 @@ from dockerctl.spec.topology import ContainerEntry
 
 
 def test_limit_lists_come_from_the_table() -> None:
-    assert LIMIT_FIELDS == tuple(n for n, f in FIELDS.items() if f.controller is not None)
+    assert tuple(n for n, f in FIELDS.items() if f.controller is not None) == LIMIT_FIELDS
     assert set(THROTTLE_KINDS) == {n for n in LIMIT_FIELDS if FIELDS[n].v2_file == "io.max"}
     assert IO_MAX_KEYS == {
         "device_read_bps": "rbps",

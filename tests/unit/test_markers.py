@@ -12,7 +12,18 @@ ROOT = Path(__file__).parent.parent.parent
 
 def _collected(marker: str) -> list[str]:
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", marker, "-p", "no:cacheprovider", "tests"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-m",
+            marker,
+            "-p",
+            "no:cacheprovider",
+            "tests",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
