@@ -1,0 +1,125 @@
+"""Network namespaces dockerctl makes on a host — a simulated host's, or a test's — each joined to the
+machine by a veth pair with lab addresses (198.18.0.0/15).
+
+Ownership: a namespace is dockerctl's only when its record exists under the state directory (made
+before the namespace, removed after it); a namespace of that name without a record is someone
+else's and is never touched. The host end of the veth carries the alias `dockerctl-lab=<lab>`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from dockerctl.errors import Conflict, EngineError, InvalidInput
+from dockerctl.fabric.hostlinks import alias
+from dockerctl.hosts import Host, LocalHost, NetnsHost
+from dockerctl.hosts.netns import NETNS_DIR
+
+LAB_RANGE = ipaddress.ip_network("198.18.0.0/15")
+
+
+@dataclass(frozen=True)
+class Namespace:
+    name: str
+    lab: str
+    host_if: str  # the veth end on the machine
+    ns_if: str  # the veth end inside the namespace (renamed eth0 there)
+    host_addr: str  # CIDR, the machine's side
+    ns_addr: str  # CIDR, the namespace's side
+
+    @property
+    def host(self) -> NetnsHost:
+        return NetnsHost(self.name)
+
+    @property
+    def address(self) -> str:
+        return self.ns_addr.split("/")[0]
+
+
+def _records() -> Path:
+    return Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state")) / "netns"
+
+
+def record_of(name: str) -> Namespace | None:
+    try:
+        return Namespace(**json.loads((_records() / f"{name}.json").read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _ip(host: Host, *args: str) -> str:
+    done = host.run(["ip", *args])
+    if not done.ok:
+        raise EngineError(f"`ip {' '.join(args)}` failed on {host.name}: {done.stderr.strip()}")
+    return done.stdout
+
+
+def check_lab_address(cidr: str, where: str) -> ipaddress.IPv4Interface:
+    try:
+        iface = ipaddress.IPv4Interface(cidr)
+    except ValueError:
+        raise InvalidInput(
+            f"{cidr!r} is not an IPv4 address with a prefix, e.g. 198.18.5.1/30", where=where
+        ) from None
+    if iface.ip not in LAB_RANGE:
+        raise InvalidInput(
+            f"{cidr} is outside the lab range {LAB_RANGE}: lab traffic stays on this machine", where=where
+        )
+    return iface
+
+
+def create_namespace(
+    name: str, *, lab: str, host_addr: str, ns_addr: str, machine: Host | None = None
+) -> Namespace:
+    """A namespace with lo up and a veth pair to the machine carrying the two lab addresses."""
+    machine = machine or LocalHost()
+    check_lab_address(host_addr, "host address")
+    check_lab_address(ns_addr, "namespace address")
+    if len(name) > 10 or not name.replace("-", "").isalnum():
+        raise InvalidInput(f"namespace name {name!r}: at most 10 letters, digits or '-'", where="name")
+    if machine.exists(f"{NETNS_DIR}/{name}") and record_of(name) is None:
+        raise Conflict(
+            f"a network namespace named {name!r} exists and was not made by dockerctl: it is left alone"
+        )
+    ns = Namespace(name, lab, f"dh-{name}", f"dn-{name}", host_addr, ns_addr)
+    _records().mkdir(parents=True, exist_ok=True)
+    (_records() / f"{name}.json").write_text(json.dumps(asdict(ns)))
+    try:
+        if not machine.exists(f"{NETNS_DIR}/{name}"):
+            _ip(machine, "netns", "add", name)
+        if not machine.exists(f"/sys/class/net/{ns.host_if}"):
+            _ip(machine, "link", "add", ns.host_if, "type", "veth", "peer", "name", ns.ns_if)
+            _ip(machine, "link", "set", ns.host_if, "alias", alias(lab))
+            _ip(machine, "addr", "add", host_addr, "dev", ns.host_if)
+            _ip(machine, "link", "set", ns.host_if, "up")
+            _ip(machine, "link", "set", ns.ns_if, "netns", name)
+            inside = ns.host
+            _ip(inside, "link", "set", ns.ns_if, "name", "eth0")
+            _ip(inside, "addr", "add", ns_addr, "dev", "eth0")
+            _ip(inside, "link", "set", "eth0", "up")
+            _ip(inside, "link", "set", "lo", "up")
+    except BaseException:
+        delete_namespace(name, machine=machine)
+        raise
+    return ns
+
+
+def delete_namespace(name: str, *, machine: Host | None = None) -> bool:
+    """Remove a namespace dockerctl made (and its veth pair); another's is refused. → whether it was there."""
+    machine = machine or LocalHost()
+    ns = record_of(name)
+    if ns is None:
+        if machine.exists(f"{NETNS_DIR}/{name}"):
+            raise Conflict(f"network namespace {name!r} was not made by dockerctl: it is left alone")
+        return False
+    existed = machine.exists(f"{NETNS_DIR}/{name}")
+    if existed:
+        machine.run(["ip", "netns", "del", name])  # takes the inner veth end, and with it the pair
+    if machine.exists(f"/sys/class/net/{ns.host_if}"):
+        machine.run(["ip", "link", "del", ns.host_if])
+    (_records() / f"{name}.json").unlink(missing_ok=True)
+    return existed

@@ -1,0 +1,210 @@
+"""A simulated host's engine: its own dockerd in a network namespace dockerctl made, with its own
+data-root, exec-root, socket, pid file, log, cgroup parent, containerd namespace and bridge subnet —
+recipe measured on this machine kind (nsenter --net, never `ip netns exec`, which re-mounts /sys).
+
+Everything it starts is found again by what dockerctl gave it: the pid file (checked to still be a
+dockerd started with this data-root), and the containerd namespace in the shims' command lines. `stop`
+ends exactly those processes, and removes the empty cgroups under the engine's own cgroup parent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockerctl.engines.client import connect
+from dockerctl.errors import EngineUnavailable
+from dockerctl.fabric.netns import Namespace
+from dockerctl.hosts import LocalHost
+
+
+def _state() -> Path:
+    return Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state")) / "hosts"
+
+
+@dataclass(frozen=True)
+class SimEngine:
+    """Where a simulated host's engine keeps everything, all derived from the host's name."""
+
+    host: str  # the simulated host's name (= its namespace's name)
+    bip: str  # docker0 inside that host, e.g. 172.30.1.1/24 (no collision with the machine's)
+
+    @property
+    def root(self) -> Path:
+        return _state() / self.host
+
+    @property
+    def data_root(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def exec_root(self) -> str:
+        return f"/run/dctl-{self.host}"
+
+    @property
+    def socket(self) -> str:
+        return f"/run/dctl-{self.host}.sock"
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.root / "dockerd.pid"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "dockerd.log"
+
+    @property
+    def cgroup_parent(self) -> str:
+        return f"/dctl-{self.host}"
+
+    @property
+    def containerd_namespace(self) -> str:
+        return f"dctl-{self.host}"
+
+    def argv(self, ns: Namespace) -> list[str]:
+        return [
+            "nsenter", f"--net=/var/run/netns/{ns.name}", "--",
+            "dockerd",
+            "--data-root", str(self.data_root),
+            "--exec-root", self.exec_root,
+            "-H", self.url,
+            "--pidfile", str(self.pidfile),
+            "--cgroup-parent", self.cgroup_parent,
+            "--containerd-namespace", self.containerd_namespace,
+            "--containerd-plugins-namespace", f"{self.containerd_namespace}-plugins",
+            "--bip", self.bip,
+            "--default-address-pool", f"base={_pool(self.bip)},size=24",
+        ]  # fmt: skip
+
+    def pid(self) -> int | None:
+        """The running dockerd of this host: the pid file's process, checked by its command line."""
+        try:
+            pid = int(self.pidfile.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            return None
+        if cmdline and cmdline[0].endswith(b"dockerd") and str(self.data_root).encode() in cmdline:
+            return pid
+        return None
+
+
+def _pool(bip: str) -> str:
+    """The host's default-address-pool: the /16 around its bip (172.30.1.1/24 → 172.30.0.0/16)."""
+    a, b, *_ = bip.split(".")
+    return f"{a}.{b}.0.0/16"
+
+
+def start(engine: SimEngine, ns: Namespace, *, wait: float = 60) -> int:
+    """Start the host's dockerd (unless it runs) and wait until it answers. → its pid."""
+    running = engine.pid()
+    if running is None:
+        engine.root.mkdir(parents=True, exist_ok=True)
+        engine.pidfile.unlink(missing_ok=True)  # a stale one would stop dockerd from starting
+        import subprocess
+
+        # detached (the shell exits at once): the daemon is not this process's child, so it never
+        # lingers as a zombie of a short-lived dockerctl, and it outlives the command that started it
+        subprocess.run(
+            ["sh", "-c", 'setsid "$@" >>"$LOG" 2>&1 </dev/null &', "sh", *engine.argv(ns)],
+            env={**os.environ, "LOG": str(engine.log)},
+            check=True,
+            timeout=10,
+        )
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            client = connect(engine.url, timeout=5)
+            client.close()
+            pid = engine.pid()
+            if pid is not None:
+                return pid
+        except EngineUnavailable:
+            pass
+        time.sleep(0.3)
+    tail = engine.log.read_text(errors="replace")[-800:] if engine.log.exists() else ""
+    raise EngineUnavailable(
+        f"the engine of simulated host {engine.host} did not answer within {wait:g}s: {tail}"
+    )
+
+
+def shim_pids(engine: SimEngine) -> list[int]:
+    """containerd shims of this host's engine (they outlive a killed dockerd), by their namespace."""
+    out = []
+    for pid, argv in LocalHost().cmdlines().items():
+        if argv and argv[0].endswith("containerd-shim-runc-v2") and engine.containerd_namespace in argv:
+            out.append(pid)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"  # a zombie has exited
+
+
+def _signal_and_wait(pids: list[int], sig: int, wait: float) -> list[int]:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        pids = [p for p in pids if _alive(p)]
+        if not pids:
+            break
+        time.sleep(0.1)
+    return pids
+
+
+def kill(engine: SimEngine) -> None:
+    """SIGKILL the host's dockerd, as a crash would (fault tests)."""
+    pid = engine.pid()
+    if pid is not None:
+        _signal_and_wait([pid], signal.SIGKILL, 10)
+
+
+def stop(engine: SimEngine, *, wait: float = 30) -> None:
+    """End the host's dockerd and every shim it left, then remove its empty cgroups and exec-root."""
+    pid = engine.pid()
+    if pid is not None:
+        left = _signal_and_wait([pid], signal.SIGTERM, wait)
+        _signal_and_wait(left, signal.SIGKILL, 5)
+    shims = shim_pids(engine)
+    if shims:
+        _signal_and_wait(_signal_and_wait(shims, signal.SIGTERM, 5), signal.SIGKILL, 5)
+    _remove_cgroups(engine)
+    Path(engine.socket).unlink(missing_ok=True)
+
+
+def _remove_cgroups(engine: SimEngine) -> None:
+    """Empty cgroup directories under this engine's cgroup parent (made by it), deepest first."""
+    base = Path("/sys/fs/cgroup")
+    parent = engine.cgroup_parent.strip("/")
+    for hierarchy in base.iterdir() if base.is_dir() else []:
+        top = hierarchy / parent
+        if not top.is_dir():
+            continue
+        for directory in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        with contextlib.suppress(OSError):
+            top.rmdir()
+
+
+def purge(engine: SimEngine) -> None:
+    """Remove the host's state directory (its images, containers, volumes): only after `stop`."""
+    import shutil
+
+    if engine.pid() is not None:
+        raise RuntimeError(f"the engine of {engine.host} still runs")
+    shutil.rmtree(engine.root, ignore_errors=True)
+    shutil.rmtree(engine.exec_root, ignore_errors=True)

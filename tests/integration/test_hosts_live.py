@@ -1,0 +1,139 @@
+"""A second engine in a network namespace (a simulated host): the netns Host runs its commands inside
+that namespace, limits of that engine's containers are read and judged through it, and the engine
+killed during `play` gives one sentence, a restart converges, and `down` leaves nothing. Everything the
+fixture starts it stops — namespace, veth pair, dockerd, shims, cgroups, socket — pass or fail."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from dockerctl.apply.images import ship_image
+from dockerctl.engines.client import connect
+from dockerctl.engines.engine import Engine
+from dockerctl.fabric import simhost
+from dockerctl.fabric.netns import Namespace, create_namespace, delete_namespace
+from dockerctl.hosts import LocalHost, NetnsHost
+from dockerctl.ops.limits import run_container
+from dockerctl.spec.models import ContainerSpec, Limits
+from tests.integration.kernel import read_int, v1_dir
+
+NAME = "dctl-sim1"
+
+
+def _leftovers() -> dict[str, object]:
+    """What a simulated host could leave on this machine, counted independently of dockerctl."""
+    links = json.loads(subprocess.run(["ip", "-json", "link"], capture_output=True, text=True).stdout)
+    procs = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return {
+        "netns": NAME in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout,
+        "links": sorted(link["ifname"] for link in links if NAME in link["ifname"]),
+        "processes": [line for line in procs.splitlines() if f"dctl-{NAME}" in line or f"/{NAME}/" in line],
+        "socket": Path(f"/run/dctl-{NAME}.sock").exists(),
+        "cgroups": sorted(str(p) for p in Path("/sys/fs/cgroup").glob(f"*/dctl-{NAME}")),
+    }
+
+
+@pytest.fixture(scope="module")
+def sim(
+    engine: docker.DockerClient, base_image: str
+) -> Iterator[tuple[Namespace, simhost.SimEngine, Engine]]:
+    before = _leftovers()
+    assert before == {"netns": False, "links": [], "processes": [], "socket": False, "cgroups": []}, before
+    ns = create_namespace(NAME, lab="test-hosts", host_addr="198.18.20.1/30", ns_addr="198.18.20.2/30")
+    sim_engine = simhost.SimEngine(NAME, "172.30.20.1/24")
+    handle: Engine | None = None
+    try:
+        simhost.start(sim_engine, ns)
+        client = connect(sim_engine.url)
+        ship_image(engine, client, base_image)
+        handle = Engine(NAME, client, ns.host, sim_engine.url)
+        yield ns, sim_engine, handle
+    finally:
+        if handle is not None:
+            handle.client.close()
+        simhost.stop(sim_engine)
+        simhost.purge(sim_engine)
+        delete_namespace(NAME)
+    assert _leftovers() == before  # nothing of the simulated host is left on the machine
+
+
+def test_netns_host_runs_commands_inside_its_namespace(
+    sim: tuple[Namespace, simhost.SimEngine, Engine],
+) -> None:
+    ns, sim_engine, _ = sim
+    inside = {a["ifname"]: a for a in json.loads(NetnsHost(NAME).run(["ip", "-json", "addr"]).stdout)}
+    assert [i["local"] for i in inside["eth0"]["addr_info"] if i["family"] == "inet"] == ["198.18.20.2"]
+    assert [i["local"] for i in inside["docker0"]["addr_info"] if i["family"] == "inet"] == ["172.30.20.1"]
+    here = LocalHost().run(["ip", "-json", "addr"]).stdout
+    assert "198.18.20.2" not in here and "172.30.20.1" not in here
+    # the same kernel and files: the engine's pid file reads the same from both
+    assert ns.host.read_text(str(sim_engine.pidfile)) == LocalHost().read_text(str(sim_engine.pidfile))
+
+
+def test_limits_of_the_simulated_hosts_containers_are_read_through_its_host(
+    sim: tuple[Namespace, simhost.SimEngine, Engine], base_image: str
+) -> None:
+    handle = sim[2]
+    spec = ContainerSpec(
+        image=base_image, lab="test-hosts", limits=Limits(memory=64 * 1024 * 1024, pids_limit=30)
+    )
+    report = run_container(handle, spec, verify=True)
+    try:
+        assert report.ok and report.kernel == f"netns:{NAME}", report.checks
+        container = handle.client.containers.get(report.container_id)
+        pid = int(container.attrs["State"]["Pid"])
+        memory = v1_dir(pid, "memory")
+        assert f"/dctl-{NAME}/" in str(memory)  # the simulated host's own cgroup parent
+        assert read_int(memory / "memory.limit_in_bytes") == 64 * 1024 * 1024
+        assert read_int(v1_dir(pid, "pids") / "pids.max") == 30
+        evidence = {c.subject: c.evidence for c in report.checks}
+        assert f"dctl-{NAME}" in evidence["memory"]
+    finally:
+        handle.client.containers.get(report.container_id).remove(force=True)
+
+
+SLOW = """version: 1
+name: {name}
+containers:
+{containers}
+"""
+
+
+def test_engine_killed_during_play_is_one_sentence_then_play_converges(
+    sim: tuple[Namespace, simhost.SimEngine, Engine], tmp_path: Path
+) -> None:
+    ns, sim_engine, handle = sim
+    name = "killed"
+    body = "\n".join(f"  c{i}: {{memory: 32M}}" for i in range(12))
+    path = tmp_path / "slow.yaml"
+    path.write_text(SLOW.format(name=name, containers=body))
+    cmd = [sys.executable, "-m", "dockerctl", "-H", sim_engine.url, "play", str(path), "--parallel", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    labelled = {"label": f"io.dockerctl.lab={name}"}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not handle.client.containers.list(all=True, filters=labelled):
+        time.sleep(0.05)
+    simhost.kill(sim_engine)  # a crash half-way through the containers
+    out, err = proc.communicate(timeout=120)
+    try:
+        assert proc.returncode == 3, (out, err)
+        assert "Traceback" not in err
+        lines = [line for line in err.strip().splitlines() if line.strip()]
+        assert len(lines) == 1 and "went away" in lines[0] and "it had created" in lines[0], err
+    finally:
+        simhost.start(sim_engine, ns)
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr  # converges: built, checked, torn down
+    client = connect(sim_engine.url)
+    try:
+        assert client.containers.list(all=True, filters=labelled) == []
+    finally:
+        client.close()
