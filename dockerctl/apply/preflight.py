@@ -20,7 +20,10 @@ from dockerctl.spec.mounts import ENGINE_SOCKETS, MountSpec, check_targets
 
 
 def preflight_limits(host: Host, limits: Limits) -> dict[str, BlockDevice | str]:
-    """Refuse what the host cannot take, naming the flag: devices, CPU count, CPU list."""
+    """Refuse what the host cannot take, naming the flag: devices, CPU count, CPU list. An engine whose
+    host cannot be read from here (tcp://) judges these itself."""
+    if not host.readable:
+        return {}
     devices = resolve_devices(host, limits)
     for kind in THROTTLE_KINDS:
         for entry in getattr(limits, kind):
@@ -62,6 +65,9 @@ def check_host_side(
     sockets: tuple[str, ...] = ENGINE_SOCKETS,
 ) -> None:
     """Host facts that make a mount bad: a --mount bind source that does not exist, the engine's socket."""
+    if not host.readable:
+        check_targets(mounts)  # the engine's own host is out of reach: it judges bind sources itself
+        return
     real_sockets = {host.realpath(s) for s in sockets if host.exists(s)}
     for m in mounts:
         if m.kind != "bind" or m.source is None:

@@ -64,6 +64,7 @@ class Host(ABC):
     """Where a kernel is read. `name` says which, in every piece of evidence."""
 
     kind: str = "host"
+    readable: bool = True  # False only for an engine whose kernel cannot be reached from here
 
     def __init__(self, name: str) -> None:
         self.name = name

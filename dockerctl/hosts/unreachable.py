@@ -13,6 +13,7 @@ from dockerctl.hosts.base import Completed, FileStat, Host, KernelUnreachable
 
 class UnreachableHost(Host):
     kind = "unreachable"
+    readable = False
 
     def __init__(self, name: str, reason: str) -> None:
         super().__init__(name)
