@@ -89,6 +89,7 @@ def build_images(
 class Applied:
     created: list[tuple[str, str]] = field(default_factory=list)  # (kind, engine id or name) made by this run
     done: list[Change] = field(default_factory=list)
+    in_progress: set[str] = field(default_factory=set)  # "kind name" being made right now
 
 
 def _remove(client: docker.DockerClient, kind: str, ident: str) -> None:
@@ -159,6 +160,12 @@ def execute(
 
         def one(ch: Change) -> tuple[Change, str | None]:
             tick(ch)
+            applied.in_progress.add(f"container {ch.name}")
+            done = _one(ch)  # on failure it stays "in progress": what the engine may half have
+            applied.in_progress.discard(f"container {ch.name}")
+            return done
+
+        def _one(ch: Change) -> tuple[Change, str | None]:
             c = pb.containers[ch.name]
             if ch.action == "update":
                 container = engine_call(

@@ -55,12 +55,14 @@ class PlayReport:
 
 
 def _made(applied: Applied) -> str:
-    if not applied.created:
-        return "nothing had been created yet"
     counts: dict[str, int] = {}
     for kind, _ in applied.created:
         counts[kind] = counts.get(kind, 0) + 1
-    return "it had created " + ", ".join(f"{n} {kind}(s)" for kind, n in counts.items())
+    made = ", ".join(f"{n} {kind}(s)" for kind, n in counts.items())
+    doing = ", ".join(sorted(applied.in_progress))
+    if not made:
+        return f"it was creating {doing}" if doing else "nothing had been created yet"
+    return f"it had created {made}" + (f" and was creating {doing}" if doing else "")
 
 
 def play(
