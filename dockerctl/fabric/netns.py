@@ -28,8 +28,9 @@ class Namespace:
     lab: str
     host_if: str  # the veth end on the machine
     ns_if: str  # the veth end inside the namespace (renamed eth0 there)
-    host_addr: str  # CIDR, the machine's side
+    host_addr: str | None  # CIDR, the machine's side (None: its end hangs on a bridge instead)
     ns_addr: str  # CIDR, the namespace's side
+    bridge: str | None = None  # the lab switch the machine's end is attached to
 
     @property
     def host(self) -> NetnsHost:
@@ -73,19 +74,38 @@ def check_lab_address(cidr: str, where: str) -> ipaddress.IPv4Interface:
 
 
 def create_namespace(
-    name: str, *, lab: str, host_addr: str, ns_addr: str, machine: Host | None = None
+    name: str,
+    *,
+    lab: str,
+    ns_addr: str,
+    host_addr: str | None = None,
+    bridge: str | None = None,
+    machine: Host | None = None,
 ) -> Namespace:
-    """A namespace with lo up and a veth pair to the machine carrying the two lab addresses."""
+    """A namespace with lo up and a veth pair to the machine: its end carries `host_addr`, or hangs on
+    `bridge` (a lab switch); the namespace's end is eth0 with `ns_addr`."""
     machine = machine or LocalHost()
-    check_lab_address(host_addr, "host address")
+    if (host_addr is None) == (bridge is None):
+        raise InvalidInput("give the machine's end an address or a bridge (one of them)", where="namespace")
+    if host_addr is not None:
+        check_lab_address(host_addr, "host address")
     check_lab_address(ns_addr, "namespace address")
     if len(name) > 10 or not name.replace("-", "").isalnum():
         raise InvalidInput(f"namespace name {name!r}: at most 10 letters, digits or '-'", where="name")
-    if machine.exists(f"{NETNS_DIR}/{name}") and record_of(name) is None:
-        raise Conflict(
-            f"a network namespace named {name!r} exists and was not made by dockerctl: it is left alone"
-        )
-    ns = Namespace(name, lab, f"dh-{name}", f"dn-{name}", host_addr, ns_addr)
+    if machine.exists(f"{NETNS_DIR}/{name}"):
+        owner = record_of(name)
+        if owner is None:
+            raise Conflict(
+                f"a network namespace named {name!r} exists and was not made by dockerctl: it is left "
+                "alone; give the host another name",
+                where=f"hosts.{name}",
+            )
+        if owner.lab != lab:
+            raise Conflict(
+                f"host {name!r} is in use by lab {owner.lab}: give this one another name",
+                where=f"hosts.{name}",
+            )
+    ns = Namespace(name, lab, f"dh-{name}", f"dn-{name}", host_addr, ns_addr, bridge)
     _records().mkdir(parents=True, exist_ok=True)
     (_records() / f"{name}.json").write_text(json.dumps(asdict(ns)))
     try:
@@ -94,7 +114,10 @@ def create_namespace(
         if not machine.exists(f"/sys/class/net/{ns.host_if}"):
             _ip(machine, "link", "add", ns.host_if, "type", "veth", "peer", "name", ns.ns_if)
             _ip(machine, "link", "set", ns.host_if, "alias", alias(lab))
-            _ip(machine, "addr", "add", host_addr, "dev", ns.host_if)
+            if host_addr is not None:
+                _ip(machine, "addr", "add", host_addr, "dev", ns.host_if)
+            else:
+                _ip(machine, "link", "set", ns.host_if, "master", str(bridge))
             _ip(machine, "link", "set", ns.host_if, "up")
             _ip(machine, "link", "set", ns.ns_if, "netns", name)
             inside = ns.host

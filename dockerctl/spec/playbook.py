@@ -15,6 +15,7 @@ Validated before the engine is touched; every error names FILE:LINE and the key.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -23,7 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from dockerctl.errors import InvalidInput
 from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
-from dockerctl.spec.topology import Topology
+from dockerctl.spec.topology import NetworkEntry, Topology
+from dockerctl.spec.units import parse_size
 from dockerctl.spec.yamlpos import line_of, load_with_lines
 
 CLAIM = re.compile(r"^[RKNCOSXV]\d+$")
@@ -195,14 +197,215 @@ class HostLink(BaseModel):
     peer: str = Field(pattern=r"^[a-z][a-z0-9]{0,14}$")  # a veth pair the lab makes (e.g. a macvlan parent)
 
 
+HOST_NAME = r"^[a-z][a-z0-9-]{0,9}$"  # also its network namespace's name: short, for veth names
+LAB_SWITCH_RANGE = ipaddress.ip_network("198.18.0.0/15")
+
+
+class HostEntry(BaseModel):
+    """A host of the lab (seed X): this engine, one dockerctl simulates here, or an existing remote one."""
+
+    model_config = _STRICT
+    kind: Literal["local", "simulated", "remote"] = "simulated"
+    url: str | None = None  # remote: its DOCKER_HOST URL (ssh://USER@HOST reads its kernel too)
+    address: str | None = None  # simulated: its address on the lab switch (default: assigned in order)
+
+    @model_validator(mode="after")
+    def _fields(self) -> HostEntry:
+        if self.kind == "remote":
+            if not self.url or not self.url.startswith(("ssh://", "tcp://", "unix://")):
+                raise ValueError(
+                    "a remote host needs url: ssh://USER@HOST (or tcp://HOST:PORT, unix:///path)"
+                )
+        elif self.url is not None:
+            raise ValueError(f"url is for remote hosts; a {self.kind} host has none")
+        if self.address is not None and self.kind != "simulated":
+            raise ValueError("address is the lab-switch address of a simulated host")
+        return self
+
+
+class SwitchEntry(BaseModel):
+    """The lab switch: one bridge on this machine joining the simulated hosts (lab addresses only)."""
+
+    model_config = _STRICT
+    subnet: str = "198.18.100.0/24"
+
+
+class ServiceEntry(BaseModel):
+    """A swarm service (beyond the course): replicas, limits and reservations, placement."""
+
+    model_config = _STRICT
+    image: str = "dockerctl/base:latest"
+    command: list[str] | str | None = None
+    replicas: int = Field(default=1, ge=0, le=50)
+    networks: list[str] = Field(default_factory=list)  # overlay networks of this lab
+    limit_memory: str | None = None  # --limit-memory
+    limit_cpu: float | None = Field(default=None, gt=0)  # --limit-cpu
+    reserve_memory: str | None = None  # --reserve-memory
+    reserve_cpu: float | None = Field(default=None, gt=0)  # --reserve-cpu
+    host: str | None = None  # placement: only on this host of the lab
+    max_per_host: int | None = Field(default=None, ge=1)  # placement: at most this many per node
+
+    def argv(self) -> list[str]:
+        if self.command is None:
+            return ["sleep", "infinity"]
+        return ["sh", "-c", self.command] if isinstance(self.command, str) else list(self.command)
+
+
 class Playbook(Topology):
     version: Literal[1]
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
     description: str = ""
     swarm: bool = False  # overlay networks need swarm mode: joined for the lab, left again (X3)
+    hosts: dict[str, HostEntry] = Field(default_factory=dict)  # none: everything on this engine
+    switch: SwitchEntry = Field(default_factory=SwitchEntry)
+    services: dict[str, ServiceEntry] = Field(default_factory=dict)
     host_links: dict[str, HostLink] = Field(default_factory=dict)
     images: dict[str, ImageEntry] = Field(default_factory=dict)
     expect: list[Expectation] = Field(default_factory=list)
+
+    @property
+    def default_host(self) -> str:
+        return next(iter(self.hosts), "local")
+
+    @property
+    def manager(self) -> str:
+        """The host that inits swarm mode (and keeps the overlay networks): the first one."""
+        return self.default_host
+
+    def host_of(self, entry: Any) -> str:
+        if isinstance(entry, NetworkEntry) and entry.driver == "overlay":
+            return self.manager
+        return str(getattr(entry, "host", None) or self.default_host)
+
+    def switch_addresses(self) -> dict[str, str]:
+        """Each simulated host's address on the lab switch (CIDR): given, else .10, .11 … in order."""
+        net = ipaddress.ip_network(self.switch.subnet)
+        taken = {h.address for h in self.hosts.values() if h.address}
+        out: dict[str, str] = {}
+        free = (str(ip) for ip in list(net.hosts())[9:] if str(ip) not in taken)
+        for name, h in self.hosts.items():
+            if h.kind == "simulated":
+                out[name] = f"{h.address or next(free)}/{net.prefixlen}"
+        return out
+
+    @model_validator(mode="after")
+    def _hosts(self) -> Playbook:
+        if not self.hosts:
+            for kind, entries in (
+                ("containers", self.containers),
+                ("networks", self.networks),
+                ("volumes", self.volumes),
+            ):
+                for name, entry in entries.items():
+                    if entry.host not in (None, "local"):
+                        raise InvalidInput(
+                            f"host {entry.host!r} is not defined: add a hosts: section",
+                            where=f"{kind}.{name}.host",
+                        )
+            return self
+        if sum(h.kind == "local" for h in self.hosts.values()) > 1:
+            raise InvalidInput("at most one host can be this engine (kind: local)", where="hosts")
+        for name in self.hosts:
+            if not re.match(HOST_NAME, name):
+                raise InvalidInput(
+                    f"host name {name!r}: a lowercase letter, then letters, digits or '-', at most 10",
+                    where=f"hosts.{name}",
+                )
+        try:
+            net = ipaddress.ip_network(self.switch.subnet)
+        except ValueError:
+            raise InvalidInput(
+                f"{self.switch.subnet!r} is not a subnet such as 198.18.100.0/24", where="switch.subnet"
+            ) from None
+        if not net.subnet_of(LAB_SWITCH_RANGE):  # type: ignore[arg-type]
+            raise InvalidInput(
+                f"{net} is outside the lab range {LAB_SWITCH_RANGE}: lab traffic stays on this machine",
+                where="switch.subnet",
+            )
+        if not 4 <= net.prefixlen <= 28:
+            raise InvalidInput(f"{net} is too small for a lab switch: use a /24", where="switch.subnet")
+        seen: dict[str, str] = {}
+        for name, h in self.hosts.items():
+            if h.address is not None:
+                try:
+                    ip = ipaddress.ip_address(h.address)
+                except ValueError:
+                    raise InvalidInput(
+                        f"{h.address!r} is not an IPv4 address", where=f"hosts.{name}.address"
+                    ) from None
+                if ip not in net or ip in (net.network_address, net.broadcast_address, next(net.hosts())):
+                    raise InvalidInput(
+                        f"{ip} is not a host address of the switch {net} (.1 is this machine's)",
+                        where=f"hosts.{name}.address",
+                    )
+                if h.address in seen:
+                    raise InvalidInput(
+                        f"{ip} is also host {seen[h.address]}'s address", where=f"hosts.{name}.address"
+                    )
+                seen[h.address] = name
+        sections: tuple[tuple[str, dict[str, Any]], ...] = (
+            ("containers", self.containers),
+            ("networks", self.networks),
+            ("volumes", self.volumes),
+            ("services", self.services),
+        )
+        for kind, entries in sections:
+            for name, entry in entries.items():
+                if entry.host is not None and entry.host not in self.hosts:
+                    raise InvalidInput(
+                        f"host {entry.host!r} is not one of this playbook's hosts ({', '.join(self.hosts)})",
+                        where=f"{kind}.{name}.host",
+                    )
+        for name, c in self.containers.items():
+            here = self.host_of(c)
+            for net_name in c.networks:
+                n = self.networks.get(net_name)
+                if n is not None and n.driver != "overlay" and self.host_of(n) != here:
+                    raise InvalidInput(
+                        f"network {net_name!r} is on host {self.host_of(n)}, the container on {here}: only "
+                        "overlay networks span hosts (seed X3)",
+                        where=f"containers.{name}.networks",
+                    )
+            for ref in [*c.volumes_from, (c.network_mode or "").removeprefix("container:")]:
+                other = self.containers.get(ref.split(":", 1)[0]) if ref else None
+                if other is not None and self.host_of(other) != here:
+                    raise InvalidInput(
+                        f"{ref.split(':', 1)[0]!r} runs on host {self.host_of(other)}, this container on {here}",
+                        where=f"containers.{name}",
+                    )
+            for mount in c.volumes:
+                v = self.volumes.get(mount.split(":", 1)[0])
+                if v is not None and self.host_of(v) != here:
+                    raise InvalidInput(
+                        f"volume {mount.split(':', 1)[0]!r} is on host {self.host_of(v)}, the container on {here}",
+                        where=f"containers.{name}.volumes",
+                    )
+        return self
+
+    @model_validator(mode="after")
+    def _services(self) -> Playbook:
+        for name, svc in self.services.items():
+            if not self.swarm:
+                raise InvalidInput("services need `swarm: true`", where=f"services.{name}")
+            for net_name in svc.networks:
+                n = self.networks.get(net_name)
+                if n is None or n.driver != "overlay":
+                    raise InvalidInput(
+                        f"{net_name!r} is not an overlay network of this playbook: services attach to overlays",
+                        where=f"services.{name}.networks",
+                    )
+            for key in ("limit_memory", "reserve_memory"):
+                value = getattr(svc, key)
+                if value is not None:
+                    try:
+                        parse_size(value, field=key)
+                    except InvalidInput as exc:
+                        raise InvalidInput(exc.message, where=f"services.{name}.{key}") from None
+            if name in self.containers:
+                raise InvalidInput(
+                    f"{name!r} is a container too: names are the lab's, one each", where=f"services.{name}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _expectations(self) -> Playbook:
@@ -214,7 +417,7 @@ class Playbook(Topology):
                     f"host link name {link!r}: lowercase letters and digits, at most 15",
                     where=f"host_links.{link}",
                 )
-        parents: dict[str, str] = {}
+        parents: dict[tuple[str, str], str] = {}
         for name, n in self.networks.items():
             if n.driver == "overlay" and not self.swarm:
                 raise InvalidInput(
@@ -227,13 +430,14 @@ class Playbook(Topology):
                         "a macvlan network needs options.parent and a subnet (seed X8)",
                         where=f"networks.{name}",
                     )
-                if parent in parents:
+                key = (self.host_of(n), parent)
+                if key in parents:
                     raise InvalidInput(
-                        f"{parent} already carries macvlan network {parents[parent]}: one macvlan "
+                        f"{parent} already carries macvlan network {parents[key]}: one macvlan "
                         "network per interface (seed X10)",
                         where=f"networks.{name}.options",
                     )
-                parents[parent] = name
+                parents[key] = name
         for i, e in enumerate(self.expect):
             vol = (
                 getattr(getattr(e, e.kind), "volume", None) if e.kind in ("survives", "rm_volumes") else None
@@ -243,7 +447,7 @@ class Playbook(Topology):
                     f"expectation names volume {vol!r}, which is not defined", where=f"expect.{i}.{e.kind}"
                 )
             for name in e.containers():
-                if name not in self.containers:
+                if name not in self.containers and name not in self.services:
                     raise InvalidInput(
                         f"expectation names container {name!r}, which is not defined",
                         where=f"expect.{i}.{e.kind}",

@@ -29,12 +29,15 @@ class NetworkEntry(BaseModel):
     internal: bool = False
     attachable: bool = False  # overlay: standalone containers may join (X3)
     options: dict[str, str] = Field(default_factory=dict)  # e.g. parent: <host link> for macvlan (X8)
+    ip_range: str | None = None  # addresses handed to containers (e.g. the macvlan half of a lab switch)
+    host: str | None = None  # the host it is made on (default: the first host); overlay: the swarm's
 
 
 class VolumeEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     driver: str = "local"
+    host: str | None = None  # the host whose engine keeps it (default: the first host)
 
 
 class ContainerEntry(BaseModel):
@@ -61,6 +64,7 @@ class ContainerEntry(BaseModel):
     publish: list[str] = Field(default_factory=list)  # "[IP:][HOST_PORT:]PORT[/proto]"
     volumes_from: list[str] = Field(default_factory=list)  # containers of this lab, "name[:ro]"
     create_only: bool = False  # created, never started: a volume container (S8)
+    host: str | None = None  # the host it runs on (default: the first host)
 
     def limits(self, where: str) -> Limits:
         try:
