@@ -26,17 +26,26 @@ class Removed:
     containers: list[str] = field(default_factory=list)
     networks: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)
 
     @property
     def count(self) -> int:
-        return len(self.containers) + len(self.networks) + len(self.volumes)
+        return len(self.containers) + len(self.networks) + len(self.volumes) + len(self.services)
+
+    def add(self, other: Removed) -> None:
+        for kind in ("containers", "networks", "volumes", "services"):
+            getattr(self, kind).extend(getattr(other, kind))
 
 
 def _remove_owned_of(
     kind: str, items: Iterable[Any], lab: str | None, remove: Callable[[Any], None], into: list[str]
 ) -> None:
     for item in items:
-        labels = item.attrs.get("Labels") or item.attrs.get("Config", {}).get("Labels")
+        labels = (
+            item.attrs.get("Labels")
+            or item.attrs.get("Config", {}).get("Labels")
+            or (item.attrs.get("Spec") or {}).get("Labels")
+        )
         if not is_owned(labels, lab):
             continue
         name = item.name or (item.attrs.get("Names") or [item.id])[0].lstrip("/")
@@ -51,6 +60,10 @@ def remove_owned(client: docker.DockerClient, *, lab: str | None = None, volumes
         check_lab_name(lab)  # an empty name would select every lab's resources
     removed = Removed()
     filters = owned_filter(lab)
+    info = engine_call(client.info, what="read the engine info")
+    if (info.get("Swarm") or {}).get("ControlAvailable"):  # a manager: services first (their tasks go too)
+        services = engine_call(client.services.list, filters=filters, what="list services")
+        _remove_owned_of("service", services, lab, lambda s: s.remove(), removed.services)
     # sparse: one list call, no inspect per container
     containers = engine_call(
         client.containers.list, all=True, sparse=True, filters=filters, what="list containers"

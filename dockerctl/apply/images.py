@@ -96,15 +96,3 @@ def build_base_image(client: docker.DockerClient, tag: str = BASE_IMAGE, busybox
             hint="install Debian's busybox-static",
         )
     return build_image(client, tag, _context(binary), "base")
-
-
-def ship_image(source: docker.DockerClient, target: docker.DockerClient, image: str) -> None:
-    """Copy a local image from one engine to another (docker save | docker load): nothing is pulled."""
-    try:
-        target.images.get(image)
-        return  # already there
-    except docker.errors.ImageNotFound:
-        pass
-    found = engine_call(source.images.get, image, what=f"find image {image}")
-    data = b"".join(engine_call(found.save, named=True, what=f"save image {image}"))
-    engine_call(target.images.load, data, what=f"load image {image} into the other engine")

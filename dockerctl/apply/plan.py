@@ -25,7 +25,7 @@ Action = Literal["create", "noop", "update", "recreate", "remove", "start"]
 
 @dataclass(frozen=True)
 class Change:
-    kind: Literal["volume", "network", "container"]
+    kind: Literal["volume", "network", "container", "service"]
     name: str  # the playbook's own name
     action: Action
     reason: str
@@ -41,6 +41,7 @@ class Observed:
     containers: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → {labels, state, id}
     networks: dict[str, dict[str, Any]] = field(default_factory=dict)
     volumes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def entry_json(obj: Any) -> str:
@@ -96,10 +97,20 @@ def plan(pb: Playbook, observed: Observed) -> list[Change]:
     for level in pb.order():
         for name in level:
             changes.append(_container_change(pb, name, observed, recreated_networks, changes))
-    for kind, present, wanted in (
+    for name, svc in pb.services.items():
+        have = observed.services.get(name)
+        if have is None:
+            changes.append(Change("service", name, "create", "not on the engine"))
+        elif have["labels"].get(ENTRY) != entry_json(svc):
+            changes.append(Change("service", name, "recreate", "its settings changed"))
+        else:
+            changes.append(Change("service", name, "noop", "up to date"))
+    present_of: tuple[tuple[str, dict[str, Any], dict[str, Any]], ...] = (
+        ("service", observed.services, pb.services),
         ("container", observed.containers, pb.containers),
         ("network", observed.networks, pb.networks),
-    ):
+    )
+    for kind, present, wanted in present_of:
         for name in sorted(set(present) - set(wanted)):
             changes.append(Change(kind, name, "remove", "no longer in the playbook"))  # type: ignore[arg-type]
     for name in sorted(set(observed.volumes) - set(pb.volumes)):

@@ -18,13 +18,14 @@ import docker.errors
 
 from dockerctl.apply.images import build_image
 from dockerctl.apply.plan import ENTRY, Change, Observed, entry_json
+from dockerctl.apply.services import create_service
 from dockerctl.apply.topology import create_container, create_network, create_volume
 from dockerctl.apply.update import apply_update
 from dockerctl.engines import asked_records
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
 from dockerctl.engines.labels import owned_filter, requested_of
-from dockerctl.errors import InvalidInput
+from dockerctl.errors import EngineError, InvalidInput
 from dockerctl.spec.models import Limits
 from dockerctl.spec.playbook import Playbook
 
@@ -41,26 +42,52 @@ def _short(lab: str, name: str) -> str:
     return name[len(lab) + 1 :] if name.startswith(f"{lab}-") else name
 
 
-def observe_lab(client: docker.DockerClient, lab: str) -> Observed:
-    """One labelled list call per kind: no inspect per container."""
+def observe_lab(
+    client: docker.DockerClient, lab: str, host: str = "local", out: Observed | None = None
+) -> Observed:
+    """One labelled list call per kind (no inspect per container), on one host's engine, merged into
+    `out`: each entry records the host it was found on."""
     filters = owned_filter(lab)
-    out = Observed()
+    out = out if out is not None else Observed()
     for c in engine_call(
         client.containers.list, all=True, sparse=True, filters=filters, what="list containers"
     ):
         name = _short(lab, (c.attrs.get("Names") or [c.id])[0].lstrip("/"))
+        if (c.attrs.get("Labels") or {}).get(ENTRY) is None:
+            continue  # a service's task container: the service owns it
         out.containers[name] = {
+            "host": host,
             "id": c.id,
             "labels": c.attrs.get("Labels") or {},
             "state": c.attrs.get("State"),
             "asked": asked_records.load(c.id),
         }
     for n in engine_call(client.networks.list, filters=filters, what="list networks"):
-        out.networks[_short(lab, n.name)] = {"id": n.id, "labels": n.attrs.get("Labels") or {}}
+        # an overlay shows on every host a container of it runs on: the manager's (observed first) counts
+        out.networks.setdefault(
+            _short(lab, n.name), {"host": host, "id": n.id, "labels": n.attrs.get("Labels") or {}}
+        )
     for v in engine_call(client.volumes.list, filters=filters, what="list volumes"):
         if not v.name.startswith(f"{lab}-"):
             continue  # an anonymous volume of one of the lab's containers: it goes with its container
-        out.volumes[_short(lab, v.name)] = {"id": v.name, "labels": v.attrs.get("Labels") or {}}
+        out.volumes[_short(lab, v.name)] = {"host": host, "id": v.name, "labels": v.attrs.get("Labels") or {}}
+    if swarm_manager(client):
+        for svc in engine_call(client.services.list, filters=filters, what="list services"):
+            labels = (svc.attrs.get("Spec") or {}).get("Labels") or {}
+            out.services[_short(lab, svc.name)] = {"host": host, "id": svc.id, "labels": labels}
+    return out
+
+
+def swarm_manager(client: docker.DockerClient) -> bool:
+    info = engine_call(client.info, what="read the engine info")
+    return bool((info.get("Swarm") or {}).get("ControlAvailable"))
+
+
+def observe_hosts(engines: dict[str, Engine], lab: str, order: list[str]) -> Observed:
+    """The lab's resources on every host (the swarm manager, the first, before the others)."""
+    out = Observed()
+    for name in order:
+        observe_lab(engines[name].client, lab, name, out)
     return out
 
 
@@ -87,7 +114,8 @@ def build_images(
 
 @dataclass
 class Applied:
-    created: list[tuple[str, str]] = field(default_factory=list)  # (kind, engine id or name) made by this run
+    # (kind, engine id or name, host) made by this run
+    created: list[tuple[str, str, str]] = field(default_factory=list)
     done: list[Change] = field(default_factory=list)
     in_progress: set[str] = field(default_factory=set)  # "kind name" being made right now
 
@@ -99,12 +127,14 @@ def _remove(client: docker.DockerClient, kind: str, ident: str) -> None:
             asked_records.forget(ident)
         elif kind == "network":
             client.networks.get(ident).remove()
+        elif kind == "service":
+            client.services.get(ident).remove()
         else:
             client.volumes.get(ident).remove()
 
 
 def execute(
-    engine: Engine,
+    engines: dict[str, Engine],
     pb: Playbook,
     changes: list[Change],
     observed: Observed,
@@ -113,8 +143,8 @@ def execute(
     parallel: int = 4,
     progress: Progress | None = None,
 ) -> None:
-    """Carry out `changes`, recording in `applied` (the caller's) what was made — also when it fails."""
-    client = engine.client
+    """Carry out `changes`, each on its host's engine, recording in `applied` (the caller's) what was
+    made — also when it fails."""
     lab = pb.name
     tags = image_tags(pb)
     say = progress or (lambda _msg: None)
@@ -126,28 +156,33 @@ def execute(
         step += 1
         say(f"[{step}/{len(todo)}] {ch.action} {ch.kind} {ch.name}")
 
-    # 1. out with the old: containers first (they hold networks and volumes), then networks
-    for kind, present in (("container", observed.containers), ("network", observed.networks)):
+    # 1. out with the old: services and containers first (they hold networks and volumes), then networks
+    for kind, present in (
+        ("service", observed.services),
+        ("container", observed.containers),
+        ("network", observed.networks),
+    ):
         for ch in todo:
             if ch.kind == kind and ch.action in ("recreate", "remove"):
-                _remove(client, kind, present[ch.name]["id"])
+                _remove(engines[present[ch.name]["host"]].client, kind, present[ch.name]["id"])
                 if ch.action == "remove":
                     tick(ch)
                     applied.done.append(ch)
-    # 2. volumes and networks
+    # 2. volumes and networks, each on its host
     for ch in todo:
         if ch.kind == "volume" and ch.action == "create":
             tick(ch)
-            vol = create_volume(
-                client, lab, ch.name, pb.volumes[ch.name], {ENTRY: entry_json(pb.volumes[ch.name])}
-            )
-            applied.created.append(("volume", str(vol.name)))
+            v = pb.volumes[ch.name]
+            host = pb.host_of(v)
+            vol = create_volume(engines[host].client, lab, ch.name, v, {ENTRY: entry_json(v)})
+            applied.created.append(("volume", str(vol.name), host))
             applied.done.append(ch)
         if ch.kind == "network" and ch.action in ("create", "recreate"):
             tick(ch)
             n = pb.networks[ch.name]
-            net = create_network(engine, lab, ch.name, n, {ENTRY: entry_json(n)})
-            applied.created.append(("network", str(net.id)))
+            host = pb.host_of(n)
+            net = create_network(engines[host], lab, ch.name, n, {ENTRY: entry_json(n)})
+            applied.created.append(("network", str(net.id), host))
             applied.done.append(ch)
     # 3. containers, level by level; a level's containers in parallel
     by_name = {
@@ -167,6 +202,8 @@ def execute(
 
         def _one(ch: Change) -> tuple[Change, str | None]:
             c = pb.containers[ch.name]
+            engine = engines[pb.host_of(c)]
+            client = engine.client
             if ch.action == "update":
                 container = engine_call(
                     client.containers.get,
@@ -205,12 +242,53 @@ def execute(
                     continue
                 applied.done.append(ch)
                 if ident:
-                    applied.created.append(("container", ident))
+                    applied.created.append(("container", ident, pb.host_of(pb.containers[ch.name])))
             if errors:
                 raise errors[0]
+    # 4. services, on the swarm's manager
+    for ch in todo:
+        if ch.kind == "service" and ch.action in ("create", "recreate"):
+            tick(ch)
+            svc = pb.services[ch.name]
+            made = create_service(
+                engines[pb.manager].client,
+                pb,
+                ch.name,
+                svc,
+                {ENTRY: entry_json(svc)},
+                image=tags.get(svc.image),
+            )
+            applied.created.append(("service", str(made.id), pb.manager))
+            applied.done.append(ch)
 
 
-def roll_back(client: docker.DockerClient, applied: Applied) -> None:
+def roll_back(engines: dict[str, Engine], applied: Applied) -> None:
     """Remove what this run created, newest first (containers before their networks and volumes)."""
-    for kind, ident in reversed(applied.created):
-        _remove(client, kind, ident)
+    for kind, ident, host in reversed(applied.created):
+        _remove(engines[host].client, kind, ident)
+
+
+def wait_for_services(client: docker.DockerClient, pb: Playbook, timeout: float = 180) -> None:
+    """Until every service of the lab has its replicas running (or say which did not, and why)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        pending = []
+        for name, svc in pb.services.items():
+            found = engine_call(client.services.get, f"{pb.name}-{name}", what=f"find service {name}")
+            tasks = found.tasks(filters={"desired-state": "running"})
+            running = [t for t in tasks if (t.get("Status") or {}).get("State") == "running"]
+            if len(running) < svc.replicas:
+                why = {
+                    str((t.get("Status") or {}).get("Err") or (t.get("Status") or {}).get("State"))
+                    for t in tasks
+                }
+                pending.append(
+                    f"{name}: {len(running)}/{svc.replicas} running ({', '.join(sorted(why)) or 'no task yet'})"
+                )
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            raise EngineError(f"services did not start within {timeout:g}s: {'; '.join(pending)}")
+        time.sleep(0.5)

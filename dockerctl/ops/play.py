@@ -1,4 +1,4 @@
-"""`play`, `down`: a playbook's lab brought up on an engine, verified, reported, torn down."""
+"""`play`, `down`: a playbook's lab brought up on its hosts' engines, verified, reported, torn down."""
 
 from __future__ import annotations
 
@@ -11,17 +11,27 @@ from dockerctl.apply.cleanup import Removed, remove_owned
 from dockerctl.apply.containers import ensure_image_local
 from dockerctl.apply.plan import Change
 from dockerctl.apply.plan import plan as make_plan
-from dockerctl.apply.playbook import Applied, build_images, execute, observe_lab, roll_back
-from dockerctl.apply.swarm import swarm_init, swarm_leave, swarm_state
+from dockerctl.apply.playbook import (
+    Applied,
+    build_images,
+    execute,
+    image_tags,
+    observe_hosts,
+    roll_back,
+    wait_for_services,
+)
 from dockerctl.engines import lab_records
 from dockerctl.engines.client import engine_call, translate
-from dockerctl.engines.engine import Engine
+from dockerctl.engines.engine import Engine, connect_engine
 from dockerctl.errors import DockerctlError, EngineUnavailable
+from dockerctl.fabric import labhosts
+from dockerctl.fabric import swarm as lab_swarm
 from dockerctl.fabric.hostlinks import ensure_veth, remove_lab_links
+from dockerctl.fabric.switch import switch_for
 from dockerctl.prove.expectations import evaluate
 from dockerctl.spec.models import BASE_IMAGE
 from dockerctl.spec.names import check_lab_name
-from dockerctl.spec.playbook import load_playbook
+from dockerctl.spec.playbook import Playbook, load_playbook
 from dockerctl.verify.checks import Check
 
 Progress = Callable[[str], None]
@@ -33,6 +43,7 @@ class PlayReport:
     lab: str
     plan: list[Change] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
+    hosts: dict[str, str] = field(default_factory=dict)  # host → the engine URL it was reached at
     dry_run: bool = False
     kept: bool = False
     error: str = ""
@@ -45,6 +56,7 @@ class PlayReport:
         return {
             "playbook": self.playbook,
             "lab": self.lab,
+            "hosts": self.hosts,
             "dry_run": self.dry_run,
             "kept": self.kept,
             "ok": self.ok,
@@ -56,13 +68,39 @@ class PlayReport:
 
 def _made(applied: Applied) -> str:
     counts: dict[str, int] = {}
-    for kind, _ in applied.created:
+    for kind, _, _ in applied.created:
         counts[kind] = counts.get(kind, 0) + 1
     made = ", ".join(f"{n} {kind}(s)" for kind, n in counts.items())
     doing = ", ".join(sorted(applied.in_progress))
     if not made:
         return f"it was creating {doing}" if doing else "nothing had been created yet"
     return f"it had created {made}" + (f" and was creating {doing}" if doing else "")
+
+
+def swarm_addresses(pb: Playbook) -> dict[str, str]:
+    """Each host's address on the lab switch (what swarm advertises): simulated hosts' own, this machine's."""
+    out = {name: cidr.split("/")[0] for name, cidr in pb.switch_addresses().items()}
+    for name, h in pb.hosts.items():
+        if h.kind == "local" and out:
+            out[name] = switch_for(pb.name, pb.switch.subnet).gateway.split("/")[0]
+    return out
+
+
+def _engines_up(
+    engine: Engine, pb: Playbook, images: list[str], progress: Progress | None
+) -> dict[str, Engine]:
+    if not pb.hosts:
+        return {"local": engine}
+    return labhosts.hosts_up(
+        pb.name,
+        pb.hosts,
+        pb.switch.subnet,
+        pb.switch_addresses(),
+        engine,
+        images=images,
+        where=pb.where,
+        progress=progress,
+    )
 
 
 def play(
@@ -74,47 +112,62 @@ def play(
     parallel: int = 4,
     progress: Progress | None = None,
 ) -> PlayReport:
-    """validate → plan → apply → verify → (tear down unless keep). Ctrl-C half-way removes what this run
-    created; a failure half-way does too, unless --keep, which leaves it to be looked at. An engine that
-    goes away half-way is one sentence (what had been made), never a traceback."""
+    """validate → hosts → plan → apply → verify → (tear down unless keep). Ctrl-C half-way removes what
+    this run created; a failure half-way does too, unless --keep, which leaves it to be looked at. An
+    engine that goes away half-way is one sentence (what had been made), never a traceback."""
     pb = load_playbook(path)  # every input error surfaces here, before the engine
-    client = engine.client
     report = PlayReport(str(path), pb.name, dry_run=dry_run, kept=keep)
-    observed = observe_lab(client, pb.name)
-    report.plan = make_plan(pb, observed)
+    order = list(pb.hosts) or ["local"]
     if dry_run:
+        up = labhosts.load(pb.name)
+        present = {"local": engine} if not pb.hosts else _reconnect(up, engine) if up else {}
+        try:
+            report.plan = make_plan(pb, observe_hosts(present, pb.name, [h for h in order if h in present]))
+        finally:
+            _close(present, engine)
         return report
-    ensure_image_local(client, BASE_IMAGE)
     say = progress or (lambda _msg: None)
+    ensure_image_local(engine.client, BASE_IMAGE)
     applied = Applied()
-    finished = interrupted = joined_swarm = False
+    engines: dict[str, Engine] = {}
+    joined: list[str] = []
+    finished = interrupted = False
     failure: BaseException | None = None
     try:
-        if pb.swarm and swarm_state(client) != "active":
-            say("joining swarm mode for the overlay networks")
-            swarm_init(client, "127.0.0.1")
-            joined_swarm = True
-            lab_records.save(pb.name, engine.url, {"joined_swarm": True})  # `down` leaves it again
+        build_images(engine.client, pb, path.parent, progress)
+        engines = _engines_up(engine, pb, [BASE_IMAGE, *image_tags(pb).values()], progress)
+        report.hosts = {name: e.url for name, e in engines.items()}
+        observed = observe_hosts(engines, pb.name, order)
+        report.plan = make_plan(pb, observed)
+        if pb.swarm:
+            say("swarm mode" + (f" across {', '.join(order)}" if len(order) > 1 else ""))
+            joined = lab_swarm.swarm_up(engines, order, swarm_addresses(pb))
+            if joined:
+                lab_records.save(pb.name, engine.url, {"joined_swarm": joined})  # `down` leaves it again
         for link, entry in pb.host_links.items():
-            ensure_veth(engine.host, link, entry.peer, pb.name)
-        build_images(client, pb, path.parent, progress)
-        execute(engine, pb, report.plan, observed, applied, parallel=parallel, progress=progress)
+            ensure_veth(engines[pb.default_host].host, link, entry.peer, pb.name)
+        execute(engines, pb, report.plan, observed, applied, parallel=parallel, progress=progress)
+        if pb.services:
+            say(f"waiting for the tasks of {len(pb.services)} service(s)")
+            wait_for_services(engines[pb.manager].client, pb)
         finished = True
         names = {
-            n: engine_call(client.containers.get, f"{pb.name}-{n}", what=f"find container {n}")
-            for n in pb.containers
+            n: engine_call(
+                engines[pb.host_of(c)].client.containers.get, f"{pb.name}-{n}", what=f"find container {n}"
+            )
+            for n, c in pb.containers.items()
         }
         say(f"verifying {len(pb.expect)} expectation(s)")
-        report.checks = evaluate(engine, pb, names)
+        report.checks = evaluate(engines, pb, names)
     except KeyboardInterrupt as exc:
         interrupted, failure = True, exc
         raise
     except Exception as exc:
         failure = exc
         err = translate(exc, f"play {pb.name}")
-        if isinstance(err, EngineUnavailable):
+        if isinstance(err, EngineUnavailable) and err.where is None:
             raise EngineUnavailable(
-                f"the engine at {engine.url} went away during `play {path}`: {_made(applied)}",
+                f"the engine at {_which(exc, engines, engine)} went away during `play {path}`: {_made(applied)}",
                 hint="start it again and re-run play (it converges), or `dockerctl down` to remove the lab",
             ) from None
         if err is exc:
@@ -124,25 +177,87 @@ def play(
         try:
             if not keep:
                 say("tearing down")
-                remove_owned(client, lab=pb.name, volumes=True)
-                remove_lab_links(engine.host, pb.name)
-                if joined_swarm:
-                    swarm_leave(client, force=True)
-                    lab_records.forget(pb.name, engine.url)
+                _tear_down(engine, engines, pb.name, order, joined)
             elif not finished and interrupted:
-                roll_back(client, applied)  # Ctrl-C: what this run made goes; a failure under --keep stays
+                roll_back(engines, applied)  # Ctrl-C: what this run made goes; a failure under --keep stays
         except (DockerctlError, OSError) as cleanup_error:
             if failure is None:
                 raise translate(cleanup_error, f"tear down lab {pb.name}") from cleanup_error
             # the first failure is what the user needs to see; the lab stays for `dockerctl down`
+        finally:
+            _close(engines, engine)
     return report
 
 
+def _which(exc: BaseException, engines: dict[str, Engine], local: Engine) -> str:
+    """The engine a lost connection was to, when the error says (else the local one)."""
+    text = str(exc)
+    for name, e in engines.items():
+        if e.url.removeprefix("unix://") in text or name in text:
+            return f"{e.url} (host {name})" if name != "local" else e.url
+    return local.url if len(engines) <= 1 else f"{local.url} or one of the hosts ({', '.join(engines)})"
+
+
+def _close(engines: dict[str, Engine], local: Engine) -> None:
+    for e in engines.values():
+        if e.client is not local.client:
+            e.close()
+
+
+def _reconnect(up: labhosts.LabHosts, local: Engine) -> dict[str, Engine]:
+    """Engines of a lab's hosts that are up (for dry runs and `down`); one that does not answer is skipped."""
+    engines: dict[str, Engine] = {}
+    for name, h in up.hosts.items():
+        if h.kind == "local":
+            engines[name] = Engine(name, local.client, local.host, local.url)
+            continue
+        try:
+            e = connect_engine(h.url, name=name)
+            engine_call(e.client.ping, what=f"reach host {name}")
+        except DockerctlError:
+            continue
+        if h.kind == "simulated":
+            from dockerctl.hosts import NetnsHost
+
+            e = Engine(name, e.client, NetnsHost(name), e.url)
+        engines[name] = e
+    return engines
+
+
+def _tear_down(
+    local: Engine, engines: dict[str, Engine], lab: str, order: list[str], joined: list[str]
+) -> Removed:
+    removed = Removed()
+    for name in order:  # the manager first: its services take their tasks on every host with them
+        if name in engines:
+            removed.add(remove_owned(engines[name].client, lab=lab, volumes=True))
+            remove_lab_links(engines[name].host, lab)
+    if joined:
+        lab_swarm.swarm_down(engines, order, joined)
+    lab_records.forget(lab, local.url)
+    labhosts.hosts_down(lab)
+    return removed
+
+
 def down(engine: Engine, lab: str, *, keep_volumes: bool = False) -> Removed:
+    """Remove one lab: its resources on every host, the swarm mode it joined, the hosts it made."""
     check_lab_name(lab)
-    removed = remove_owned(engine.client, lab=lab, volumes=not keep_volumes)
-    remove_lab_links(engine.host, lab)  # host links made by this lab, found by their alias
-    if lab_records.load(lab, engine.url).get("joined_swarm") and swarm_state(engine.client) == "active":
-        swarm_leave(engine.client, force=True)  # the lab joined swarm mode (play --keep): leave it
-    lab_records.forget(lab, engine.url)
+    up = labhosts.load(lab)
+    engines = _reconnect(up, engine) if up else {"local": engine}
+    order = list(up.hosts) if up else ["local"]
+    removed = Removed()
+    try:
+        for name in order:
+            if name in engines:
+                removed.add(remove_owned(engines[name].client, lab=lab, volumes=not keep_volumes))
+                remove_lab_links(engines[name].host, lab)
+        joined = lab_records.load(lab, engine.url).get("joined_swarm")
+        if joined is True:  # a single-host lab (older record): this engine
+            joined = order[:1]
+        if joined:
+            lab_swarm.swarm_down(engines, order, [j for j in joined if j in engines])
+        lab_records.forget(lab, engine.url)
+        labhosts.hosts_down(lab)
+    finally:
+        _close(engines, engine)
     return removed

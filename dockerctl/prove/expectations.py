@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from docker.models.containers import Container
@@ -32,15 +33,36 @@ from dockerctl.verify.checks import Check, Verdict
 
 @dataclass
 class Context:
-    """What every handler may use: the lab's engine, its playbook, its containers, throwaway twins."""
+    """What every handler may use: the lab's engines (one per host), its playbook, its containers, and
+    throwaway twins on any host (made on first use, removed when the evaluation ends)."""
 
-    engine: Engine
+    engines: dict[str, Engine]
     playbook: Playbook
     containers: dict[str, Container]
-    twins: Twins
+    stack: ExitStack
+
+    _twins: dict[str, Twins] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> Container:
         return self.containers[name]
+
+    @property
+    def engine(self) -> Engine:
+        """The default host's engine (a single-host lab's only one)."""
+        return self.engines[self.playbook.default_host]
+
+    def engine_of(self, container: str) -> Engine:
+        return self.engines[self.playbook.host_of(self.playbook.containers[container])]
+
+    def twins_on(self, host: str | None = None) -> Twins:
+        host = host or self.playbook.default_host
+        if host not in self._twins:
+            self._twins[host] = self.stack.enter_context(twins_of(self.engines[host]))
+        return self._twins[host]
+
+    @property
+    def twins(self) -> Twins:
+        return self.twins_on()
 
 
 Handler = Callable[[Any, Context], list[Check]]
@@ -66,7 +88,7 @@ def _limits(body: Any, ctx: Context) -> list[Check]:
     c = ctx[body.container]
     return [
         replace(ch, subject=f"{c.name}: {ch.subject}")
-        for ch in check_given_limits(ctx.engine, c, dict(body.model_extra or {}))
+        for ch in check_given_limits(ctx.engine_of(body.container), c, dict(body.model_extra or {}))
     ]
 
 
@@ -75,7 +97,9 @@ def _oom(body: Any, ctx: Context) -> list[Check]:
     c = ctx[body.container]
     limits, _ = asked_of(c)
     size = parse_size(body.allocate, field="allocate")
-    done = ctx.twins.run(limits, ["dd", "if=/dev/zero", "of=/dev/null", f"bs={size}", "count=1"])
+    done = ctx.twins_on(ctx.playbook.host_of(ctx.playbook.containers[body.container])).run(
+        limits, ["dd", "if=/dev/zero", "of=/dev/null", f"bs={size}", "count=1"]
+    )
     killed = done.oom_killed or done.exit_code == 137
     return [
         Check(
@@ -91,8 +115,10 @@ def _oom(body: Any, ctx: Context) -> list[Check]:
 
 @handles("namespaces")
 def _namespaces(body: Any, ctx: Context) -> list[Check]:
+    if ctx.engine_of(body.a).name != ctx.engine_of(body.b).name:
+        raise ValueError(f"{body.a} and {body.b} run on different hosts: namespaces compare on one kernel")
     return namespaces.compare(
-        ctx.engine.host, ctx[body.a], ctx[body.b], shared=body.shared, private=body.private
+        ctx.engine_of(body.a).host, ctx[body.a], ctx[body.b], shared=body.shared, private=body.private
     )
 
 
@@ -172,7 +198,11 @@ def _published(body: Any, ctx: Context) -> list[Check]:
 
 @handles("mount")
 def _mount(body: Any, ctx: Context) -> list[Check]:
-    return [mounts.check_mount(ctx.engine.host, ctx[body.container], body.path, read_only=body.read_only)]
+    return [
+        mounts.check_mount(
+            ctx.engine_of(body.container).host, ctx[body.container], body.path, read_only=body.read_only
+        )
+    ]
 
 
 @handles("file")
@@ -238,10 +268,11 @@ def _device_rate(body: Any, ctx: Context) -> list[Check]:
 def _survives(body: Any, ctx: Context) -> list[Check]:
     mount = (MountSpec(kind="volume", source=f"{ctx.playbook.name}-{body.volume}", target="/m"),)
     target = f"/m/{body.path.lstrip('/')}"
-    writer = ctx.twins.start(Limits(), ["sh", "-c", f"echo '{body.contains}' > {target}"], mounts=mount)
+    twins = ctx.twins_on(ctx.playbook.host_of(ctx.playbook.volumes[body.volume]))
+    writer = twins.start(Limits(), ["sh", "-c", f"echo '{body.contains}' > {target}"], mounts=mount)
     writer.wait(timeout=30)
     writer.remove(force=True)  # the container is gone …
-    done = ctx.twins.run(Limits(), ["cat", target], mounts=mount)  # … a new one reads what it wrote
+    done = twins.run(Limits(), ["cat", target], mounts=mount)  # … a new one reads what it wrote
     ok = done.exit_code == 0 and body.contains in done.output
     return [
         Check(
@@ -258,7 +289,8 @@ def _survives(body: Any, ctx: Context) -> list[Check]:
 @handles("rm_volumes")
 def _rm_volumes(body: Any, ctx: Context) -> list[Check]:
     named = f"{ctx.playbook.name}-{body.volume}"
-    twin = ctx.twins.start(
+    host = ctx.playbook.host_of(ctx.playbook.volumes[body.volume])
+    twin = ctx.twins_on(host).start(
         Limits(),
         ["sleep", "30"],
         mounts=(
@@ -268,7 +300,7 @@ def _rm_volumes(body: Any, ctx: Context) -> list[Check]:
     )
     anon = next(m["Name"] for m in twin.attrs["Mounts"] if m["Destination"] == "/anon")
     twin.remove(force=True, v=True)  # docker rm -v
-    names = {v.name for v in ctx.engine.client.volumes.list()}
+    names = {v.name for v in ctx.engines[host].client.volumes.list()}
     return [
         Check(
             "rm -v: the anonymous volume",
@@ -299,12 +331,12 @@ def evaluate_one(e: Expectation, ctx: Context) -> list[Check]:
     return [replace(c, claim=e.claim) for c in REGISTRY[e.kind](getattr(e, e.kind), ctx)]
 
 
-def evaluate(engine: Engine, pb: Playbook, containers: dict[str, Container]) -> list[Check]:
+def evaluate(engines: dict[str, Engine], pb: Playbook, containers: dict[str, Container]) -> list[Check]:
     checks: list[Check] = []
     for c in containers.values():
         c.reload()  # once: expectations run on twins and do not change the lab's containers
-    with twins_of(engine) as twins:
-        ctx = Context(engine, pb, containers, twins)
+    with ExitStack() as stack:
+        ctx = Context(engines, pb, containers, stack)
         for e in pb.expect:
             try:
                 checks.extend(evaluate_one(e, ctx))

@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from dockerctl.errors import InvalidInput
 from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
@@ -262,6 +262,14 @@ class Playbook(Topology):
     host_links: dict[str, HostLink] = Field(default_factory=dict)
     images: dict[str, ImageEntry] = Field(default_factory=dict)
     expect: list[Expectation] = Field(default_factory=list)
+
+    _source: str = PrivateAttr(default="")
+    _lines: dict[Any, int] = PrivateAttr(default_factory=dict)
+
+    def where(self, dotted: str) -> str:
+        """FILE:LINE of a key of this playbook (for errors found after validation, e.g. at a host)."""
+        line = line_of(self._lines, _path(dotted)) if self._lines else None
+        return f"{self._source}:{line or 1}" if self._source else dotted
 
     @property
     def default_host(self) -> str:
@@ -511,7 +519,9 @@ def load_playbook(path: str | Path) -> Playbook:
     _check_sections(data, path, lines)
     _resolve_binds(data, path.resolve().parent)
     try:
-        return Playbook.model_validate(data)
+        pb = Playbook.model_validate(data)
+        pb._source, pb._lines = str(path), lines
+        return pb
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = tuple(first["loc"])

@@ -15,9 +15,9 @@ from pathlib import Path
 import docker
 import pytest
 
-from dockerctl.apply.images import ship_image
 from dockerctl.engines.client import connect
 from dockerctl.engines.engine import Engine
+from dockerctl.engines.transfer import ship_image
 from dockerctl.fabric import simhost
 from dockerctl.fabric.netns import Namespace, create_namespace, delete_namespace
 from dockerctl.hosts import LocalHost, NetnsHost

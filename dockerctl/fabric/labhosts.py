@@ -1,0 +1,200 @@
+"""A lab's hosts, up and down: the lab switch, each simulated host (its namespace on the switch and its
+own dockerd), remote engines, and this one — each an Engine the lab's resources are applied through.
+
+A record under the state directory (written before anything is made, removed after everything is
+gone) says what the lab made, so `down` — and `hosts down` after a failure half-way or a killed
+process — removes exactly that and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dockerctl.engines.client import engine_call
+from dockerctl.engines.engine import Engine, connect_engine
+from dockerctl.engines.transfer import ship_image
+from dockerctl.errors import DockerctlError, EngineUnavailable, InvalidInput
+from dockerctl.fabric import simhost
+from dockerctl.fabric.netns import create_namespace, delete_namespace, record_of
+from dockerctl.fabric.switch import Switch, create_switch, delete_switch, switch_for
+from dockerctl.hosts import Host, LocalHost
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class HostRecord:
+    name: str
+    kind: str  # local | simulated | remote
+    url: str  # the engine's URL
+    address: str = ""  # on the lab switch (simulated; the machine's own for local)
+    bip: str = ""  # simulated: its docker0
+
+
+@dataclass
+class LabHosts:
+    lab: str
+    subnet: str = ""
+    hosts: dict[str, HostRecord] = field(default_factory=dict)
+
+    @property
+    def switch(self) -> Switch | None:
+        return switch_for(self.lab, self.subnet) if self.subnet else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lab": self.lab,
+            "subnet": self.subnet,
+            "hosts": {n: asdict(h) for n, h in self.hosts.items()},
+        }
+
+
+def _dir() -> Path:
+    return Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state")) / "labhosts"
+
+
+def save(rec: LabHosts) -> None:
+    _dir().mkdir(parents=True, exist_ok=True)
+    tmp = _dir() / f".{rec.lab}.json.tmp"
+    tmp.write_text(json.dumps(rec.to_dict(), sort_keys=True))
+    tmp.replace(_dir() / f"{rec.lab}.json")
+
+
+def load(lab: str) -> LabHosts | None:
+    try:
+        data = json.loads((_dir() / f"{lab}.json").read_text())
+        return LabHosts(
+            data["lab"], data.get("subnet", ""), {n: HostRecord(**h) for n, h in data["hosts"].items()}
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def all_records() -> list[LabHosts]:
+    out = []
+    for path in sorted(_dir().glob("*.json")) if _dir().is_dir() else []:
+        rec = load(path.stem)
+        if rec is not None:
+            out.append(rec)
+    return out
+
+
+def find_host(name: str) -> tuple[LabHosts, HostRecord]:
+    """The lab host called `name` (for `doctor --host`), from the records of labs that are up."""
+    found = [(rec, rec.hosts[name]) for rec in all_records() if name in rec.hosts]
+    if not found:
+        known = sorted({h for rec in all_records() for h in rec.hosts})
+        raise InvalidInput(
+            f"no lab host is called {name!r}"
+            + (f"; hosts that are up: {', '.join(known)}" if known else "; no lab has hosts up"),
+            where="--host",
+        )
+    if len(found) > 1:
+        raise InvalidInput(
+            f"{name!r} is a host of several labs: {', '.join(r.lab for r, _ in found)}", where="--host"
+        )
+    return found[0]
+
+
+def sim_engine(rec: HostRecord) -> simhost.SimEngine:
+    return simhost.SimEngine(rec.name, rec.bip)
+
+
+def _bip(index: int) -> str:
+    return f"172.{20 + index}.0.1/24"  # each simulated host its own docker0 range (no clash when routed)
+
+
+def hosts_up(
+    lab: str,
+    hosts: dict[str, Any],  # name → HostEntry (spec)
+    switch_subnet: str,
+    addresses: dict[str, str],  # simulated host → its CIDR on the switch
+    local: Engine,
+    *,
+    images: list[str],
+    where: Callable[[str], str],
+    progress: Progress | None = None,
+) -> dict[str, Engine]:
+    """Bring every host up (idempotent), shipping `images` from the local engine. → name → Engine."""
+    say = progress or (lambda _msg: None)
+    machine = LocalHost()
+    rec = load(lab) or LabHosts(lab)
+    engines: dict[str, Engine] = {}
+    try:
+        if any(h.kind == "simulated" for h in hosts.values()):
+            rec.subnet = switch_subnet
+            save(rec)  # before anything is made: a failure half-way is still removed by `down`
+            switch = switch_for(lab, switch_subnet)
+            say(f"lab switch {switch.bridge} ({switch_subnet})")
+            create_switch(machine, switch)
+        for index, (name, h) in enumerate(hosts.items()):
+            if h.kind == "local":
+                address = rec.subnet and switch_for(lab, rec.subnet).gateway.split("/")[0]
+                rec.hosts[name] = HostRecord(name, "local", local.url, address or "")
+                engines[name] = Engine(name, local.client, local.host, local.url)
+            elif h.kind == "remote":
+                say(f"connecting to remote host {name}")
+                try:
+                    eng = connect_engine(h.url, name=name)
+                    engine_call(eng.client.ping, what=f"reach host {name}")
+                except DockerctlError as exc:
+                    raise EngineUnavailable(
+                        f"remote host {name} ({h.url}) does not answer: {exc.message}",
+                        where=where(f"hosts.{name}"),
+                    ) from None
+                rec.hosts[name] = HostRecord(name, "remote", str(h.url))
+                engines[name] = eng
+            else:
+                say(f"simulated host {name}: namespace and engine")
+                sim = simhost.SimEngine(name, _bip(index))
+                rec.hosts[name] = HostRecord(
+                    name, "simulated", sim.url, addresses[name].split("/")[0], sim.bip
+                )
+                save(rec)
+                ns = record_of(name)
+                if ns is None or not machine.exists(f"/var/run/netns/{name}"):
+                    ns = create_namespace(
+                        name, lab=lab, ns_addr=addresses[name], bridge=switch_for(lab, rec.subnet).bridge
+                    )
+                simhost.start(sim, ns)
+                eng = connect_engine(sim.url, name=name)
+                engines[name] = Engine(name, eng.client, ns.host, sim.url)
+                for image in images:
+                    say(f"shipping {image} to {name}")
+                    ship_image(local.client, eng.client, image)
+        save(rec)
+    except BaseException:
+        for eng in engines.values():
+            if eng.client is not local.client:
+                eng.close()
+        raise
+    return engines
+
+
+def hosts_down(lab: str, *, machine: Host | None = None, purge: bool = True) -> list[str]:
+    """Stop and remove what the lab's record says it made. → the hosts removed."""
+    machine = machine or LocalHost()
+    rec = load(lab)
+    if rec is None:
+        return []
+    removed = []
+    for name, h in rec.hosts.items():
+        if h.kind != "simulated":
+            continue
+        sim = sim_engine(h)
+        simhost.stop(sim)
+        if purge:
+            simhost.purge(sim)
+        ns = record_of(name)
+        if ns is not None and ns.lab == lab:
+            delete_namespace(name, machine=machine)
+        removed.append(name)
+    if rec.switch is not None:
+        delete_switch(machine, rec.switch)
+    (_dir() / f"{lab}.json").unlink(missing_ok=True)
+    return removed
