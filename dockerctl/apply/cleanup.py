@@ -54,8 +54,12 @@ def _remove_owned_of(
         into.append(name)
 
 
-def remove_owned(client: docker.DockerClient, *, lab: str | None = None, volumes: bool = False) -> Removed:
-    """Remove dockerctl's resources (one lab's, when `lab` is given; volumes only with `volumes`)."""
+def remove_owned(
+    client: docker.DockerClient, *, lab: str | None = None, volumes: bool = False, networks: bool = True
+) -> Removed:
+    """Remove dockerctl's resources (one lab's, when `lab` is given; volumes only with `volumes`).
+    `networks=False`: services and containers only (first pass across hosts: an overlay goes only once
+    no host has a container on it)."""
     if lab is not None:
         check_lab_name(lab)  # an empty name would select every lab's resources
     removed = Removed()
@@ -75,8 +79,10 @@ def remove_owned(client: docker.DockerClient, *, lab: str | None = None, volumes
         asked_records.forget(c.id)
 
     _remove_owned_of("container", containers, lab, _remove_container, removed.containers)
-    networks = engine_call(client.networks.list, filters=filters, what="list networks")
-    _remove_owned_of("network", networks, lab, lambda n: n.remove(), removed.networks)
+    if not networks:
+        return removed
+    found_networks = engine_call(client.networks.list, filters=filters, what="list networks")
+    _remove_owned_of("network", found_networks, lab, lambda n: n.remove(), removed.networks)
     if volumes:
         found = engine_call(client.volumes.list, filters=filters, what="list volumes")
         _remove_owned_of("volume", found, lab, lambda v: v.remove(), removed.volumes)

@@ -45,7 +45,8 @@ def preflight_network(client: docker.DockerClient, host: Host, spec: NetworkSpec
                     raise InvalidInput(f"{spec.subnet} overlaps {s} of network {n.name}", field="subnet")
     if spec.driver == "macvlan":
         parent = spec.options["parent"]
-        if not host.exists(f"/sys/class/net/{parent}"):
+        # asked of the host's own network stack (its /sys may show another namespace's devices)
+        if not host.run(["ip", "link", "show", "dev", parent]).ok:
             raise InvalidInput(f"parent interface {parent!r} does not exist on {host.name}", field="options")
         for n in existing:
             if n.attrs.get("Driver") == "macvlan" and (n.attrs.get("Options") or {}).get("parent") == parent:

@@ -10,11 +10,9 @@ from docker.models.services import Service
 from docker.types import EndpointSpec, Placement, Resources, ServiceMode
 
 from dockerctl.engines.client import engine_call
-from dockerctl.engines.labels import owned
+from dockerctl.engines.labels import NODE_LABEL, owned
 from dockerctl.spec.playbook import Playbook, ServiceEntry
 from dockerctl.spec.units import parse_size
-
-NODE_LABEL = "io.dockerctl.host"  # set on each lab host's swarm node (fabric/swarm.py)
 
 
 def resources(svc: ServiceEntry) -> Resources:

@@ -74,6 +74,7 @@ def create_network(engine: Engine, lab: str, name: str, n: NetworkEntry, labels:
         driver=n.driver,
         subnet=n.subnet,
         gateway=n.gateway,
+        ip_range=n.ip_range,
         internal=n.internal,
         attachable=n.attachable,
         options=n.options,

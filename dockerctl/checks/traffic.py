@@ -4,6 +4,7 @@ from inside A to B (ping, or a TCP connect to a port) and nslookup inside A. `ne
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from docker.models.containers import Container
@@ -76,6 +77,7 @@ def reach(
     port: int | None = None,
     names: list[str] | None = None,
     stop_at_first: bool = False,
+    count: int = 1,
 ) -> Reach:
     """Try each of b's addresses (on networks a shares, else all) or `names` (default: b's name)."""
     if by not in ("ip", "name"):
@@ -83,11 +85,28 @@ def reach(
     tried = (names or [str(b.name)]) if by == "name" else targets(a, b, "ip")
     out = Reach(str(a.name), str(b.name), by, port)
     for target in tried:
-        reached, command, output = probe(a, target, port)
+        reached, command, output = probe(a, target, port, count)
         out.attempts.append(Attempt(target, reached, command, output))
         if reached and stop_at_first:
             break
     return out
+
+
+def reach_address(a: Container, address: str, *, port: int | None = None) -> Reach:
+    """A packet from inside a to an address (a gateway, a host on the lab switch)."""
+    out = Reach(str(a.name), address, "ip", port)
+    reached, command, output = probe(a, address, port)
+    out.attempts.append(Attempt(address, reached, command, output))
+    return out
+
+
+def reply_ttl(found: Reach) -> int | None:
+    """The TTL of the first ping reply seen ('… ttl=64 time=…'): 64 from a Linux peer one hop away."""
+    for attempt in found.attempts:
+        match = re.search(r"ttl=(\d+)", attempt.output)
+        if match:
+            return int(match.group(1))
+    return None
 
 
 def isolation(

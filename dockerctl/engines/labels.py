@@ -19,6 +19,8 @@ VERSION = "io.dockerctl.version"
 # Images get their own label, never MANAGED: containers inherit their image's labels, and a user's
 # container made from a dockerctl image must not look like one dockerctl owns.
 IMAGE = "io.dockerctl.image"
+# on each lab host's swarm node: which host of the lab it is (placement, and tasks → host)
+NODE_LABEL = "io.dockerctl.host"
 
 
 def image_labels(role: str) -> dict[str, str]:

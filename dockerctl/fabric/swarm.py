@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
-
-NODE_LABEL = "io.dockerctl.host"
+from dockerctl.engines.labels import NODE_LABEL
 
 
 def state(engine: Engine) -> str:

@@ -11,10 +11,10 @@ def addresses(c: Container) -> dict[str, str]:
     return {name: v.get("IPAddress") for name, v in nets.items() if v.get("IPAddress")}
 
 
-def probe(a: Container, target: str, port: int | None) -> tuple[bool, str, str]:
-    """(reached, command, output) for one packet from a to target."""
+def probe(a: Container, target: str, port: int | None, count: int = 1) -> tuple[bool, str, str]:
+    """(reached, command, output) for `count` pings (or one TCP connect) from a to target."""
     if port is None:
-        argv = ["ping", "-c", "1", "-W", "2", target]
+        argv = ["ping", "-c", str(count), "-W", "2", target]
     else:
         argv = ["sh", "-c", f"nc -w 2 {target} {port} </dev/null"]
     result = a.exec_run(argv)

@@ -27,7 +27,6 @@ from dockerctl.errors import DockerctlError, EngineUnavailable
 from dockerctl.fabric import labhosts
 from dockerctl.fabric import swarm as lab_swarm
 from dockerctl.fabric.hostlinks import ensure_veth, remove_lab_links
-from dockerctl.fabric.switch import switch_for
 from dockerctl.prove.expectations import evaluate
 from dockerctl.spec.models import BASE_IMAGE
 from dockerctl.spec.names import check_lab_name
@@ -75,15 +74,6 @@ def _made(applied: Applied) -> str:
     if not made:
         return f"it was creating {doing}" if doing else "nothing had been created yet"
     return f"it had created {made}" + (f" and was creating {doing}" if doing else "")
-
-
-def swarm_addresses(pb: Playbook) -> dict[str, str]:
-    """Each host's address on the lab switch (what swarm advertises): simulated hosts' own, this machine's."""
-    out = {name: cidr.split("/")[0] for name, cidr in pb.switch_addresses().items()}
-    for name, h in pb.hosts.items():
-        if h.kind == "local" and out:
-            out[name] = switch_for(pb.name, pb.switch.subnet).gateway.split("/")[0]
-    return out
 
 
 def _engines_up(
@@ -141,7 +131,7 @@ def play(
         report.plan = make_plan(pb, observed)
         if pb.swarm:
             say("swarm mode" + (f" across {', '.join(order)}" if len(order) > 1 else ""))
-            joined = lab_swarm.swarm_up(engines, order, swarm_addresses(pb))
+            joined = lab_swarm.swarm_up(engines, order, pb.lab_addresses())
             if joined:
                 lab_records.save(pb.name, engine.url, {"joined_swarm": joined})  # `down` leaves it again
         for link, entry in pb.host_links.items():
@@ -224,14 +214,23 @@ def _reconnect(up: labhosts.LabHosts, local: Engine) -> dict[str, Engine]:
     return engines
 
 
+def _remove_everywhere(engines: dict[str, Engine], lab: str, order: list[str], *, volumes: bool) -> Removed:
+    """Services and containers on every host first (the manager's services take their tasks with
+    them), then networks and volumes: an overlay network goes only once no host uses it."""
+    removed = Removed()
+    present = [n for n in order if n in engines]
+    for name in present:
+        removed.add(remove_owned(engines[name].client, lab=lab, volumes=volumes, networks=False))
+    for name in present:
+        removed.add(remove_owned(engines[name].client, lab=lab, volumes=volumes))
+        remove_lab_links(engines[name].host, lab)
+    return removed
+
+
 def _tear_down(
     local: Engine, engines: dict[str, Engine], lab: str, order: list[str], joined: list[str]
 ) -> Removed:
-    removed = Removed()
-    for name in order:  # the manager first: its services take their tasks on every host with them
-        if name in engines:
-            removed.add(remove_owned(engines[name].client, lab=lab, volumes=True))
-            remove_lab_links(engines[name].host, lab)
+    removed = _remove_everywhere(engines, lab, order, volumes=True)
     if joined:
         lab_swarm.swarm_down(engines, order, joined)
     lab_records.forget(lab, local.url)
@@ -245,12 +244,8 @@ def down(engine: Engine, lab: str, *, keep_volumes: bool = False) -> Removed:
     up = labhosts.load(lab)
     engines = _reconnect(up, engine) if up else {"local": engine}
     order = list(up.hosts) if up else ["local"]
-    removed = Removed()
     try:
-        for name in order:
-            if name in engines:
-                removed.add(remove_owned(engines[name].client, lab=lab, volumes=not keep_volumes))
-                remove_lab_links(engines[name].host, lab)
+        removed = _remove_everywhere(engines, lab, order, volumes=not keep_volumes)
         joined = lab_records.load(lab, engine.url).get("joined_swarm")
         if joined is True:  # a single-host lab (older record): this engine
             joined = order[:1]

@@ -72,9 +72,67 @@ class NamespacesExpect(BaseModel):
 class TrafficExpect(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     source: str = Field(alias="from")
-    to: str
-    by: Literal["ip", "name"] = "ip"
+    to: str | None = None  # a container of the lab …
+    address: str | None = None  # … or an address (e.g. a macvlan network's gateway, X9)
+    by: Literal["ip", "name", "gwbridge"] = "ip"  # gwbridge: the target's eth1 on docker_gwbridge (X6)
     port: int | None = None
+
+    @model_validator(mode="after")
+    def _target(self) -> TrafficExpect:
+        if (self.to is None) == (self.address is None):
+            raise ValueError("give to: (a container) or address: (an IP), one of them")
+        return self
+
+
+class InterfacesExpect(BaseModel):
+    """X4: a container on an overlay has eth0 on the overlay and eth1 on docker_gwbridge."""
+
+    model_config = _STRICT
+    container: str
+    network: str  # the overlay network of the lab
+
+
+class VxlanExpect(BaseModel):
+    """X5: each host's overlay namespace holds br0 and vxlan0, its FDB points at the other host's lab
+    address, and traffic between the two containers moves both hosts' vxlan counters."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    network: str
+    source: str = Field(alias="from")
+    to: str
+
+
+class OverlaySubnetsExpect(BaseModel):
+    """X6: the default overlay subnets are 10.0.X.0/24, handed out in the order the networks were made."""
+
+    model_config = _STRICT
+    networks: list[str] = Field(min_length=1)
+
+
+class DirectExpect(BaseModel):
+    """X7–X8: on macvlan a packet goes straight to the other container: eth0 is a macvlan device (no veth,
+    no bridge), the reply's TTL is not decremented (no router in between)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    source: str = Field(alias="from")
+    to: str
+
+
+class ServiceLimitsExpect(BaseModel):
+    """Each running task of a service holds these limits in the kernel of the node it landed on."""
+
+    model_config = ConfigDict(extra="allow")  # the limit fields, as in `limits`
+    service: str
+    on: list[str] = Field(default_factory=list)  # the hosts its tasks must land on (each at least once)
+
+    @model_validator(mode="after")
+    def _fields(self) -> ServiceLimitsExpect:
+        extra = self.model_extra or {}
+        unknown = set(extra) - set(LIMIT_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown limit(s): {', '.join(sorted(unknown))}")
+        limit_fields(extra)
+        return self
 
 
 class DnsExpect(BaseModel):
@@ -163,6 +221,11 @@ class Expectation(BaseModel):
     device_rate: DeviceRateExpect | None = None
     survives: SurvivesExpect | None = None
     rm_volumes: RmVolumesExpect | None = None
+    interfaces: InterfacesExpect | None = None
+    vxlan: VxlanExpect | None = None
+    overlay_subnets: OverlaySubnetsExpect | None = None
+    direct: DirectExpect | None = None
+    service_limits: ServiceLimitsExpect | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Expectation:
@@ -181,7 +244,7 @@ class Expectation(BaseModel):
     def containers(self) -> list[str]:
         body = getattr(self, self.kind)
         names = []
-        for attr in ("container", "a", "b", "source", "to", "name"):
+        for attr in ("container", "a", "b", "source", "to", "name", "service"):
             value = getattr(body, attr, None)
             if isinstance(value, str):
                 names.append(value)
@@ -294,6 +357,14 @@ class Playbook(Topology):
         for name, h in self.hosts.items():
             if h.kind == "simulated":
                 out[name] = f"{h.address or next(free)}/{net.prefixlen}"
+        return out
+
+    def lab_addresses(self) -> dict[str, str]:
+        """Each host's address on the lab switch (no prefix): simulated hosts' own, this machine's (.1)."""
+        out = {name: cidr.split("/")[0] for name, cidr in self.switch_addresses().items()}
+        if out:
+            gateway = str(next(ipaddress.ip_network(self.switch.subnet).hosts()))
+            out.update({name: gateway for name, h in self.hosts.items() if h.kind == "local"})
         return out
 
     @model_validator(mode="after")
@@ -447,6 +518,19 @@ class Playbook(Topology):
                     )
                 parents[key] = name
         for i, e in enumerate(self.expect):
+            body = getattr(e, e.kind)
+            nets = [getattr(body, "network", None), *(getattr(body, "networks", None) or [])]
+            for net_name in (n for n in nets if n is not None):
+                if net_name not in self.networks or self.networks[net_name].driver != "overlay":
+                    raise InvalidInput(
+                        f"{net_name!r} is not an overlay network of this playbook",
+                        where=f"expect.{i}.{e.kind}",
+                    )
+            for host in getattr(body, "on", None) or []:
+                if host not in self.hosts:
+                    raise InvalidInput(
+                        f"{host!r} is not one of this playbook's hosts", where=f"expect.{i}.{e.kind}"
+                    )
             vol = (
                 getattr(getattr(e, e.kind), "volume", None) if e.kind in ("survives", "rm_volumes") else None
             )
