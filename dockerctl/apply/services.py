@@ -7,7 +7,7 @@ from typing import Any
 
 import docker
 from docker.models.services import Service
-from docker.types import EndpointSpec, Placement, Resources, ServiceMode
+from docker.types import EndpointSpec, Resources, ServiceMode
 
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.labels import NODE_LABEL, owned
@@ -42,8 +42,6 @@ def create_service(
     *,
     image: str | None = None,
 ) -> Service:
-    constraints = [f"node.labels.{NODE_LABEL}=={svc.host}"] if svc.host else []
-    placement = Placement(constraints=constraints, maxreplicas=svc.max_per_host or 0)
     kwargs: dict[str, Any] = {
         "name": f"{pb.name}-{name}",
         "command": svc.argv(),
@@ -53,8 +51,10 @@ def create_service(
         "resources": resources(svc),
         "networks": [f"{pb.name}-{n}" for n in svc.networks],
         "endpoint_spec": EndpointSpec(mode="vip"),
-        "placement": placement,
+        "constraints": [f"node.labels.{NODE_LABEL}=={svc.host}"] if svc.host else [],
     }
+    if svc.max_per_host:
+        kwargs["maxreplicas"] = svc.max_per_host
     made: Service = engine_call(
         client.services.create, image or svc.image, what=f"create service {name}", **kwargs
     )

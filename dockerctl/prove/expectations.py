@@ -519,13 +519,13 @@ def _service_limits(body: Any, ctx: Context) -> list[Check]:
         container = engine_call(engine.client.containers.get, cid, what=f"find the container of {slot}")
         for ch in check_given_limits(engine, container, given):
             checks.append(replace(ch, subject=f"{slot} on {host}: {ch.subject}"))
-    if body.on:
-        ok = set(landed) <= set(body.on) and set(body.on) <= set(landed)
+    if body.hosts:
+        ok = set(landed) == set(body.hosts)
         checks.append(
             Check(
                 f"placement of {body.service}",
                 "-",
-                f"tasks on {', '.join(body.on)}",
+                f"tasks on {', '.join(body.hosts)}",
                 ", ".join(sorted(landed)) or "no running task",
                 _v(ok),
                 "swarm tasks → node labels",

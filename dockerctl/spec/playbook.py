@@ -123,7 +123,7 @@ class ServiceLimitsExpect(BaseModel):
 
     model_config = ConfigDict(extra="allow")  # the limit fields, as in `limits`
     service: str
-    on: list[str] = Field(default_factory=list)  # the hosts its tasks must land on (each at least once)
+    hosts: list[str] = Field(default_factory=list)  # the hosts its tasks must land on (each at least once)
 
     @model_validator(mode="after")
     def _fields(self) -> ServiceLimitsExpect:
@@ -526,7 +526,7 @@ class Playbook(Topology):
                         f"{net_name!r} is not an overlay network of this playbook",
                         where=f"expect.{i}.{e.kind}",
                     )
-            for host in getattr(body, "on", None) or []:
+            for host in (getattr(body, "hosts", None) or []) if e.kind == "service_limits" else []:
                 if host not in self.hosts:
                     raise InvalidInput(
                         f"{host!r} is not one of this playbook's hosts", where=f"expect.{i}.{e.kind}"
