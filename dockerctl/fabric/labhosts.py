@@ -15,13 +15,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine, connect_engine
 from dockerctl.engines.transfer import ship_image
-from dockerctl.errors import DockerctlError, EngineUnavailable, InvalidInput
+from dockerctl.errors import Conflict, DockerctlError, EngineUnavailable, InvalidInput
 from dockerctl.fabric import simhost
 from dockerctl.fabric.netns import create_namespace, delete_namespace, record_of
-from dockerctl.fabric.switch import Switch, create_switch, delete_switch, switch_for
+from dockerctl.fabric.switch import Switch, create_switch, delete_switch, overlapping, switch_for
 from dockerctl.hosts import Host, LocalHost
 
 Progress = Callable[[str], None]
@@ -120,11 +119,16 @@ def hosts_up(
     where: Callable[[str], str],
     progress: Progress | None = None,
 ) -> dict[str, Engine]:
-    """Bring every host up (idempotent), shipping `images` from the local engine. → name → Engine."""
+    """Bring every host up (idempotent), shipping `images` from the local engine. → name → Engine.
+
+    Everything that can make the hosts bad is checked before anything is made: a simulated host's name
+    taken by another namespace, a switch subnet overlapping an address here, a remote engine that does
+    not answer — each an error at the playbook's FILE:LINE, with nothing changed."""
     say = progress or (lambda _msg: None)
     machine = LocalHost()
     rec = load(lab) or LabHosts(lab)
     engines: dict[str, Engine] = {}
+    remotes = _preflight(lab, hosts, switch_subnet, machine, where, say)
     try:
         if any(h.kind == "simulated" for h in hosts.values()):
             rec.subnet = switch_subnet
@@ -138,17 +142,8 @@ def hosts_up(
                 rec.hosts[name] = HostRecord(name, "local", local.url, address or "")
                 engines[name] = Engine(name, local.client, local.host, local.url)
             elif h.kind == "remote":
-                say(f"connecting to remote host {name}")
-                try:
-                    eng = connect_engine(h.url, name=name)
-                    engine_call(eng.client.ping, what=f"reach host {name}")
-                except DockerctlError as exc:
-                    raise EngineUnavailable(
-                        f"remote host {name} ({h.url}) does not answer: {exc.message}",
-                        where=where(f"hosts.{name}"),
-                    ) from None
                 rec.hosts[name] = HostRecord(name, "remote", str(h.url))
-                engines[name] = eng
+                engines[name] = remotes.pop(name)
             else:
                 say(f"simulated host {name}: namespace and engine")
                 sim = simhost.SimEngine(name, _bip(index))
@@ -169,11 +164,55 @@ def hosts_up(
                     ship_image(local.client, eng.client, image)
         save(rec)
     except BaseException:
-        for eng in engines.values():
+        for eng in [*engines.values(), *remotes.values()]:
             if eng.client is not local.client:
                 eng.close()
         raise
     return engines
+
+
+def _preflight(
+    lab: str, hosts: dict[str, Any], subnet: str, machine: Host, where: Callable[[str], str], say: Progress
+) -> dict[str, Engine]:
+    """Refuse what would make the hosts bad, before anything is made. → the remote engines, connected."""
+    for name, h in hosts.items():
+        if h.kind == "simulated" and machine.exists(f"/var/run/netns/{name}"):
+            owner = record_of(name)
+            if owner is None:
+                raise Conflict(
+                    f"a network namespace named {name!r} exists and was not made by dockerctl: it is left "
+                    "alone; give the simulated host another name",
+                    where=where(f"hosts.{name}"),
+                )
+            if owner.lab != lab:
+                raise Conflict(
+                    f"host {name!r} is in use by lab {owner.lab}: give this one another name",
+                    where=where(f"hosts.{name}"),
+                )
+    if any(h.kind == "simulated" for h in hosts.values()):
+        switch = switch_for(lab, subnet)
+        clash = overlapping(machine, subnet, switch.bridge)
+        if clash:
+            raise InvalidInput(
+                f"the lab switch subnet {subnet} overlaps {', '.join(clash)}: give switch.subnet another range "
+                "inside 198.18.0.0/15",
+                where=where("switch.subnet"),
+            )
+    remotes: dict[str, Engine] = {}
+    for name, h in hosts.items():
+        if h.kind != "remote":
+            continue
+        say(f"connecting to remote host {name}")
+        try:
+            eng = connect_engine(h.url, name=name)
+        except DockerctlError as exc:
+            for e in remotes.values():
+                e.close()
+            raise EngineUnavailable(
+                f"remote host {name} ({h.url}) does not answer: {exc.message}", where=where(f"hosts.{name}")
+            ) from None
+        remotes[name] = eng
+    return remotes
 
 
 def hosts_down(lab: str, *, machine: Host | None = None, purge: bool = True) -> list[str]:

@@ -23,7 +23,7 @@ from dockerctl.apply.playbook import (
 from dockerctl.engines import lab_records
 from dockerctl.engines.client import engine_call, translate
 from dockerctl.engines.engine import Engine, connect_engine
-from dockerctl.errors import DockerctlError, EngineUnavailable
+from dockerctl.errors import DockerctlError, EngineUnavailable, InvalidInput
 from dockerctl.fabric import labhosts
 from dockerctl.fabric import swarm as lab_swarm
 from dockerctl.fabric.hostlinks import ensure_veth, remove_lab_links
@@ -136,6 +136,7 @@ def play(
                 lab_records.save(pb.name, engine.url, {"joined_swarm": joined})  # `down` leaves it again
         for link, entry in pb.host_links.items():
             ensure_veth(engines[pb.default_host].host, link, entry.peer, pb.name)
+        _check_parents(pb, engines)
         execute(engines, pb, report.plan, observed, applied, parallel=parallel, progress=progress)
         if pb.services:
             say(f"waiting for the tasks of {len(pb.services)} service(s)")
@@ -177,6 +178,20 @@ def play(
         finally:
             _close(engines, engine)
     return report
+
+
+def _check_parents(pb: Playbook, engines: dict[str, Engine]) -> None:
+    """Each macvlan network's parent exists on its host (asked of that host's network stack)."""
+    for name, n in pb.networks.items():
+        parent = n.options.get("parent")
+        if n.driver != "macvlan" or not parent:
+            continue
+        host = pb.host_of(n)
+        if not engines[host].host.run(["ip", "link", "show", "dev", parent]).ok:
+            raise InvalidInput(
+                f"parent interface {parent!r} does not exist on host {host} ({engines[host].host.name})",
+                where=pb.where(f"networks.{name}.options"),
+            )
 
 
 def _which(exc: BaseException, engines: dict[str, Engine], local: Engine) -> str:

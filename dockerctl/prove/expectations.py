@@ -140,7 +140,9 @@ def _traffic(body: Any, ctx: Context, want: bool) -> list[Check]:
         if not address:
             raise ValueError(f"{body.to} has no eth1 on docker_gwbridge")
         found = traffic.reach_address(a, address, port=body.port)
-        return [found.check(want, "X6", f"{body.source} → {body.to}'s docker_gwbridge address {address}{port}")]
+        return [
+            found.check(want, "X6", f"{body.source} → {body.to}'s docker_gwbridge address {address}{port}")
+        ]
     # by name: the lab's own name, the alias on the lab's networks
     found = traffic.reach(a, ctx[body.to], by=body.by, port=body.port, names=[body.to])
     return [found.check(want, "C1", f"{body.source} → {body.to} by {body.by}{port}")]

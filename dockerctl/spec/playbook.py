@@ -435,6 +435,20 @@ class Playbook(Topology):
                         f"host {entry.host!r} is not one of this playbook's hosts ({', '.join(self.hosts)})",
                         where=f"{kind}.{name}.host",
                     )
+        for name, entry in self.networks.items():
+            host = self.hosts.get(self.host_of(entry))
+            parent = entry.options.get("parent")
+            if (
+                entry.driver == "macvlan"
+                and host is not None
+                and host.kind == "simulated"
+                and parent != "eth0"
+            ):
+                raise InvalidInput(
+                    f"parent {parent!r} does not exist on simulated host {self.host_of(entry)}: its only interface "
+                    "is eth0, its port on the lab switch (use options: {parent: eth0})",
+                    where=f"networks.{name}.options",
+                )
         for name, c in self.containers.items():
             here = self.host_of(c)
             for net_name in c.networks:
