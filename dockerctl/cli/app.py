@@ -15,6 +15,7 @@ from dockerctl.cli import (
     cleanup,
     copy,
     doctor,
+    hosts,
     image,
     limits,
     mounts,
@@ -93,6 +94,7 @@ app.command("play")(play.play_cmd)
 app.command("down")(play.down_cmd)
 app.command("tour")(play.tour)
 app.add_typer(play.playbook_app, name="playbook")
+app.add_typer(hosts.app, name="hosts")
 app.command("cleanup")(cleanup.cleanup)
 app.add_typer(image.app, name="image")
 

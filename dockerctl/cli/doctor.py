@@ -6,6 +6,7 @@ from dockerctl.cli import render
 from dockerctl.cli._context import host_of
 from dockerctl.errors import ExitCode
 from dockerctl.ops.doctor import doctor_report
+from dockerctl.ops.hosts import doctor_host
 
 
 def doctor(
@@ -13,6 +14,9 @@ def doctor(
     json_out: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
     links: bool = typer.Option(
         True, "--links/--no-links", help="Probe which link types the kernel can make."
+    ),
+    host: str | None = typer.Option(
+        None, "--host", help="A lab host (see `dockerctl hosts ls`): its engine, read on its own kernel."
     ),
 ) -> None:
     """What the engine's host can and cannot enforce, each line with its evidence.
@@ -28,8 +32,10 @@ def doctor(
       dockerctl doctor --json | jq '.capabilities[] | select(.verdict != "supported")'
 
       dockerctl -H ssh://root@10.0.0.5 doctor
+
+      dockerctl doctor --host ovh1
     """
-    report = doctor_report(host_of(ctx), probe_links=links)
+    report = doctor_host(host, probe_links=links) if host else doctor_report(host_of(ctx), probe_links=links)
     if json_out:
         render.emit_json(report.to_dict())
     else:

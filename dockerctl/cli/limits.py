@@ -5,13 +5,14 @@ import typer
 from dockerctl.cli import limit_flags as lf
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
-from dockerctl.ops.limits import limits_report, update_limits
+from dockerctl.errors import NotFound
+from dockerctl.ops.limits import is_service, limits_report, service_limits_report, update_limits
 from dockerctl.spec.inputs import limit_fields
 
 
 def limits(
     ctx: typer.Context,
-    container: str = typer.Argument(..., help="Container name or id."),
+    container: str = typer.Argument(..., help="Container (name or id), or a swarm service on this engine."),
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """One row per limit: what was asked, what the engine kept (HostConfig), what the kernel holds.
@@ -25,9 +26,18 @@ def limits(
       dockerctl limits web
 
       dockerctl limits web --json | jq '.checks[] | select(.ok | not)'
+
+      dockerctl -H unix:///run/dctl-svh1.sock limits swarm-service-limits-web   # one row per task and node
     """
     with engine(ctx) as eng:
-        report = limits_report(eng, container)
+        try:
+            report = limits_report(eng, container)
+        except NotFound:
+            if not is_service(eng, container):
+                raise
+            service = service_limits_report(eng, container)
+            render.finish(service, json_out, lambda: render.service_limits(service))
+            return
     render.finish(report, json_out, lambda: render.limits_report(report))
 
 

@@ -19,7 +19,7 @@ from dockerctl.errors import ExitCode
 from dockerctl.verify.checks import Check
 
 if TYPE_CHECKING:
-    from dockerctl.ops.limits import LimitsReport
+    from dockerctl.ops.limits import LimitsReport, ServiceLimitsReport
 from dockerctl.verify.doctor import Capability, Support
 
 # piped output (CI logs, `| less`) gets a wide layout instead of rich's 80-column default
@@ -171,3 +171,21 @@ def support_summary(caps: Iterable[Capability]) -> str:
     if unknown:
         text += f"; unknown: {', '.join(unknown)}"
     return text
+
+
+def service_limits(report: ServiceLimitsReport) -> None:
+    """One row per task and limit: where it landed and what that node's kernel holds."""
+    table = Table(
+        title=f"{report.service}: limits per task, read on the node it landed on", title_justify="left"
+    )
+    for col in ("task", "host", "limit", "asked", "kernel", "verdict", "evidence"):
+        table.add_column(col, overflow="fold")
+    for t in report.tasks:
+        if not t.checks:
+            table.add_row(escape(t.task), escape(t.host), "-", "-", "-", _verdict("unknown"), escape(t.note))
+        for c in t.checks:
+            table.add_row(
+                escape(t.task), escape(t.host), escape(c.subject), escape(c.desired), escape(c.observed),
+                _verdict(str(c.verdict)), escape(c.evidence),
+            )  # fmt: skip
+    out.print(table)

@@ -34,14 +34,19 @@ class DoctorReport:
         }
 
 
-def doctor_report(base_url: str | None, *, probe_links: bool = True) -> DoctorReport:
-    """Never raises for an engine that does not answer: that is a finding (exit 3 at the CLI)."""
+def doctor_report(
+    base_url: str | None, *, probe_links: bool = True, host: Host | None = None
+) -> DoctorReport:
+    """Never raises for an engine that does not answer: that is a finding (exit 3 at the CLI). `host`:
+    where its kernel is read when the URL alone does not say (a simulated host's namespace)."""
     url = engine_url(base_url)
     try:
         engine = connect_engine(base_url)
+        if host is not None:
+            engine.host = host
     except DockerctlError as exc:
         # no engine answers; its host (named by the URL) can still be read: what would it enforce?
-        host = host_for(url, ssh_config=os.environ.get(SSH_CONFIG_ENV) or None)
+        host = host or host_for(url, ssh_config=os.environ.get(SSH_CONFIG_ENV) or None)
         try:
             return _judged(EngineFacts(url, False, str(exc)), host, probe_links)
         finally:

@@ -11,7 +11,9 @@ from dockerctl.apply.preflight import preflight_container
 from dockerctl.apply.update import apply_update
 from dockerctl.checks.limits import asked_of, check_limits
 from dockerctl.checks.subject import running_pid
-from dockerctl.engines.engine import Engine
+from dockerctl.engines.client import engine_call
+from dockerctl.engines.engine import Engine, connect_engine
+from dockerctl.errors import DockerctlError
 from dockerctl.hosts import KernelUnreachable
 from dockerctl.spec.models import ContainerSpec, Limits
 from dockerctl.verify.checks import Check, Verdict
@@ -87,3 +89,101 @@ def update_limits(engine: Engine, ref: str, changes: dict[str, Any], *, verify: 
     if verify:
         _verify(engine, report, container, target)
     return report
+
+
+@dataclass
+class TaskLimits:
+    task: str  # service.slot
+    node: str
+    host: str  # the lab host it landed on, or the node's address
+    checks: list[Check] = field(default_factory=list)
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "node": self.node,
+            "host": self.host,
+            "note": self.note,
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+
+@dataclass
+class ServiceLimitsReport:
+    service: str
+    tasks: list[TaskLimits] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            bool(self.tasks)
+            and all(c.ok for t in self.tasks for c in t.checks)
+            and all(t.checks for t in self.tasks)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"service": self.service, "ok": self.ok, "tasks": [t.to_dict() for t in self.tasks]}
+
+
+def _node_engines(engine: Engine) -> dict[str, Engine]:
+    """Swarm node id → an Engine on it: this one, and every lab host that is up and answers."""
+    from dockerctl.fabric import labhosts
+    from dockerctl.fabric.swarm import node_id
+    from dockerctl.ops.hosts import host_of_record
+
+    out = {node_id(engine): engine}
+    for rec in labhosts.all_records():
+        for h in rec.hosts.values():
+            if h.kind == "local":
+                continue
+            try:
+                e = connect_engine(h.url, name=h.name)
+                e.host = host_of_record(h)
+                out.setdefault(node_id(e), e)
+            except DockerctlError:
+                continue
+    return out
+
+
+def service_limits_report(engine: Engine, name: str) -> ServiceLimitsReport:
+    """One row per running task: its limits read on the node where it landed (that node's kernel)."""
+    from dockerctl.spec.host_config import limits_from_host_config
+
+    svc = engine_call(engine.client.services.get, name, what=f"find service {name}")
+    report = ServiceLimitsReport(str(svc.name))
+    nodes = _node_engines(engine)
+    try:
+        for task in svc.tasks(filters={"desired-state": "running"}):
+            node_id = str(task.get("NodeID", ""))
+            node = engine_call(engine.client.nodes.get, node_id, what="find a task's node")
+            addr = str((node.attrs.get("Status") or {}).get("Addr", ""))
+            row = TaskLimits(f"{svc.name}.{task.get('Slot', '?')}", node_id[:12], addr)
+            cid = ((task.get("Status") or {}).get("ContainerStatus") or {}).get("ContainerID", "")
+            on = nodes.get(node_id)
+            if on is None or not cid:
+                row.note = (
+                    f"node {node_id[:12]} ({addr}) is not reachable from here: its kernel cannot be read"
+                )
+            else:
+                row.host = on.name if on is not engine else f"{on.host.name} (this engine)"
+                container = engine_call(
+                    on.client.containers.get, cid, what=f"find the container of {row.task}"
+                )
+                asked = limits_from_host_config(container.attrs.get("HostConfig") or {})
+                checks, _ = check_limits(on.host, container, asked)
+                row.checks = [c for c in checks if c.desired not in ("", "unset")]
+            report.tasks.append(row)
+    finally:
+        for e in nodes.values():
+            if e is not engine:
+                e.close()
+    return report
+
+
+def is_service(engine: Engine, name: str) -> bool:
+    """Whether `name` is a swarm service this engine manages."""
+    info = engine_call(engine.client.info, what="read the engine info")
+    if not (info.get("Swarm") or {}).get("ControlAvailable"):
+        return False
+    return bool(engine_call(engine.client.services.list, filters={"name": name}, what="list services"))

@@ -195,12 +195,14 @@ def _check_parents(pb: Playbook, engines: dict[str, Engine]) -> None:
 
 
 def _which(exc: BaseException, engines: dict[str, Engine], local: Engine) -> str:
-    """The engine a lost connection was to, when the error says (else the local one)."""
-    text = str(exc)
+    """The engine that went away: the one of the lab's hosts that no longer answers a ping."""
+    gone = []
     for name, e in engines.items():
-        if e.url.removeprefix("unix://") in text or name in text:
-            return f"{e.url} (host {name})" if name != "local" else e.url
-    return local.url if len(engines) <= 1 else f"{local.url} or one of the hosts ({', '.join(engines)})"
+        try:
+            e.client.ping()
+        except Exception:
+            gone.append(f"{e.url} (host {name})" if name != "local" else e.url)
+    return " and ".join(gone) or local.url
 
 
 def _close(engines: dict[str, Engine], local: Engine) -> None:

@@ -1,0 +1,87 @@
+"""`dockerctl hosts up|ls|down`: a playbook's hosts — simulated ones (a network namespace on this
+machine with its own dockerd, on the lab switch), remote engines and this one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from dockerctl.cli import render
+from dockerctl.cli._context import engine, lab_name
+from dockerctl.errors import InvalidInput
+from dockerctl.ops.hosts import HostsReport, hosts_ls, hosts_up
+from dockerctl.ops.play import down
+from dockerctl.spec.playbook import load_playbook
+
+app = typer.Typer(help="A lab's hosts: up, ls, down.", no_args_is_help=True)
+
+
+def _table(report: HostsReport) -> None:
+    table = Table(title="lab hosts", title_justify="left")
+    for col in ("lab", "host", "kind", "engine URL", "switch address", "engine", "swarm"):
+        table.add_column(col, overflow="fold")
+    for r in report.rows:
+        table.add_row(
+            escape(r.lab), escape(r.name), r.kind, escape(r.url), r.address, escape(r.engine), r.swarm
+        )
+    render.out.print(table if report.rows else "no lab has hosts up")
+
+
+@app.command("up")
+def up(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="A playbook with a hosts: section."),
+    json_out: bool = typer.Option(False, "--json", help="Print the hosts as JSON."),
+) -> None:
+    """Bring a playbook's hosts up and keep them: the lab switch, each simulated host (its namespace and
+    dockerd, the lab's images shipped to it), remote engines checked, swarm mode if the playbook asks.
+    `play` does this itself; `hosts up` is for looking around (doctor --host, docker -H …) first.
+
+    Examples:
+
+      dockerctl hosts up playbooks/overlay-hosts.yaml
+
+      docker -H unix:///run/dctl-ovh1.sock ps
+    """
+    with engine(ctx) as eng, render.err.status("bringing hosts up") as status:
+        report = hosts_up(eng, file, progress=lambda msg: status.update(msg))
+    render.finish(report, json_out, lambda: _table(report))
+
+
+@app.command("ls")
+def ls(
+    lab: str | None = typer.Option(None, "--lab", callback=lab_name, help="Only this lab's hosts."),
+    json_out: bool = typer.Option(False, "--json", help="Print the hosts as JSON."),
+) -> None:
+    """List the hosts of labs that are up, with whether each engine answers.
+
+    Example:
+
+      dockerctl hosts ls --json | jq '.hosts[] | select(.kind == "simulated") | .url'
+    """
+    report = hosts_ls(lab)
+    render.finish(report, json_out, lambda: _table(report))
+
+
+@app.command("down")
+def down_cmd(
+    ctx: typer.Context,
+    file: Path | None = typer.Argument(None, help="The playbook whose hosts to remove."),
+    lab: str | None = typer.Option(None, "--lab", callback=lab_name, help="Or the lab's name."),
+) -> None:
+    """Remove a lab and its hosts: the lab's resources on every host, the swarm mode it joined, each
+    simulated host (engine, namespace, state), the lab switch and its forwarding rule.
+
+    Example:
+
+      dockerctl hosts down playbooks/overlay-hosts.yaml
+    """
+    if (file is None) == (lab is None):
+        raise InvalidInput("give a playbook FILE or --lab NAME (one of them)", where="FILE/--lab")
+    name = lab or load_playbook(file).name  # type: ignore[arg-type]
+    with engine(ctx) as eng:
+        removed = down(eng, name)
+    render.out.print(f"lab {name}: removed its hosts and {removed.count} resource(s)")

@@ -1,0 +1,118 @@
+"""`hosts up|ls|down`, `doctor --host`: a lab's hosts as operators see them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dockerctl.apply.containers import ensure_image_local
+from dockerctl.apply.playbook import build_images, image_tags
+from dockerctl.engines import lab_records
+from dockerctl.engines.client import engine_call, engine_url
+from dockerctl.engines.engine import Engine, connect_engine
+from dockerctl.errors import DockerctlError, InvalidInput
+from dockerctl.fabric import labhosts
+from dockerctl.fabric import swarm as lab_swarm
+from dockerctl.hosts import Host, LocalHost, NetnsHost
+from dockerctl.ops.doctor import DoctorReport, doctor_report
+from dockerctl.spec.models import BASE_IMAGE
+from dockerctl.spec.playbook import load_playbook
+
+
+@dataclass
+class HostRow:
+    lab: str
+    name: str
+    kind: str
+    url: str
+    address: str
+    engine: str  # version, or why it does not answer
+    swarm: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class HostsReport:
+    rows: list[HostRow] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(not r.engine.startswith("not answering") for r in self.rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "hosts": [r.to_dict() for r in self.rows]}
+
+
+def _row(lab: str, h: labhosts.HostRecord) -> HostRow:
+    try:
+        e = connect_engine(h.url, name=h.name)
+    except DockerctlError as exc:
+        return HostRow(lab, h.name, h.kind, h.url, h.address, f"not answering: {exc.message}")
+    try:
+        info = engine_call(e.client.info, what=f"read the engine info of {h.name}")
+        swarm = str((info.get("Swarm") or {}).get("LocalNodeState", ""))
+        return HostRow(
+            lab, h.name, h.kind, h.url, h.address, f"Docker {info.get('ServerVersion', '?')}", swarm
+        )
+    finally:
+        e.close()
+
+
+def hosts_ls(lab: str | None = None) -> HostsReport:
+    report = HostsReport()
+    for rec in labhosts.all_records():
+        if lab is None or rec.lab == lab:
+            report.rows.extend(_row(rec.lab, h) for h in rec.hosts.values())
+    return report
+
+
+def hosts_up(engine: Engine, path: Path, progress: Any = None) -> HostsReport:
+    """The playbook's hosts (and swarm mode across them, if it asks), kept up until `hosts down`."""
+    pb = load_playbook(path)
+    if not pb.hosts:
+        raise InvalidInput(
+            "this playbook declares no hosts: everything runs on this engine", where=pb.where("hosts")
+        )
+    ensure_image_local(engine.client, BASE_IMAGE)
+    build_images(engine.client, pb, path.parent, progress)
+    engines = labhosts.hosts_up(
+        pb.name,
+        pb.hosts,
+        pb.switch.subnet,
+        pb.switch_addresses(),
+        engine,
+        images=[BASE_IMAGE, *image_tags(pb).values()],
+        where=pb.where,
+        progress=progress,
+    )
+    try:
+        if pb.swarm:
+            joined = lab_swarm.swarm_up(engines, list(pb.hosts), pb.lab_addresses())
+            if joined:
+                lab_records.save(pb.name, engine.url, {"joined_swarm": joined})
+    finally:
+        for e in engines.values():
+            if e.client is not engine.client:
+                e.close()
+    return hosts_ls(pb.name)
+
+
+def host_of_record(h: labhosts.HostRecord) -> Host:
+    if h.kind == "simulated":
+        return NetnsHost(h.name)
+    if h.kind == "local":
+        return LocalHost()
+    from dockerctl.engines.engine import host_for
+
+    return host_for(h.url)
+
+
+def doctor_host(name: str, *, probe_links: bool = True) -> DoctorReport:
+    """doctor for a lab host: its engine, read on its own kernel (a simulated host's namespace)."""
+    _, h = labhosts.find_host(name)
+    if h.kind == "local":
+        return doctor_report(engine_url(), probe_links=probe_links)
+    return doctor_report(h.url, probe_links=probe_links, host=host_of_record(h))
