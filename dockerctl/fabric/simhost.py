@@ -181,8 +181,28 @@ def stop(engine: SimEngine, *, wait: float = 30) -> None:
     shims = shim_pids(engine)
     if shims:
         _signal_and_wait(_signal_and_wait(shims, signal.SIGTERM, 5), signal.SIGKILL, 5)
+    _unmount(engine)
     _remove_cgroups(engine)
     Path(engine.socket).unlink(missing_ok=True)
+
+
+def engine_mounts(engine: SimEngine) -> list[str]:
+    """Mount points under this engine's data-root and exec-root (a killed engine leaves its containers'
+    overlay and netns mounts behind), deepest first."""
+    roots = (str(engine.data_root) + "/", engine.exec_root + "/")
+    points = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        point = line.split()[4].replace("\\040", " ")
+        if point.startswith(roots):
+            points.append(point)
+    return sorted(set(points), key=lambda p: -p.count("/"))
+
+
+def _unmount(engine: SimEngine) -> None:
+    import subprocess
+
+    for point in engine_mounts(engine):
+        subprocess.run(["umount", "-l", point], capture_output=True, check=False)
 
 
 def _remove_cgroups(engine: SimEngine) -> None:

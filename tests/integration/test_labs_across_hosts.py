@@ -1,0 +1,206 @@
+"""Labs across hosts on the real machine: bad input is one error at FILE:LINE with nothing made, a
+lab leaves nothing behind (namespaces, processes, links, mounts, iptables rules, state — counted
+independently of dockerctl, before and after), a simulated host's engine killed mid-play is named and
+`down` still cleans up, and the hosts commands show and remove a lab's hosts."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PLAYBOOKS = Path(__file__).parents[2] / "playbooks"
+STATE = Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state"))
+
+
+def _sh(*argv: str) -> str:
+    return subprocess.run(argv, capture_output=True, text=True, check=False).stdout
+
+
+def machine_state() -> dict[str, object]:
+    """What a lab could leave on this machine, read without dockerctl."""
+    procs = [
+        line.strip()
+        for line in _sh("ps", "-eo", "args").splitlines()
+        if re.search(r"dctl-|/hosts/|containerd-shim.*dctl", line)
+        and "ps -eo" not in line
+        and "pytest" not in line
+    ]
+    return {
+        "netns": sorted(_sh("ip", "netns", "list").split()),
+        "links": sorted(link["ifname"] for link in json.loads(_sh("ip", "-json", "link"))),
+        "processes": sorted(procs),
+        "mounts": sorted(
+            line.split()[4]
+            for line in Path("/proc/self/mountinfo").read_text().splitlines()
+            if "dctl" in line
+        ),
+        "iptables": sorted(line for line in _sh("iptables-save").splitlines() if "dockerctl-lab=" in line),
+        "state": sorted(p.name for d in ("hosts", "labhosts", "netns") for p in (STATE / d).glob("*")),
+        "cgroups": sorted(str(p) for p in Path("/sys/fs/cgroup").glob("*/dctl-*")),
+    }
+
+
+def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dockerctl", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "200"},
+        check=False,
+    )
+
+
+@pytest.fixture
+def clean_machine(base_image: str) -> Iterator[dict[str, object]]:
+    before = machine_state()
+    yield before
+    after = machine_state()
+    assert after == before, {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "lab.yaml"
+    path.write_text(text)
+    return path
+
+
+HEAD = "version: 1\nname: {name}\nhosts:\n  {h1}: {{kind: simulated}}\n  {h2}: {{kind: simulated}}\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "says"),
+    [
+        ("containers:\n  a: {host: nowhere}\n", 7, "host 'nowhere' is not one of this playbook's hosts"),
+        (
+            "networks:\n  mv: {driver: macvlan, host: bh1, subnet: 198.18.100.0/24, options: {parent: eth9}}\n",
+            7,
+            "parent 'eth9' does not exist on simulated host bh1",
+        ),
+        ("switch: {subnet: 10.1.0.0/24}\n", 6, "outside the lab range 198.18.0.0/15"),
+        ("hosts:\n  far: {kind: remote}\n", 5, "a remote host needs url"),
+    ],
+    ids=["unknown-host", "macvlan-parent-missing", "switch-outside-lab-range", "remote-without-url"],
+)
+def test_bad_hosts_input_is_one_error_at_its_line_and_makes_nothing(
+    tmp_path: Path, clean_machine: dict[str, object], body: str, line: int, says: str
+) -> None:
+    text = HEAD.format(name="badlab", h1="bh1", h2="bh2")
+    if body.startswith("hosts:"):
+        text = "version: 1\nname: badlab\nswitch: {subnet: 198.18.100.0/24}\n" + body
+    path = _write(tmp_path, text + body if not body.startswith("hosts:") else text)
+    done = cli("play", str(path))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"{path}:{line}:" in done.stderr and says in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_runtime_host_problems_are_errors_at_the_hosts_line_before_anything_is_made(
+    tmp_path: Path, clean_machine: dict[str, object]
+) -> None:
+    # a remote host that does not answer (a socket nobody serves: no traffic leaves the machine)
+    remote = _write(
+        tmp_path,
+        "version: 1\nname: badremote\nhosts:\n  here: {kind: local}\n  far: {kind: remote, url: unix:///run/dctl-absent.sock}\n",
+    )
+    done = cli("play", str(remote))
+    assert done.returncode == 3 and f"{remote}:5:" in done.stderr and "does not answer" in done.stderr, (
+        done.stderr
+    )
+    # a simulated host whose name is a namespace dockerctl did not make: left alone
+    subprocess.run(["ip", "netns", "add", "dctlfrgn"], check=True)
+    try:
+        taken = _write(tmp_path, HEAD.format(name="badns", h1="dctlfrgn", h2="bh2"))
+        done = cli("play", str(taken))
+        assert done.returncode == 5 and f"{taken}:4:" in done.stderr, done.stderr
+        assert "was not made by dockerctl" in done.stderr
+        assert "dctlfrgn" in _sh("ip", "netns", "list")
+    finally:
+        subprocess.run(["ip", "netns", "del", "dctlfrgn"], check=False)
+    # a switch subnet overlapping an address on this machine (a veth end the test makes)
+    subprocess.run(["ip", "link", "add", "dctlovl0", "type", "veth", "peer", "name", "dctlovl1"], check=True)
+    try:
+        subprocess.run(["ip", "addr", "add", "198.18.110.1/24", "dev", "dctlovl0"], check=True)
+        overlap = _write(
+            tmp_path, HEAD.format(name="badsw", h1="bh1", h2="bh2") + "switch: {subnet: 198.18.110.0/24}\n"
+        )
+        done = cli("play", str(overlap))
+        assert (
+            done.returncode == 2
+            and f"{overlap}:6:" in done.stderr
+            and "overlaps 198.18.110.1/24" in done.stderr
+        )
+    finally:
+        subprocess.run(["ip", "link", "del", "dctlovl0"], check=False)
+
+
+def test_overlay_lab_across_hosts_leaves_nothing_behind(clean_machine: dict[str, object]) -> None:
+    done = cli("play", str(PLAYBOOKS / "overlay-hosts.yaml"), "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert set(report["hosts"]) == {"ovh1", "ovh2"} and report["ok"]
+
+
+def test_hosts_up_ls_doctor_and_down(clean_machine: dict[str, object]) -> None:
+    up = cli("hosts", "up", str(PLAYBOOKS / "macvlan-hosts.yaml"), "--json")
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        hosts = {h["name"]: h for h in json.loads(up.stdout)["hosts"]}
+        assert hosts["mvh1"]["address"] == "198.18.102.10" and hosts["mvh2"]["address"] == "198.18.102.11"
+        assert all(h["engine"].startswith("Docker") for h in hosts.values())
+        listed = json.loads(cli("hosts", "ls", "--json").stdout)["hosts"]
+        assert {h["name"] for h in listed} >= {"mvh1", "mvh2"}
+        doctor = json.loads(cli("doctor", "--host", "mvh2", "--json").stdout)
+        assert doctor["kernel"] == "netns:mvh2" and doctor["engine_reachable"]
+        topics = {c["topic"]: c for c in doctor["capabilities"]}
+        # X10: 802.1q sub-interfaces are reported as this kernel lacks them, from the host's own stack
+        assert topics["link type vlan"]["verdict"] == "not-supported"
+        assert cli("doctor", "--host", "nosuch").returncode == 2
+    finally:
+        down = cli("hosts", "down", "--lab", "macvlan-hosts")
+    assert down.returncode == 0, down.stdout + down.stderr
+
+
+def test_a_hosts_engine_killed_mid_play_is_named_and_down_cleans_everything(
+    tmp_path: Path, clean_machine: dict[str, object]
+) -> None:
+    body = "\n".join(f"  c{i}: {{host: kh2, memory: 32M}}" for i in range(10))
+    path = _write(tmp_path, HEAD.format(name="killhost", h1="kh1", h2="kh2") + "containers:\n" + body + "\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dockerctl", "play", str(path), "--parallel", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    pidfile = STATE / "hosts" / "kh2" / "dockerd.pid"
+    sock = "/run/dctl-kh2.sock"
+    deadline = time.monotonic() + 120
+    killed = False
+    while time.monotonic() < deadline and proc.poll() is None:
+        if pidfile.exists() and Path(sock).exists():
+            listing = subprocess.run(
+                ["docker", "-H", f"unix://{sock}", "ps", "-aq", "--filter", "label=io.dockerctl.lab=killhost"],
+                capture_output=True, text=True, check=False,
+            ).stdout  # fmt: skip
+            if listing.strip():
+                os.kill(int(pidfile.read_text()), signal.SIGKILL)
+                killed = True
+                break
+        time.sleep(0.05)
+    out, err = proc.communicate(timeout=300)
+    try:
+        assert killed, "the play finished before a container of kh2 appeared"
+        assert proc.returncode == 3, out + err
+        assert "Traceback" not in err and "went away" in err and "host kh2" in err, err
+    finally:
+        down = cli("down", "--lab", "killhost")
+        assert down.returncode == 0, down.stdout + down.stderr
