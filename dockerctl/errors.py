@@ -20,6 +20,7 @@ class ExitCode(IntEnum):
     CONFLICT = 5  # a name already in use, a resource in use
     ENGINE_ERROR = 6  # the engine failed (5xx after retries) or refused for a reason of its own
     KERNEL_UNREACHABLE = 7  # the engine answers, but its kernel cannot be read from here (-H tcp://)
+    STATE_UNWRITABLE = 8  # the state directory (lab records, locks) cannot be written: nothing was changed
 
 
 class DockerctlError(Exception):
@@ -66,3 +67,7 @@ class Conflict(DockerctlError):
 
 class EngineError(DockerctlError):
     exit_code = ExitCode.ENGINE_ERROR
+
+
+class StateUnwritable(DockerctlError):
+    exit_code = ExitCode.STATE_UNWRITABLE

@@ -18,6 +18,7 @@ from dockerctl.cli._context import engine, lab_name
 from dockerctl.engines.labels import is_owned
 from dockerctl.errors import InvalidInput
 from dockerctl.observe.netpath import NetPath
+from dockerctl.ops.crosspath import path_between
 from dockerctl.ops.network import net_check, net_path, prove_network
 from dockerctl.ops.reports import CheckReport
 from dockerctl.spec.inputs import key_values
@@ -228,6 +229,9 @@ def _show_path(p: NetPath) -> None:
 def path(
     ctx: typer.Context,
     container: str = typer.Argument(..., help="Container name or id (running)."),
+    other: str | None = typer.Argument(
+        None, help="Another container, on another host of a lab: every hop between them (overlay, macvlan)."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
     """The container's network plumbing, each fact read from the kernel: interfaces (`ip -json` in its
@@ -237,7 +241,14 @@ def path(
     Example:
 
       dockerctl net path web --json
+
+      dockerctl -H unix:///run/dctl-ovh1.sock net path overlay-hosts-a overlay-hosts-b
     """
+    if other is not None:
+        with engine(ctx) as eng:
+            cross = path_between(eng, container, other)
+        render.finish(cross, json_out, lambda: render.hops(cross))
+        return
     with engine(ctx) as eng:
         p = net_path(eng, container)
     if json_out:

@@ -35,6 +35,8 @@ def _show(report: PlayReport) -> None:
             if not bad
             else f"[red]{len(bad)} of {len(report.checks)} checks do not hold[/red]"
         )
+    for note in report.notes:
+        render.err.print(f"note: {escape(note)}")
     if report.error:
         render.err.print(f"error: {escape(report.error)}")
 
@@ -49,6 +51,12 @@ def play_cmd(
     parallel: int = typer.Option(4, "--parallel", min=1, max=32, help="Containers created at once."),
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     junit: Path | None = typer.Option(None, "--junit", help="Also write a JUnit XML report here."),
+    wait: float = typer.Option(
+        0,
+        "--wait",
+        min=0,
+        help="If another run holds this lab, wait up to SECONDS (default: refuse at once).",
+    ),
 ) -> None:
     """Build a lab from a playbook, prove every expectation, report, tear down.
 
@@ -75,6 +83,7 @@ def play_cmd(
                 keep=keep,
                 parallel=parallel,
                 progress=lambda msg: status.update(msg),
+                wait=wait,
             )
     if junit is not None:
         write_junit(junit, report.lab, report.checks, report.error)
@@ -87,6 +96,12 @@ def down_cmd(
     lab: str | None = typer.Option(None, "--lab", callback=lab_name, help="Or the lab's name."),
     keep_volumes: bool = typer.Option(
         False, "--keep-volumes", help="Keep the lab's volumes (and their data)."
+    ),
+    wait: float = typer.Option(
+        0,
+        "--wait",
+        min=0,
+        help="If another run holds this lab, wait up to SECONDS (default: refuse at once).",
     ),
 ) -> None:
     """Remove exactly one lab's labelled resources — and nothing else.
@@ -101,7 +116,7 @@ def down_cmd(
         raise InvalidInput("give a playbook FILE or --lab NAME (one of them)", where="FILE/--lab")
     name = lab or load_playbook(file).name  # type: ignore[arg-type]
     with engine(ctx) as eng:
-        removed = down(eng, name, keep_volumes=keep_volumes)
+        removed = down(eng, name, keep_volumes=keep_volumes, wait=wait)
     render.out.print(
         f"lab {name}: removed {len(removed.containers)} container(s), {len(removed.networks)} "
         f"network(s), {len(removed.volumes)} volume(s)"

@@ -19,6 +19,7 @@ from dockerctl.errors import ExitCode
 from dockerctl.verify.checks import Check
 
 if TYPE_CHECKING:
+    from dockerctl.ops.crosspath import CrossPath
     from dockerctl.ops.limits import LimitsReport, ServiceLimitsReport
 from dockerctl.verify.doctor import Capability, Support
 
@@ -188,4 +189,16 @@ def service_limits(report: ServiceLimitsReport) -> None:
                 escape(t.task), escape(t.host), escape(c.subject), escape(c.desired), escape(c.observed),
                 _verdict(str(c.verdict)), escape(c.evidence),
             )  # fmt: skip
+    out.print(table)
+
+
+def hops(path: CrossPath) -> None:
+    """Each hop between two containers on different hosts, with the host it was read on."""
+    table = Table(
+        title=f"{path.source} → {path.dest} ({path.kind}), read from both kernels", title_justify="left"
+    )
+    for col in ("#", "host", "hop", "what the kernel says", "read with"):
+        table.add_column(col, overflow="fold")
+    for i, h in enumerate(path.hops, 1):
+        table.add_row(str(i), escape(h.host), escape(h.what), escape(h.detail), escape(h.evidence))
     out.print(table)

@@ -23,6 +23,7 @@ from dockerctl.apply.playbook import (
 from dockerctl.engines import lab_records
 from dockerctl.engines.client import engine_call, translate
 from dockerctl.engines.engine import Engine, connect_engine
+from dockerctl.engines.locks import lab_lock
 from dockerctl.errors import DockerctlError, EngineUnavailable, InvalidInput
 from dockerctl.fabric import labhosts
 from dockerctl.fabric import swarm as lab_swarm
@@ -46,6 +47,7 @@ class PlayReport:
     dry_run: bool = False
     kept: bool = False
     error: str = ""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -60,6 +62,7 @@ class PlayReport:
             "kept": self.kept,
             "ok": self.ok,
             "error": self.error,
+            "notes": self.notes,
             "plan": [c.to_dict() for c in self.plan],
             "checks": [c.to_dict() for c in self.checks],
         }
@@ -101,14 +104,32 @@ def play(
     keep: bool = False,
     parallel: int = 4,
     progress: Progress | None = None,
+    wait: float = 0,
 ) -> PlayReport:
     """validate → hosts → plan → apply → verify → (tear down unless keep). Ctrl-C half-way removes what
     this run created; a failure half-way does too, unless --keep, which leaves it to be looked at. An
-    engine that goes away half-way is one sentence (what had been made), never a traceback."""
+    engine that goes away half-way is one sentence (what had been made), never a traceback. The lab's
+    lock is held throughout: a second run of the same lab waits `wait` seconds, else is refused."""
     pb = load_playbook(path)  # every input error surfaces here, before the engine
     report = PlayReport(str(path), pb.name, dry_run=dry_run, kept=keep)
-    order = list(pb.hosts) or ["local"]
     if dry_run:
+        return _play(engine, path, pb, report, keep=keep, parallel=parallel, progress=progress)
+    with lab_lock(pb.name, wait=wait, notes=report.notes):
+        return _play(engine, path, pb, report, keep=keep, parallel=parallel, progress=progress)
+
+
+def _play(
+    engine: Engine,
+    path: Path,
+    pb: Playbook,
+    report: PlayReport,
+    *,
+    keep: bool,
+    parallel: int,
+    progress: Progress | None,
+) -> PlayReport:
+    order = list(pb.hosts) or ["local"]
+    if report.dry_run:
         up = labhosts.load(pb.name)
         present = {"local": engine} if not pb.hosts else _reconnect(up, engine) if up else {}
         try:
@@ -255,9 +276,14 @@ def _tear_down(
     return removed
 
 
-def down(engine: Engine, lab: str, *, keep_volumes: bool = False) -> Removed:
+def down(engine: Engine, lab: str, *, keep_volumes: bool = False, wait: float = 0) -> Removed:
     """Remove one lab: its resources on every host, the swarm mode it joined, the hosts it made."""
     check_lab_name(lab)
+    with lab_lock(lab, wait=wait):
+        return _down(engine, lab, keep_volumes=keep_volumes)
+
+
+def _down(engine: Engine, lab: str, *, keep_volumes: bool) -> Removed:
     up = labhosts.load(lab)
     engines = _reconnect(up, engine) if up else {"local": engine}
     order = list(up.hosts) if up else ["local"]

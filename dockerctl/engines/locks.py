@@ -1,0 +1,113 @@
+"""The lab lock: two `play`/`down` runs of the same lab never interleave.
+
+One lock file per lab under the state directory, held with flock(2) for the whole run: the kernel
+releases it when the holder exits or is killed, so a lock can never outlive its process. Beside it, a
+small holder record (pid, command, start) lets the second run name the holder, and lets a run that
+finds the lock free but a record of a process that is gone say it took a stale lock over.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from dockerctl.errors import Conflict, StateUnwritable
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state"))
+
+
+def writable_state(sub: str) -> Path:
+    """`$DOCKERCTL_STATE_DIR/sub`, made if needed — or one sentence saying it cannot be written."""
+    path = state_dir() / sub
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-probe-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise StateUnwritable(
+            f"the state directory {state_dir()} cannot be written ({exc.strerror}): dockerctl keeps its lab "
+            "records and locks there",
+            hint="make it writable, or point DOCKERCTL_STATE_DIR at a directory that is",
+        ) from None
+    return path
+
+
+def _holder(path: Path) -> dict[str, object]:
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _alive(pid: object) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _describe(holder: dict[str, object]) -> str:
+    since = holder.get("since")
+    when = time.strftime("%H:%M:%S", time.localtime(float(since))) if isinstance(since, int | float) else "?"
+    return f"pid {holder.get('pid', '?')} (`{holder.get('command', '?')}`, since {when})"
+
+
+@contextlib.contextmanager
+def lab_lock(lab: str, *, wait: float = 0, notes: list[str] | None = None) -> Iterator[None]:
+    """Hold the lab's lock for the block; wait up to `wait` seconds for another holder, else refuse."""
+    locks = writable_state("locks")
+    lock_path, holder_path = locks / f"{lab}.lock", locks / f"{lab}.holder"
+    handle: IO[str] = open(lock_path, "a+")  # noqa: SIM115 (held open for the whole block)
+    try:
+        deadline = time.monotonic() + max(0.0, wait)
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise Conflict(
+                        f"lab {lab} is being changed by {_describe(_holder(holder_path))}",
+                        hint=f"wait for it, or pass --wait SECONDS (this run waited {wait:g}s)",
+                    ) from None
+                time.sleep(0.2)
+        previous = _holder(holder_path)
+        if (
+            previous
+            and previous.get("pid") != os.getpid()
+            and not _alive(previous.get("pid"))
+            and notes is not None
+        ):
+            notes.append(f"took over the lock of lab {lab} left by {_describe(previous)}, which is gone")
+        holder_path.write_text(
+            json.dumps(
+                {"pid": os.getpid(), "command": " ".join(["dockerctl", *sys.argv[1:]]), "since": time.time()}
+            )
+        )
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                holder_path.unlink()
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    finally:
+        handle.close()
