@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import typer
 
 from dockerctl.engines.engine import Engine, connect_engine
+from dockerctl.ops.hosts import as_lab_host
 from dockerctl.spec.names import check_lab_name
 
 
@@ -19,7 +20,7 @@ def host_of(ctx: typer.Context) -> str | None:
 @contextmanager
 def engine(ctx: typer.Context) -> Iterator[Engine]:
     """The engine for one command (and the host its kernel is read on), closed afterwards."""
-    eng = connect_engine(host_of(ctx))
+    eng = as_lab_host(connect_engine(host_of(ctx)))
     try:
         yield eng
     finally:

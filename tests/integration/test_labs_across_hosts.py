@@ -143,11 +143,33 @@ def test_runtime_host_problems_are_errors_at_the_hosts_line_before_anything_is_m
         subprocess.run(["ip", "link", "del", "dctlovl0"], check=False)
 
 
-def test_overlay_lab_across_hosts_leaves_nothing_behind(clean_machine: dict[str, object]) -> None:
-    done = cli("play", str(PLAYBOOKS / "overlay-hosts.yaml"), "--json")
-    assert done.returncode == 0, done.stdout + done.stderr
-    report = json.loads(done.stdout)
-    assert set(report["hosts"]) == {"ovh1", "ovh2"} and report["ok"]
+def test_overlay_lab_across_hosts_path_read_from_both_kernels_and_nothing_left(
+    clean_machine: dict[str, object],
+) -> None:
+    try:
+        done = cli("play", str(PLAYBOOKS / "overlay-hosts.yaml"), "--keep", "--json")
+        assert done.returncode == 0, done.stdout + done.stderr
+        report = json.loads(done.stdout)
+        assert set(report["hosts"]) == {"ovh1", "ovh2"} and report["ok"]
+        path = cli(
+            "-H", report["hosts"]["ovh1"], "net", "path", "overlay-hosts-a", "overlay-hosts-b", "--json"
+        )
+        assert path.returncode == 0, path.stdout + path.stderr
+        hops = json.loads(path.stdout)["hops"]
+        where = [(h["host"], h["what"]) for h in hops]
+        assert where[0] == ("ovh1", "eth0 of overlay-hosts-a") and where[-1] == (
+            "ovh2",
+            "eth0 of overlay-hosts-b",
+        )
+        vx = [h for h in hops if h["what"] == "vxlan0"]
+        assert [h["host"] for h in vx] == ["ovh1", "ovh2"]
+        assert "VTEP 198.18.100.11" in vx[0]["detail"] and "VTEP 198.18.100.10" in vx[1]["detail"]
+        assert all("VNI 4097" in h["detail"] or "VNI" in h["detail"] for h in vx)
+        assert [h["detail"].split()[1] for h in hops if h["what"] == "lab switch"] == ["dh-ovh1", "dh-ovh2"]
+        # the VNI is the kernel's: the same on both hosts
+        assert len({h["detail"].split(",")[0] for h in vx}) == 1
+    finally:
+        assert cli("down", "--lab", "overlay-hosts").returncode == 0
 
 
 def test_hosts_up_ls_doctor_and_down(clean_machine: dict[str, object]) -> None:
