@@ -122,8 +122,15 @@ def create_and_start(
     return container
 
 
-def get(client: docker.DockerClient, ref: str) -> Container:
-    container: Container = engine_call(client.containers.get, ref, what=f"find container {ref}")
+def get(client: docker.DockerClient, ref: str, *, where: str = "CONTAINER") -> Container:
+    try:
+        container: Container = engine_call(client.containers.get, ref, what=f"find container {ref}")
+    except NotFound:
+        raise NotFound(
+            f"container {ref!r} does not exist on this engine",
+            where=where,
+            hint="give a name or id that `docker ps -a` lists",
+        ) from None
     return container
 
 

@@ -68,7 +68,12 @@ def list_volumes(client: docker.DockerClient, *, all_owners: bool = False) -> li
 
 
 def inspect_volume(client: docker.DockerClient, name: str) -> dict[str, Any]:
-    vol = engine_call(client.volumes.get, name, what=f"find volume {name}")
+    try:
+        vol = engine_call(client.volumes.get, name, what=f"find volume {name}")
+    except NotFound:
+        raise NotFound(
+            f"volume {name!r} does not exist", where="NAME", hint="`dockerctl vol ls` lists them"
+        ) from None
     return {**vol.attrs, "UsedBy": sorted(_users(client).get(name, []))}
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import docker
 
 from dockerctl.engines.client import connect, engine_url
+from dockerctl.errors import InvalidInput
 from dockerctl.hosts import Host, LocalHost, SshHost, UnreachableHost
 
 SSH_CONFIG_ENV = "DOCKERCTL_SSH_CONFIG"
@@ -42,6 +43,20 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+SCHEMES = ("unix://", "ssh://", "tcp://", "http://", "https://", "npipe://")
+
+
+def check_url(url: str) -> str:
+    """An engine URL docker understands, or a usage error naming -H with the forms it takes."""
+    if not url.startswith(SCHEMES):
+        raise InvalidInput(
+            f"{url!r} is not an engine URL: use unix:///path/to/docker.sock, ssh://[USER@]HOST[:PORT] "
+            "or tcp://HOST:PORT",
+            where="-H/--host",
+        )
+    return url
 
 
 def host_for(url: str, *, ssh_config: str | None = None) -> Host:
@@ -91,7 +106,7 @@ def connect_engine(
     base_url: str | None = None, *, name: str | None = None, ssh_config: str | None = None
 ) -> Engine:
     """Connect to the engine at `base_url` (default DOCKER_HOST, then the local socket) with its host."""
-    url = engine_url(base_url)
+    url = check_url(engine_url(base_url))
     ssh_config = ssh_config or os.environ.get(SSH_CONFIG_ENV) or None
     if url.startswith("ssh://") and ssh_config:
         _ssh_wrapper(ssh_config)

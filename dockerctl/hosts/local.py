@@ -26,7 +26,7 @@ def run_local(argv: Sequence[str], *, timeout: float = 10, stdin: str | None = N
 class LocalHost(Host):
     kind = "local"
 
-    def __init__(self, name: str = "local") -> None:
+    def __init__(self, name: str = "this machine") -> None:
         super().__init__(name)
 
     def run(self, argv: Sequence[str], *, timeout: float = 10, stdin: str | None = None) -> Completed:

@@ -8,7 +8,7 @@ from typing import Any
 
 from dockerctl.apply.containers import create_and_start, get
 from dockerctl.apply.preflight import preflight_container
-from dockerctl.apply.update import apply_update
+from dockerctl.apply.update import apply_update, update_body
 from dockerctl.checks.limits import asked_of, check_limits
 from dockerctl.checks.subject import running_pid
 from dockerctl.engines.client import engine_call
@@ -82,6 +82,7 @@ def run_container(
 
 def update_limits(engine: Engine, ref: str, changes: dict[str, Any], *, verify: bool) -> LimitsReport:
     """`docker update` for every limit, with docker's semantics, then (optionally) the kernel check."""
+    update_body(Limits(), {}, changes)  # bad input is refused before the engine is asked anything
     container = get(engine.client, ref)
     current, _ = asked_of(container)
     target = apply_update(engine, container, current, changes)
