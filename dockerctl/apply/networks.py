@@ -118,7 +118,9 @@ def check_static_ip(client: docker.DockerClient, network: str | None, ip: str | 
     try:
         addr = ipaddress.ip_address(ip)
     except ValueError:
-        raise InvalidInput(f"invalid IP address {ip!r}", field="ip") from None
+        raise InvalidInput(
+            f"invalid IP address {ip!r}: give an IPv4 address such as 172.31.5.10", field="ip"
+        ) from None
     if network in (None, "bridge", "host", "none") or (network or "").startswith("container:"):
         raise InvalidInput(
             "--ip works only on a user-defined network created with --subnet (seed N8)", field="ip"

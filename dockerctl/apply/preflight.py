@@ -45,7 +45,7 @@ def preflight_limits(host: Host, limits: Limits) -> dict[str, BlockDevice | str]
         if missing:
             online = ",".join(str(c) for c in sorted(cpus))
             raise InvalidInput(
-                f"CPU(s) {','.join(str(c) for c in sorted(missing))} do not exist here (online: {online})",
+                f"CPU(s) {','.join(str(c) for c in sorted(missing))} do not exist here: use CPUs among {online}",
                 field="cpuset_cpus",
             )
     return devices

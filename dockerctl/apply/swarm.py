@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import docker
 
 from dockerctl.engines.client import engine_call
-from dockerctl.errors import Conflict
+from dockerctl.errors import Conflict, InvalidInput
 
 
 def swarm_state(client: docker.DockerClient) -> str:
@@ -17,6 +19,15 @@ def swarm_state(client: docker.DockerClient) -> str:
 def swarm_init(client: docker.DockerClient, advertise_addr: str) -> str:
     if swarm_state(client) == "active":
         return "active already"
+    try:
+        ipaddress.ip_address(
+            advertise_addr.rsplit(":", 1)[0] if advertise_addr.count(":") == 1 else advertise_addr
+        )
+    except ValueError:
+        raise InvalidInput(
+            f"{advertise_addr!r} is not an address: give an IP of this host, e.g. 127.0.0.1",
+            where="--advertise-addr",
+        ) from None
     engine_call(client.swarm.init, advertise_addr=advertise_addr, what="initialise swarm mode")
     return "initialised"
 

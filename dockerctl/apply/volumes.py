@@ -146,7 +146,9 @@ def remove_container(
     any_owner: bool = False,
 ) -> str:
     """`docker rm [-v] [-f]`: -v removes the container's anonymous volumes; named volumes always stay (S9)."""
-    container = engine_call(client.containers.get, ref, what=f"find container {ref}")
+    from dockerctl.apply.containers import get
+
+    container = get(client, ref)
     require_owned("container", str(container.name), container.labels, any_owner=any_owner, where="CONTAINER")
     if container.status == "running" and not force:
         raise Conflict(f"container {container.name} is running", hint="stop it first, or pass -f")

@@ -165,7 +165,11 @@ def tour(
     """
     files = sorted(directory.glob("*.yaml"))
     if not files:
-        raise InvalidInput(f"no *.yaml playbooks in {directory}", where="DIRECTORY")
+        raise InvalidInput(
+            f"no *.yaml playbooks in {directory}",
+            where="DIRECTORY",
+            hint="give a directory of playbooks, e.g. playbooks",
+        )
     reports: list[PlayReport] = []
     with engine(ctx) as eng:
         for f in files:

@@ -89,7 +89,7 @@ def find_host(name: str) -> tuple[LabHosts, HostRecord]:
     if not found:
         known = sorted({h for rec in all_records() for h in rec.hosts})
         raise InvalidInput(
-            f"no lab host is called {name!r}"
+            f"no lab host is called {name!r}; give one that `dockerctl hosts ls` lists"
             + (f"; hosts that are up: {', '.join(known)}" if known else "; no lab has hosts up"),
             where="--host",
         )

@@ -247,7 +247,8 @@ class ContainerSpec(BaseModel):
             )
         if self.publish and (mode in ("host", "none") or mode.startswith("container:")):
             raise InvalidInput(
-                f"-p has no effect with --network {mode}: there is no bridge to publish from", field="publish"
+                f"-p has no effect with --network {mode}: there is no bridge to publish from; use a bridge network",
+                field="publish",
             )
         if mode.startswith("container:") and not mode.split(":", 1)[1]:
             raise InvalidInput("expected --network container:NAME", field="network")

@@ -110,4 +110,7 @@ def check_targets(mounts: list[MountSpec]) -> None:
     targets = [os.path.normpath(m.target) for m in mounts]
     dup = {t for t in targets if targets.count(t) > 1}
     if dup:
-        raise InvalidInput(f"{', '.join(sorted(dup))} is mounted twice", field="volumes")
+        raise InvalidInput(
+            f"{', '.join(sorted(dup))} is mounted twice: give each mount its own container path",
+            field="volumes",
+        )

@@ -37,7 +37,10 @@ class NetworkSpec(BaseModel):
             try:
                 net = ipaddress.ip_network(self.subnet, strict=True)
             except ValueError as exc:
-                raise InvalidInput(f"invalid subnet {self.subnet!r}: {exc}", field="subnet") from None
+                raise InvalidInput(
+                    f"invalid subnet {self.subnet!r}: {exc}; give an IPv4 network such as 172.31.5.0/24",
+                    field="subnet",
+                ) from None
         for field, value in (("gateway", self.gateway), ("ip_range", self.ip_range)):
             if value is None:
                 continue
@@ -98,5 +101,5 @@ def parse_publish(text: str) -> PortSpec:
         ) from None
     for port in (spec.container_port, spec.host_port):
         if port is not None and not 0 < port < 65536:
-            raise InvalidInput(f"port {port} is out of range 1-65535", field="publish")
+            raise InvalidInput(f"port {port} is out of range: use 1-65535", field="publish")
     return spec

@@ -47,7 +47,9 @@ class LimitsExpect(BaseModel):
         extra = self.model_extra or {}
         unknown = set(extra) - set(LIMIT_FIELDS)
         if unknown:
-            raise ValueError(f"unknown limit(s): {', '.join(sorted(unknown))}")
+            raise ValueError(
+                f"unknown limit(s): {', '.join(sorted(unknown))}; limits are {', '.join(LIMIT_FIELDS)}"
+            )
         if not extra:
             raise ValueError("name at least one limit, e.g. memory: 100M")
         limit_fields(extra)  # bad sizes and rates fail here, at the playbook's line
@@ -130,7 +132,9 @@ class ServiceLimitsExpect(BaseModel):
         extra = self.model_extra or {}
         unknown = set(extra) - set(LIMIT_FIELDS)
         if unknown:
-            raise ValueError(f"unknown limit(s): {', '.join(sorted(unknown))}")
+            raise ValueError(
+                f"unknown limit(s): {', '.join(sorted(unknown))}; limits are {', '.join(LIMIT_FIELDS)}"
+            )
         limit_fields(extra)
         return self
 
@@ -419,7 +423,8 @@ class Playbook(Topology):
                     )
                 if h.address in seen:
                     raise InvalidInput(
-                        f"{ip} is also host {seen[h.address]}'s address", where=f"hosts.{name}.address"
+                        f"{ip} is also host {seen[h.address]}'s address: give each host its own (or leave it out)",
+                        where=f"hosts.{name}.address",
                     )
                 seen[h.address] = name
         sections: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -463,14 +468,16 @@ class Playbook(Topology):
                 other = self.containers.get(ref.split(":", 1)[0]) if ref else None
                 if other is not None and self.host_of(other) != here:
                     raise InvalidInput(
-                        f"{ref.split(':', 1)[0]!r} runs on host {self.host_of(other)}, this container on {here}",
+                        f"{ref.split(':', 1)[0]!r} runs on host {self.host_of(other)}, this container on {here}: put them on "
+                        "one host",
                         where=f"containers.{name}",
                     )
             for mount in c.volumes:
                 v = self.volumes.get(mount.split(":", 1)[0])
                 if v is not None and self.host_of(v) != here:
                     raise InvalidInput(
-                        f"volume {mount.split(':', 1)[0]!r} is on host {self.host_of(v)}, the container on {here}",
+                        f"volume {mount.split(':', 1)[0]!r} is on host {self.host_of(v)}, the container on {here}: "
+                        "put them on one host (a volume lives on its host's disk)",
                         where=f"containers.{name}.volumes",
                     )
         return self
@@ -527,7 +534,7 @@ class Playbook(Topology):
                 if key in parents:
                     raise InvalidInput(
                         f"{parent} already carries macvlan network {parents[key]}: one macvlan "
-                        "network per interface (seed X10)",
+                        "network per interface (seed X10): use another parent",
                         where=f"networks.{name}.options",
                     )
                 parents[key] = name
@@ -561,7 +568,8 @@ class Playbook(Topology):
         for name, c in self.containers.items():
             if c.image not in self.images and "/" not in c.image and ":" not in c.image:
                 raise InvalidInput(
-                    f"image {c.image!r} is neither under images nor a local image reference",
+                    f"image {c.image!r} is neither under images nor a local image reference: define it under images: "
+                    "(build: DIR) or name a local image such as dockerctl/base",
                     where=f"containers.{name}.image",
                 )
         return self
@@ -604,13 +612,58 @@ def _resolve_binds(data: dict[str, Any], base: Path) -> None:
             ]
 
 
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model that holds the key at `loc` (for naming the keys it allows)."""
+    import types
+    import typing
+
+    current: Any = Playbook
+    steps = list(loc[:-1])
+    while steps:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(str(steps.pop(0)))
+        if field is None:
+            return None
+        current = field.annotation
+        while True:
+            origin = typing.get_origin(current)
+            args = [a for a in typing.get_args(current) if a is not type(None)]
+            if origin in (typing.Union, types.UnionType) and args:
+                current = args[0]
+            elif origin in (dict, list) and args and steps:
+                current = args[-1]
+                steps.pop(0)  # the dict key or list index
+            else:
+                break
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _friendly(error: Any, loc: tuple[Any, ...]) -> str:
+    """pydantic's message, with what would be right where it does not say."""
+    msg = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        model = _model_at(loc)
+        allowed = sorted(f.alias or n for n, f in model.model_fields.items()) if model else []
+        return f"unknown key {loc[-1]!r}" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
+    if error["type"] == "string_pattern_mismatch" and loc == ("name",):
+        return "use lowercase letters, digits and '-', starting with a letter or digit, at most 41 (e.g. web-tier)"
+    if error["type"] == "literal_error":
+        return f"{msg} (got {error.get('input')!r})"
+    return msg
+
+
 def load_playbook(path: str | Path) -> Playbook:
     """Read and validate a playbook; errors say FILE:LINE: key: what is wrong."""
     path = Path(path)
     try:
         text = path.read_text()
     except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}", where="FILE") from None
+        raise InvalidInput(
+            f"cannot read {path}: {exc.strerror}",
+            where="FILE",
+            hint="give the path of a playbook (YAML) file",
+        ) from None
     data, lines = load_with_lines(text, str(path))
     if not isinstance(data, dict):
         raise InvalidInput("a playbook is a mapping (version, name, containers, …)", where=f"{path}:1")
@@ -624,7 +677,7 @@ def load_playbook(path: str | Path) -> Playbook:
         first = exc.errors()[0]
         loc = tuple(first["loc"])
         key = ".".join(str(p) for p in loc)
-        msg = first["msg"].removeprefix("Value error, ")
+        msg = _friendly(first, loc)
         raise InvalidInput(
             f"{key}: {msg}" if key else msg, where=f"{path}:{line_of(lines, loc) or 1}"
         ) from None

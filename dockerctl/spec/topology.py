@@ -99,7 +99,7 @@ class Topology(BaseModel):
                 other = mode.split(":", 1)[1]
                 if other == name:
                     raise InvalidInput(
-                        "a container cannot join its own network namespace",
+                        "a container cannot join its own network namespace: name another container of the lab",
                         where=f"containers.{name}.network_mode",
                     )
                 if other not in self.containers:
@@ -156,7 +156,11 @@ class Topology(BaseModel):
         while left:
             level = [n for n in left if all(d in done for d in self.dependencies(n))]
             if not level:
-                raise InvalidInput(f"dependency cycle among {', '.join(sorted(left))}", where="containers")
+                raise InvalidInput(
+                    f"dependency cycle among {', '.join(sorted(left))}: remove one of their volumes_from or "
+                    "network_mode: container: references",
+                    where="containers",
+                )
             levels.append(level)
             done.update(level)
             left = [n for n in left if n not in done]

@@ -27,7 +27,13 @@ def _build(node: yaml.Node, path: Path_, lines: dict[Path_, int], source: str) -
             )
             if not isinstance(key, str):
                 raise InvalidInput(
-                    f"keys must be strings, got {key!r}", where=f"{source}:{key_node.start_mark.line + 1}"
+                    f"keys must be strings, got {key!r}"
+                    + (
+                        f" (YAML reads an unquoted {key_node.value!r} as a boolean: quote it, '{key_node.value}')"
+                        if isinstance(key, bool)
+                        else ": quote the key"
+                    ),
+                    where=f"{source}:{key_node.start_mark.line + 1}",
                 )
             if key in out:
                 raise InvalidInput(f"duplicate key {key!r}", where=f"{source}:{key_node.start_mark.line + 1}")
