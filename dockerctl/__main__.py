@@ -1,3 +1,3 @@
-from dockerctl.cli.app import main
+from dockerctl.entry import main
 
 main()

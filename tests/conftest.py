@@ -15,6 +15,7 @@ MARKS_BY_DIR = {
     "unit": ("unit",),
     "integration": ("integration", "engine"),
     "e2e": ("e2e", "engine"),
+    "faults": ("faults", "engine"),
 }
 
 

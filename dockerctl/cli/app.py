@@ -29,6 +29,7 @@ from dockerctl.cli import (
 )
 from dockerctl.cli.render import err
 from dockerctl.engines.client import translate
+from dockerctl.engines.signals import Interrupted, install_handlers
 from dockerctl.errors import DockerctlError, ExitCode, InvalidInput
 from dockerctl.spec.fields import flag_of
 
@@ -105,6 +106,7 @@ def main(argv: list[str] | None = None) -> None:
     Typer keeps its standalone handling (usage errors exit 2, --help, Exit); only DockerctlError and
     Ctrl-C are caught here, so no traceback reaches the user for anything dockerctl anticipates.
     """
+    install_handlers()  # Ctrl-C and SIGTERM clean up what the run made, then end it
     try:
         app(args=argv, prog_name="dockerctl")
     except DockerctlError as exc:
@@ -115,8 +117,11 @@ def main(argv: list[str] | None = None) -> None:
             f"[red]dockerctl: error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True
         )
         sys.exit(int(exc.exit_code))
+    except Interrupted as stop:
+        err.print(f"dockerctl: stopped by {stop}; what this run had made was removed", markup=False)
+        sys.exit(stop.exit_code)
     except KeyboardInterrupt:
-        err.print("dockerctl: interrupted")
+        err.print("dockerctl: interrupted; what this run had made was removed")
         sys.exit(130)
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         # a docker-py call that escaped engine_call (the engine went away mid-command): one sentence

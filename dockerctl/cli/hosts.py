@@ -46,7 +46,7 @@ def up(
 
       docker -H unix:///run/dctl-ovh1.sock ps
     """
-    with engine(ctx) as eng, render.err.status("bringing hosts up") as status:
+    with engine(ctx) as eng, render.status("bringing hosts up") as status:
         report = hosts_up(eng, file, progress=lambda msg: status.update(msg))
     render.finish(report, json_out, lambda: _table(report))
 

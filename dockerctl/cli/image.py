@@ -22,7 +22,7 @@ def build_base(
 
       dockerctl image build-base
     """
-    with engine(ctx) as eng, render.err.status(f"building {tag} from /bin/busybox"):
+    with engine(ctx) as eng, render.status(f"building {tag} from /bin/busybox"):
         img = build_base_image(eng.client, tag)
     if json_out:
         render.emit_json({"tag": tag, "id": img.id})

@@ -74,7 +74,7 @@ def play_cmd(
       dockerctl play playbooks/storage.yaml --dry-run
     """
     with engine(ctx) as eng:
-        status = render.err.status("validating")
+        status = render.status("validating")
         with status:
             report = play(
                 eng,
@@ -173,7 +173,7 @@ def tour(
     reports: list[PlayReport] = []
     with engine(ctx) as eng:
         for f in files:
-            status = render.err.status(f"{f.name}: starting")
+            status = render.status(f"{f.name}: starting")
 
             def progress(msg: str, name: str = f.name, st: Any = status) -> None:
                 st.update(f"{name}: {msg}")

@@ -71,7 +71,7 @@ def prove(
     if tolerance is not None and not 0 < tolerance < 1:
         raise InvalidInput(f"tolerance must be between 0 and 1, got {tolerance}", where="--tolerance")
     limits = Limits(**flags) if flags else None
-    with engine(ctx) as eng, render.err.status(f"proving {kind.value} by behaviour"):
+    with engine(ctx) as eng, render.status(f"proving {kind.value} by behaviour"):
         report = run_proof(
             eng,
             kind.value,

@@ -202,3 +202,22 @@ def hops(path: CrossPath) -> None:
     for i, h in enumerate(path.hops, 1):
         table.add_row(str(i), escape(h.host), escape(h.what), escape(h.detail), escape(h.evidence))
     out.print(table)
+
+
+class _NoStatus:
+    """What a spinner is when nobody watches: nothing (pipes, CI logs)."""
+
+    def __enter__(self) -> _NoStatus:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, message: str) -> None:
+        return None
+
+
+def status(message: str) -> Any:
+    """A progress spinner on a terminal; nothing when stderr is piped (a spinner would only get in the
+    way of the one-line error an interrupted run prints)."""
+    return err.status(message) if err.is_terminal else _NoStatus()

@@ -165,7 +165,7 @@ def compare(
 
       dockerctl vol compare
     """
-    with engine(ctx) as eng, render.err.status("running the S7 experiments"):
+    with engine(ctx) as eng, render.status("running the S7 experiments"):
         report = compare_storage(eng)
     if json_out:
         render.emit_json(report.to_dict())

@@ -24,6 +24,7 @@ from dockerctl.engines import lab_records
 from dockerctl.engines.client import engine_call, translate
 from dockerctl.engines.engine import Engine, connect_engine
 from dockerctl.engines.locks import lab_lock
+from dockerctl.engines.signals import Interrupted, shielded
 from dockerctl.errors import DockerctlError, EngineUnavailable, InvalidInput
 from dockerctl.fabric import labhosts
 from dockerctl.fabric import swarm as lab_swarm
@@ -171,7 +172,7 @@ def _play(
         }
         say(f"verifying {len(pb.expect)} expectation(s)")
         report.checks = evaluate(engines, pb, names)
-    except KeyboardInterrupt as exc:
+    except (KeyboardInterrupt, Interrupted) as exc:
         interrupted, failure = True, exc
         raise
     except Exception as exc:
@@ -187,11 +188,14 @@ def _play(
         raise err from exc
     finally:
         try:
-            if not keep:
-                say("tearing down")
-                _tear_down(engine, engines, pb.name, order, joined)
-            elif not finished and interrupted:
-                roll_back(engines, applied)  # Ctrl-C: what this run made goes; a failure under --keep stays
+            with shielded():  # a second Ctrl-C or SIGTERM waits until the lab is removed
+                if not keep:
+                    say("tearing down")
+                    _tear_down(engine, engines, pb.name, order, joined)
+                elif not finished and interrupted:
+                    roll_back(
+                        engines, applied
+                    )  # Ctrl-C: what this run made goes; a failure under --keep stays
         except (DockerctlError, OSError) as cleanup_error:
             if failure is None:
                 raise translate(cleanup_error, f"tear down lab {pb.name}") from cleanup_error
@@ -279,7 +283,7 @@ def _tear_down(
 def down(engine: Engine, lab: str, *, keep_volumes: bool = False, wait: float = 0) -> Removed:
     """Remove one lab: its resources on every host, the swarm mode it joined, the hosts it made."""
     check_lab_name(lab)
-    with lab_lock(lab, wait=wait):
+    with lab_lock(lab, wait=wait), shielded():  # Ctrl-C/SIGTERM take effect once the lab is gone
         return _down(engine, lab, keep_volumes=keep_volumes)
 
 

@@ -45,4 +45,4 @@ def test_engine_selects_every_integration_and_e2e_test() -> None:
     assert any(i.startswith("tests/integration/") for i in ids)
     assert any(i.startswith("tests/e2e/") for i in ids)
     assert not any(i.startswith("tests/unit/") for i in ids)
-    assert sorted(_collected("integration or e2e")) == sorted(ids)
+    assert sorted(_collected("integration or e2e or faults")) == sorted(ids)
