@@ -20,7 +20,7 @@ import docker.errors
 from docker.models.containers import Container
 
 from dockerctl.engines.client import engine_call
-from dockerctl.errors import InvalidInput, NotFound
+from dockerctl.errors import Conflict, InvalidInput, NotFound
 
 CHUNK = 1024 * 1024
 Progress = Callable[[int], None]  # called with the number of bytes just moved
@@ -116,6 +116,15 @@ def copy_to_container(
         if parent_st is None or not parent_st.is_dir:
             raise NotFound(f"{parent} does not exist in {container.name}", where="DST")
         target_dir, arcname = parent, PurePosixPath(dest).name
+    size = tree_size(source)
+    free = _free_bytes(container, target_dir)
+    if free is not None and free < size:
+        raise Conflict(
+            f"{target_dir} in {container.name} has {free} bytes free, {size} to copy: the filesystem (or the "
+            "volume mounted there) is full or too small; nothing was copied",
+            where="DST",
+            hint="free space there, or copy into another path or a bigger volume",
+        )
     ok = engine_call(
         client.api.put_archive,
         container.id,
@@ -125,7 +134,33 @@ def copy_to_container(
     )
     if not ok:
         raise InvalidInput(f"the engine refused to write into {target_dir} in {container.name}", where="DST")
-    return str(PurePosixPath(target_dir) / arcname)
+    written = str(PurePosixPath(target_dir) / arcname)
+    if source.is_file():
+        # a streamed upload can end short without the engine saying so (measured: a full tmpfs volume)
+        arrived = container_stat(client, container, written)
+        if arrived is None or arrived.size != size:
+            got = arrived.size if arrived is not None else 0
+            container.exec_run(["rm", "-f", written])
+            raise Conflict(
+                f"only {got} of {size} bytes of {source.name} arrived in {written}: no space left there; the "
+                "partial file was removed",
+                where="DST",
+                hint="free space there, or copy into another path or a bigger volume",
+            )
+    return written
+
+
+def _free_bytes(container: Container, directory: str) -> int | None:
+    """Free bytes of the filesystem under `directory` in the container (`df -Pk`), when it has df."""
+    try:
+        result = container.exec_run(["df", "-Pk", directory])
+    except docker.errors.APIError:
+        return None
+    lines = result.output.decode(errors="replace").strip().splitlines() if result.exit_code == 0 else []
+    try:
+        return int(lines[-1].split()[3]) * 1024 if len(lines) >= 2 else None
+    except (ValueError, IndexError):
+        return None
 
 
 class _StreamReader:

@@ -63,7 +63,7 @@ def _json(host: Host, argv: list[str], pid: int | None = None, netns: str | None
     return json.loads(done.stdout or "[]")
 
 
-def _where(ref: str, engine: Engine) -> tuple[Container, Engine, str]:
+def find_container(ref: str, engine: Engine) -> tuple[Container, Engine, str]:
     """A container by name on this engine or on any lab host's engine → (container, engine, host name)."""
     candidates: list[tuple[Engine, str]] = [(engine, engine.name)]
     for rec in labhosts.all_records():
@@ -121,8 +121,8 @@ def _switch_port(host_name: str) -> Hop | None:
 
 
 def path_between(engine: Engine, a_ref: str, b_ref: str) -> CrossPath:
-    a, ea, ha = _where(a_ref, engine)
-    b, eb, hb = _where(b_ref, engine)
+    a, ea, ha = find_container(a_ref, engine)
+    b, eb, hb = find_container(b_ref, engine)
     try:
         if ea.url == eb.url:
             raise InvalidInput(

@@ -16,6 +16,7 @@ from dockerctl.observe.iptables import iptables_save, parse_iptables_save
 from dockerctl.observe.netpath import build_path, read_resolv
 from dockerctl.observe.processes import processes
 from dockerctl.observe.traffic import addresses
+from dockerctl.ops.crosspath import find_container
 from dockerctl.ops.reports import CheckReport
 from dockerctl.prove.network import prove_outbound_nat, prove_published_port
 from dockerctl.prove.twins import twins_of
@@ -59,7 +60,19 @@ def net_check(
         raise InvalidInput("--by must be ip or name", where="--by")
     if expect not in ("reachable", "isolated"):
         raise InvalidInput("--expect must be reachable or isolated", where="--expect")
-    a, b = get(engine.client, a_ref), get(engine.client, b_ref)
+    a, engine_a, host_a = find_container(a_ref, engine)
+    b, engine_b, host_b = find_container(b_ref, engine)
+    try:
+        return _check(a, b, host_a, host_b, by=by, port=port, expect=expect)
+    finally:
+        for e in {engine_a.url: engine_a, engine_b.url: engine_b}.values():
+            if e is not engine:
+                e.close()
+
+
+def _check(
+    a: Any, b: Any, host_a: str, host_b: str, *, by: str, port: int | None, expect: str
+) -> CheckReport:
     for c in (a, b):
         if c.status != "running":
             raise Conflict(f"container {c.name} is not running", hint=f"docker start {c.name}")
@@ -82,7 +95,26 @@ def net_check(
     if not found.attempts:  # b has no address: try its name, so the report says what happened
         found = reach(a, b, by="name", port=port)
     report.checks = found.per_target(expect == "reachable", "C1,C2")
+    if host_a != host_b:
+        report.notes.append(f"{a.name} runs on host {host_a}, {b.name} on host {host_b}")
+        if not found.reached:
+            report.notes.extend(switch_links_down(host_a, host_b))
     return report
+
+
+def switch_links_down(*hosts: str) -> list[str]:
+    """Why two hosts cannot talk, when it is the lab switch: a host's link to it is down (read here)."""
+    from dockerctl.hosts import LocalHost
+
+    notes = []
+    for h in dict.fromkeys(hosts):
+        link = f"dh-{h}"
+        state = (LocalHost().read_text(f"/sys/class/net/{link}/operstate") or "").strip()
+        if state and state != "up":
+            notes.append(
+                f"the lab-switch link of host {h} ({link}) is {state}: {h} is cut off from the switch"
+            )
+    return notes
 
 
 def prove_network(engine: Engine, which: str) -> CheckReport:
