@@ -28,7 +28,13 @@ def swarm_init(client: docker.DockerClient, advertise_addr: str) -> str:
             f"{advertise_addr!r} is not an address: give an IP of this host, e.g. 127.0.0.1",
             where="--advertise-addr",
         ) from None
-    engine_call(client.swarm.init, advertise_addr=advertise_addr, what="initialise swarm mode")
+    host = advertise_addr.rsplit(":", 1)[0] if advertise_addr.count(":") == 1 else advertise_addr
+    engine_call(
+        client.swarm.init,
+        advertise_addr=advertise_addr,
+        listen_addr=f"{host}:2377",  # only where it advertises (docker's default is every interface)
+        what="initialise swarm mode",
+    )
     return "initialised"
 
 

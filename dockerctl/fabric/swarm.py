@@ -27,7 +27,7 @@ def swarm_up(engines: dict[str, Engine], order: list[str], addresses: dict[str, 
         engine_call(
             manager.client.swarm.init,
             advertise_addr=addr or "127.0.0.1",
-            listen_addr=f"{addr}:2377" if addr else "0.0.0.0:2377",
+            listen_addr=f"{addr}:2377" if addr else "127.0.0.1:2377",  # lab addresses or loopback only
             what=f"init swarm mode on {order[0]}",
         )
         joined.append(order[0])
@@ -43,7 +43,7 @@ def swarm_up(engines: dict[str, Engine], order: list[str], addresses: dict[str, 
             remote_addrs=[f"{addr}:2377"],
             join_token=token,
             advertise_addr=own,
-            listen_addr=f"{own}:2377" if own else "0.0.0.0:2377",
+            listen_addr=f"{own}:2377" if own else "127.0.0.1:2377",
             what=f"join {name} to the swarm of {order[0]}",
         )
         joined.append(name)

@@ -107,11 +107,12 @@ containers:
 """
 
 
+@pytest.mark.parametrize("after", [1, 6], ids=["after-1-container", "after-6-containers"])
 def test_engine_killed_during_play_is_one_sentence_then_play_converges(
-    sim: tuple[Namespace, simhost.SimEngine, Engine], tmp_path: Path
+    sim: tuple[Namespace, simhost.SimEngine, Engine], tmp_path: Path, after: int
 ) -> None:
     ns, sim_engine, handle = sim
-    name = "killed"
+    name = f"killed{after}"
     body = "\n".join(f"  c{i}: {{memory: 32M}}" for i in range(12))
     path = tmp_path / "slow.yaml"
     path.write_text(SLOW.format(name=name, containers=body))
@@ -119,7 +120,9 @@ def test_engine_killed_during_play_is_one_sentence_then_play_converges(
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     labelled = {"label": f"io.dockerctl.lab={name}"}
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not handle.client.containers.list(all=True, filters=labelled):
+    while (
+        time.monotonic() < deadline and len(handle.client.containers.list(all=True, filters=labelled)) < after
+    ):
         time.sleep(0.05)
     simhost.kill(sim_engine)  # a crash half-way through the containers
     out, err = proc.communicate(timeout=120)
