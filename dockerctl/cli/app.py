@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from dataclasses import dataclass
 
@@ -104,9 +105,25 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: domain errors become one line on stderr and a documented exit code.
 
     Typer keeps its standalone handling (usage errors exit 2, --help, Exit); only DockerctlError and
-    Ctrl-C are caught here, so no traceback reaches the user for anything dockerctl anticipates.
+    Ctrl-C are caught here, so no traceback reaches the user for anything dockerctl anticipates. Once
+    the run is over, signals are ignored: a SIGTERM that arrives while the interpreter shuts down has
+    nothing left to clean up and must not turn a finished run into one killed by a signal.
     """
     install_handlers()  # Ctrl-C and SIGTERM clean up what the run made, then end it
+    code: int | str | None = int(ExitCode.OK)
+    try:
+        _main(argv)
+    except SystemExit as done:
+        code = done.code
+    except Interrupted as stop:  # it came after the run's own handlers: between the end and here
+        code = stop.exit_code
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.exit(code)
+
+
+def _main(argv: list[str] | None) -> None:
     try:
         app(args=argv, prog_name="dockerctl")
     except DockerctlError as exc:

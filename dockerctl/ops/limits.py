@@ -167,7 +167,7 @@ def service_limits_report(engine: Engine, name: str) -> ServiceLimitsReport:
                     f"node {node_id[:12]} ({addr}) is not reachable from here: its kernel cannot be read"
                 )
             else:
-                row.host = on.name if on is not engine else f"{on.host.name} (this engine)"
+                row.host = on.name
                 container = engine_call(
                     on.client.containers.get, cid, what=f"find the container of {row.task}"
                 )

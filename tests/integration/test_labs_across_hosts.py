@@ -226,3 +226,20 @@ def test_a_hosts_engine_killed_mid_play_is_named_and_down_cleans_everything(
     finally:
         down = cli("down", "--lab", "killhost")
         assert down.returncode == 0, down.stdout + down.stderr
+
+
+def test_limits_of_a_service_one_row_per_task_read_on_its_node(clean_machine: dict[str, object]) -> None:
+    try:
+        up = cli("play", str(PLAYBOOKS / "swarm-service-limits.yaml"), "--keep", "--json")
+        assert up.returncode == 0, up.stdout + up.stderr
+        manager = json.loads(up.stdout)["hosts"]["svh1"]
+        done = cli("-H", manager, "limits", "swarm-service-limits-web", "--json")
+        assert done.returncode == 0, done.stdout + done.stderr
+        tasks = json.loads(done.stdout)["tasks"]
+        assert len(tasks) == 2 and {t["host"] for t in tasks} == {"svh1", "svh2"}
+        for t in tasks:
+            memory = next(c for c in t["checks"] if c["subject"] == "memory")
+            assert memory["verdict"] == "enforced" and memory["observed"].startswith("67108864")
+            assert f"/dctl-{t['host']}/" in memory["evidence"]  # read in that node's own cgroup tree
+    finally:
+        assert cli("down", "--lab", "swarm-service-limits").returncode == 0
