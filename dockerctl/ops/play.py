@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,7 +192,7 @@ def _play(
             with shielded():  # a second Ctrl-C or SIGTERM waits until the lab is removed
                 if not keep:
                     say("tearing down")
-                    _tear_down(engine, engines, pb.name, order, joined)
+                    _tear_down(engine, engines, pb.name, order, joined, settle=failure is not None)
                 elif not finished and interrupted:
                     roll_back(
                         engines, applied
@@ -270,9 +271,24 @@ def _remove_everywhere(engines: dict[str, Engine], lab: str, order: list[str], *
 
 
 def _tear_down(
-    local: Engine, engines: dict[str, Engine], lab: str, order: list[str], joined: list[str]
+    local: Engine,
+    engines: dict[str, Engine],
+    lab: str,
+    order: list[str],
+    joined: list[str],
+    *,
+    settle: bool = False,
 ) -> Removed:
+    """Remove the lab. `settle`: the run was cut short, maybe while the engine was still making
+    something it had been asked for (measured: a network created just after the first sweep listed
+    the lab) — sweep again until a pass finds nothing."""
     removed = _remove_everywhere(engines, lab, order, volumes=True)
+    for _ in range(4 if settle else 0):
+        time.sleep(0.5)
+        more = _remove_everywhere(engines, lab, order, volumes=True)
+        removed.add(more)
+        if not more.count:
+            break
     if joined:
         lab_swarm.swarm_down(engines, order, joined)
     lab_records.forget(lab, local.url)
