@@ -27,6 +27,7 @@ class Removed:
     networks: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
     services: list[str] = field(default_factory=list)
+    kept_pool: list[str] = field(default_factory=list)  # storage-pool volumes whose data stays
 
     @property
     def count(self) -> int:
@@ -55,11 +56,17 @@ def _remove_owned_of(
 
 
 def remove_owned(
-    client: docker.DockerClient, *, lab: str | None = None, volumes: bool = False, networks: bool = True
+    client: docker.DockerClient,
+    *,
+    lab: str | None = None,
+    volumes: bool = False,
+    networks: bool = True,
+    spare_driver: str | None = None,
 ) -> Removed:
     """Remove dockerctl's resources (one lab's, when `lab` is given; volumes only with `volumes`).
     `networks=False`: services and containers only (first pass across hosts: an overlay goes only once
-    no host has a container on it)."""
+    no host has a container on it). `spare_driver`: volumes of that driver stay (a storage pool's data,
+    removed only when asked for explicitly)."""
     if lab is not None:
         check_lab_name(lab)  # an empty name would select every lab's resources
     removed = Removed()
@@ -85,5 +92,6 @@ def remove_owned(
     _remove_owned_of("network", found_networks, lab, lambda n: n.remove(), removed.networks)
     if volumes:
         found = engine_call(client.volumes.list, filters=filters, what="list volumes")
+        found = [v for v in found if spare_driver is None or v.attrs.get("Driver") != spare_driver]
         _remove_owned_of("volume", found, lab, lambda v: v.remove(), removed.volumes)
     return removed

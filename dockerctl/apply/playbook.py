@@ -173,9 +173,11 @@ def execute(
         if ch.kind == "volume" and ch.action == "create":
             tick(ch)
             v = pb.volumes[ch.name]
-            host = pb.host_of(v)
-            vol = create_volume(engines[host].client, lab, ch.name, v, {ENTRY: entry_json(v)})
-            applied.created.append(("volume", str(vol.name), host))
+            # a volume of the storage pool: known to every host's engine (one volume, the same data)
+            hosts = pb.storage.hosts if pb.on_pool(v) and pb.storage else [pb.host_of(v)]
+            for host in hosts:
+                vol = create_volume(engines[host].client, lab, ch.name, v, {ENTRY: entry_json(v)})
+                applied.created.append(("volume", str(vol.name), host))
             applied.done.append(ch)
         if ch.kind == "network" and ch.action in ("create", "recreate"):
             tick(ch)

@@ -63,7 +63,9 @@ def create_volume(
     client: docker.DockerClient, lab: str, name: str, v: VolumeEntry, labels: dict[str, str]
 ) -> Volume:
     """A lab's volume, made like `dockerctl vol create` makes one."""
-    vol, _ = volumes.create_volume(client, f"{lab}-{name}", driver=v.driver, lab=lab, labels=labels)
+    vol, _ = volumes.create_volume(
+        client, f"{lab}-{name}", driver=v.driver, options=v.options, lab=lab, labels=labels
+    )
     return cast(Volume, vol)
 
 

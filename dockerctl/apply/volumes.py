@@ -17,6 +17,7 @@ from dockerctl.engines.client import engine_call
 from dockerctl.engines.labels import LAB, is_owned, owned, require_owned
 from dockerctl.errors import Conflict, InvalidInput, NotFound
 from dockerctl.spec.mounts import VOLUME_NAME
+from dockerctl.spec.storage import GLUSTER_DRIVER
 
 
 @dataclass
@@ -95,6 +96,10 @@ def create_volume(
         existing = None
     if existing is not None:
         if is_owned(existing.attrs.get("Labels")):
+            return existing, False
+        if driver == GLUSTER_DRIVER and existing.attrs.get("Driver") == driver:
+            # a storage pool's volume, made through another host's engine: the same volume (scope
+            # global), which this engine finds through the driver and keeps no labels for
             return existing, False
         raise Conflict(f"volume {name!r} already exists and was not made by dockerctl", where="NAME")
     vol = engine_call(

@@ -23,6 +23,7 @@ from dockerctl.cli import (
     net,
     ns,
     play,
+    plugin,
     prove,
     run,
     volume_container,
@@ -99,6 +100,7 @@ app.add_typer(play.playbook_app, name="playbook")
 app.add_typer(hosts.app, name="hosts")
 app.command("cleanup")(cleanup.cleanup)
 app.add_typer(image.app, name="image")
+app.add_typer(plugin.app, name="plugin")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -97,6 +97,11 @@ def down_cmd(
     keep_volumes: bool = typer.Option(
         False, "--keep-volumes", help="Keep the lab's volumes (and their data)."
     ),
+    volumes: bool = typer.Option(
+        False,
+        "--volumes",
+        help="Also remove the storage pool's volumes and their data (kept by default: they span hosts).",
+    ),
     wait: float = typer.Option(
         0,
         "--wait",
@@ -111,16 +116,23 @@ def down_cmd(
       dockerctl down playbooks/limits.yaml
 
       dockerctl down --lab limits --keep-volumes
+
+      dockerctl down --lab volumes-across-hosts --volumes
     """
     if (file is None) == (lab is None):
         raise InvalidInput("give a playbook FILE or --lab NAME (one of them)", where="FILE/--lab")
     name = lab or load_playbook(file).name  # type: ignore[arg-type]
     with engine(ctx) as eng:
-        removed = down(eng, name, keep_volumes=keep_volumes, wait=wait)
+        removed = down(eng, name, keep_volumes=keep_volumes, volumes=volumes, wait=wait)
     render.out.print(
         f"lab {name}: removed {len(removed.containers)} container(s), {len(removed.networks)} "
         f"network(s), {len(removed.volumes)} volume(s)"
     )
+    if removed.kept_pool:
+        render.out.print(
+            f"kept the data of {len(removed.kept_pool)} storage-pool volume(s): {', '.join(removed.kept_pool)} "
+            f"(`dockerctl down --lab {name} --volumes` removes it)"
+        )
 
 
 @playbook_app.command("schema")

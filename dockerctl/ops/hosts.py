@@ -15,6 +15,7 @@ from dockerctl.errors import DockerctlError, InvalidInput
 from dockerctl.fabric import labhosts
 from dockerctl.fabric import swarm as lab_swarm
 from dockerctl.hosts import Host, LocalHost, NetnsHost
+from dockerctl.ops import pool as lab_pool
 from dockerctl.ops.doctor import DoctorReport, doctor_report
 from dockerctl.spec.models import BASE_IMAGE
 from dockerctl.spec.playbook import load_playbook
@@ -78,6 +79,7 @@ def hosts_up(engine: Engine, path: Path, progress: Any = None) -> HostsReport:
         )
     ensure_image_local(engine.client, BASE_IMAGE)
     build_images(engine.client, pb, path.parent, progress)
+    lab_pool.preflight(pb)
     engines = labhosts.hosts_up(
         pb.name,
         pb.hosts,
@@ -93,6 +95,7 @@ def hosts_up(engine: Engine, path: Path, progress: Any = None) -> HostsReport:
             joined = lab_swarm.swarm_up(engines, list(pb.hosts), pb.lab_addresses())
             if joined:
                 lab_records.save(pb.name, engine.url, {"joined_swarm": joined})
+        lab_pool.pool_up(pb, progress)  # a storage: section: its pool and volume driver (V1, V2)
     finally:
         for e in engines.values():
             if e.client is not engine.client:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,10 +31,12 @@ from dockerctl.errors import DockerctlError, EngineUnavailable, InvalidInput
 from dockerctl.fabric import labhosts
 from dockerctl.fabric import swarm as lab_swarm
 from dockerctl.fabric.hostlinks import ensure_veth, remove_lab_links
+from dockerctl.ops import pool as lab_pool
 from dockerctl.prove.expectations import evaluate
 from dockerctl.spec.models import BASE_IMAGE
 from dockerctl.spec.names import check_lab_name
 from dockerctl.spec.playbook import Playbook, load_playbook
+from dockerctl.spec.storage import GLUSTER_DRIVER
 from dockerctl.verify.checks import Check
 
 Progress = Callable[[str], None]
@@ -144,12 +147,21 @@ def _play(
     applied = Applied()
     engines: dict[str, Engine] = {}
     joined: list[str] = []
+    kept_pool: list[str] = []  # pool volumes with data from before this run: they stay
     finished = interrupted = False
     failure: BaseException | None = None
+    lab_pool.preflight(pb)
     try:
         build_images(engine.client, pb, path.parent, progress)
         engines = _engines_up(engine, pb, [BASE_IMAGE, *image_tags(pb).values()], progress)
         report.hosts = {name: e.url for name, e in engines.items()}
+        if pb.storage is not None:
+            kept_pool = lab_pool.pool_up(pb, progress)
+            if kept_pool:
+                report.notes.append(
+                    f"the storage pool holds data from before: {', '.join(kept_pool)} (kept after this run; "
+                    f"`dockerctl down --lab {pb.name} --volumes` removes it)"
+                )
         observed = observe_hosts(engines, pb.name, order)
         report.plan = make_plan(pb, observed)
         if pb.swarm:
@@ -192,7 +204,15 @@ def _play(
             with shielded():  # a second Ctrl-C or SIGTERM waits until the lab is removed
                 if not keep:
                     say("tearing down")
-                    _tear_down(engine, engines, pb.name, order, joined, settle=failure is not None)
+                    _tear_down(
+                        engine,
+                        engines,
+                        pb.name,
+                        order,
+                        joined,
+                        settle=failure is not None,
+                        keep_pool=bool(kept_pool),
+                    )
                 elif not finished and interrupted:
                     roll_back(
                         engines, applied
@@ -257,15 +277,19 @@ def _reconnect(up: labhosts.LabHosts, local: Engine) -> dict[str, Engine]:
     return engines
 
 
-def _remove_everywhere(engines: dict[str, Engine], lab: str, order: list[str], *, volumes: bool) -> Removed:
+def _remove_everywhere(
+    engines: dict[str, Engine], lab: str, order: list[str], *, volumes: bool, keep_pool: bool = False
+) -> Removed:
     """Services and containers on every host first (the manager's services take their tasks with
-    them), then networks and volumes: an overlay network goes only once no host uses it."""
+    them), then networks and volumes: an overlay network goes only once no host uses it. keep_pool:
+    the storage pool's volumes (their data) stay."""
     removed = Removed()
     present = [n for n in order if n in engines]
+    spare = GLUSTER_DRIVER if keep_pool else None
     for name in present:
         removed.add(remove_owned(engines[name].client, lab=lab, volumes=volumes, networks=False))
     for name in present:
-        removed.add(remove_owned(engines[name].client, lab=lab, volumes=volumes))
+        removed.add(remove_owned(engines[name].client, lab=lab, volumes=volumes, spare_driver=spare))
         remove_lab_links(engines[name].host, lab)
     return removed
 
@@ -278,43 +302,60 @@ def _tear_down(
     joined: list[str],
     *,
     settle: bool = False,
+    keep_pool: bool = False,
 ) -> Removed:
     """Remove the lab. `settle`: the run was cut short, maybe while the engine was still making
     something it had been asked for (measured: a network created just after the first sweep listed
-    the lab) — sweep again until a pass finds nothing."""
-    removed = _remove_everywhere(engines, lab, order, volumes=True)
+    the lab) — sweep again until a pass finds nothing. keep_pool: the storage pool held data before
+    this run, and it all stays."""
+    removed = _remove_everywhere(engines, lab, order, volumes=True, keep_pool=keep_pool)
     for _ in range(4 if settle else 0):
         time.sleep(0.5)
-        more = _remove_everywhere(engines, lab, order, volumes=True)
+        more = _remove_everywhere(engines, lab, order, volumes=True, keep_pool=keep_pool)
         removed.add(more)
         if not more.count:
             break
     if joined:
         lab_swarm.swarm_down(engines, order, joined)
     lab_records.forget(lab, local.url)
+    removed.kept_pool = lab_pool.pool_down(lab, keep_data=keep_pool)
     labhosts.hosts_down(lab)
     return removed
 
 
-def down(engine: Engine, lab: str, *, keep_volumes: bool = False, wait: float = 0) -> Removed:
-    """Remove one lab: its resources on every host, the swarm mode it joined, the hosts it made."""
+def down(
+    engine: Engine, lab: str, *, keep_volumes: bool = False, volumes: bool = False, wait: float = 0
+) -> Removed:
+    """Remove one lab: its resources on every host, the swarm mode it joined, the hosts it made. The
+    storage pool's volumes keep their data unless `volumes` (`down --volumes`) asks for it to go."""
     check_lab_name(lab)
+    if keep_volumes and volumes:
+        raise InvalidInput(
+            "--keep-volumes keeps every volume and --volumes removes the pool's data: give one of them",
+            where="--volumes",
+        )
     with lab_lock(lab, wait=wait), shielded():  # Ctrl-C/SIGTERM take effect once the lab is gone
-        return _down(engine, lab, keep_volumes=keep_volumes)
+        return _down(engine, lab, keep_volumes=keep_volumes, volumes=volumes)
 
 
-def _down(engine: Engine, lab: str, *, keep_volumes: bool) -> Removed:
+def _down(engine: Engine, lab: str, *, keep_volumes: bool, volumes: bool) -> Removed:
     up = labhosts.load(lab)
     engines = _reconnect(up, engine) if up else {"local": engine}
     order = list(up.hosts) if up else ["local"]
     try:
-        removed = _remove_everywhere(engines, lab, order, volumes=not keep_volumes)
+        if volumes:
+            # the engines remove pool volumes through the driver: it must answer (a host that is gone
+            # takes its engine's volumes with it; the pool's data is removed below all the same)
+            with contextlib.suppress(DockerctlError):
+                lab_pool.serve_again(lab)
+        removed = _remove_everywhere(engines, lab, order, volumes=not keep_volumes, keep_pool=not volumes)
         joined = lab_records.load(lab, engine.url).get("joined_swarm")
         if joined is True:  # a single-host lab (older record): this engine
             joined = order[:1]
         if joined:
             lab_swarm.swarm_down(engines, order, [j for j in joined if j in engines])
         lab_records.forget(lab, engine.url)
+        removed.kept_pool = lab_pool.pool_down(lab, keep_data=not volumes)
         labhosts.hosts_down(lab)
     finally:
         _close(engines, engine)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from docker.models.containers import Container
@@ -25,7 +24,7 @@ from dockerctl.observe.devices import device_of_directory
 from dockerctl.observe.iproute import ip_json, parse_links
 from dockerctl.observe.overlay import EXEC_ROOTS, OverlayNamespace, link_kind, namespace_path, read_overlay
 from dockerctl.observe.traffic import addresses
-from dockerctl.prove.twins import Twins, twins_of
+from dockerctl.prove.registry import REGISTRY, Context, _v, handles
 from dockerctl.spec.fields import THROTTLE_KINDS
 from dockerctl.spec.inputs import limit_fields
 from dockerctl.spec.models import Limits
@@ -33,58 +32,6 @@ from dockerctl.spec.mounts import MountSpec
 from dockerctl.spec.playbook import KINDS, Expectation, Playbook
 from dockerctl.spec.units import parse_size
 from dockerctl.verify.checks import Check, Verdict
-
-
-@dataclass
-class Context:
-    """What every handler may use: the lab's engines (one per host), its playbook, its containers, and
-    throwaway twins on any host (made on first use, removed when the evaluation ends)."""
-
-    engines: dict[str, Engine]
-    playbook: Playbook
-    containers: dict[str, Container]
-    stack: ExitStack
-
-    _twins: dict[str, Twins] = field(default_factory=dict)
-
-    def __getitem__(self, name: str) -> Container:
-        return self.containers[name]
-
-    @property
-    def engine(self) -> Engine:
-        """The default host's engine (a single-host lab's only one)."""
-        return self.engines[self.playbook.default_host]
-
-    def engine_of(self, container: str) -> Engine:
-        return self.engines[self.playbook.host_of(self.playbook.containers[container])]
-
-    def twins_on(self, host: str | None = None) -> Twins:
-        host = host or self.playbook.default_host
-        if host not in self._twins:
-            self._twins[host] = self.stack.enter_context(twins_of(self.engines[host]))
-        return self._twins[host]
-
-    @property
-    def twins(self) -> Twins:
-        return self.twins_on()
-
-
-Handler = Callable[[Any, Context], list[Check]]
-REGISTRY: dict[str, Handler] = {}
-
-
-def handles(kind: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        if kind not in KINDS:
-            raise ValueError(f"{kind!r} is not an expectation kind of the playbook format")
-        REGISTRY[kind] = fn
-        return fn
-
-    return register
-
-
-def _v(ok: bool) -> Verdict:
-    return Verdict.ENFORCED if ok else Verdict.MISMATCH
 
 
 @handles("limits")
@@ -218,7 +165,11 @@ def _published(body: Any, ctx: Context) -> list[Check]:
 def _mount(body: Any, ctx: Context) -> list[Check]:
     return [
         mounts.check_mount(
-            ctx.engine_of(body.container).host, ctx[body.container], body.path, read_only=body.read_only
+            ctx.engine_of(body.container).host,
+            ctx[body.container],
+            body.path,
+            read_only=body.read_only,
+            fstype=body.fstype,
         )
     ]
 
@@ -535,6 +486,10 @@ def _service_limits(body: Any, ctx: Context) -> list[Check]:
         )
     return checks
 
+
+from dockerctl.prove import pool as _pool_proofs  # noqa: E402,F401  (registers shared, replica, capacity)
+
+__all__ = ["REGISTRY", "Context", "evaluate", "evaluate_one"]
 
 missing = set(KINDS) - set(REGISTRY)
 if missing:  # a kind the format accepts must have a handler: caught at import, not mid-play

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from dockerctl.errors import InvalidInput
 from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
+from dockerctl.spec.storage import GLUSTER_DRIVER, StorageEntry, volume_size_gb
 from dockerctl.spec.topology import NetworkEntry, Topology
 from dockerctl.spec.units import parse_size
 from dockerctl.spec.yamlpos import line_of, load_with_lines
@@ -162,6 +163,7 @@ class MountExpect(BaseModel):
     container: str
     path: str
     read_only: bool | None = None
+    fstype: str | None = None  # e.g. fuse.glusterfs: a volume across hosts (V1)
 
 
 class FileExpect(BaseModel):
@@ -201,6 +203,34 @@ class SurvivesExpect(BaseModel):
     contains: str = "written before the container was removed"
 
 
+class SharedExpect(BaseModel):
+    """V2 across hosts: what a container on one host writes to the volume, a container on another host
+    reads; both containers are then gone and a third still reads it (S3) — each mount read as
+    fuse.glusterfs from the container's own mount table."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    volume: str
+    source: str = Field(alias="from")  # the host that writes
+    to: str  # the host that reads
+
+
+class ReplicaExpect(BaseModel):
+    """V2: with one host's engine stopped and its brick of the volume down, another host still reads
+    what was there and writes (the replica); the host comes back and is healed."""
+
+    model_config = ConfigDict(extra="forbid")
+    volume: str
+    down: str  # the host taken down
+    up: str  # the host that stays up, reading and writing
+
+
+class CapacityExpect(BaseModel):
+    """V1 `--opt=size=N`: the volume holds about N GB and a write beyond it fails (no space left)."""
+
+    model_config = ConfigDict(extra="forbid")
+    volume: str
+
+
 class RmVolumesExpect(BaseModel):
     model_config = _STRICT
     volume: str  # a named volume of this lab: `rm -v` must keep it, and remove the anonymous one
@@ -230,6 +260,9 @@ class Expectation(BaseModel):
     overlay_subnets: OverlaySubnetsExpect | None = None
     direct: DirectExpect | None = None
     service_limits: ServiceLimitsExpect | None = None
+    shared: SharedExpect | None = None
+    replica: ReplicaExpect | None = None
+    capacity: CapacityExpect | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Expectation:
@@ -247,7 +280,9 @@ class Expectation(BaseModel):
 
     def containers(self) -> list[str]:
         body = getattr(self, self.kind)
-        names = []
+        names: list[str] = []
+        if self.kind in ("shared", "replica", "capacity"):
+            return names  # they name hosts and a volume, and run their own containers
         for attr in ("container", "a", "b", "source", "to", "name", "service"):
             value = getattr(body, attr, None)
             if isinstance(value, str):
@@ -326,6 +361,7 @@ class Playbook(Topology):
     hosts: dict[str, HostEntry] = Field(default_factory=dict)  # none: everything on this engine
     switch: SwitchEntry = Field(default_factory=SwitchEntry)
     services: dict[str, ServiceEntry] = Field(default_factory=dict)
+    storage: StorageEntry | None = None  # a GlusterFS pool across simulated hosts (V1, V2)
     host_links: dict[str, HostLink] = Field(default_factory=dict)
     images: dict[str, ImageEntry] = Field(default_factory=dict)
     expect: list[Expectation] = Field(default_factory=list)
@@ -350,7 +386,13 @@ class Playbook(Topology):
     def host_of(self, entry: Any) -> str:
         if isinstance(entry, NetworkEntry) and entry.driver == "overlay":
             return self.manager
+        if self.on_pool(entry) and self.storage is not None and self.storage.hosts and entry.host is None:
+            return self.storage.hosts[0]
         return str(getattr(entry, "host", None) or self.default_host)
+
+    def on_pool(self, entry: Any) -> bool:
+        """A volume of the storage pool: one volume, the same data, on every host of the pool."""
+        return getattr(entry, "driver", None) == GLUSTER_DRIVER and not isinstance(entry, NetworkEntry)
 
     def switch_addresses(self) -> dict[str, str]:
         """Each simulated host's address on the lab switch (CIDR): given, else .10, .11 … in order."""
@@ -370,6 +412,50 @@ class Playbook(Topology):
             gateway = str(next(ipaddress.ip_network(self.switch.subnet).hosts()))
             out.update({name: gateway for name, h in self.hosts.items() if h.kind == "local"})
         return out
+
+    @model_validator(mode="after")
+    def _storage(self) -> Playbook:
+        pool = self.storage
+        if pool is not None:
+            if len(pool.hosts) < 2:
+                raise InvalidInput(
+                    f"a storage pool needs two or more hosts (its volumes are replicated across them); got "
+                    f"{len(pool.hosts)}: e.g. storage: {{hosts: [h1, h2]}}",
+                    where="storage.hosts",
+                )
+            for h in pool.hosts:
+                entry = self.hosts.get(h)
+                if entry is None or entry.kind != "simulated":
+                    simulated = [n for n, e in self.hosts.items() if e.kind == "simulated"]
+                    raise InvalidInput(
+                        f"{h!r} is not a simulated host of this playbook; the pool's hosts are simulated hosts"
+                        + (f" ({', '.join(simulated)})" if simulated else " (add them under hosts:)"),
+                        where="storage.hosts",
+                    )
+            if len(set(pool.hosts)) != len(pool.hosts):
+                raise InvalidInput(
+                    "a host is named twice: name each host of the pool once", where="storage.hosts"
+                )
+            if pool.brick_dir is not None and not pool.brick_dir.startswith("/"):
+                raise InvalidInput(
+                    f"{pool.brick_dir!r} is not an absolute path: give e.g. /srv/bricks, or leave brick_dir out",
+                    where="storage.brick_dir",
+                )
+        for name, v in self.volumes.items():
+            if not self.on_pool(v):
+                continue
+            if pool is None:
+                raise InvalidInput(
+                    f"the {GLUSTER_DRIVER} driver serves a storage pool: add storage: {{hosts: [h1, h2]}}",
+                    where=f"volumes.{name}.driver",
+                )
+            volume_size_gb(v.options, where=f"volumes.{name}.options")
+            if v.host is not None and v.host not in pool.hosts:
+                raise InvalidInput(
+                    f"{v.host!r} is not a host of the storage pool ({', '.join(pool.hosts)})",
+                    where=f"volumes.{name}.host",
+                )
+        return self
 
     @model_validator(mode="after")
     def _hosts(self) -> Playbook:
@@ -474,7 +560,15 @@ class Playbook(Topology):
                     )
             for mount in c.volumes:
                 v = self.volumes.get(mount.split(":", 1)[0])
-                if v is not None and self.host_of(v) != here:
+                pool_hosts = self.storage.hosts if self.storage else []
+                if v is not None and self.on_pool(v):
+                    if here not in pool_hosts:
+                        raise InvalidInput(
+                            f"volume {mount.split(':', 1)[0]!r} lives in the storage pool ({', '.join(pool_hosts)}), "
+                            f"the container on {here}: run it on a host of the pool",
+                            where=f"containers.{name}.volumes",
+                        )
+                elif v is not None and self.host_of(v) != here:
                     raise InvalidInput(
                         f"volume {mount.split(':', 1)[0]!r} is on host {self.host_of(v)}, the container on {here}: "
                         "put them on one host (a volume lives on its host's disk)",
@@ -552,13 +646,26 @@ class Playbook(Topology):
                     raise InvalidInput(
                         f"{host!r} is not one of this playbook's hosts", where=f"expect.{i}.{e.kind}"
                     )
-            vol = (
-                getattr(getattr(e, e.kind), "volume", None) if e.kind in ("survives", "rm_volumes") else None
-            )
+            vol = getattr(body, "volume", None)
             if vol is not None and vol not in self.volumes:
                 raise InvalidInput(
                     f"expectation names volume {vol!r}, which is not defined", where=f"expect.{i}.{e.kind}"
                 )
+            if e.kind in ("shared", "replica", "capacity"):
+                if vol is None or not self.on_pool(self.volumes[vol]):
+                    raise InvalidInput(
+                        f"{e.kind} proves a volume of the storage pool; {vol!r} is not one "
+                        f"(driver: {GLUSTER_DRIVER})",
+                        where=f"expect.{i}.{e.kind}",
+                    )
+                pool_hosts = self.storage.hosts if self.storage else []
+                for attr in ("source", "to", "down", "up"):
+                    h = getattr(body, attr, None)
+                    if h is not None and h not in pool_hosts:
+                        raise InvalidInput(
+                            f"{h!r} is not a host of the storage pool ({', '.join(pool_hosts)})",
+                            where=f"expect.{i}.{e.kind}",
+                        )
             for name in e.containers():
                 if name not in self.containers and name not in self.services:
                     raise InvalidInput(

@@ -37,6 +37,7 @@ class VolumeEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     driver: str = "local"
+    options: dict[str, str] = Field(default_factory=dict)  # `docker volume create --opt K=V`
     host: str | None = None  # the host whose engine keeps it (default: the first host)
 
 

@@ -45,7 +45,7 @@ def test_shipped_playbook_holds_replans_as_noops_and_down_cleans_up(
         stale = [c for c in again.plan if (c.action, c.reason) != ("noop", "up to date")]
         assert not stale, stale
     finally:
-        down(eng, load_playbook(path).name)
+        down(eng, load_playbook(path).name, volumes=True)  # a storage pool's data too
     assert _lab_resources(engine, load_playbook(path).name) == []
     assert engine.info()["Swarm"]["LocalNodeState"] == swarm_before  # a lab that joined swarm left it
 

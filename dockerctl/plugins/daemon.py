@@ -1,0 +1,211 @@
+"""dockerctl's plugin processes: started for a lab (before anything uses them), found again by their
+record, stopped on `down` with nothing left — socket, process, record.
+
+A record under the state directory (`plugins/<driver>.json`: lab, pid, socket, what it implements) is
+written when the process answers; the process is ours only while its command line is still
+`… dockerctl plugin serve --driver <driver>`. One driver name serves one lab at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from dockerctl.errors import Conflict, EngineError, NotFound
+from dockerctl.fabric import gluster
+
+PLUGIN_DIR = Path(os.environ.get("DOCKERCTL_PLUGIN_DIR", "/run/docker/plugins"))
+
+
+def _state() -> Path:
+    return Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state")) / "plugins"
+
+
+@dataclass
+class PluginRecord:
+    driver: str
+    lab: str
+    kind: str  # what it serves: gluster-volume
+    pid: int = 0
+    socket: str = ""
+    implements: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "implements": list(self.implements)}
+
+
+def socket_path(driver: str) -> Path:
+    return PLUGIN_DIR / f"{driver}.sock"
+
+
+def _record_path(driver: str) -> Path:
+    return _state() / f"{driver}.json"
+
+
+def load(driver: str) -> PluginRecord | None:
+    try:
+        data = json.loads(_record_path(driver).read_text())
+        data["implements"] = tuple(data.get("implements") or ())
+        return PluginRecord(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _save(rec: PluginRecord) -> None:
+    _state().mkdir(parents=True, exist_ok=True)
+    tmp = _record_path(rec.driver).with_suffix(".tmp")
+    tmp.write_text(json.dumps(rec.to_dict(), sort_keys=True))
+    tmp.replace(_record_path(rec.driver))
+
+
+def records() -> list[PluginRecord]:
+    base = _state()
+    found = [load(p.stem) for p in sorted(base.glob("*.json"))] if base.is_dir() else []
+    return [r for r in found if r is not None]
+
+
+def running_pid(rec: PluginRecord) -> int | None:
+    """The record's process, if it still runs as this driver's server."""
+    try:
+        argv = Path(f"/proc/{rec.pid}/cmdline").read_bytes().split(b"\0")
+        state = Path(f"/proc/{rec.pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return None
+    if state != "Z" and b"serve" in argv and rec.driver.encode() in argv and b"plugin" in argv:
+        return rec.pid
+    return None
+
+
+def call(
+    path: Path, method: str, body: dict[str, Any] | None = None, *, timeout: float = 5
+) -> tuple[int, Any]:
+    """One plugin call over its socket, as the engine makes it. → (HTTP status, JSON answer)."""
+    data = json.dumps(body or {}).encode()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(str(path))
+        s.sendall(
+            f"POST /{method} HTTP/1.1\r\nHost: plugin\r\nContent-Type: application/vnd.docker.plugins.v1+json\r\n"
+            f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode()
+            + data
+        )
+        raw = b""
+        while chunk := s.recv(65536):
+            raw += chunk
+    head, _, payload = raw.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    return status, json.loads(payload or b"{}")
+
+
+def implements(path: Path) -> tuple[str, ...] | None:
+    """What the plugin on `path` implements (its Plugin.Activate answer), or None if nothing answers."""
+    try:
+        status, answer = call(path, "Plugin.Activate", timeout=2)
+    except (OSError, ValueError, IndexError):
+        return None
+    return tuple(answer.get("Implements") or ()) if status == 200 else None
+
+
+def start_gluster_volume(pool: gluster.Pool, *, wait: float = 15) -> PluginRecord:
+    """The pool's volume driver, served (idempotent). Refused if another lab serves that driver name."""
+    sock = socket_path(pool.driver)
+    rec = load(pool.driver)
+    if rec is not None and running_pid(rec) is not None:
+        if rec.lab != pool.lab:
+            raise Conflict(
+                f"the volume driver {pool.driver} is served for lab {rec.lab}: `dockerctl down --lab {rec.lab}` first"
+            )
+        if implements(sock):
+            return rec
+        stop(pool.driver)
+    elif sock.exists() and rec is None and implements(sock) is not None:
+        raise Conflict(f"{sock} is served by a process dockerctl did not start: it is left alone")
+    _state().mkdir(parents=True, exist_ok=True)
+    log = _state() / f"{pool.driver}.log"
+    argv = [sys.executable, "-m", "dockerctl", "plugin", "serve", "--lab", pool.lab, "--driver", pool.driver]
+    rec = PluginRecord(pool.driver, pool.lab, "gluster-volume", 0, str(sock))
+    _save(rec)  # before the process exists: `down` finds it even if this run is killed now
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True, close_fds=True
+        )
+    rec.pid = proc.pid
+    _save(rec)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        got = implements(sock)
+        if got:
+            rec.implements = got
+            _save(rec)
+            return rec
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    tail = log.read_text(errors="replace")[-600:] if log.exists() else ""
+    stop(pool.driver)
+    raise EngineError(f"the volume plugin {pool.driver} did not start: {tail}")
+
+
+def stop(driver: str, *, wait: float = 10) -> bool:
+    """End the driver's process (by its recorded pid, checked), remove its socket and record."""
+    rec = load(driver)
+    if rec is None:
+        return False
+    pid = running_pid(rec)
+    if pid is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + wait
+        while running_pid(rec) is not None and time.monotonic() < deadline:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+            time.sleep(0.1)
+        if running_pid(rec) is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+    if rec.socket:
+        Path(rec.socket).unlink(missing_ok=True)
+    _record_path(driver).unlink(missing_ok=True)
+    return True
+
+
+def stop_lab(lab: str) -> list[str]:
+    return [r.driver for r in records() if r.lab == lab and stop(r.driver)]
+
+
+def serve_forever(lab: str, driver: str) -> None:
+    """The plugin process itself (`dockerctl plugin serve`): until SIGTERM."""
+    from dockerctl.plugins.gluster_volume import app_for
+    from dockerctl.plugins.server import serve
+
+    pool = gluster.load(lab)
+    if pool is None:
+        raise NotFound(
+            f"lab {lab} has no storage pool: bring it up with `dockerctl play` first", where="--lab"
+        )
+    if pool.driver != driver:
+        raise NotFound(f"lab {lab}'s pool is served as {pool.driver}, not {driver}", where="--driver")
+
+    def _stop(_signum: int, _frame: Any) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+
+    def log(line: str) -> None:
+        sys.stderr.write(f"{time.strftime('%H:%M:%S')} {line}\n")
+        sys.stderr.flush()
+
+    log(f"serving {driver} for lab {lab} on {socket_path(driver)}")
+    serve(socket_path(driver), app_for(pool), log=log)
