@@ -17,7 +17,7 @@ from dockerctl.engines.client import engine_call
 from dockerctl.engines.labels import LAB, is_owned, owned, require_owned
 from dockerctl.errors import Conflict, InvalidInput, NotFound
 from dockerctl.spec.mounts import VOLUME_NAME
-from dockerctl.spec.storage import GLUSTER_DRIVER
+from dockerctl.spec.storage import GLUSTER_DRIVER, volume_size_gb
 
 
 @dataclass
@@ -90,6 +90,13 @@ def create_volume(
     """(volume, created). Re-creating one of dockerctl's volumes is a no-op; a user's is refused."""
     if not VOLUME_NAME.match(name):
         raise InvalidInput(f"invalid volume name {name!r}: use [a-zA-Z0-9][a-zA-Z0-9_.-]+", where="NAME")
+    if driver == GLUSTER_DRIVER:  # the driver's own checks, before the engine is asked
+        volume_size_gb(options, where="--opt")
+        if "." in name:
+            raise InvalidInput(
+                f"invalid volume name {name!r} for {GLUSTER_DRIVER}: GlusterFS takes no '.' (use '-' or '_')",
+                where="NAME",
+            )
     try:
         existing = client.volumes.get(name)
     except docker.errors.NotFound:

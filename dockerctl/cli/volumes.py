@@ -38,9 +38,11 @@ def create(
 ) -> None:
     """Create a labelled volume. Re-running for one of dockerctl's volumes changes nothing.
 
-    Example:
+    Examples:
 
       dockerctl vol create appdata
+
+      dockerctl -H unix:///run/dctl-vah1.sock vol create xxxdata --driver dockerctl-gluster --opt size=2
     """
     options = key_values(opt, where="--opt")
     with engine(ctx) as eng:
@@ -85,12 +87,19 @@ def ls(
 
 
 @app.command("inspect")
-def inspect(ctx: typer.Context, name: str = typer.Argument(..., help="Volume name.")) -> None:
-    """The engine's view of a volume plus the containers that use it (JSON).
+def inspect(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Volume name."),
+    json_out: bool = typer.Option(True, "--json", help="JSON (the only form; accepted for scripts)."),
+) -> None:
+    """The engine's view of a volume plus the containers that use it (JSON). For a volume of a storage
+    pool, Status holds what the driver says: its size, replica count and bricks.
 
-    Example:
+    Examples:
 
       dockerctl vol inspect appdata
+
+      dockerctl -H unix:///run/dctl-vah1.sock vol inspect xxxdata | jq .Status.bricks
     """
     with engine(ctx) as eng:
         render.emit_json(inspect_volume(eng.client, name))

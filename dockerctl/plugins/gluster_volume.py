@@ -101,8 +101,8 @@ class GlusterVolumeDriver:
         }
 
     def create(self, body: dict[str, Any], caller: Caller) -> dict[str, Any]:
-        self._host(caller)
         name = check_name(body.get("Name"))
+        self._host(caller)
         size = parse_options(body.get("Opts"))
         with self.lock:
             info = gluster.volume_info(self.pool, name)
@@ -118,8 +118,8 @@ class GlusterVolumeDriver:
         return {}
 
     def remove(self, body: dict[str, Any], caller: Caller) -> dict[str, Any]:
-        self._host(caller)
         name = check_name(body.get("Name"))
+        self._host(caller)
         with self.lock:
             users = [h.name for h in self.pool.hosts if self._refs(h.name).get(name)]
             if users:
@@ -133,8 +133,8 @@ class GlusterVolumeDriver:
         return {}
 
     def mount(self, body: dict[str, Any], caller: Caller) -> dict[str, Any]:
-        host = self._host(caller)
         name = check_name(body.get("Name"))
+        host = self._host(caller)
         with self.lock:
             if gluster.volume_info(self.pool, name, host=host) is None:
                 raise PluginError(f"no such volume: {name}")
@@ -151,8 +151,8 @@ class GlusterVolumeDriver:
         return {"Mountpoint": str(point)}
 
     def unmount(self, body: dict[str, Any], caller: Caller) -> dict[str, Any]:
-        host = self._host(caller)
         name = check_name(body.get("Name"))
+        host = self._host(caller)
         with self.lock:
             refs = self._refs(host)
             ids = [i for i in refs.get(name, []) if i != str(body.get("ID") or "")]
@@ -163,14 +163,14 @@ class GlusterVolumeDriver:
         return {}
 
     def path(self, body: dict[str, Any], caller: Caller) -> dict[str, Any]:
-        host = self._host(caller)
         name = check_name(body.get("Name"))
+        host = self._host(caller)
         point = self.pool.mountpoint(host, name)
         return {"Mountpoint": str(point) if gluster.is_mounted(point) else ""}
 
     def get(self, body: dict[str, Any], caller: Caller) -> dict[str, Any]:
-        host = self._host(caller)
         name = check_name(body.get("Name"))
+        host = self._host(caller)
         info = gluster.volume_info(self.pool, name, host=host)
         if info is None:
             raise PluginError(f"no such volume: {name}")

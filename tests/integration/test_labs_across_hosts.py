@@ -41,11 +41,22 @@ def machine_state() -> dict[str, object]:
         "mounts": sorted(
             line.split()[4]
             for line in Path("/proc/self/mountinfo").read_text().splitlines()
-            if "dctl" in line
+            if "dctl" in line or "/gluster/" in line or "glusterfs" in line
         ),
         "iptables": sorted(line for line in _sh("iptables-save").splitlines() if "dockerctl-lab=" in line),
-        "state": sorted(p.name for d in ("hosts", "labhosts", "netns") for p in (STATE / d).glob("*")),
+        "state": sorted(
+            p.name
+            for d in ("hosts", "labhosts", "netns", "gluster", "plugins")
+            for p in (STATE / d).glob("*")
+        ),
         "cgroups": sorted(str(p) for p in Path("/sys/fs/cgroup").glob("*/dctl-*")),
+        # storage across hosts: glusterd, bricks, self-heal and FUSE clients; loop devices; plugin sockets
+        "gluster": sorted(
+            line.split()[0] for line in _sh("ps", "-eo", "comm").splitlines() if "gluster" in line
+        ),
+        "loop": sorted(_sh("losetup", "-a").splitlines()),
+        "plugins": sorted(p.name for p in Path("/run/docker/plugins").glob("*")),
+        "gluster_sockets": sorted(p.name for p in Path("/var/run/gluster").glob("*.socket")),
     }
 
 
