@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +14,15 @@ from dockerctl.apply.containers import create_and_start, ensure_image_local, get
 from dockerctl.apply.images import build_image, data_image_context
 from dockerctl.apply.preflight import preflight_mounts
 from dockerctl.checks.mounts import mount_rows, write_probe_check
+from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
 from dockerctl.engines.labels import owned
 from dockerctl.errors import InvalidInput
-from dockerctl.prove.storage import compare
-from dockerctl.prove.twins import twins_of
+from dockerctl.prove.storage import across_hosts, compare, probe_image
+from dockerctl.prove.twins import Twins, twins_of
 from dockerctl.spec.models import BASE_IMAGE, ContainerSpec
 from dockerctl.spec.mounts import MountSpec, check_target
+from dockerctl.spec.storage import GLUSTER_DRIVER
 from dockerctl.verify.checks import Check
 
 
@@ -106,8 +109,12 @@ class CompareReport:
         return {"rows": [r.to_dict() for r in self.rows]}
 
 
-def compare_storage(engine: Engine) -> CompareReport:
-    """Seed S3/S7 from experiments, in throwaway labelled containers and volumes removed afterwards."""
+def compare_storage(
+    engine: Engine, *, across_hosts: bool = True, progress: Callable[[str], None] | None = None
+) -> CompareReport:
+    """Seed S3/S7 from experiments, in throwaway labelled containers and volumes removed afterwards;
+    with across_hosts, a third column from a storage pool's volume (V1, V2) on two simulated hosts
+    that it brings up for the purpose and removes again."""
     if engine.host.kind not in ("local", "netns"):
         raise InvalidInput(
             f"vol compare makes bind directories on this machine; the engine at {engine.url} runs elsewhere",
@@ -115,4 +122,63 @@ def compare_storage(engine: Engine) -> CompareReport:
         )
     ensure_image_local(engine.client, BASE_IMAGE)
     with twins_of(engine) as twins:
-        return CompareReport(compare(twins))
+        rows = compare(twins)
+        if across_hosts:
+            cells = _across_hosts(engine, twins, progress or (lambda _m: None))
+            rows = [
+                replace(r, across=cells[r.property][0], across_evidence=cells[r.property][1])
+                if r.property in cells
+                else r
+                for r in rows
+            ]
+        return CompareReport(rows)
+
+
+COMPARE_LAB = "vol-compare"
+_COMPARE_PLAYBOOK = f"""version: 1
+name: {COMPARE_LAB}
+hosts: {{vcmp1: {{kind: simulated}}, vcmp2: {{kind: simulated}}}}
+switch: {{subnet: 198.18.108.0/24}}
+storage: {{hosts: [vcmp1, vcmp2]}}
+"""
+
+
+def _across_hosts(local: Engine, twins: Twins, say: Callable[[str], None]) -> dict[str, tuple[str, str]]:
+    import tempfile
+
+    from dockerctl.engines.engine import connect_engine
+    from dockerctl.engines.transfer import ship_image
+    from dockerctl.hosts import NetnsHost
+    from dockerctl.ops.hosts import hosts_up
+    from dockerctl.ops.play import down
+
+    image = probe_image(twins)
+    engines: list[Engine] = []
+    with tempfile.TemporaryDirectory(prefix="dockerctl-compare-") as tmp:
+        path = Path(tmp) / "compare.yaml"
+        path.write_text(_COMPARE_PLAYBOOK)
+        try:
+            say("a storage pool across two simulated hosts")
+            report = hosts_up(local, path, progress=say)
+            for row in report.rows:
+                e = connect_engine(row.url, name=row.name)
+                engines.append(Engine(row.name, e.client, NetnsHost(row.name), e.url))
+                ship_image(local.client, e.client, image)
+            first, second = engines
+            vol = engine_call(
+                first.client.volumes.create,
+                name=f"{COMPARE_LAB}-across",
+                driver=GLUSTER_DRIVER,
+                driver_opts={"size": "0.05"},
+                labels=owned(COMPARE_LAB),
+                what="create a volume of the storage pool",
+            )
+            got = engine_call(first.client.volumes.get, vol.name, what="inspect the pool's volume")
+            status = got.attrs.get("Status") or {}  # the driver's Get: size, replica, bricks
+            say("the experiments across hosts")
+            with twins_of(first) as t1, twins_of(second) as t2:
+                return across_hosts(t1, t2, str(vol.name), status)
+        finally:
+            for e in engines:
+                e.close()
+            down(local, COMPARE_LAB, volumes=True)

@@ -35,6 +35,8 @@ class CompareRow:
     seed_volume: str
     agrees: bool  # the experiment matches the course's table
     evidence: str
+    across: str = ""  # a volume across hosts (V1, V2): the same experiment on a storage pool's volume
+    across_evidence: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,6 +77,85 @@ def compare(lab: Twins, host_root: Path | None = None) -> list[CompareRow]:
         return _experiments(lab, image, host)
     finally:
         shutil.rmtree(host, ignore_errors=True)
+
+
+def probe_image(lab: Twins) -> str:
+    """The S7 probe image (built locally; a pool's hosts get it shipped)."""
+    return _probe_image(lab)
+
+
+_MOUNTINFO = "grep ' /m ' /proc/self/mountinfo | sed 's/.* - //' | cut -d' ' -f1,2"
+
+
+def across_hosts(
+    first: Twins, second: Twins, volume: str, status: dict[str, Any]
+) -> dict[str, tuple[str, str]]:
+    """The same experiments on a storage pool's volume, with containers on two hosts of the pool.
+    → property → (cell, evidence). `status` is the driver's Status of the volume (its bricks)."""
+    a, b = first.engine.name, second.engine.name
+    vol = (MountSpec(kind="volume", source=volume, target="/m"),)
+    out: dict[str, tuple[str, str]] = {}
+
+    rc, fs = _out(first, _MOUNTINFO, vol)
+    bricks = ", ".join(status.get("bricks") or []) or "none reported"
+    fuse = rc == 0 and fs.startswith("fuse.glusterfs")
+    out["location"] = (
+        f"on every host of the pool: a replica brick each ({bricks}); containers see it through FUSE ({fs})"
+        if fuse
+        else f"not a GlusterFS mount ({fs or rc})",
+        f"the container's /proc/self/mountinfo line of /m on {a}; the driver's Status.bricks",
+    )
+
+    # the image's /probe/original.txt: copied into the volume on first use? read back from the other host
+    _, seen = _out(
+        first, "ls -A /probe", (MountSpec(kind="volume", source=volume, target="/probe"),), PROBE_IMAGE
+    )
+    rc_o, other = _out(second, "ls -A /m", vol)
+    copied = rc_o == 0 and "original.txt" in other.split()
+    out["existing mount point"] = (
+        f"copied into the volume, and so onto every host: {b} lists original.txt"
+        if copied
+        else f"not copied ({other!r})",
+        f"ls -A /probe in {PROBE_IMAGE} on {a} → {seen!r}; ls -A of the volume on {b} → {other!r}",
+    )
+
+    rc_f, out_f = _out(
+        first,
+        "cat /probe/original.txt",
+        (MountSpec(kind="volume", source=volume, target="/probe/original.txt"),),
+        PROBE_IMAGE,
+    )
+    out["single file"] = (
+        f"no: the engine refuses a volume on a file ({_reason(out_f) if out_f else rc_f})"
+        if rc_f != 0
+        else "yes",
+        f"a pool volume at the image's file /probe/original.txt on {a}",
+    )
+
+    rc_w, _ = _out(second, "echo x > /m/w && echo wrote", vol)
+    ro = (MountSpec(kind="volume", source=volume, target="/m", read_only=True),)
+    rc_ro, out_ro = _out(second, "echo x > /m/w2 && echo wrote", ro)
+    out["permissions"] = (
+        "rw by default; :ro refuses a write, on any host"
+        if rc_w == 0 and rc_ro != 0
+        else f"rw rc={rc_w}, ro rc={rc_ro}",
+        f"a write on {b}; under :ro → {out_ro.splitlines()[-1] if out_ro else rc_ro}",
+    )
+
+    _out(first, "echo from-first > /m/kept.txt", vol)
+    rc_k, kept = _out(second, "cat /m/kept.txt", vol)
+    shared = rc_k == 0 and kept == "from-first"
+    out["portability"] = (
+        f"strongest: the config names only the volume, and the same data is on every host ({b} read what {a} wrote)"
+        if shared
+        else f"no: {b} read {kept!r}",
+        f"written by a container on {a} (removed since), read by one on {b}",
+    )
+    out["data outlives the container"] = (
+        "yes, and it outlives the host's containers on every host" if shared else "no",
+        f"the file written on {a} by a container that is gone, read on {b}",
+    )
+    return out
 
 
 def _experiments(lab: Twins, image: str, host: Path) -> list[CompareRow]:

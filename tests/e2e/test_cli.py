@@ -32,6 +32,8 @@ ALL_COMMANDS = [
     ["vol", "rm"],
     ["vol", "prune"],
     ["vol", "compare"],
+    ["plugin", "ls"],
+    ["plugin", "serve"],
     ["volume-container", "create"],
     ["net", "ls"],
     ["net", "create"],

@@ -149,6 +149,13 @@ def test_existing_mount_point_hidden_by_bind_copied_into_volume(
     assert rows["single file"].bind.startswith("yes") and rows["single file"].volume.startswith("no")
     assert rows["data outlives the container"].agrees
     assert rows["permissions"].volume.startswith("rw by default; :ro also works")
+    # the third column: the same experiments on a storage pool's volume, containers on two hosts
+    assert "fuse.glusterfs 198.18.108.10:/vol-compare-across" in rows["location"].across
+    assert rows["location"].across.count("/brick") == 2  # a replica brick on each host
+    assert existing.across.startswith("copied into the volume, and so onto every host: vcmp2 lists")
+    assert rows["single file"].across.startswith("no: the engine refuses")
+    assert rows["permissions"].across.startswith("rw by default; :ro refuses a write")
+    assert "vcmp2 read what vcmp1 wrote" in rows["portability"].across
     assert not any(
         (v.attrs.get("Labels") or {}).get("io.dockerctl.lab", "").startswith("prove-")
         for v in engine.volumes.list()
