@@ -8,6 +8,7 @@ verify/limits.py does, from the Readings (path + raw text) returned.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 from dockerctl.observe.cgroup import (
     CgroupDir,
@@ -86,7 +87,24 @@ def read_container_limits(reader: CgroupReader, pid: int, container_id: str) -> 
             out.errors[controller] = str(exc)
             continue
         names = FILES[(controller, where.version)]
-        out.controllers[controller] = ControllerFiles(
-            controller, where.version, str(where.path), {n: read_file(reader, where.path, n) for n in names}
-        )
+        readings = {n: read_file(reader, where.path, n) for n in names}
+        if controller == "blkio" and where.version == 2:
+            readings[IO_COST_QOS] = _io_cost_qos(reader, where.path)
+        out.controllers[controller] = ControllerFiles(controller, where.version, str(where.path), readings)
     return out
+
+
+IO_COST_QOS = "io.cost.qos"  # only at the v2 root: which devices the io cost controller (io.weight) acts on
+
+
+def _io_cost_qos(reader: CgroupReader, directory: PurePosixPath) -> Reading:
+    """The root's io.cost.qos, found by walking up from the container's cgroup (it exists only there)."""
+    last = read_file(reader, directory, IO_COST_QOS)
+    for parent in directory.parents:
+        if str(parent) in ("/", "."):
+            break
+        reading = read_file(reader, parent, IO_COST_QOS)
+        if reading.present:
+            return reading
+        last = reading
+    return last

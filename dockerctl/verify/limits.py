@@ -238,7 +238,29 @@ def _check_blkio_weight(asked: Limits, blkio: ControllerFiles, engine: str) -> C
     want = convert(weight)
     verdict = Verdict.ENFORCED if default == want else Verdict.MISMATCH
     note = f"{name} holds {want} for weight {weight}" if want != weight else ""
-    return Check("blkio weight", "R5", desired, f"{name} default {default}", verdict, r.path, note, engine)
+    evidence = r.path
+    if verdict is Verdict.ENFORCED and name == "io.weight":
+        # io.weight is acted on by the io cost controller only, and only for the devices the root's
+        # io.cost.qos enables: a file holding the number is not a weight the kernel applies
+        qos = blkio.readings.get("io.cost.qos")
+        enabled = [
+            line.split()[0] for line in (qos.text if qos else "").splitlines() if "enable=1" in line.split()
+        ]
+        evidence += f"; {qos.path if qos else 'io.cost.qos'}"
+        if not enabled:
+            verdict = Verdict.NOT_ENFORCED
+            shown = (
+                "absent"
+                if qos is None or not qos.present
+                else ("empty" if not qos.text else "no device enabled")
+            )
+            note = (
+                f"{name} holds {want} for weight {weight}, but the io cost controller that acts on io.weight "
+                f"is on for no device (io.cost.qos {shown}): the weight has no effect here"
+            )
+        else:
+            note += f"; the io cost controller acts on it for {', '.join(enabled)} (io.cost.qos)"
+    return Check("blkio weight", "R5", desired, f"{name} default {default}", verdict, evidence, note, engine)
 
 
 def _throttle_values(blkio: ControllerFiles, kind: str) -> tuple[Reading, dict[str, int | None]]:

@@ -41,7 +41,8 @@ def _v2(
         if value is None:
             path.unlink()
         else:
-            path.chmod(0o644)
+            if path.exists():
+                path.chmod(0o644)
             path.write_text(value)
     kernel = read_container_limits(tree.reader, tree.pid, tree.container_id)
     assert not kernel.errors, kernel.errors
@@ -107,7 +108,26 @@ def test_v2_blkio_weight_follows_runc(tmp_path: Path) -> None:
     converted = _v2(tmp_path / "c", asked, {"io.bfq.weight": None, "io.weight": "default 2930\n"})[
         "blkio weight"
     ]
-    assert converted.verdict is Verdict.ENFORCED and "2930" in converted.note
+    # … but io.weight acts only where the root's io.cost.qos enables the io cost controller: the
+    # capture's host has none (no io.cost.qos at the root), so the number does nothing
+    assert converted.verdict is Verdict.NOT_ENFORCED and "2930" in converted.note
+    assert "io cost controller" in converted.note and "io.cost.qos" in converted.evidence
+    with_iocost = _v2(
+        tmp_path / "f",
+        asked,
+        {"io.bfq.weight": None, "io.weight": "default 2930\n", "../../io.cost.qos": ""},
+    )
+    assert with_iocost["blkio weight"].verdict is Verdict.NOT_ENFORCED  # root file present but empty
+    enabled = _v2(
+        tmp_path / "g",
+        asked,
+        {
+            "io.bfq.weight": None,
+            "io.weight": "default 2930\n",
+            "../../io.cost.qos": "253:0 enable=1 ctrl=auto rpct=0.00 rlat=250000 wpct=0.00 wlat=250000 min=1.00 max=10000.00\n",
+        },
+    )["blkio weight"]
+    assert enabled.verdict is Verdict.ENFORCED and "253:0" in enabled.note
     raw = _v2(tmp_path / "d", asked, {"io.bfq.weight": None})["blkio weight"]  # the capture's io.weight: 300
     assert raw.verdict is Verdict.MISMATCH
     neither = _v2(tmp_path / "e", asked, {"io.bfq.weight": None, "io.weight": None})["blkio weight"]
