@@ -100,6 +100,51 @@ def find_host(name: str) -> tuple[LabHosts, HostRecord]:
     return found[0]
 
 
+def kernel_of(h: HostRecord) -> Host:
+    """Where a lab host's kernel is read: a simulated host's namespace, a VM or remote machine over ssh."""
+    from dockerctl.engines.engine import host_for
+    from dockerctl.hosts import NetnsHost
+
+    if h.kind == "simulated":
+        return NetnsHost(h.name)
+    if h.kind == "local":
+        return LocalHost()
+    return host_for(h.url, ssh_config=_ssh_config_of(h))
+
+
+def _ssh_config_of(h: HostRecord) -> str | None:
+    if h.kind == "vm":
+        from dockerctl.fabric import vm
+
+        return str(vm.ssh_config())
+    return None
+
+
+def connect_record(h: HostRecord, local: Engine | None = None) -> Engine:
+    """The engine of a lab host, with its kernel where it is: the one way every command reaches one."""
+    if h.kind == "local" and local is not None:
+        return Engine(h.name, local.client, local.host, local.url)
+    e = connect_engine(h.url, name=h.name, ssh_config=_ssh_config_of(h))
+    if h.kind in ("simulated", "local"):
+        e.host.close()
+        e.host = kernel_of(h)
+    return e
+
+
+def lab_host_engines(*, skip_local: bool = True) -> list[tuple[LabHosts, HostRecord, Engine]]:
+    """Every lab host that is up and answers, connected (the caller closes them)."""
+    out = []
+    for rec in all_records():
+        for h in rec.hosts.values():
+            if skip_local and h.kind == "local":
+                continue
+            try:
+                out.append((rec, h, connect_record(h)))
+            except DockerctlError:
+                continue
+    return out
+
+
 def sim_engine(rec: HostRecord) -> simhost.SimEngine:
     return simhost.SimEngine(rec.name, rec.bip)
 
@@ -144,6 +189,18 @@ def hosts_up(
             elif h.kind == "remote":
                 rec.hosts[name] = HostRecord(name, "remote", str(h.url))
                 engines[name] = remotes.pop(name)
+            elif h.kind == "vm":
+                from dockerctl.fabric import vm
+
+                machine_vm = vm.Vm(name)
+                rec.hosts[name] = HostRecord(name, "vm", machine_vm.url)
+                save(rec)  # before the VM is booted: `down` stops it even if this run is killed
+                vm.start(machine_vm, memory_mb=h.memory or 2048, cpus=h.cpus or 2, progress=say)
+                eng = connect_record(rec.hosts[name])
+                engines[name] = eng
+                for image in images:
+                    say(f"shipping {image} to {name}")
+                    ship_image(local.client, eng.client, image)
             else:
                 say(f"simulated host {name}: namespace and engine")
                 sim = simhost.SimEngine(name, _bip(index))
@@ -189,6 +246,18 @@ def _preflight(
                     f"host {name!r} is in use by lab {owner.lab}: give this one another name",
                     where=where(f"hosts.{name}"),
                 )
+    for name, h in hosts.items():
+        if h.kind != "vm":
+            continue
+        import shutil
+
+        missing = [t for t in ("qemu-system-x86_64", "debootstrap", "ssh-keygen") if shutil.which(t) is None]
+        if missing:
+            raise InvalidInput(
+                f"a VM host needs {', '.join(missing)} on this machine",
+                where=where(f"hosts.{name}"),
+                hint="scripts/setup installs them (Debian: qemu-system-x86 debootstrap openssh-client)",
+            )
     if any(h.kind == "simulated" for h in hosts.values()):
         switch = switch_for(lab, subnet)
         clash = overlapping(machine, subnet, switch.bridge)
@@ -223,6 +292,11 @@ def hosts_down(lab: str, *, machine: Host | None = None, purge: bool = True) -> 
         return []
     removed = []
     for name, h in rec.hosts.items():
+        if h.kind == "vm":
+            from dockerctl.fabric import vm
+
+            vm.stop(vm.Vm(name))
+            removed.append(name)
         if h.kind != "simulated":
             continue
         sim = sim_engine(h)

@@ -13,7 +13,7 @@ from docker.models.containers import Container
 
 from dockerctl.checks.subject import running_pid
 from dockerctl.engines.client import engine_call
-from dockerctl.engines.engine import Engine, connect_engine
+from dockerctl.engines.engine import Engine
 from dockerctl.errors import DockerctlError, InvalidInput, NotFound
 from dockerctl.fabric import labhosts
 from dockerctl.hosts import Host, LocalHost
@@ -66,18 +66,8 @@ def _json(host: Host, argv: list[str], pid: int | None = None, netns: str | None
 def find_container(ref: str, engine: Engine) -> tuple[Container, Engine, str]:
     """A container by name on this engine or on any lab host's engine → (container, engine, host name)."""
     candidates: list[tuple[Engine, str]] = [(engine, engine.name)]
-    for rec in labhosts.all_records():
-        for h in rec.hosts.values():
-            if h.kind == "local":
-                continue
-            try:
-                e = connect_engine(h.url, name=h.name)
-            except DockerctlError:
-                continue
-            from dockerctl.ops.hosts import host_of_record
-
-            e.host = host_of_record(h)
-            candidates.append((e, h.name))
+    for _, h, e in labhosts.lab_host_engines():
+        candidates.append((e, h.name))
     found = None
     for e, name in candidates:
         if found is None:

@@ -10,11 +10,11 @@ from dockerctl.apply.containers import ensure_image_local
 from dockerctl.apply.playbook import build_images, image_tags
 from dockerctl.engines import lab_records
 from dockerctl.engines.client import engine_call, engine_url
-from dockerctl.engines.engine import Engine, connect_engine
+from dockerctl.engines.engine import Engine
 from dockerctl.errors import DockerctlError, InvalidInput
 from dockerctl.fabric import labhosts
 from dockerctl.fabric import swarm as lab_swarm
-from dockerctl.hosts import Host, LocalHost, NetnsHost
+from dockerctl.hosts import Host
 from dockerctl.ops import pool as lab_pool
 from dockerctl.ops.doctor import DoctorReport, doctor_report
 from dockerctl.spec.models import BASE_IMAGE
@@ -49,7 +49,7 @@ class HostsReport:
 
 def _row(lab: str, h: labhosts.HostRecord) -> HostRow:
     try:
-        e = connect_engine(h.url, name=h.name)
+        e = labhosts.connect_record(h)
     except DockerctlError as exc:
         return HostRow(lab, h.name, h.kind, h.url, h.address, f"not answering: {exc.message}")
     try:
@@ -104,13 +104,7 @@ def hosts_up(engine: Engine, path: Path, progress: Any = None) -> HostsReport:
 
 
 def host_of_record(h: labhosts.HostRecord) -> Host:
-    if h.kind == "simulated":
-        return NetnsHost(h.name)
-    if h.kind == "local":
-        return LocalHost()
-    from dockerctl.engines.engine import host_for
-
-    return host_for(h.url)
+    return labhosts.kernel_of(h)
 
 
 def doctor_host(name: str, *, probe_links: bool = True) -> DoctorReport:

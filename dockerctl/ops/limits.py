@@ -12,7 +12,7 @@ from dockerctl.apply.update import apply_update, update_body
 from dockerctl.checks.limits import asked_of, check_limits
 from dockerctl.checks.subject import running_pid
 from dockerctl.engines.client import engine_call
-from dockerctl.engines.engine import Engine, connect_engine
+from dockerctl.engines.engine import Engine
 from dockerctl.errors import DockerctlError
 from dockerctl.hosts import KernelUnreachable
 from dockerctl.spec.models import ContainerSpec, Limits
@@ -131,19 +131,13 @@ def _node_engines(engine: Engine) -> dict[str, Engine]:
     """Swarm node id → an Engine on it: this one, and every lab host that is up and answers."""
     from dockerctl.fabric import labhosts
     from dockerctl.fabric.swarm import node_id
-    from dockerctl.ops.hosts import host_of_record
 
     out = {node_id(engine): engine}
-    for rec in labhosts.all_records():
-        for h in rec.hosts.values():
-            if h.kind == "local":
-                continue
-            try:
-                e = connect_engine(h.url, name=h.name)
-                e.host = host_of_record(h)
-                out.setdefault(node_id(e), e)
-            except DockerctlError:
-                continue
+    for _, _, e in labhosts.lab_host_engines():
+        try:
+            out.setdefault(node_id(e), e)
+        except DockerctlError:
+            continue
     return out
 
 

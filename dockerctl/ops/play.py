@@ -24,7 +24,7 @@ from dockerctl.apply.playbook import (
 )
 from dockerctl.engines import lab_records
 from dockerctl.engines.client import engine_call, translate
-from dockerctl.engines.engine import Engine, connect_engine
+from dockerctl.engines.engine import Engine
 from dockerctl.engines.locks import lab_lock
 from dockerctl.engines.signals import Interrupted, shielded
 from dockerctl.errors import DockerctlError, EngineUnavailable, InvalidInput
@@ -261,18 +261,12 @@ def _reconnect(up: labhosts.LabHosts, local: Engine) -> dict[str, Engine]:
     """Engines of a lab's hosts that are up (for dry runs and `down`); one that does not answer is skipped."""
     engines: dict[str, Engine] = {}
     for name, h in up.hosts.items():
-        if h.kind == "local":
-            engines[name] = Engine(name, local.client, local.host, local.url)
-            continue
         try:
-            e = connect_engine(h.url, name=name)
-            engine_call(e.client.ping, what=f"reach host {name}")
+            e = labhosts.connect_record(h, local)
+            if h.kind != "local":
+                engine_call(e.client.ping, what=f"reach host {name}")
         except DockerctlError:
             continue
-        if h.kind == "simulated":
-            from dockerctl.hosts import NetnsHost
-
-            e = Engine(name, e.client, NetnsHost(name), e.url)
         engines[name] = e
     return engines
 

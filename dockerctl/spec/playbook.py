@@ -304,12 +304,15 @@ LAB_SWITCH_RANGE = ipaddress.ip_network("198.18.0.0/15")
 
 
 class HostEntry(BaseModel):
-    """A host of the lab (seed X): this engine, one dockerctl simulates here, or an existing remote one."""
+    """A host of the lab (seed X): this engine, one dockerctl simulates here, an existing remote one, or
+    a VM dockerctl boots here (Debian 12, cgroup v2, systemd driver: a real second kernel)."""
 
     model_config = _STRICT
-    kind: Literal["local", "simulated", "remote"] = "simulated"
+    kind: Literal["local", "simulated", "remote", "vm"] = "simulated"
     url: str | None = None  # remote: its DOCKER_HOST URL (ssh://USER@HOST reads its kernel too)
     address: str | None = None  # simulated: its address on the lab switch (default: assigned in order)
+    memory: int | None = Field(default=None, ge=1024, le=16384)  # vm: MB of RAM (default 2048)
+    cpus: int | None = Field(default=None, ge=1, le=8)  # vm: virtual CPUs (default 2)
 
     @model_validator(mode="after")
     def _fields(self) -> HostEntry:
@@ -322,6 +325,8 @@ class HostEntry(BaseModel):
             raise ValueError(f"url is for remote hosts; a {self.kind} host has none")
         if self.address is not None and self.kind != "simulated":
             raise ValueError("address is the lab-switch address of a simulated host")
+        if (self.memory is not None or self.cpus is not None) and self.kind != "vm":
+            raise ValueError("memory and cpus size a VM host (kind: vm)")
         return self
 
 

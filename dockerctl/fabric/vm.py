@@ -1,0 +1,344 @@
+"""A VM host: a real second kernel on this machine — Debian 12 under qemu, cgroup v2 with the systemd
+driver, as most operators' hosts are — reached like any remote host (docker-py over ssh, the kernel read
+over the same ssh). Recipe measured on this machine kind (multi-host.md, "A real second kernel").
+
+- The guest image is built from Debian's packages (debootstrap, the kernel package inside, `mkfs.ext4
+  -d`), cached under the state directory keyed by everything that goes into it; nothing is committed.
+- Each boot runs the cached image with `snapshot=on` (the image stays pristine), user-mode networking
+  only (the guest reaches nothing but this machine's forwarded loopback port) and a generated key.
+- KVM is tried only if it proves itself: here `/dev/kvm` accepts KVM_CREATE_VM but a KVM guest stalls at
+  the firmware, so a guest whose kernel has not printed within a few seconds is stopped and booted under
+  software emulation (TCG); the verdict is remembered for the machine.
+- `stop` ends exactly the qemu process it started (by the pid file qemu wrote, checked against its
+  command line) and removes the VM's run directory; the cached image stays unless purged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockerctl.errors import EngineError, EngineUnavailable
+
+SUITE = "bookworm"
+MIRROR = os.environ.get("DOCKERCTL_VM_MIRROR", "http://deb.debian.org/debian")
+PACKAGES = (
+    "systemd-sysv,udev,kmod,linux-image-amd64,initramfs-tools,openssh-server,iproute2,iptables,"
+    "busybox-static,python3,docker.io,ca-certificates"
+)
+DISK_SIZE = "3G"
+KERNEL_ARGS = "root=/dev/vda rw console=ttyS0 apparmor=0 quiet"  # apparmor=0: docker.io refuses otherwise
+RECIPE_VERSION = "1"  # bump when the guest's configuration below changes
+
+
+def _state() -> Path:
+    return Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state")) / "vm"
+
+
+def image_key() -> str:
+    """Everything that goes into the guest image, hashed: a change builds a new one."""
+    data = json.dumps([RECIPE_VERSION, SUITE, MIRROR, PACKAGES, DISK_SIZE, _GUEST_FILES], sort_keys=True)
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+def image_dir() -> Path:
+    return _state() / "images" / image_key()
+
+
+def key_path() -> Path:
+    return _state() / "id_ed25519"
+
+
+# files written into the guest (path → text); part of the image key
+_GUEST_FILES = {
+    "/etc/hostname": "dctl-vm\n",
+    "/etc/hosts": "127.0.0.1 localhost dctl-vm\n",
+    "/etc/fstab": "/dev/vda / ext4 rw,relatime 0 1\n",
+    "/etc/systemd/network/10-user.network": "[Match]\nName=en* eth*\n\n[Network]\nDHCP=yes\n",
+    "/etc/ssh/sshd_config.d/dockerctl.conf": "PermitRootLogin prohibit-password\nUseDNS no\n",
+    "/etc/docker/daemon.json": json.dumps({"exec-opts": ["native.cgroupdriver=systemd"]}) + "\n",
+}
+
+
+def _run(argv: list[str], *, timeout: float, what: str, env: dict[str, str] | None = None) -> str:
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=timeout, check=False, env=env or None
+        )
+    except subprocess.TimeoutExpired:
+        raise EngineError(f"{what}: no result within {timeout:g}s") from None
+    except FileNotFoundError:
+        raise EngineUnavailable(
+            f"{what}: {argv[0]} is not installed",
+            hint="scripts/setup installs the VM tools (Debian: qemu-system-x86 debootstrap)",
+        ) from None
+    if done.returncode != 0:
+        raise EngineError(f"{what} failed (exit {done.returncode}): {(done.stderr or done.stdout)[-600:]}")
+    return done.stdout
+
+
+def ensure_key() -> Path:
+    key = key_path()
+    if not key.exists():
+        key.parent.mkdir(parents=True, exist_ok=True)
+        _run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "dockerctl-vm", "-f", str(key)],
+            timeout=30,
+            what="make the VM's ssh key",
+        )
+    return key
+
+
+def build_image(*, progress: object = None) -> Path:
+    """The guest image (cached): vmlinuz, initrd.img and disk.img under image_dir(). → that directory."""
+    say = progress if callable(progress) else (lambda _m: None)
+    out = image_dir()
+    if (out / "disk.img").exists() and (out / "vmlinuz").exists() and (out / "initrd.img").exists():
+        return out
+    key = ensure_key()
+    work = _state() / "build"
+    shutil.rmtree(work, ignore_errors=True)
+    root = work / "root"
+    work.mkdir(parents=True)
+    try:
+        say(f"building the VM image from Debian's packages ({SUITE}; a few minutes, once)")
+        _run(
+            ["debootstrap", "--variant=minbase", f"--include={PACKAGES}", SUITE, str(root), MIRROR],
+            timeout=1800,
+            what="debootstrap the VM image",
+        )
+        for path, text in _GUEST_FILES.items():
+            target = root / path.lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+        ssh_dir = root / "root" / ".ssh"
+        ssh_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        (ssh_dir / "authorized_keys").write_text(Path(f"{key}.pub").read_text())
+        os.chmod(ssh_dir / "authorized_keys", 0o600)
+        wants = root / "etc/systemd/system/multi-user.target.wants"
+        wants.mkdir(parents=True, exist_ok=True)
+        for unit in ("systemd-networkd.service", "ssh.service", "docker.service"):
+            link = wants / unit
+            if not link.exists():
+                source = next(
+                    (p for p in (root / "lib/systemd/system" / unit, root / "usr/lib/systemd/system" / unit)
+                     if p.exists()),
+                    None,
+                )  # fmt: skip
+                if source is not None:
+                    link.symlink_to("/" + str(source.relative_to(root)))
+        kernels = sorted((root / "boot").glob("vmlinuz-*"))
+        initrds = sorted((root / "boot").glob("initrd.img-*"))
+        if not kernels or not initrds:
+            raise EngineError("the VM image has no kernel or initrd after debootstrap (linux-image-amd64)")
+        stage = work / "out"
+        stage.mkdir()
+        shutil.copy(kernels[-1], stage / "vmlinuz")
+        shutil.copy(initrds[-1], stage / "initrd.img")
+        say("making the VM's disk (mkfs.ext4 -d)")
+        _run(
+            ["mkfs.ext4", "-q", "-F", "-L", "dctl-vm", "-d", str(root), str(stage / "disk.img"), DISK_SIZE],
+            timeout=600,
+            what="make the VM's disk",
+        )
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(out, ignore_errors=True)
+        stage.replace(out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
+@dataclass(frozen=True)
+class Vm:
+    """One VM host of a lab: its run directory, forwarded ssh port, qemu pid file."""
+
+    name: str
+
+    @property
+    def dir(self) -> Path:
+        return _state() / "run" / self.name
+
+    @property
+    def pidfile(self) -> Path:
+        return self.dir / "qemu.pid"
+
+    @property
+    def console(self) -> Path:
+        return self.dir / "console.log"
+
+    @property
+    def port_file(self) -> Path:
+        return self.dir / "ssh-port"
+
+    @property
+    def port(self) -> int:
+        return int(self.port_file.read_text().strip())
+
+    @property
+    def alias(self) -> str:
+        return f"dctl-vm-{self.name}"
+
+    @property
+    def url(self) -> str:
+        return f"ssh://root@{self.alias}"
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pidfile.read_text().strip())
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            return None
+        if argv and b"qemu-system" in argv[0] and str(self.dir).encode() in b" ".join(argv):
+            return pid
+        return None
+
+
+def ssh_config() -> Path:
+    """One ssh_config with a Host block per VM that is up (alias → 127.0.0.1:port, the generated key)."""
+    return _state() / "ssh_config"
+
+
+def _write_ssh_config() -> None:
+    blocks = []
+    run = _state() / "run"
+    for d in sorted(run.iterdir()) if run.is_dir() else []:
+        vm = Vm(d.name)
+        if not vm.port_file.exists():
+            continue
+        blocks.append(
+            f"Host {vm.alias}\n  HostName 127.0.0.1\n  Port {vm.port}\n  User root\n"
+            f"  IdentityFile {key_path()}\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n"
+            f"  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n  ConnectTimeout 5\n"
+        )
+    path = ssh_config()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(blocks))
+    tmp.replace(path)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _accel_verdict() -> Path:
+    return _state() / "accel"
+
+
+def _qemu_argv(vm: Vm, image: Path, accel: str, memory_mb: int, cpus: int) -> list[str]:
+    return [
+        "qemu-system-x86_64",
+        "-name", vm.alias,
+        "-machine", f"q35,accel={accel}",
+        "-m", str(memory_mb), "-smp", str(cpus),
+        "-kernel", str(image / "vmlinuz"), "-initrd", str(image / "initrd.img"),
+        "-append", KERNEL_ARGS,
+        "-drive", f"file={image / 'disk.img'},format=raw,if=virtio,snapshot=on",
+        "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{vm.port}-:22",
+        "-device", "virtio-net-pci,netdev=n0",
+        "-display", "none", "-serial", f"file:{vm.console}", "-monitor", "none",
+        "-pidfile", str(vm.pidfile), "-daemonize",
+        "-object", "rng-random,filename=/dev/urandom,id=rng0", "-device", "virtio-rng-pci,rng=rng0",
+    ]  # fmt: skip
+
+
+def _launch(vm: Vm, image: Path, accel: str, memory_mb: int, cpus: int) -> None:
+    vm.console.unlink(missing_ok=True)
+    _run(_qemu_argv(vm, image, accel, memory_mb, cpus), timeout=30, what=f"start VM {vm.name}")
+
+
+def _kernel_printed(vm: Vm, wait: float) -> bool:
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            if vm.console.stat().st_size > 0:
+                return True
+        time.sleep(0.5)
+    return False
+
+
+def start(
+    vm: Vm, *, memory_mb: int = 2048, cpus: int = 2, wait: float = 300, progress: object = None
+) -> None:
+    """Boot the VM (unless it runs) and wait until its engine answers over ssh."""
+    say = progress if callable(progress) else (lambda _m: None)
+    image = build_image(progress=say)
+    if vm.pid() is None:
+        shutil.rmtree(vm.dir, ignore_errors=True)
+        vm.dir.mkdir(parents=True)
+        vm.port_file.write_text(f"{_free_port()}\n")
+        verdict = _accel_verdict().read_text().strip() if _accel_verdict().exists() else ""
+        use_kvm = verdict != "tcg" and os.access("/dev/kvm", os.R_OK | os.W_OK)
+        if use_kvm:
+            say(f"booting VM {vm.name} (trying KVM)")
+            _launch(vm, image, "kvm", memory_mb, cpus)
+            if _kernel_printed(vm, 15):
+                _accel_verdict().write_text("kvm\n")
+            else:  # measured here: a KVM guest that stalls at the firmware
+                _end(vm)
+                _accel_verdict().write_text("tcg\n")
+                use_kvm = False
+        if not use_kvm:
+            say(f"booting VM {vm.name} (software emulation)")
+            _launch(vm, image, "tcg", memory_mb, cpus)
+    _write_ssh_config()
+    deadline = time.monotonic() + wait
+    last = ""
+    while time.monotonic() < deadline:
+        if vm.pid() is None:
+            raise EngineError(f"VM {vm.name} stopped while booting: {_tail(vm)}")
+        done = subprocess.run(
+            ["ssh", "-F", str(ssh_config()), vm.alias, "docker", "info", "--format", "{{.CgroupVersion}}"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        if done.returncode == 0 and done.stdout.strip():
+            return
+        last = (done.stderr or done.stdout).strip()[-200:]
+        time.sleep(2)
+    raise EngineUnavailable(
+        f"VM {vm.name}: no engine answered over ssh within {wait:g}s ({last}); {_tail(vm)}"
+    )
+
+
+def _tail(vm: Vm) -> str:
+    try:
+        return "console: " + vm.console.read_text(errors="replace")[-400:]
+    except OSError:
+        return "no console output"
+
+
+def _end(vm: Vm) -> None:
+    pid = vm.pid()
+    if pid is None:
+        return
+    for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+            time.sleep(0.1)
+        if not Path(f"/proc/{pid}").exists():
+            return
+
+
+def stop(vm: Vm) -> None:
+    """End the VM's qemu (by its pid file, checked) and remove its run directory and ssh entry."""
+    _end(vm)
+    shutil.rmtree(vm.dir, ignore_errors=True)
+    _write_ssh_config()
+
+
+def purge_images() -> None:
+    shutil.rmtree(_state() / "images", ignore_errors=True)
