@@ -62,6 +62,7 @@ class KernelFacts:
     max_user_namespaces: int | None = None  # /proc/sys/user/max_user_namespaces
     child_files: dict[str, bool] = field(default_factory=dict)  # v1: weight files in a child cgroup
     schedulers: dict[str, str] = field(default_factory=dict)  # disk → active IO scheduler
+    io_cost_qos: tuple[str, str | None] | None = None  # v2: (path, text or None) of the root's io.cost.qos
 
 
 def engine_facts(client: docker.DockerClient, url: str) -> EngineFacts:
@@ -105,6 +106,7 @@ def kernel_facts(host: Host, *, probe_links: bool = True) -> KernelFacts:
     files: dict[str, bool] = {}
     probe_dir: PurePosixPath | None = None
     child_files: dict[str, bool] = {}
+    io_cost: tuple[str, str | None] | None = None
     if version == 1:
         for controller, names in V1_FILES.items():
             for h in hierarchies:
@@ -122,6 +124,8 @@ def kernel_facts(host: Host, *, probe_links: bool = True) -> KernelFacts:
         if probe_dir is not None:
             for name in V2_FILES:
                 files[str(probe_dir / name)] = host.exists(str(probe_dir / name))
+        if root is not None:  # io.weight is acted on by the io cost controller, per device it enables
+            io_cost = (str(root / "io.cost.qos"), host.read_text(str(root / "io.cost.qos")))
     links: dict[str, CommandResult] = {}
     if probe_links:
         for kind, script in LINK_PROBES.items():
@@ -141,6 +145,7 @@ def kernel_facts(host: Host, *, probe_links: bool = True) -> KernelFacts:
         max_userns,
         child_files,
         io_schedulers(host),
+        io_cost,
     )
 
 

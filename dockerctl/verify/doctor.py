@@ -82,6 +82,30 @@ def _block_io_weight(kernel: KernelFacts) -> Capability:
             + (", ".join(bfq) if bfq else f"none here ({others})")
         )
         evidence.append("/sys/block/*/queue/scheduler")
+    if not v1 and cap.verdict is Support.SUPPORTED and kernel.io_cost_qos is not None:
+        # a weight file is not a weight the kernel applies: io.weight needs the io cost controller on for
+        # a device (the root's io.cost.qos), io.bfq.weight a disk whose scheduler is bfq
+        path, text = kernel.io_cost_qos
+        enabled = [line.split()[0] for line in (text or "").splitlines() if "enable=1" in line.split()]
+        bfq_disks = [d for d, sched in kernel.schedulers.items() if sched == "bfq"]
+        evidence.append(path)
+        if not enabled and not bfq_disks:
+            shown = "absent" if text is None else ("empty" if not text.strip() else "enables no device")
+            scheds = ", ".join(f"{d}: {sched}" for d, sched in kernel.schedulers.items()) or "none read"
+            return replace(
+                cap,
+                verdict=Support.NOT_SUPPORTED,
+                detail=f"io.weight exists, but nothing acts on it: io.cost.qos {shown} (the io cost controller "
+                f"is on for no device) and no disk uses bfq ({scheds})",
+                evidence="; ".join([*evidence, "/sys/block/*/queue/scheduler"]),
+            )
+        notes.append(
+            "acted on by "
+            + ", ".join(
+                ([f"the io cost controller for {', '.join(enabled)}"] if enabled else [])
+                + ([f"bfq on {', '.join(bfq_disks)}"] if bfq_disks else [])
+            )
+        )
     if not notes:
         return cap
     return replace(cap, detail=f"{cap.detail}; {'; '.join(notes)}", evidence="; ".join(evidence))

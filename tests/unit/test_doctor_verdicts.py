@@ -43,7 +43,22 @@ def test_v2_host_reads_io_weight_and_swap_max(tmp_path: Path) -> None:
     assert verdicts["memory limit"] is Support.SUPPORTED
     assert verdicts["swap accounting"] is Support.SUPPORTED
     assert verdicts["CPU shares/weight"] is Support.SUPPORTED
-    assert verdicts["block-IO weight"] is Support.SUPPORTED  # io.weight exists on that host
+    # io.weight exists on that host, but its root has no io.cost.qos (and the capture has no disks):
+    # nothing is known to act on a weight, so it is not counted as supported
+    assert verdicts["block-IO weight"] is Support.NOT_SUPPORTED
+    weight = next(c for c in assess(engine, facts) if c.topic == "block-IO weight")
+    assert "io.cost.qos absent" in weight.detail and "io.cost.qos" in weight.evidence
+    # with the io cost controller on for a device, it is
+    root = tree.cgroup_dir.parent.parent  # /sys/fs/cgroup of the tree: the v2 root
+    (root / "io.cost.qos").write_text(
+        "253:0 enable=1 ctrl=auto rpct=0.00 rlat=250000 wpct=0.00 wlat=250000\n"
+    )
+    on = next(
+        c
+        for c in assess(engine, kernel_facts(tree.reader.host, probe_links=False))
+        if c.topic == "block-IO weight"
+    )
+    assert on.verdict is Support.SUPPORTED and "io cost controller for 253:0" in on.detail
     assert verdicts["device throttling"] is Support.SUPPORTED
     controllers = next(c for c in assess(engine, facts) if c.topic == "mounted controllers")
     assert controllers.detail == "cpu cpuset hugetlb io memory pids"
