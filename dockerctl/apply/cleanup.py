@@ -28,6 +28,8 @@ class Removed:
     volumes: list[str] = field(default_factory=list)
     services: list[str] = field(default_factory=list)
     kept_pool: list[str] = field(default_factory=list)  # storage-pool volumes whose data stays
+    hosts: list[str] = field(default_factory=list)  # lab hosts stopped and removed (simulated, vm)
+    purged: list[str] = field(default_factory=list)  # cached VM images removed (down --purge)
 
     @property
     def count(self) -> int:

@@ -71,17 +71,26 @@ def down_cmd(
     ctx: typer.Context,
     file: Path | None = typer.Argument(None, help="The playbook whose hosts to remove."),
     lab: str | None = typer.Option(None, "--lab", callback=lab_name, help="Or the lab's name."),
+    purge: bool = typer.Option(
+        False, "--purge", help="Also remove the cached VM guest image (built again on the next VM boot)."
+    ),
 ) -> None:
     """Remove a lab and its hosts: the lab's resources on every host, the swarm mode it joined, each
-    simulated host (engine, namespace, state), the lab switch and its forwarding rule.
+    simulated host (engine, namespace, state), each VM (qemu, tap), the lab switch and its rule.
 
-    Example:
+    Examples:
 
       dockerctl hosts down playbooks/overlay-hosts.yaml
+
+      dockerctl hosts down --lab limits-vm --purge
     """
     if (file is None) == (lab is None):
         raise InvalidInput("give a playbook FILE or --lab NAME (one of them)", where="FILE/--lab")
     name = lab or load_playbook(file).name  # type: ignore[arg-type]
     with engine(ctx) as eng:
-        removed = down(eng, name)
-    render.out.print(f"lab {name}: removed its hosts and {removed.count} resource(s)")
+        removed = down(eng, name, purge=purge)
+    render.out.print(
+        f"lab {name}: removed its hosts ({', '.join(removed.hosts) or 'none'}) and {removed.count} resource(s)"
+    )
+    for image in removed.purged:
+        render.out.print(f"removed the cached VM image {image}")

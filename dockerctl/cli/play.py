@@ -102,6 +102,9 @@ def down_cmd(
         "--volumes",
         help="Also remove the storage pool's volumes and their data (kept by default: they span hosts).",
     ),
+    purge: bool = typer.Option(
+        False, "--purge", help="Also remove the cached VM guest image (built again on the next VM boot)."
+    ),
     wait: float = typer.Option(
         0,
         "--wait",
@@ -109,7 +112,7 @@ def down_cmd(
         help="If another run holds this lab, wait up to SECONDS (default: refuse at once).",
     ),
 ) -> None:
-    """Remove exactly one lab's labelled resources — and nothing else.
+    """Remove exactly one lab's labelled resources — and nothing else — and the hosts it made.
 
     Examples:
 
@@ -118,16 +121,21 @@ def down_cmd(
       dockerctl down --lab limits --keep-volumes
 
       dockerctl down --lab volumes-across-hosts --volumes
+
+      dockerctl down --lab limits-vm --purge
     """
     if (file is None) == (lab is None):
         raise InvalidInput("give a playbook FILE or --lab NAME (one of them)", where="FILE/--lab")
     name = lab or load_playbook(file).name  # type: ignore[arg-type]
     with engine(ctx) as eng:
-        removed = down(eng, name, keep_volumes=keep_volumes, volumes=volumes, wait=wait)
+        removed = down(eng, name, keep_volumes=keep_volumes, volumes=volumes, purge=purge, wait=wait)
+    hosts = f", host(s) {', '.join(removed.hosts)}" if removed.hosts else ""
     render.out.print(
         f"lab {name}: removed {len(removed.containers)} container(s), {len(removed.networks)} "
-        f"network(s), {len(removed.volumes)} volume(s)"
+        f"network(s), {len(removed.volumes)} volume(s){hosts}"
     )
+    for image in removed.purged:
+        render.out.print(f"removed the cached VM image {image}")
     if removed.kept_pool:
         render.out.print(
             f"kept the data of {len(removed.kept_pool)} storage-pool volume(s): {', '.join(removed.kept_pool)} "

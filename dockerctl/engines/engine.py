@@ -102,12 +102,31 @@ def _ssh_wrapper(config: str) -> str:
     return directory
 
 
+VM_ALIAS_PREFIX = "dctl-vm-"  # ssh://root@dctl-vm-NAME: a VM host dockerctl booted (fabric/vm.py)
+
+
+def vm_ssh_path() -> str:
+    """The ssh_config holding a Host block per VM that is up (written by fabric/vm.py)."""
+    state = os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state")
+    return os.path.join(state, "vm", "ssh_config")
+
+
+def vm_ssh_config(url: str) -> str | None:
+    """For ssh://root@dctl-vm-NAME, the VMs' ssh_config (so `-H` with a VM's URL needs nothing else)."""
+    if not url.startswith("ssh://"):
+        return None
+    host = url[len("ssh://") :].rsplit("@", 1)[-1].split(":", 1)[0].split("/", 1)[0]
+    if host.startswith(VM_ALIAS_PREFIX) and os.path.exists(vm_ssh_path()):
+        return vm_ssh_path()
+    return None
+
+
 def connect_engine(
     base_url: str | None = None, *, name: str | None = None, ssh_config: str | None = None
 ) -> Engine:
     """Connect to the engine at `base_url` (default DOCKER_HOST, then the local socket) with its host."""
     url = check_url(engine_url(base_url))
-    ssh_config = ssh_config or os.environ.get(SSH_CONFIG_ENV) or None
+    ssh_config = ssh_config or vm_ssh_config(url) or os.environ.get(SSH_CONFIG_ENV) or None
     if url.startswith("ssh://") and ssh_config:
         _ssh_wrapper(ssh_config)
     host = host_for(url, ssh_config=ssh_config)

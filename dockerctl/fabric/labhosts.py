@@ -29,9 +29,9 @@ Progress = Callable[[str], None]
 @dataclass
 class HostRecord:
     name: str
-    kind: str  # local | simulated | remote
+    kind: str  # local | simulated | remote | vm
     url: str  # the engine's URL
-    address: str = ""  # on the lab switch (simulated; the machine's own for local)
+    address: str = ""  # on the lab switch (simulated, vm on the switch; the machine's own for local)
     bip: str = ""  # simulated: its docker0
 
 
@@ -109,10 +109,10 @@ def kernel_of(h: HostRecord) -> Host:
         return NetnsHost(h.name)
     if h.kind == "local":
         return LocalHost()
-    return host_for(h.url, ssh_config=_ssh_config_of(h))
+    return host_for(h.url, ssh_config=ssh_config_of(h))
 
 
-def _ssh_config_of(h: HostRecord) -> str | None:
+def ssh_config_of(h: HostRecord) -> str | None:
     if h.kind == "vm":
         from dockerctl.fabric import vm
 
@@ -124,7 +124,7 @@ def connect_record(h: HostRecord, local: Engine | None = None) -> Engine:
     """The engine of a lab host, with its kernel where it is: the one way every command reaches one."""
     if h.kind == "local" and local is not None:
         return Engine(h.name, local.client, local.host, local.url)
-    e = connect_engine(h.url, name=h.name, ssh_config=_ssh_config_of(h))
+    e = connect_engine(h.url, name=h.name, ssh_config=ssh_config_of(h))
     if h.kind in ("simulated", "local"):
         e.host.close()
         e.host = kernel_of(h)
@@ -173,9 +173,9 @@ def hosts_up(
     machine = LocalHost()
     rec = load(lab) or LabHosts(lab)
     engines: dict[str, Engine] = {}
-    remotes = _preflight(lab, hosts, switch_subnet, machine, where, say)
+    remotes = _preflight(lab, hosts, switch_subnet if addresses else None, machine, where, say)
     try:
-        if any(h.kind == "simulated" for h in hosts.values()):
+        if addresses:  # some host has a port on the switch
             rec.subnet = switch_subnet
             save(rec)  # before anything is made: a failure half-way is still removed by `down`
             switch = switch_for(lab, switch_subnet)
@@ -193,9 +193,18 @@ def hosts_up(
                 from dockerctl.fabric import vm
 
                 machine_vm = vm.Vm(name)
-                rec.hosts[name] = HostRecord(name, "vm", machine_vm.url)
+                rec.hosts[name] = HostRecord(name, "vm", f"ssh://root@{machine_vm.alias}")
                 save(rec)  # before the VM is booted: `down` stops it even if this run is killed
-                vm.start(machine_vm, memory_mb=h.memory or 2048, cpus=h.cpus or 2, progress=say)
+                port = (
+                    vm.SwitchPort(switch_for(lab, rec.subnet).bridge, addresses[name], lab)
+                    if name in addresses
+                    else None
+                )
+                vm.start(machine_vm, memory_mb=h.memory or 2048, cpus=h.cpus or 2, port=port, progress=say)
+                lab_address = addresses[name].split("/")[0] if name in addresses else ""
+                # its forwarded port, now known
+                rec.hosts[name] = HostRecord(name, "vm", machine_vm.url, lab_address)
+                save(rec)
                 eng = connect_record(rec.hosts[name])
                 engines[name] = eng
                 for image in images:
@@ -229,7 +238,12 @@ def hosts_up(
 
 
 def _preflight(
-    lab: str, hosts: dict[str, Any], subnet: str, machine: Host, where: Callable[[str], str], say: Progress
+    lab: str,
+    hosts: dict[str, Any],
+    subnet: str | None,  # the switch's, when the lab has one
+    machine: Host,
+    where: Callable[[str], str],
+    say: Progress,
 ) -> dict[str, Engine]:
     """Refuse what would make the hosts bad, before anything is made. → the remote engines, connected."""
     for name, h in hosts.items():
@@ -258,7 +272,7 @@ def _preflight(
                 where=where(f"hosts.{name}"),
                 hint="scripts/setup installs them (Debian: qemu-system-x86 debootstrap openssh-client)",
             )
-    if any(h.kind == "simulated" for h in hosts.values()):
+    if subnet is not None:
         switch = switch_for(lab, subnet)
         clash = overlapping(machine, subnet, switch.bridge)
         if clash:

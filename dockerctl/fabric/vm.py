@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from dockerctl.engines.engine import VM_ALIAS_PREFIX, vm_ssh_path
 from dockerctl.errors import EngineError, EngineUnavailable
 
 SUITE = "bookworm"
@@ -38,6 +39,8 @@ PACKAGES = (
 DISK_SIZE = "3G"
 KERNEL_ARGS = "root=/dev/vda rw console=ttyS0 apparmor=0 quiet"  # apparmor=0: docker.io refuses otherwise
 RECIPE_VERSION = "1"  # bump when the guest's configuration below changes
+USER_MAC = "52:54:00:12:34:56"  # the user-mode NIC (ssh forward); the switch port's MAC is per VM
+PORT_NAME = "eth0"  # a VM's port on the lab switch, named in the guest as on a simulated host
 
 
 def _state() -> Path:
@@ -63,7 +66,9 @@ _GUEST_FILES = {
     "/etc/hostname": "dctl-vm\n",
     "/etc/hosts": "127.0.0.1 localhost dctl-vm\n",
     "/etc/fstab": "/dev/vda / ext4 rw,relatime 0 1\n",
-    "/etc/systemd/network/10-user.network": "[Match]\nName=en* eth*\n\n[Network]\nDHCP=yes\n",
+    # DHCP only on the user-mode NIC (by its MAC): a port on the lab switch stays unmanaged, so boot does
+    # not wait for an address no one hands out; dockerctl gives it its lab address over ssh
+    "/etc/systemd/network/10-user.network": f"[Match]\nMACAddress={USER_MAC}\n\n[Network]\nDHCP=yes\n",
     "/etc/ssh/sshd_config.d/dockerctl.conf": "PermitRootLogin prohibit-password\nUseDNS no\n",
     "/etc/docker/daemon.json": json.dumps({"exec-opts": ["native.cgroupdriver=systemd"]}) + "\n",
 }
@@ -159,6 +164,15 @@ def build_image(*, progress: object = None) -> Path:
 
 
 @dataclass(frozen=True)
+class SwitchPort:
+    """Where a VM joins a lab switch: the bridge on this machine, the guest's address (CIDR), the lab."""
+
+    bridge: str
+    address: str
+    lab: str
+
+
+@dataclass(frozen=True)
 class Vm:
     """One VM host of a lab: its run directory, forwarded ssh port, qemu pid file."""
 
@@ -185,12 +199,28 @@ class Vm:
         return int(self.port_file.read_text().strip())
 
     @property
+    def switch_file(self) -> Path:
+        return self.dir / "switch.json"
+
+    @property
+    def tap(self) -> str:
+        """Its port on the lab switch, on this machine: a tap device (≤ 15 characters)."""
+        return "dvt-" + hashlib.sha256(self.name.encode()).hexdigest()[:8]
+
+    @property
+    def mac(self) -> str:
+        """The guest's NIC on the lab switch: locally administered, from the VM's name."""
+        h = hashlib.sha256(self.name.encode()).hexdigest()
+        return f"52:54:00:{h[0:2]}:{h[2:4]}:{h[4:6]}"
+
+    @property
     def alias(self) -> str:
-        return f"dctl-vm-{self.name}"
+        return f"{VM_ALIAS_PREFIX}{self.name}"
 
     @property
     def url(self) -> str:
-        return f"ssh://root@{self.alias}"
+        # with the port: docker-py passes `-p 22` unless the URL names one, which would beat the config
+        return f"ssh://root@{self.alias}:{self.port}"
 
     def pid(self) -> int | None:
         try:
@@ -205,7 +235,7 @@ class Vm:
 
 def ssh_config() -> Path:
     """One ssh_config with a Host block per VM that is up (alias → 127.0.0.1:port, the generated key)."""
-    return _state() / "ssh_config"
+    return Path(vm_ssh_path())
 
 
 def _write_ssh_config() -> None:
@@ -237,7 +267,14 @@ def _accel_verdict() -> Path:
     return _state() / "accel"
 
 
-def _qemu_argv(vm: Vm, image: Path, accel: str, memory_mb: int, cpus: int) -> list[str]:
+def _qemu_argv(
+    vm: Vm, image: Path, accel: str, memory_mb: int, cpus: int, port: SwitchPort | None = None
+) -> list[str]:
+    switch = (
+        ["-netdev", f"tap,id=n1,ifname={vm.tap},script=no,downscript=no",
+         "-device", f"virtio-net-pci,netdev=n1,mac={vm.mac}"]
+        if port is not None else []
+    )  # fmt: skip
     return [
         "qemu-system-x86_64",
         "-name", vm.alias,
@@ -247,16 +284,61 @@ def _qemu_argv(vm: Vm, image: Path, accel: str, memory_mb: int, cpus: int) -> li
         "-append", KERNEL_ARGS,
         "-drive", f"file={image / 'disk.img'},format=raw,if=virtio,snapshot=on",
         "-netdev", f"user,id=n0,hostfwd=tcp:127.0.0.1:{vm.port}-:22",
-        "-device", "virtio-net-pci,netdev=n0",
+        "-device", f"virtio-net-pci,netdev=n0,mac={USER_MAC}",
+        *switch,
         "-display", "none", "-serial", f"file:{vm.console}", "-monitor", "none",
         "-pidfile", str(vm.pidfile), "-daemonize",
         "-object", "rng-random,filename=/dev/urandom,id=rng0", "-device", "virtio-rng-pci,rng=rng0",
     ]  # fmt: skip
 
 
-def _launch(vm: Vm, image: Path, accel: str, memory_mb: int, cpus: int) -> None:
+def _launch(vm: Vm, image: Path, accel: str, memory_mb: int, cpus: int, port: SwitchPort | None) -> None:
     vm.console.unlink(missing_ok=True)
-    _run(_qemu_argv(vm, image, accel, memory_mb, cpus), timeout=30, what=f"start VM {vm.name}")
+    _run(_qemu_argv(vm, image, accel, memory_mb, cpus, port), timeout=30, what=f"start VM {vm.name}")
+
+
+def _tap_up(vm: Vm, port: SwitchPort) -> None:
+    """The VM's port on the switch: a persistent tap (qemu attaches to it by name), a port of the
+    switch's bridge, tagged with the lab like the bridge itself. Idempotent."""
+    from dockerctl.fabric.hostlinks import alias
+
+    vm.switch_file.write_text(json.dumps({"tap": vm.tap, "bridge": port.bridge, "address": port.address}))
+    if not Path(f"/sys/class/net/{vm.tap}").exists():
+        _run(["ip", "tuntap", "add", "dev", vm.tap, "mode", "tap"], timeout=30, what=f"make tap {vm.tap}")
+    _run(["ip", "link", "set", "dev", vm.tap, "alias", alias(port.lab)], timeout=30, what="tag the tap")
+    _run(
+        ["ip", "link", "set", "dev", vm.tap, "master", port.bridge, "up"],
+        timeout=30,
+        what=f"put tap {vm.tap} on the lab switch {port.bridge}",
+    )
+
+
+def _tap_down(vm: Vm) -> None:
+    """Remove the VM's tap — only the one named for this VM and tagged as a lab's."""
+    link = Path(f"/sys/class/net/{vm.tap}")
+    try:
+        tagged = (link / "ifalias").read_text().startswith("dockerctl-lab=")
+    except OSError:
+        return
+    if tagged:
+        subprocess.run(["ip", "link", "del", "dev", vm.tap], capture_output=True, timeout=30, check=False)
+
+
+def _guest_port(vm: Vm, port: SwitchPort) -> None:
+    """In the guest: the NIC with the switch port's MAC is named eth0 (as a simulated host's port is)
+    and holds the lab address. Idempotent."""
+    script = (
+        "set -e; d=; for f in /sys/class/net/*; do "
+        f'[ "$(cat $f/address)" = {vm.mac} ] && d=${{f##*/}}; done; '
+        '[ -n "$d" ] || { echo "no NIC with the switch port\'s MAC" >&2; exit 1; }; '
+        f'if [ "$d" != {PORT_NAME} ]; then ip link set dev "$d" down; ip link set dev "$d" name {PORT_NAME}; fi; '
+        f"ip addr replace {port.address} dev {PORT_NAME}; ip link set dev {PORT_NAME} up"
+    )
+    _run(
+        ["ssh", "-F", str(ssh_config()), vm.alias, script],
+        timeout=60,
+        what=f"give VM {vm.name} its lab address {port.address}",
+    )
 
 
 def _kernel_printed(vm: Vm, wait: float) -> bool:
@@ -270,20 +352,29 @@ def _kernel_printed(vm: Vm, wait: float) -> bool:
 
 
 def start(
-    vm: Vm, *, memory_mb: int = 2048, cpus: int = 2, wait: float = 300, progress: object = None
+    vm: Vm,
+    *,
+    memory_mb: int = 2048,
+    cpus: int = 2,
+    wait: float = 300,
+    port: SwitchPort | None = None,
+    progress: object = None,
 ) -> None:
-    """Boot the VM (unless it runs) and wait until its engine answers over ssh."""
+    """Boot the VM (unless it runs) and wait until its engine answers over ssh; with `port`, it is also
+    on the lab switch (a tap on the switch's bridge; eth0 with the lab address in the guest)."""
     say = progress if callable(progress) else (lambda _m: None)
     image = build_image(progress=say)
     if vm.pid() is None:
         shutil.rmtree(vm.dir, ignore_errors=True)
         vm.dir.mkdir(parents=True)
         vm.port_file.write_text(f"{_free_port()}\n")
+        if port is not None:
+            _tap_up(vm, port)
         verdict = _accel_verdict().read_text().strip() if _accel_verdict().exists() else ""
         use_kvm = verdict != "tcg" and os.access("/dev/kvm", os.R_OK | os.W_OK)
         if use_kvm:
             say(f"booting VM {vm.name} (trying KVM)")
-            _launch(vm, image, "kvm", memory_mb, cpus)
+            _launch(vm, image, "kvm", memory_mb, cpus, port)
             if _kernel_printed(vm, 15):
                 _accel_verdict().write_text("kvm\n")
             else:  # measured here: a KVM guest that stalls at the firmware
@@ -292,7 +383,7 @@ def start(
                 use_kvm = False
         if not use_kvm:
             say(f"booting VM {vm.name} (software emulation)")
-            _launch(vm, image, "tcg", memory_mb, cpus)
+            _launch(vm, image, "tcg", memory_mb, cpus, port)
     _write_ssh_config()
     deadline = time.monotonic() + wait
     last = ""
@@ -304,6 +395,8 @@ def start(
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
         if done.returncode == 0 and done.stdout.strip():
+            if port is not None:
+                _guest_port(vm, port)
             return
         last = (done.stderr or done.stdout).strip()[-200:]
         time.sleep(2)
@@ -334,11 +427,16 @@ def _end(vm: Vm) -> None:
 
 
 def stop(vm: Vm) -> None:
-    """End the VM's qemu (by its pid file, checked) and remove its run directory and ssh entry."""
+    """End the VM's qemu (by its pid file, checked) and remove its tap, run directory and ssh entry."""
     _end(vm)
+    _tap_down(vm)
     shutil.rmtree(vm.dir, ignore_errors=True)
     _write_ssh_config()
 
 
-def purge_images() -> None:
-    shutil.rmtree(_state() / "images", ignore_errors=True)
+def purge_images() -> list[str]:
+    """Remove the cached guest images (built again on the next VM boot). → the images removed."""
+    images = _state() / "images"
+    gone = sorted(str(p) for p in images.iterdir()) if images.is_dir() else []
+    shutil.rmtree(images, ignore_errors=True)
+    return gone

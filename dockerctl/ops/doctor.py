@@ -35,13 +35,17 @@ class DoctorReport:
 
 
 def doctor_report(
-    base_url: str | None, *, probe_links: bool = True, host: Host | None = None
+    base_url: str | None,
+    *,
+    probe_links: bool = True,
+    host: Host | None = None,
+    ssh_config: str | None = None,
 ) -> DoctorReport:
     """Never raises for an engine that does not answer: that is a finding (exit 3 at the CLI). `host`:
     where its kernel is read when the URL alone does not say (a simulated host's namespace)."""
     url = engine_url(base_url)
     try:
-        engine = connect_engine(base_url)
+        engine = connect_engine(base_url, ssh_config=ssh_config)
         if host is not None:
             engine.host = host
     except DockerctlError as exc:

@@ -112,7 +112,8 @@ def doctor_host(name: str, *, probe_links: bool = True) -> DoctorReport:
     _, h = labhosts.find_host(name)
     if h.kind == "local":
         return doctor_report(engine_url(), probe_links=probe_links)
-    return doctor_report(h.url, probe_links=probe_links, host=host_of_record(h))
+    config = labhosts.ssh_config_of(h)
+    return doctor_report(h.url, probe_links=probe_links, host=host_of_record(h), ssh_config=config)
 
 
 def as_lab_host(engine: Engine) -> Engine:

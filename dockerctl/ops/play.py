@@ -318,10 +318,17 @@ def _tear_down(
 
 
 def down(
-    engine: Engine, lab: str, *, keep_volumes: bool = False, volumes: bool = False, wait: float = 0
+    engine: Engine,
+    lab: str,
+    *,
+    keep_volumes: bool = False,
+    volumes: bool = False,
+    purge: bool = False,
+    wait: float = 0,
 ) -> Removed:
     """Remove one lab: its resources on every host, the swarm mode it joined, the hosts it made. The
-    storage pool's volumes keep their data unless `volumes` (`down --volumes`) asks for it to go."""
+    storage pool's volumes keep their data unless `volumes` (`down --volumes`) asks for it to go; the
+    cached VM image stays unless `purge`."""
     check_lab_name(lab)
     if keep_volumes and volumes:
         raise InvalidInput(
@@ -329,7 +336,12 @@ def down(
             where="--volumes",
         )
     with lab_lock(lab, wait=wait), shielded():  # Ctrl-C/SIGTERM take effect once the lab is gone
-        return _down(engine, lab, keep_volumes=keep_volumes, volumes=volumes)
+        removed = _down(engine, lab, keep_volumes=keep_volumes, volumes=volumes)
+    if purge:
+        from dockerctl.fabric import vm
+
+        removed.purged = vm.purge_images()
+    return removed
 
 
 def _down(engine: Engine, lab: str, *, keep_volumes: bool, volumes: bool) -> Removed:
@@ -350,7 +362,7 @@ def _down(engine: Engine, lab: str, *, keep_volumes: bool, volumes: bool) -> Rem
             lab_swarm.swarm_down(engines, order, [j for j in joined if j in engines])
         lab_records.forget(lab, engine.url)
         removed.kept_pool = lab_pool.pool_down(lab, keep_data=not volumes)
-        labhosts.hosts_down(lab)
+        removed.hosts = labhosts.hosts_down(lab)
     finally:
         _close(engines, engine)
     return removed

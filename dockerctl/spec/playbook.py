@@ -323,8 +323,8 @@ class HostEntry(BaseModel):
                 )
         elif self.url is not None:
             raise ValueError(f"url is for remote hosts; a {self.kind} host has none")
-        if self.address is not None and self.kind != "simulated":
-            raise ValueError("address is the lab-switch address of a simulated host")
+        if self.address is not None and self.kind not in ("simulated", "vm"):
+            raise ValueError("address is the lab-switch address of a simulated or vm host")
         if (self.memory is not None or self.cpus is not None) and self.kind != "vm":
             raise ValueError("memory and cpus size a VM host (kind: vm)")
         return self
@@ -399,14 +399,28 @@ class Playbook(Topology):
         """A volume of the storage pool: one volume, the same data, on every host of the pool."""
         return getattr(entry, "driver", None) == GLUSTER_DRIVER and not isinstance(entry, NetworkEntry)
 
+    def has_switch(self) -> bool:
+        """The lab has a switch: it has a simulated host, or the playbook says `switch:`, or a VM host
+        is given an address on it."""
+        return (
+            "switch" in self.model_fields_set
+            or any(h.kind == "simulated" for h in self.hosts.values())
+            or any(h.kind == "vm" and h.address for h in self.hosts.values())
+        )
+
+    def on_switch(self, name: str) -> bool:
+        """Host `name` has a port on the lab switch: every simulated host, and VM hosts when there is one."""
+        h = self.hosts[name]
+        return h.kind == "simulated" or (h.kind == "vm" and self.has_switch())
+
     def switch_addresses(self) -> dict[str, str]:
-        """Each simulated host's address on the lab switch (CIDR): given, else .10, .11 … in order."""
+        """Each switch port's address (CIDR) — simulated and VM hosts: given, else .10, .11 … in order."""
         net = ipaddress.ip_network(self.switch.subnet)
         taken = {h.address for h in self.hosts.values() if h.address}
         out: dict[str, str] = {}
         free = (str(ip) for ip in list(net.hosts())[9:] if str(ip) not in taken)
         for name, h in self.hosts.items():
-            if h.kind == "simulated":
+            if self.on_switch(name):
                 out[name] = f"{h.address or next(free)}/{net.prefixlen}"
         return out
 
@@ -537,12 +551,12 @@ class Playbook(Topology):
             if (
                 entry.driver == "macvlan"
                 and host is not None
-                and host.kind == "simulated"
+                and self.on_switch(self.host_of(entry))
                 and parent != "eth0"
             ):
                 raise InvalidInput(
-                    f"parent {parent!r} does not exist on simulated host {self.host_of(entry)}: its only interface "
-                    "is eth0, its port on the lab switch (use options: {parent: eth0})",
+                    f"parent {parent!r}: on {host.kind} host {self.host_of(entry)} the port on the lab switch is "
+                    "eth0 (use options: {parent: eth0})",
                     where=f"networks.{name}.options",
                 )
         for name, c in self.containers.items():
