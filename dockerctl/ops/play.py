@@ -31,6 +31,7 @@ from dockerctl.errors import DockerctlError, EngineUnavailable, InvalidInput
 from dockerctl.fabric import labhosts
 from dockerctl.fabric import swarm as lab_swarm
 from dockerctl.fabric.hostlinks import ensure_veth, remove_lab_links
+from dockerctl.ops import flannel as lab_flannel
 from dockerctl.ops import pool as lab_pool
 from dockerctl.prove.expectations import evaluate
 from dockerctl.spec.models import BASE_IMAGE
@@ -151,6 +152,7 @@ def _play(
     finished = interrupted = False
     failure: BaseException | None = None
     lab_pool.preflight(pb)
+    lab_flannel.preflight(pb)
     try:
         build_images(engine.client, pb, path.parent, progress)
         engines = _engines_up(engine, pb, [BASE_IMAGE, *image_tags(pb).values()], progress)
@@ -162,6 +164,7 @@ def _play(
                     f"the storage pool holds data from before: {', '.join(kept_pool)} (kept after this run; "
                     f"`dockerctl down --lab {pb.name} --volumes` removes it)"
                 )
+        lab_flannel.flannel_up(pb, progress)  # a flannel: section: etcd and the network driver (X11)
         observed = observe_hosts(engines, pb.name, order)
         report.plan = make_plan(pb, observed)
         if pb.swarm:
@@ -313,6 +316,7 @@ def _tear_down(
         lab_swarm.swarm_down(engines, order, joined)
     lab_records.forget(lab, local.url)
     removed.kept_pool = lab_pool.pool_down(lab, keep_data=keep_pool)
+    lab_flannel.flannel_down(lab)
     labhosts.hosts_down(lab)
     return removed
 
@@ -354,6 +358,8 @@ def _down(engine: Engine, lab: str, *, keep_volumes: bool, volumes: bool) -> Rem
             # takes its engine's volumes with it; the pool's data is removed below all the same)
             with contextlib.suppress(DockerctlError):
                 lab_pool.serve_again(lab)
+        with contextlib.suppress(DockerctlError):  # the engines remove flannel networks through it
+            lab_flannel.serve_again(lab)
         removed = _remove_everywhere(engines, lab, order, volumes=not keep_volumes, keep_pool=not volumes)
         joined = lab_records.load(lab, engine.url).get("joined_swarm")
         if joined is True:  # a single-host lab (older record): this engine
@@ -362,6 +368,7 @@ def _down(engine: Engine, lab: str, *, keep_volumes: bool, volumes: bool) -> Rem
             lab_swarm.swarm_down(engines, order, [j for j in joined if j in engines])
         lab_records.forget(lab, engine.url)
         removed.kept_pool = lab_pool.pool_down(lab, keep_data=not volumes)
+        lab_flannel.flannel_down(lab)
         removed.hosts = labhosts.hosts_down(lab)
     finally:
         _close(engines, engine)

@@ -43,6 +43,11 @@ class PluginRecord:
         return {**asdict(self), "implements": list(self.implements)}
 
 
+def log_path(driver: str) -> Path:
+    """A plugin's log: kept after `down` for reading, beside the records but not among them."""
+    return _state().parent / "logs" / f"plugin-{driver}.log"
+
+
 def socket_path(driver: str) -> Path:
     return PLUGIN_DIR / f"{driver}.sock"
 
@@ -117,22 +122,34 @@ def implements(path: Path) -> tuple[str, ...] | None:
 
 def start_gluster_volume(pool: gluster.Pool, *, wait: float = 15) -> PluginRecord:
     """The pool's volume driver, served (idempotent). Refused if another lab serves that driver name."""
-    sock = socket_path(pool.driver)
-    rec = load(pool.driver)
+    return _start(pool.driver, pool.lab, "gluster-volume", wait=wait)
+
+
+def start_flannel(lab: str, *, wait: float = 15) -> PluginRecord:
+    """The lab's flannel network + IPAM driver, served (idempotent)."""
+    from dockerctl.spec.flannel import DRIVER
+
+    return _start(DRIVER, lab, "flannel-network", wait=wait)
+
+
+def _start(driver: str, lab: str, kind: str, *, wait: float) -> PluginRecord:
+    sock = socket_path(driver)
+    rec = load(driver)
     if rec is not None and running_pid(rec) is not None:
-        if rec.lab != pool.lab:
+        if rec.lab != lab:
             raise Conflict(
-                f"the volume driver {pool.driver} is served for lab {rec.lab}: `dockerctl down --lab {rec.lab}` first"
+                f"the plugin {driver} is served for lab {rec.lab}: `dockerctl down --lab {rec.lab}` first"
             )
         if implements(sock):
             return rec
-        stop(pool.driver)
+        stop(driver)
     elif sock.exists() and rec is None and implements(sock) is not None:
         raise Conflict(f"{sock} is served by a process dockerctl did not start: it is left alone")
     _state().mkdir(parents=True, exist_ok=True)
-    log = _state() / f"{pool.driver}.log"
-    argv = [sys.executable, "-m", "dockerctl", "plugin", "serve", "--lab", pool.lab, "--driver", pool.driver]
-    rec = PluginRecord(pool.driver, pool.lab, "gluster-volume", 0, str(sock))
+    log = log_path(driver)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "dockerctl", "plugin", "serve", "--lab", lab, "--driver", driver]
+    rec = PluginRecord(driver, lab, kind, 0, str(sock))
     _save(rec)  # before the process exists: `down` finds it even if this run is killed now
     with open(log, "ab") as out:
         proc = subprocess.Popen(
@@ -151,8 +168,8 @@ def start_gluster_volume(pool: gluster.Pool, *, wait: float = 15) -> PluginRecor
             break
         time.sleep(0.1)
     tail = log.read_text(errors="replace")[-600:] if log.exists() else ""
-    stop(pool.driver)
-    raise EngineError(f"the volume plugin {pool.driver} did not start: {tail}")
+    stop(driver)
+    raise EngineError(f"the plugin {driver} did not start: {tail}")
 
 
 def stop(driver: str, *, wait: float = 10) -> bool:
@@ -186,26 +203,47 @@ def stop_lab(lab: str) -> list[str]:
 
 def serve_forever(lab: str, driver: str) -> None:
     """The plugin process itself (`dockerctl plugin serve`): until SIGTERM."""
-    from dockerctl.plugins.gluster_volume import app_for
+    import threading
+
+    from dockerctl.fabric import flannel
     from dockerctl.plugins.server import serve
-
-    pool = gluster.load(lab)
-    if pool is None:
-        raise NotFound(
-            f"lab {lab} has no storage pool: bring it up with `dockerctl play` first", where="--lab"
-        )
-    if pool.driver != driver:
-        raise NotFound(f"lab {lab}'s pool is served as {pool.driver}, not {driver}", where="--driver")
-
-    def _stop(_signum: int, _frame: Any) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    from dockerctl.spec.flannel import DRIVER as FLANNEL_DRIVER
 
     def log(line: str) -> None:
         sys.stderr.write(f"{time.strftime('%H:%M:%S')} {line}\n")
         sys.stderr.flush()
 
+    stop_loop = threading.Event()
+    if driver == FLANNEL_DRIVER:
+        from dockerctl.fabric import etcd
+        from dockerctl.plugins.flannel_net import FlannelDriver
+        from dockerctl.plugins.flannel_net import app_for as flannel_app
+
+        fl = flannel.load(lab)
+        if fl is None:
+            raise NotFound(
+                f"lab {lab} has no flannel network: bring it up with `dockerctl play` first", where="--lab"
+            )
+        net_driver = FlannelDriver(fl, etcd.Etcd(lab).client(), log=log)
+        app = flannel_app(net_driver)
+        threading.Thread(target=net_driver.loop, args=(stop_loop,), daemon=True).start()
+    else:
+        from dockerctl.plugins.gluster_volume import app_for
+
+        pool = gluster.load(lab)
+        if pool is None:
+            raise NotFound(
+                f"lab {lab} has no storage pool: bring it up with `dockerctl play` first", where="--lab"
+            )
+        if pool.driver != driver:
+            raise NotFound(f"lab {lab}'s pool is served as {pool.driver}, not {driver}", where="--driver")
+        app = app_for(pool)
+
+    def _stop(_signum: int, _frame: Any) -> None:
+        stop_loop.set()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     log(f"serving {driver} for lab {lab} on {socket_path(driver)}")
-    serve(socket_path(driver), app_for(pool), log=log)
+    serve(socket_path(driver), app, log=log)

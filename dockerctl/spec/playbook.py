@@ -337,6 +337,17 @@ class SwitchEntry(BaseModel):
     subnet: str = "198.18.100.0/24"
 
 
+class FlannelEntry(BaseModel):
+    """flannel's network config (seed X11): a subnet per simulated host out of `network`, leased in the
+    lab's etcd; networks with `driver: dockerctl-flannel` take their host's subnet."""
+
+    model_config = _STRICT
+    network: str = "10.5.0.0/16"
+    backend: Literal["host-gw", "vxlan"] = "vxlan"
+    subnet_len: int = Field(default=24, ge=8, le=28)
+    lease_ttl: int = Field(default=86400, ge=10, le=7 * 86400)  # seconds (flannel: 24 h)
+
+
 class ServiceEntry(BaseModel):
     """A swarm service (beyond the course): replicas, limits and reservations, placement."""
 
@@ -367,6 +378,7 @@ class Playbook(Topology):
     switch: SwitchEntry = Field(default_factory=SwitchEntry)
     services: dict[str, ServiceEntry] = Field(default_factory=dict)
     storage: StorageEntry | None = None  # a GlusterFS pool across simulated hosts (V1, V2)
+    flannel: FlannelEntry | None = None  # flannel's model across the simulated hosts (X11)
     host_links: dict[str, HostLink] = Field(default_factory=dict)
     images: dict[str, ImageEntry] = Field(default_factory=dict)
     expect: list[Expectation] = Field(default_factory=list)
@@ -473,6 +485,50 @@ class Playbook(Topology):
                 raise InvalidInput(
                     f"{v.host!r} is not a host of the storage pool ({', '.join(pool.hosts)})",
                     where=f"volumes.{name}.host",
+                )
+        return self
+
+    def flannel_hosts(self) -> list[str]:
+        """The hosts flannel runs on: every simulated host (as flanneld runs on every node)."""
+        return [n for n, h in self.hosts.items() if h.kind == "simulated"] if self.flannel else []
+
+    @model_validator(mode="after")
+    def _flannel(self) -> Playbook:
+        from dockerctl.spec.flannel import DRIVER, check_config
+
+        nets = {name: n for name, n in self.networks.items() if n.driver == DRIVER}
+        if self.flannel is None:
+            for name in nets:
+                raise InvalidInput(
+                    f"the {DRIVER} driver is flannel's model: add flannel: {{network: 10.5.0.0/16, backend: vxlan}}",
+                    where=f"networks.{name}.driver",
+                )
+            return self
+        hosts = self.flannel_hosts()
+        if len(hosts) < 2:
+            raise InvalidInput(
+                "flannel joins hosts: give the playbook two or more simulated hosts", where="flannel"
+            )
+        check_config(self.flannel.network, self.flannel.subnet_len, len(hosts), "flannel.network")
+        seen: dict[str, str] = {}
+        for name, n in nets.items():
+            host = self.host_of(n)
+            if host not in hosts:
+                raise InvalidInput(
+                    f"a flannel network lives on a simulated host ({', '.join(hosts)}), not on {host}",
+                    where=f"networks.{name}.host",
+                )
+            if host in seen:
+                raise InvalidInput(
+                    f"host {host} has flannel network {seen[host]} already: one per host (its lease's subnet)",
+                    where=f"networks.{name}.host",
+                )
+            seen[host] = name
+            given = [k for k in ("subnet", "gateway", "ip_range") if getattr(n, k)] + list(n.options)
+            if given:
+                raise InvalidInput(
+                    f"{', '.join(given)}: a flannel network takes its subnet from the host's lease; leave them out",
+                    where=f"networks.{name}",
                 )
         return self
 

@@ -23,7 +23,7 @@ BUILTIN_NETWORKS = ("bridge", "host", "none")
 class NetworkEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    driver: Literal["bridge", "macvlan", "overlay"] = "bridge"
+    driver: Literal["bridge", "macvlan", "overlay", "dockerctl-flannel"] = "bridge"
     subnet: str | None = None
     gateway: str | None = None
     internal: bool = False
