@@ -231,6 +231,31 @@ class CapacityExpect(BaseModel):
     volume: str
 
 
+class SourceIpExpect(BaseModel):
+    """X11 "no NAT between subnets": a listener in container `to` sees the connection from container
+    `from` come from `from`'s own address."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    source: str = Field(alias="from")
+    to: str
+    port: int = Field(default=7777, ge=1, le=65535)
+
+
+class FlannelExpect(BaseModel):
+    """X11: flannel's leases in etcd and each host's kernel agree — per other host's lease exactly its
+    route (host-gw), or its route, neighbour and FDB entry (vxlan); each lease with its TTL."""
+
+    model_config = ConfigDict(extra="forbid")
+    hosts: list[str] = Field(default_factory=list)  # default: every flannel host
+
+
+class LeaseRemovedExpect(BaseModel):
+    """X11: a host's lease deleted from etcd → its entries leave every other host's kernel."""
+
+    model_config = ConfigDict(extra="forbid")
+    host: str
+
+
 class RmVolumesExpect(BaseModel):
     model_config = _STRICT
     volume: str  # a named volume of this lab: `rm -v` must keep it, and remove the anonymous one
@@ -263,6 +288,9 @@ class Expectation(BaseModel):
     shared: SharedExpect | None = None
     replica: ReplicaExpect | None = None
     capacity: CapacityExpect | None = None
+    source_ip: SourceIpExpect | None = None
+    flannel: FlannelExpect | None = None
+    lease_removed: LeaseRemovedExpect | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Expectation:
@@ -281,8 +309,8 @@ class Expectation(BaseModel):
     def containers(self) -> list[str]:
         body = getattr(self, self.kind)
         names: list[str] = []
-        if self.kind in ("shared", "replica", "capacity"):
-            return names  # they name hosts and a volume, and run their own containers
+        if self.kind in ("shared", "replica", "capacity", "flannel", "lease_removed"):
+            return names  # they name hosts (and a volume), and run their own containers if any
         for attr in ("container", "a", "b", "source", "to", "name", "service"):
             value = getattr(body, attr, None)
             if isinstance(value, str):
@@ -444,50 +472,6 @@ class Playbook(Topology):
             out.update({name: gateway for name, h in self.hosts.items() if h.kind == "local"})
         return out
 
-    @model_validator(mode="after")
-    def _storage(self) -> Playbook:
-        pool = self.storage
-        if pool is not None:
-            if len(pool.hosts) < 2:
-                raise InvalidInput(
-                    f"a storage pool needs two or more hosts (its volumes are replicated across them); got "
-                    f"{len(pool.hosts)}: e.g. storage: {{hosts: [h1, h2]}}",
-                    where="storage.hosts",
-                )
-            for h in pool.hosts:
-                entry = self.hosts.get(h)
-                if entry is None or entry.kind != "simulated":
-                    simulated = [n for n, e in self.hosts.items() if e.kind == "simulated"]
-                    raise InvalidInput(
-                        f"{h!r} is not a simulated host of this playbook; the pool's hosts are simulated hosts"
-                        + (f" ({', '.join(simulated)})" if simulated else " (add them under hosts:)"),
-                        where="storage.hosts",
-                    )
-            if len(set(pool.hosts)) != len(pool.hosts):
-                raise InvalidInput(
-                    "a host is named twice: name each host of the pool once", where="storage.hosts"
-                )
-            if pool.brick_dir is not None and not pool.brick_dir.startswith("/"):
-                raise InvalidInput(
-                    f"{pool.brick_dir!r} is not an absolute path: give e.g. /srv/bricks, or leave brick_dir out",
-                    where="storage.brick_dir",
-                )
-        for name, v in self.volumes.items():
-            if not self.on_pool(v):
-                continue
-            if pool is None:
-                raise InvalidInput(
-                    f"the {GLUSTER_DRIVER} driver serves a storage pool: add storage: {{hosts: [h1, h2]}}",
-                    where=f"volumes.{name}.driver",
-                )
-            volume_size_gb(v.options, where=f"volumes.{name}.options")
-            if v.host is not None and v.host not in pool.hosts:
-                raise InvalidInput(
-                    f"{v.host!r} is not a host of the storage pool ({', '.join(pool.hosts)})",
-                    where=f"volumes.{name}.host",
-                )
-        return self
-
     def flannel_hosts(self) -> list[str]:
         """The hosts flannel runs on: every simulated host (as flanneld runs on every node)."""
         return [n for n, h in self.hosts.items() if h.kind == "simulated"] if self.flannel else []
@@ -529,6 +513,50 @@ class Playbook(Topology):
                 raise InvalidInput(
                     f"{', '.join(given)}: a flannel network takes its subnet from the host's lease; leave them out",
                     where=f"networks.{name}",
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _storage(self) -> Playbook:
+        pool = self.storage
+        if pool is not None:
+            if len(pool.hosts) < 2:
+                raise InvalidInput(
+                    f"a storage pool needs two or more hosts (its volumes are replicated across them); got "
+                    f"{len(pool.hosts)}: e.g. storage: {{hosts: [h1, h2]}}",
+                    where="storage.hosts",
+                )
+            for h in pool.hosts:
+                entry = self.hosts.get(h)
+                if entry is None or entry.kind != "simulated":
+                    simulated = [n for n, e in self.hosts.items() if e.kind == "simulated"]
+                    raise InvalidInput(
+                        f"{h!r} is not a simulated host of this playbook; the pool's hosts are simulated hosts"
+                        + (f" ({', '.join(simulated)})" if simulated else " (add them under hosts:)"),
+                        where="storage.hosts",
+                    )
+            if len(set(pool.hosts)) != len(pool.hosts):
+                raise InvalidInput(
+                    "a host is named twice: name each host of the pool once", where="storage.hosts"
+                )
+            if pool.brick_dir is not None and not pool.brick_dir.startswith("/"):
+                raise InvalidInput(
+                    f"{pool.brick_dir!r} is not an absolute path: give e.g. /srv/bricks, or leave brick_dir out",
+                    where="storage.brick_dir",
+                )
+        for name, v in self.volumes.items():
+            if not self.on_pool(v):
+                continue
+            if pool is None:
+                raise InvalidInput(
+                    f"the {GLUSTER_DRIVER} driver serves a storage pool: add storage: {{hosts: [h1, h2]}}",
+                    where=f"volumes.{name}.driver",
+                )
+            volume_size_gb(v.options, where=f"volumes.{name}.options")
+            if v.host is not None and v.host not in pool.hosts:
+                raise InvalidInput(
+                    f"{v.host!r} is not a host of the storage pool ({', '.join(pool.hosts)})",
+                    where=f"volumes.{name}.host",
                 )
         return self
 
@@ -739,6 +767,20 @@ class Playbook(Topology):
                     if h is not None and h not in pool_hosts:
                         raise InvalidInput(
                             f"{h!r} is not a host of the storage pool ({', '.join(pool_hosts)})",
+                            where=f"expect.{i}.{e.kind}",
+                        )
+            if e.kind in ("flannel", "lease_removed"):
+                fl_hosts = self.flannel_hosts()
+                if not fl_hosts:
+                    raise InvalidInput(
+                        f"{e.kind} proves flannel's model: add flannel: {{network: 10.5.0.0/16}}",
+                        where=f"expect.{i}.{e.kind}",
+                    )
+                named = [body.host] if e.kind == "lease_removed" else body.hosts
+                for h in named:
+                    if h not in fl_hosts:
+                        raise InvalidInput(
+                            f"{h!r} is not a flannel host of this playbook ({', '.join(fl_hosts)})",
                             where=f"expect.{i}.{e.kind}",
                         )
             for name in e.containers():

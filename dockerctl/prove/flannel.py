@@ -1,0 +1,173 @@
+"""Proofs of flannel's model (seed X11), each reading both sides: the leases in the lab's etcd and the
+kernels of the hosts (`ip -json route|neigh`, `bridge -json fdb` in each host's namespace), and traffic
+seen from inside the receiving container. Registered with the expectations."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from typing import Any
+
+from dockerctl.fabric import etcd, flannel
+from dockerctl.hosts import LocalHost, NetnsHost
+from dockerctl.observe.traffic import addresses
+from dockerctl.prove.network import LISTENER
+from dockerctl.prove.registry import Context, _v, handles
+from dockerctl.verify.checks import Check, Verdict
+
+
+def _lab(ctx: Context) -> flannel.FlannelLab:
+    fl = flannel.load(ctx.playbook.name)
+    if fl is None:
+        raise RuntimeError(f"lab {ctx.playbook.name} has no flannel up")
+    return fl
+
+
+def _leases(fl: flannel.FlannelLab) -> list[flannel.Lease]:
+    out = []
+    for kv in etcd.Etcd(fl.lab).client().get_prefix(flannel.SUBNETS):
+        lease = flannel.parse_lease(kv.key, kv.value, kv.lease)
+        if lease is not None:
+            out.append(lease)
+    return out
+
+
+def _describe(e: flannel.Entries) -> str:
+    parts = [f"{len(e.routes)} route(s)"]
+    if e.neighbours or e.fdb:
+        parts += [f"{len(e.neighbours)} neighbour(s)", f"{len(e.fdb)} FDB entr(ies)"]
+    return ", ".join(parts)
+
+
+@handles("source_ip")
+def _source_ip(body: Any, ctx: Context) -> list[Check]:
+    a, b = ctx[body.source], ctx[body.to]
+    a.reload()
+    b.reload()
+    a_ip = next(iter(addresses(a).values()), "")
+    b_ip = next(iter(addresses(b).values()), "")
+    host = ctx.engine_of(body.to).host
+    subject = f"{body.source} → {body.to}: the source address {body.to} sees"
+    if not isinstance(host, (LocalHost, NetnsHost)):  # the listener runs in b's namespace from here
+        return [
+            Check(subject, "X11", a_ip, "not read", Verdict.UNKNOWN, "", "b's host is not on this machine")
+        ]
+    pid = int((b.attrs.get("State") or {}).get("Pid") or 0)
+    listener = subprocess.Popen(
+        ["nsenter", f"--net=/proc/{pid}/ns/net", sys.executable, "-c", LISTENER, str(body.port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert listener.stdout is not None
+        listener.stdout.readline()  # ready
+        result = a.exec_run(["sh", "-c", f"nc -w 3 {b_ip} {body.port} </dev/null"])
+        try:
+            seen = listener.communicate(timeout=10)[0]
+        except subprocess.TimeoutExpired:
+            seen = ""
+    finally:
+        if listener.poll() is None:
+            listener.kill()
+            listener.wait()
+    peer = next((line.split()[1] for line in seen.splitlines() if line.startswith("peer ")), None)
+    observed = peer or f"no connection arrived (nc exit {result.exit_code})"
+    return [
+        Check(
+            subject,
+            "X11",
+            f"{a_ip} ({body.source}'s own: no NAT between subnets)",
+            observed,
+            _v(peer == a_ip),
+            f"listener in {body.to}'s network namespace (nsenter --net=/proc/{pid}/ns/net); nc {b_ip} {body.port} "
+            f"inside {body.source}",
+        )
+    ]
+
+
+@handles("flannel")
+def _flannel(body: Any, ctx: Context) -> list[Check]:
+    fl = _lab(ctx)
+    leases = _leases(fl)
+    store = etcd.Etcd(fl.lab).client()
+    by_ip = {lease.public_ip: lease for lease in leases}
+    checks = []
+    for host in body.hosts or list(fl.hosts):
+        own = by_ip.get(fl.hosts[host])
+        k = ctx.engines[host].host
+        if own is None:
+            checks.append(
+                Check(
+                    f"{host}: its lease", "X11", "a lease in etcd", "none", Verdict.MISMATCH, flannel.SUBNETS
+                )
+            )
+            continue
+        left, granted = store.time_to_live(own.lease_id) if own.lease_id else (-1, 0)
+        checks.append(
+            Check(
+                f"{host}: its lease {own.key}",
+                "X11",
+                f"PublicIP {fl.hosts[host]}, backend {fl.config.backend}, TTL {fl.lease_ttl}s",
+                f"PublicIP {own.public_ip}, backend {own.backend}, TTL {granted}s ({left}s left)",
+                _v(own.backend == fl.config.backend and granted == fl.lease_ttl and left > 0),
+                f"etcd {store.url}: {own.key}; lease {own.lease_id:x}",
+            )
+        )
+        want = flannel.desired(fl.config, own.subnet, leases)
+        have = flannel.observed(k, fl.config)
+        others = len(leases) - 1
+        ok = have == want and len(want.routes) == others
+        checks.append(
+            Check(
+                f"{host}: kernel entries for the other {others} lease(s)",
+                "X11",
+                _describe(want)
+                + " ("
+                + ", ".join(f"{s} via {v}" for s, v in sorted(want.routes.items()))
+                + ")",
+                _describe(have) + ("" if have == want else f": {have}"),
+                _v(ok),
+                f"ip -json route; ip -json neigh / bridge -json fdb dev {fl.config.device} (in {host}'s namespace)"
+                if fl.config.backend == "vxlan"
+                else f"ip -json route (in {host}'s namespace)",
+            )
+        )
+    return checks
+
+
+@handles("lease_removed")
+def _lease_removed(body: Any, ctx: Context, wait: float = 10) -> list[Check]:
+    fl = _lab(ctx)
+    store = etcd.Etcd(fl.lab).client()
+    lease = next((le for le in _leases(fl) if le.public_ip == fl.hosts[body.host]), None)
+    if lease is None:
+        return [Check(f"{body.host}'s lease", "X11", "present", "none", Verdict.MISMATCH, flannel.SUBNETS)]
+    store.delete(lease.key)
+    others = [h for h in fl.hosts if h != body.host]
+    deadline = time.monotonic() + wait
+    started = time.monotonic()
+    while True:
+        held = {
+            h: flannel.observed(ctx.engines[h].host, fl.config)
+            for h in others
+        }  # fmt: skip
+        left = {h: e for h, e in held.items() if lease.subnet in e.routes or lease.vtep_mac in e.fdb}
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    took = time.monotonic() - started
+    return [
+        Check(
+            f"{body.host}'s lease {lease.key} deleted from etcd",
+            "X11",
+            f"its entries ({lease.subnet}) leave {', '.join(others)}",
+            f"gone from every other host after {took:.1f}s"
+            if not left
+            else f"still on {', '.join(left)} after {took:.1f}s",
+            _v(not left),
+            "etcd deleterange; then ip -json route"
+            + (f", bridge -json fdb dev {fl.config.device}" if fl.config.backend == "vxlan" else "")
+            + " in each other host's namespace",
+        )
+    ]
