@@ -184,7 +184,13 @@ PLAYBOOKS: list[tuple[str, str, int, int, str]] = [  # id, text, exit, line, key
         5,
         "one macvlan network per interface",
     ),
-    ("pb-driver", H + "networks:\n  n: {driver: weird}\n", 2, 4, "'bridge', 'macvlan' or 'overlay'"),
+    (
+        "pb-driver",
+        H + "networks:\n  n: {driver: weird}\n",
+        2,
+        4,
+        "Input should be 'bridge', 'macvlan', 'overlay'",
+    ),
     (
         "pb-expect-container",
         H + "expect:\n  - {claim: R1, limits: {container: zz, memory: 1M}}\n",
@@ -246,7 +252,7 @@ PLAYBOOKS: list[tuple[str, str, int, int, str]] = [  # id, text, exit, line, key
     ),
     ("pb-host-without-hosts", H + "containers:\n  a: {host: h9}\n", 2, 4, "add a hosts: section"),
     ("pb-host-name", H + "hosts:\n  Bad_Name: {kind: simulated}\n", 2, 4, "host name"),
-    ("pb-host-kind", H + "hosts:\n  h1: {kind: cloud}\n", 2, 4, "'local', 'simulated' or 'remote'"),
+    ("pb-host-kind", H + "hosts:\n  h1: {kind: cloud}\n", 2, 4, "'local', 'simulated', 'remote' or 'vm'"),
     ("pb-remote-url", H + "hosts:\n  far: {kind: remote}\n", 2, 4, "needs url"),
     ("pb-two-locals", H + "hosts:\n  a1: {kind: local}\n  a2: {kind: local}\n", 2, 3, "at most one"),
     (
@@ -307,7 +313,7 @@ PLAYBOOKS: list[tuple[str, str, int, int, str]] = [  # id, text, exit, line, key
         + "hosts: {h1: {kind: simulated}}\nnetworks:\n  m: {driver: macvlan, subnet: 198.18.100.0/24, options: {parent: eth9}}\n",
         2,
         5,
-        "its only interface is eth0",
+        "the port on the lab switch is eth0",
     ),
     ("pb-service-no-swarm", H + "services:\n  web: {}\n", 2, 4, "swarm: true"),
     (
