@@ -16,6 +16,7 @@ from dockerctl.engines.engine import Engine
 from dockerctl.engines.labels import is_owned, owned, require_owned
 from dockerctl.errors import Conflict, InvalidInput, NotFound
 from dockerctl.hosts import Host
+from dockerctl.spec.calico import DRIVER as CALICO_DRIVER
 from dockerctl.spec.flannel import DRIVER as FLANNEL_DRIVER
 from dockerctl.spec.network import NetworkSpec
 
@@ -75,8 +76,8 @@ def create_network(engine: Engine, spec: NetworkSpec) -> Network:
         ipam = IPAMConfig(
             pool_configs=[IPAMPool(subnet=spec.subnet, gateway=spec.gateway, iprange=spec.ip_range)]
         )
-    if spec.driver == FLANNEL_DRIVER:  # the plugin is network and IPAM driver: the host's lease (X11)
-        ipam = IPAMConfig(driver=FLANNEL_DRIVER)
+    if spec.driver in (FLANNEL_DRIVER, CALICO_DRIVER):  # the plugin is network and IPAM driver (X11, X13)
+        ipam = IPAMConfig(driver=spec.driver)
     labels = {**spec.labels, **owned(spec.lab)}
     if spec.subnet:
         labels[USER_SUBNET] = "true"  # the engine's inspect cannot tell a user subnet from an assigned one

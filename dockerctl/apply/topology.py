@@ -117,7 +117,7 @@ def create_container(
         network=mode,
         publish=tuple(parse_publish(p) for p in c.publish),
         volumes_from=tuple(f"{lab}-{ref}" for ref in c.volumes_from),
-        labels=labels,
+        labels={**c.labels, **labels},
     )
     container = create_and_start(client, cspec, extra, start=not c.create_only)
     for net in c.networks[1:]:

@@ -15,6 +15,7 @@ from dockerctl.errors import DockerctlError, InvalidInput
 from dockerctl.fabric import labhosts
 from dockerctl.fabric import swarm as lab_swarm
 from dockerctl.hosts import Host
+from dockerctl.ops import calico as lab_calico
 from dockerctl.ops import flannel as lab_flannel
 from dockerctl.ops import pool as lab_pool
 from dockerctl.ops.doctor import DoctorReport, doctor_report
@@ -82,6 +83,7 @@ def hosts_up(engine: Engine, path: Path, progress: Any = None) -> HostsReport:
     build_images(engine.client, pb, path.parent, progress)
     lab_pool.preflight(pb)
     lab_flannel.preflight(pb)
+    lab_calico.preflight(pb)
     engines = labhosts.hosts_up(
         pb.name,
         pb.hosts,
@@ -99,6 +101,7 @@ def hosts_up(engine: Engine, path: Path, progress: Any = None) -> HostsReport:
                 lab_records.save(pb.name, engine.url, {"joined_swarm": joined})
         lab_pool.pool_up(pb, progress)  # a storage: section: its pool and volume driver (V1, V2)
         lab_flannel.flannel_up(pb, progress)  # a flannel: section: etcd and the network driver (X11)
+        lab_calico.calico_up(pb, progress)  # a calico: section: etcd, BIRD per host, the driver (X13)
     finally:
         for e in engines.values():
             if e.client is not engine.client:

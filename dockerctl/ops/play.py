@@ -31,6 +31,7 @@ from dockerctl.errors import DockerctlError, EngineUnavailable, InvalidInput
 from dockerctl.fabric import labhosts
 from dockerctl.fabric import swarm as lab_swarm
 from dockerctl.fabric.hostlinks import ensure_veth, remove_lab_links
+from dockerctl.ops import calico as lab_calico
 from dockerctl.ops import flannel as lab_flannel
 from dockerctl.ops import pool as lab_pool
 from dockerctl.prove.expectations import evaluate
@@ -153,6 +154,7 @@ def _play(
     failure: BaseException | None = None
     lab_pool.preflight(pb)
     lab_flannel.preflight(pb)
+    lab_calico.preflight(pb)
     try:
         build_images(engine.client, pb, path.parent, progress)
         engines = _engines_up(engine, pb, [BASE_IMAGE, *image_tags(pb).values()], progress)
@@ -165,6 +167,7 @@ def _play(
                     f"`dockerctl down --lab {pb.name} --volumes` removes it)"
                 )
         lab_flannel.flannel_up(pb, progress)  # a flannel: section: etcd and the network driver (X11)
+        lab_calico.calico_up(pb, progress)  # a calico: section: etcd, BIRD per host, the driver (X13)
         observed = observe_hosts(engines, pb.name, order)
         report.plan = make_plan(pb, observed)
         if pb.swarm:
@@ -176,6 +179,9 @@ def _play(
             ensure_veth(engines[pb.default_host].host, link, entry.peer, pb.name)
         _check_parents(pb, engines)
         execute(engines, pb, report.plan, observed, applied, parallel=parallel, progress=progress)
+        if pb.policies:
+            say(f"calico policies: {', '.join(pb.policies)}")
+            lab_calico.apply_policies(pb, engines)
         if pb.services:
             say(f"waiting for the tasks of {len(pb.services)} service(s)")
             wait_for_services(engines[pb.manager].client, pb)
@@ -317,6 +323,7 @@ def _tear_down(
     lab_records.forget(lab, local.url)
     removed.kept_pool = lab_pool.pool_down(lab, keep_data=keep_pool)
     lab_flannel.flannel_down(lab)
+    lab_calico.calico_down(lab)
     labhosts.hosts_down(lab)
     return removed
 
@@ -360,6 +367,8 @@ def _down(engine: Engine, lab: str, *, keep_volumes: bool, volumes: bool) -> Rem
                 lab_pool.serve_again(lab)
         with contextlib.suppress(DockerctlError):  # the engines remove flannel networks through it
             lab_flannel.serve_again(lab)
+        with contextlib.suppress(DockerctlError):  # … and calico networks through this one
+            lab_calico.serve_again(lab)
         removed = _remove_everywhere(engines, lab, order, volumes=not keep_volumes, keep_pool=not volumes)
         joined = lab_records.load(lab, engine.url).get("joined_swarm")
         if joined is True:  # a single-host lab (older record): this engine
@@ -369,6 +378,7 @@ def _down(engine: Engine, lab: str, *, keep_volumes: bool, volumes: bool) -> Rem
         lab_records.forget(lab, engine.url)
         removed.kept_pool = lab_pool.pool_down(lab, keep_data=not volumes)
         lab_flannel.flannel_down(lab)
+        lab_calico.calico_down(lab)
         removed.hosts = labhosts.hosts_down(lab)
     finally:
         _close(engines, engine)

@@ -132,6 +132,13 @@ def start_flannel(lab: str, *, wait: float = 15) -> PluginRecord:
     return _start(DRIVER, lab, "flannel-network", wait=wait)
 
 
+def start_calico(lab: str, *, wait: float = 15) -> PluginRecord:
+    """The lab's calico network + IPAM driver, served (idempotent)."""
+    from dockerctl.spec.calico import DRIVER
+
+    return _start(DRIVER, lab, "calico-network", wait=wait)
+
+
 def _start(driver: str, lab: str, kind: str, *, wait: float) -> PluginRecord:
     sock = socket_path(driver)
     rec = load(driver)
@@ -207,6 +214,7 @@ def serve_forever(lab: str, driver: str) -> None:
 
     from dockerctl.fabric import flannel
     from dockerctl.plugins.server import serve
+    from dockerctl.spec.calico import DRIVER as CALICO_DRIVER
     from dockerctl.spec.flannel import DRIVER as FLANNEL_DRIVER
 
     def log(line: str) -> None:
@@ -227,6 +235,17 @@ def serve_forever(lab: str, driver: str) -> None:
         net_driver = FlannelDriver(fl, etcd.Etcd(lab).client(), log=log)
         app = flannel_app(net_driver)
         threading.Thread(target=net_driver.loop, args=(stop_loop,), daemon=True).start()
+    elif driver == CALICO_DRIVER:
+        from dockerctl.fabric import calico, etcd
+        from dockerctl.plugins.calico_net import CalicoDriver
+        from dockerctl.plugins.calico_net import app_for as calico_app
+
+        cl = calico.load(lab)
+        if cl is None:
+            raise NotFound(
+                f"lab {lab} has no calico network: bring it up with `dockerctl play` first", where="--lab"
+            )
+        app = calico_app(CalicoDriver(cl, etcd.Etcd(lab).client(), log=log))
     else:
         from dockerctl.plugins.gluster_volume import app_for
 

@@ -18,7 +18,7 @@ class NetworkSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
-    driver: Literal["bridge", "macvlan", "overlay", "dockerctl-flannel"] = "bridge"
+    driver: Literal["bridge", "macvlan", "overlay", "dockerctl-flannel", "dockerctl-calico"] = "bridge"
     subnet: str | None = None
     gateway: str | None = None
     ip_range: str | None = None

@@ -241,6 +241,16 @@ class SourceIpExpect(BaseModel):
     port: int = Field(default=7777, ge=1, le=65535)
 
 
+class RoutedExpect(BaseModel):
+    """X13 pure L3: from `from` to `to` (on another host) the reply's TTL is decremented (routed by both
+    hosts), the route to the other host's block is `proto bird`, BGP is established, and no
+    encapsulation device exists on either host."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    source: str = Field(alias="from")
+    to: str
+
+
 class FlannelExpect(BaseModel):
     """X11: flannel's leases in etcd and each host's kernel agree — per other host's lease exactly its
     route (host-gw), or its route, neighbour and FDB entry (vxlan); each lease with its TTL."""
@@ -291,6 +301,7 @@ class Expectation(BaseModel):
     source_ip: SourceIpExpect | None = None
     flannel: FlannelExpect | None = None
     lease_removed: LeaseRemovedExpect | None = None
+    routed: RoutedExpect | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Expectation:
@@ -376,6 +387,32 @@ class FlannelEntry(BaseModel):
     lease_ttl: int = Field(default=86400, ge=10, le=7 * 86400)  # seconds (flannel: 24 h)
 
 
+class CalicoEntry(BaseModel):
+    """calico's IP pool and BGP AS (seed X13): each simulated host claims a block of the pool; BIRD on
+    every host peers with the others (a full iBGP mesh) and learns their blocks."""
+
+    model_config = _STRICT
+    pool: str = "10.7.0.0/16"
+    block_len: int = Field(default=26, ge=8, le=30)
+    asn: int = Field(default=64512, ge=1, le=4294967295)
+
+
+class PolicyRule(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    source: dict[str, str] = Field(alias="from")  # labels of the containers allowed in
+    port: int = Field(ge=1, le=65535)
+    protocol: Literal["tcp", "udp"] = "tcp"
+
+
+class PolicyEntry(BaseModel):
+    """A calico network policy (seed X13): the containers whose labels match `selector` take traffic only
+    as `allow` says; everything else to them is dropped."""
+
+    model_config = _STRICT
+    selector: dict[str, str]
+    allow: list[PolicyRule] = Field(default_factory=list)
+
+
 class ServiceEntry(BaseModel):
     """A swarm service (beyond the course): replicas, limits and reservations, placement."""
 
@@ -407,6 +444,8 @@ class Playbook(Topology):
     services: dict[str, ServiceEntry] = Field(default_factory=dict)
     storage: StorageEntry | None = None  # a GlusterFS pool across simulated hosts (V1, V2)
     flannel: FlannelEntry | None = None  # flannel's model across the simulated hosts (X11)
+    calico: CalicoEntry | None = None  # calico's model: BGP between the hosts, policies (X13)
+    policies: dict[str, PolicyEntry] = Field(default_factory=dict)  # calico network policies (X13)
     host_links: dict[str, HostLink] = Field(default_factory=dict)
     images: dict[str, ImageEntry] = Field(default_factory=dict)
     expect: list[Expectation] = Field(default_factory=list)
@@ -471,6 +510,75 @@ class Playbook(Topology):
             gateway = str(next(ipaddress.ip_network(self.switch.subnet).hosts()))
             out.update({name: gateway for name, h in self.hosts.items() if h.kind == "local"})
         return out
+
+    def calico_hosts(self) -> list[str]:
+        """The hosts calico runs on: every simulated host (calico-node runs on every node)."""
+        return [n for n, h in self.hosts.items() if h.kind == "simulated"] if self.calico else []
+
+    @model_validator(mode="after")
+    def _calico(self) -> Playbook:
+        from dockerctl.spec.calico import DRIVER, check_pool
+
+        for cname, c in self.containers.items():
+            bad = [k for k in c.labels if k.startswith("io.dockerctl.")]
+            if bad:
+                raise InvalidInput(
+                    f"{', '.join(bad)}: io.dockerctl.* labels are dockerctl's own",
+                    where=f"containers.{cname}.labels",
+                )
+        nets = {name: n for name, n in self.networks.items() if n.driver == DRIVER}
+        if self.calico is None:
+            for name in nets:
+                raise InvalidInput(
+                    f"the {DRIVER} driver is calico's model: add calico: {{pool: 10.7.0.0/16}}",
+                    where=f"networks.{name}.driver",
+                )
+            if self.policies:
+                raise InvalidInput("policies are calico's: add calico: {pool: 10.7.0.0/16}", where="policies")
+            return self
+        hosts = self.calico_hosts()
+        if len(hosts) < 2:
+            raise InvalidInput(
+                "calico joins hosts: give the playbook two or more simulated hosts", where="calico"
+            )
+        check_pool(self.calico.pool, self.calico.block_len, len(hosts), "calico.pool")
+        seen: dict[str, str] = {}
+        for name, n in nets.items():
+            host = self.host_of(n)
+            if host not in hosts:
+                raise InvalidInput(
+                    f"a calico network lives on a simulated host ({', '.join(hosts)}), not on {host}",
+                    where=f"networks.{name}.host",
+                )
+            if host in seen:
+                raise InvalidInput(
+                    f"host {host} has calico network {seen[host]} already: one per host",
+                    where=f"networks.{name}.host",
+                )
+            seen[host] = name
+            given = [k for k in ("subnet", "gateway", "ip_range") if getattr(n, k)] + list(n.options)
+            if given:
+                raise InvalidInput(
+                    f"{', '.join(given)}: a calico network takes /32s from the calico pool; leave them out",
+                    where=f"networks.{name}",
+                )
+        labels = {(k, v) for c in self.containers.values() for k, v in c.labels.items()}
+        for pname, p in self.policies.items():
+            if not p.selector:
+                raise InvalidInput(
+                    "a policy selects containers by label: give selector: {role: web}",
+                    where=f"policies.{pname}.selector",
+                )
+            for i, sel in [(-1, p.selector), *((i, r.source) for i, r in enumerate(p.allow))]:
+                missing = [f"{k}={v}" for k, v in sel.items() if (k, v) not in labels]
+                if missing:
+                    where = f"policies.{pname}.selector" if i < 0 else f"policies.{pname}.allow.{i}"
+                    known = ", ".join(sorted(f"{k}={v}" for k, v in labels)) or "none"
+                    raise InvalidInput(
+                        f"no container of this playbook has label {', '.join(missing)} (labels here: {known})",
+                        where=where,
+                    )
+        return self
 
     def flannel_hosts(self) -> list[str]:
         """The hosts flannel runs on: every simulated host (as flanneld runs on every node)."""

@@ -23,7 +23,7 @@ BUILTIN_NETWORKS = ("bridge", "host", "none")
 class NetworkEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    driver: Literal["bridge", "macvlan", "overlay", "dockerctl-flannel"] = "bridge"
+    driver: Literal["bridge", "macvlan", "overlay", "dockerctl-flannel", "dockerctl-calico"] = "bridge"
     subnet: str | None = None
     gateway: str | None = None
     internal: bool = False
@@ -66,6 +66,7 @@ class ContainerEntry(BaseModel):
     volumes_from: list[str] = Field(default_factory=list)  # containers of this lab, "name[:ro]"
     create_only: bool = False  # created, never started: a volume container (S8)
     host: str | None = None  # the host it runs on (default: the first host)
+    labels: dict[str, str] = Field(default_factory=dict)  # docker labels (calico policies select by them)
 
     def limits(self, where: str) -> Limits:
         try:

@@ -1,0 +1,321 @@
+"""The calico model (seed X13), built from real parts — read from projectcalico/calico and
+projectcalico/libnetwork-plugin (multi-host.md): pure L3, no encapsulation.
+
+- IPAM: the pool is cut into blocks (`/26` by default); a host claims a block in the lab's etcd
+  (`/calico/ipam/v2/host/<host>/ipv4/block/<ip>-<len>`, calico's affinity key) and hands out `/32`s.
+- Each workload: a veth whose host end `cali<endpoint>` has MAC ee:ee:ee:ee:ee:ee and proxy ARP on, a
+  route `<ip>/32 dev cali… scope link` on the host; inside, `169.254.1.1` is the gateway (answered by
+  proxy ARP) — as calico's libnetwork plugin answers Join.
+- Routing between hosts: a BIRD (Debian's bird2) per host in its namespace, a full iBGP mesh over the lab
+  switch; each announces its block (a `blackhole` route for it, as calico does) and installs the others'
+  blocks into the kernel `via <host> proto bird`.
+- Policy: iptables chains as Felix names them — `cali-FORWARD` → `cali-to-wl-dispatch` → `cali-tw-<if>`:
+  established traffic passes, then each allow rule (`-p tcp -m multiport --destination-ports N` from the
+  selected sources' addresses), then drop ("no policy passed the packet").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dockerctl.errors import EngineError, EngineUnavailable
+from dockerctl.fabric import etcd
+from dockerctl.hosts.base import Host
+
+HOST_MAC = "ee:ee:ee:ee:ee:ee"
+BLOCKS = "/calico/ipam/v2/host/"
+
+
+def _state() -> Path:
+    return Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state")) / "calico"
+
+
+@dataclass(frozen=True)
+class Rule:
+    source: dict[str, str]  # labels of the workloads allowed in
+    port: int
+    protocol: str = "tcp"
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    selector: dict[str, str]  # the workloads it applies to (ingress)
+    allow: tuple[Rule, ...] = ()
+
+
+@dataclass(frozen=True)
+class CalicoLab:
+    lab: str
+    hosts: dict[str, str]  # simulated host → its address on the lab switch (BGP peer, router id)
+    pool: str = "10.7.0.0/16"
+    block_len: int = 26
+    asn: int = 64512
+    policies: tuple[Policy, ...] = ()
+
+    @property
+    def dir(self) -> Path:
+        return _state() / self.lab
+
+    def host_dir(self, host: str) -> Path:
+        return self.dir / host
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def save(cl: CalicoLab) -> None:
+    cl.dir.mkdir(parents=True, exist_ok=True)
+    tmp = cl.dir / "lab.json.tmp"
+    tmp.write_text(json.dumps(cl.to_dict(), sort_keys=True))
+    tmp.replace(cl.dir / "lab.json")
+
+
+def load(lab: str) -> CalicoLab | None:
+    try:
+        d = json.loads((_state() / lab / "lab.json").read_text())
+        policies = tuple(
+            Policy(p["name"], dict(p["selector"]), tuple(Rule(**r) for r in p["allow"]))
+            for p in d["policies"]
+        )
+        return CalicoLab(d["lab"], dict(d["hosts"]), d["pool"], int(d["block_len"]), int(d["asn"]), policies)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def forget(lab: str) -> None:
+    shutil.rmtree(_state() / lab, ignore_errors=True)
+
+
+# ---- IPAM: blocks with host affinity, in etcd ----
+
+
+def block_key(host: str, block: str) -> str:
+    net = ipaddress.ip_network(block)
+    return f"{BLOCKS}{host}/ipv4/block/{net.network_address}-{net.prefixlen}"
+
+
+def parse_block_key(key: str) -> tuple[str, str] | None:
+    m = re.match(rf"^{re.escape(BLOCKS)}([^/]+)/ipv4/block/([0-9.]+)-(\d+)$", key)
+    return (m.group(1), f"{m.group(2)}/{m.group(3)}") if m else None
+
+
+def blocks_of(store: etcd.EtcdClient) -> dict[str, str]:
+    """block → the host it is affine to."""
+    out = {}
+    for kv in store.get_prefix(BLOCKS):
+        parsed = parse_block_key(kv.key)
+        if parsed:
+            out[parsed[1]] = parsed[0]
+    return out
+
+
+def claim_block(store: etcd.EtcdClient, cl: CalicoLab, host: str) -> str:
+    """The host's block (its own again if it has one, else the first free one). → its CIDR."""
+    for _ in range(10):
+        taken = blocks_of(store)
+        mine = sorted(b for b, h in taken.items() if h == host)
+        if mine:
+            return mine[0]
+        pool = ipaddress.IPv4Network(cl.pool)
+        free = next((str(b) for b in pool.subnets(new_prefix=cl.block_len) if str(b) not in taken), None)
+        if free is None:
+            raise EngineError(f"calico pool {cl.pool} has no free /{cl.block_len} block for {host}")
+        if store.put_if_absent(block_key(host, free), json.dumps({"cidr": free, "affinity": f"host:{host}"})):
+            return free
+    raise EngineError(f"could not claim a block of {cl.pool} for {host}")
+
+
+# ---- BIRD: one per host, a full iBGP mesh over the lab switch ----
+
+
+def bird_conf(cl: CalicoLab, host: str, block: str) -> str:
+    me = cl.hosts[host]
+    peers = "".join(
+        f"""
+protocol bgp mesh_{re.sub(r"[^a-z0-9]", "_", name)} from mesh {{
+  neighbor {address} as {cl.asn};
+}}
+"""
+        for name, address in sorted(cl.hosts.items())
+        if name != host
+    )
+    return f"""# written by dockerctl for lab {cl.lab}, host {host} (calico's model, seed X13)
+router id {me};
+protocol device {{ scan time 2; }}
+protocol static {{
+  ipv4;
+  route {block} blackhole;   # this host's block: announced, and no traffic for it leaves by the default route
+}}
+protocol kernel {{
+  ipv4 {{ import none; export filter {{ if source ~ [RTS_BGP, RTS_STATIC] then accept; reject; }}; }};
+  scan time 2;
+}}
+template bgp mesh {{
+  local {me} as {cl.asn};
+  strict bind yes;
+  direct;   # the peers share the lab switch: next hops are on it
+  connect retry time 1;
+  ipv4 {{ import all; export where source = RTS_STATIC; next hop self; }};
+}}
+{peers}"""
+
+
+def bird_pid(cl: CalicoLab, host: str) -> int | None:
+    d = cl.host_dir(host)
+    try:
+        pid = int((d / "bird.pid").read_text().strip())
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, ValueError, IndexError):
+        return None
+    return (
+        pid
+        if state != "Z" and argv and argv[0].endswith(b"bird") and str(d).encode() in b" ".join(argv)
+        else None
+    )
+
+
+def start_bird(cl: CalicoLab, host: str, block: str) -> None:
+    """The host's BIRD, in its namespace, with this config (restarted when the config changed)."""
+    if shutil.which("bird") is None:
+        raise EngineUnavailable("BIRD is not installed", hint="scripts/setup installs it (Debian: bird2)")
+    d = cl.host_dir(host)
+    d.mkdir(parents=True, exist_ok=True)
+    conf = bird_conf(cl, host, block)
+    running = bird_pid(cl, host)
+    if running is not None and (d / "bird.conf").exists() and (d / "bird.conf").read_text() == conf:
+        return
+    stop_bird(cl, host)
+    (d / "bird.conf").write_text(conf)
+    argv = [
+        "nsenter", f"--net=/var/run/netns/{host}",
+        "bird", "-f", "-c", str(d / "bird.conf"), "-s", str(d / "bird.ctl"), "-P", str(d / "bird.pid"),
+    ]  # fmt: skip
+    with open(d / "bird.log", "ab") as log:
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True
+        )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if (d / "bird.ctl").exists() and bird_pid(cl, host) is not None:
+            return
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    raise EngineError(f"BIRD on {host} did not start: {(d / 'bird.log').read_text(errors='replace')[-400:]}")
+
+
+def stop_bird(cl: CalicoLab, host: str) -> None:
+    pid = bird_pid(cl, host)
+    if pid is not None:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+            deadline = time.monotonic() + 5
+            while bird_pid(cl, host) is not None and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if bird_pid(cl, host) is None:
+                break
+    for name in ("bird.ctl", "bird.pid"):
+        (cl.host_dir(host) / name).unlink(missing_ok=True)
+
+
+def parse_protocols(text: str) -> dict[str, tuple[str, str]]:
+    """`birdc show protocols` → name → (state, info), e.g. mesh_cal2 → ("up", "Established")."""
+    out = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and parts[1] in ("BGP", "Static", "Kernel", "Device", "Direct"):
+            info = " ".join(parts[5:]) if len(parts) > 5 else ""
+            out[parts[0]] = (parts[3], info)
+    return out
+
+
+def bgp_sessions(cl: CalicoLab, host: str) -> dict[str, tuple[str, str]]:
+    done = subprocess.run(
+        ["birdc", "-s", str(cl.host_dir(host) / "bird.ctl"), "show", "protocols"],
+        capture_output=True, text=True, timeout=10, check=False,
+    )  # fmt: skip
+    return {k: v for k, v in parse_protocols(done.stdout).items() if k.startswith("mesh_")}
+
+
+def wait_for_mesh(cl: CalicoLab, wait: float = 60) -> None:
+    """Until every host's BGP session with every other is Established (calico-node waits too)."""
+    deadline = time.monotonic() + wait
+    while True:
+        down = {
+            host: [n for n, (state, info) in bgp_sessions(cl, host).items() if "Established" not in info]
+            for host in cl.hosts
+        }
+        missing = {h: (len(bgp_sessions(cl, h)) < len(cl.hosts) - 1) for h in cl.hosts}
+        if not any(down.values()) and not any(missing.values()):
+            return
+        if time.monotonic() > deadline:
+            raise EngineError(
+                f"BGP between the hosts did not come up within {wait:g}s: "
+                + "; ".join(
+                    f"{h}: {', '.join(d) or 'sessions missing'}" for h, d in down.items() if d or missing[h]
+                )
+            )
+        time.sleep(0.5)
+
+
+# ---- policy: Felix's chains ----
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    host: str
+    ip: str
+    veth: str  # its host end, cali<endpoint>
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def compile_policies(policies: tuple[Policy, ...], workloads: list[Workload], host: str) -> list[str]:
+    """The iptables-restore lines (table filter) for `host`: a chain per selected workload on it."""
+    lines = ["*filter", ":cali-FORWARD - [0:0]", ":cali-to-wl-dispatch - [0:0]"]
+    body = ["-A cali-FORWARD -o cali+ -j cali-to-wl-dispatch"]
+    for w in sorted((w for w in workloads if w.host == host), key=lambda w: w.veth):
+        applied = [p for p in policies if selects(p.selector, w.labels)]
+        if not applied:
+            continue  # no policy selects it: everything may reach it (calico's default profile)
+        chain = f"cali-tw-{w.veth}"
+        lines.append(f":{chain} - [0:0]")
+        body.append(f"-A cali-to-wl-dispatch -o {w.veth} -j {chain}")
+        body.append(f"-A {chain} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")
+        for p in applied:
+            for r in p.allow:
+                for src in sorted(s.ip for s in workloads if selects(r.source, s.labels) and s.ip):
+                    body.append(
+                        f"-A {chain} -s {src}/32 -p {r.protocol} -m multiport --destination-ports {r.port} "
+                        f'-m comment --comment "policy {p.name}" -j ACCEPT'
+                    )
+        body.append(f'-A {chain} -m comment --comment "no policy passed the packet" -j DROP')
+    return [*lines, *body, "COMMIT", ""]
+
+
+def apply_policies(k: Host, lines: list[str], tag: str) -> None:
+    """Load the chains (flushing earlier ones) and jump to cali-FORWARD first in FORWARD."""
+    done = k.run(["iptables-restore", "--noflush"], stdin="\n".join(lines))
+    if not done.ok:
+        raise EngineError(f"iptables-restore on {k.name} failed: {done.stderr.strip()}")
+    jump = ["FORWARD", "-m", "comment", "--comment", tag, "-j", "cali-FORWARD"]
+    if not k.run(["iptables", "-C", *jump]).ok:
+        k.run(["iptables", "-I", *jump[:1], "1", *jump[1:]])

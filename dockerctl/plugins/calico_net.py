@@ -1,0 +1,230 @@
+"""The calico network and IPAM driver (seed X1, X2, X13): a libnetwork remote plugin that answers the
+engines of a lab's hosts the way calico's libnetwork plugin did, with the host side Felix programs.
+
+- `IpamDriver.RequestPool` answers `0.0.0.0/0` with a dummy gateway (libnetwork then asks none);
+  `RequestAddress` hands out a `/32` from the calling host's block (claimed in etcd).
+- `NetworkDriver.Join` makes a veth `cali<endpoint>` (host end, MAC ee:ee:ee:ee:ee:ee, proxy ARP) /
+  `temp<endpoint>` (moved into the sandbox by the engine) and answers the gateway 169.254.1.1 with a
+  connected static route to it; the host gets `<ip>/32 dev cali… scope link`.
+No bridge, no encapsulation: the host routes, BIRD tells the other hosts (fabric/calico.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import os
+import threading
+from typing import Any
+
+from dockerctl.errors import DockerctlError
+from dockerctl.fabric import calico
+from dockerctl.fabric import etcd as etcd_mod
+from dockerctl.fabric.hostlinks import alias
+from dockerctl.hosts import NetnsHost
+from dockerctl.plugins.protocol import Caller, PluginApp, PluginError
+from dockerctl.spec.calico import GATEWAY
+
+POOL_ID = "CalicoPoolIPv4"  # calico's own fixed pool id
+GATEWAY_TYPE = "com.docker.network.gateway"
+
+
+def veth_names(endpoint_id: str) -> tuple[str, str]:
+    return f"cali{endpoint_id[:11]}", f"temp{endpoint_id[:11]}"
+
+
+class CalicoDriver:
+    def __init__(self, cl: calico.CalicoLab, store: etcd_mod.EtcdClient, log: Any = None) -> None:
+        self.cl = cl
+        self.store = store
+        self.log = log or (lambda _m: None)
+        self.lock = threading.RLock()
+        self._netns: dict[int, str] = {}
+        self.state_file = cl.dir / "plugin-state.json"
+        self.tag = alias(cl.lab)
+        try:
+            self.state: dict[str, Any] = json.loads(self.state_file.read_text())
+        except (OSError, ValueError):
+            self.state = {}
+        self.state.setdefault("addresses", {})  # host → [ip, …] handed out
+        self.state.setdefault("endpoints", {})  # endpoint id → {host, ip}
+
+    def _save(self) -> None:
+        self.cl.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.state, sort_keys=True, indent=1))
+        tmp.replace(self.state_file)
+
+    def _host(self, caller: Caller) -> str:
+        if caller.netns not in self._netns:
+            for name in self.cl.hosts:
+                with contextlib.suppress(OSError):
+                    self._netns[os.stat(f"/var/run/netns/{name}").st_ino] = name
+        host = self._netns.get(caller.netns)
+        if host is None:
+            raise PluginError(
+                f"this engine (pid {caller.pid}) is not a calico host of lab {self.cl.lab}; its hosts are "
+                f"{', '.join(self.cl.hosts)}"
+            )
+        return host
+
+    # -- IPAM ---------------------------------------------------------------------------------------
+    def ipam_capabilities(self, _b: dict[str, Any], _c: Caller) -> dict[str, Any]:
+        return {"RequiresMACAddress": False}
+
+    def address_spaces(self, _b: dict[str, Any], _c: Caller) -> dict[str, Any]:
+        return {
+            "LocalDefaultAddressSpace": "CalicoLocalAddressSpace",
+            "GlobalDefaultAddressSpace": "CalicoGlobalAddressSpace",
+        }
+
+    def request_pool(self, body: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        self._host(caller)
+        if body.get("V6"):
+            raise PluginError("the calico model here is IPv4 only")
+        if body.get("Pool") or body.get("SubPool"):
+            raise PluginError(f"addresses come from the calico pool {self.cl.pool}: leave --subnet out")
+        # a dummy gateway: libnetwork then asks for none (the workloads' gateway is 169.254.1.1)
+        return {"PoolID": POOL_ID, "Pool": "0.0.0.0/0", "Data": {GATEWAY_TYPE: "0.0.0.0/0"}}
+
+    def release_pool(self, _b: dict[str, Any], _c: Caller) -> dict[str, Any]:
+        return {}
+
+    def request_address(self, body: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        host = self._host(caller)
+        if (body.get("Options") or {}).get("RequestAddressType") == GATEWAY_TYPE:
+            raise PluginError(
+                "calico IPAM does not hand out a gateway (the workloads' gateway is 169.254.1.1)"
+            )
+        with self.lock:
+            try:
+                block = ipaddress.ip_network(calico.claim_block(self.store, self.cl, host))
+            except DockerctlError as exc:
+                raise PluginError(exc.message) from None
+            taken = set(self.state["addresses"].setdefault(host, []))
+            if body.get("Address"):
+                address = str(body["Address"])
+                if ipaddress.ip_address(address) not in block or address in taken:
+                    raise PluginError(f"{address} is not a free address of {host}'s block {block}")
+            else:
+                address = next((str(ip) for ip in block.hosts() if str(ip) not in taken), "")
+                if not address:
+                    raise PluginError(f"{host}'s block {block} is full")
+            self.state["addresses"][host].append(address)
+            self._save()
+        return {"Address": f"{address}/32", "Data": {}}
+
+    def release_address(self, body: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        with self.lock:
+            for ips in self.state["addresses"].values():
+                if body.get("Address") in ips:
+                    ips.remove(body["Address"])
+            self._save()
+        return {}
+
+    # -- network driver -----------------------------------------------------------------------------
+    def net_capabilities(self, _b: dict[str, Any], _c: Caller) -> dict[str, Any]:
+        return {"Scope": "local", "ConnectivityScope": "global"}
+
+    def create_network(self, body: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        host = self._host(caller)
+        for data in body.get("IPv4Data") or []:
+            if data.get("Gateway") != "0.0.0.0/0":
+                raise PluginError(
+                    "a calico network needs the calico IPAM driver: --ipam-driver dockerctl-calico"
+                )
+        k = NetnsHost(host)
+        # Felix's host settings: the host routes between workloads (and proxies ARP on their veths)
+        k.run(["sysctl", "-qw", "net.ipv4.ip_forward=1"])
+        # proxy ARP answers for 169.254.1.1 only if the host routes it out of another interface: a real
+        # calico host's default route does; a simulated host has none (no traffic beyond this machine),
+        # so it gets this one address on its switch port, where nothing is ever sent to it
+        k.run(["ip", "route", "replace", f"{GATEWAY}/32", "dev", "eth0", "scope", "link"])
+        return {}
+
+    def delete_network(self, _b: dict[str, Any], _c: Caller) -> dict[str, Any]:
+        return {}
+
+    def create_endpoint(self, body: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        host = self._host(caller)
+        address = str((body.get("Interface") or {}).get("Address") or "")
+        if not address:
+            raise PluginError("no address assigned for the endpoint (use --ipam-driver dockerctl-calico)")
+        with self.lock:
+            self.state["endpoints"][body["EndpointID"]] = {"host": host, "ip": address.split("/")[0]}
+            self._save()
+        return {"Interface": {}}
+
+    def delete_endpoint(self, body: dict[str, Any], _c: Caller) -> dict[str, Any]:
+        with self.lock:
+            ep = self.state["endpoints"].pop(str(body.get("EndpointID")), None)
+            if ep is not None:
+                NetnsHost(ep["host"]).run(
+                    ["ip", "link", "del", "dev", veth_names(str(body["EndpointID"]))[0]]
+                )
+            self._save()
+        return {}
+
+    def endpoint_info(self, body: dict[str, Any], _c: Caller) -> dict[str, Any]:
+        return {"Value": dict(self.state["endpoints"].get(str(body.get("EndpointID"))) or {})}
+
+    def join(self, body: dict[str, Any], caller: Caller) -> dict[str, Any]:
+        host = self._host(caller)
+        ep = self.state["endpoints"].get(str(body.get("EndpointID")))
+        if ep is None:
+            raise PluginError(f"endpoint {str(body.get('EndpointID'))[:12]} is not a calico endpoint here")
+        cali, temp = veth_names(str(body["EndpointID"]))
+        k = NetnsHost(host)
+        k.run(["ip", "link", "del", "dev", cali])  # a leftover of an interrupted Join
+        for argv in (
+            ["ip", "link", "add", cali, "type", "veth", "peer", "name", temp],
+            ["ip", "link", "set", "dev", cali, "address", calico.HOST_MAC, "alias", self.tag, "up"],
+            ["sysctl", "-qw", f"net.ipv4.conf.{cali}.proxy_arp=1"],
+            ["ip", "route", "replace", f"{ep['ip']}/32", "dev", cali, "scope", "link"],
+        ):
+            done = k.run(argv)
+            if not done.ok:
+                k.run(["ip", "link", "del", "dev", cali])
+                raise PluginError(f"{host}: `{' '.join(argv)}` failed: {done.stderr.strip()}")
+        return {
+            "InterfaceName": {"SrcName": temp, "DstPrefix": "eth"},
+            "Gateway": GATEWAY,
+            "StaticRoutes": [{"Destination": f"{GATEWAY}/32", "RouteType": 1, "NextHop": ""}],
+        }
+
+    def leave(self, body: dict[str, Any], _c: Caller) -> dict[str, Any]:
+        ep = self.state["endpoints"].get(str(body.get("EndpointID")))
+        if ep is not None:
+            NetnsHost(ep["host"]).run(["ip", "link", "del", "dev", veth_names(str(body["EndpointID"]))[0]])
+        return {}
+
+    def nothing(self, _b: dict[str, Any], _c: Caller) -> dict[str, Any]:
+        return {}
+
+
+def app_for(driver: CalicoDriver) -> PluginApp:
+    app = PluginApp(["NetworkDriver", "IpamDriver"])
+    routes = {
+        "/IpamDriver.GetCapabilities": driver.ipam_capabilities,
+        "/IpamDriver.GetDefaultAddressSpaces": driver.address_spaces,
+        "/IpamDriver.RequestPool": driver.request_pool,
+        "/IpamDriver.ReleasePool": driver.release_pool,
+        "/IpamDriver.RequestAddress": driver.request_address,
+        "/IpamDriver.ReleaseAddress": driver.release_address,
+        "/NetworkDriver.GetCapabilities": driver.net_capabilities,
+        "/NetworkDriver.CreateNetwork": driver.create_network,
+        "/NetworkDriver.DeleteNetwork": driver.delete_network,
+        "/NetworkDriver.CreateEndpoint": driver.create_endpoint,
+        "/NetworkDriver.DeleteEndpoint": driver.delete_endpoint,
+        "/NetworkDriver.EndpointOperInfo": driver.endpoint_info,
+        "/NetworkDriver.Join": driver.join,
+        "/NetworkDriver.Leave": driver.leave,
+        "/NetworkDriver.ProgramExternalConnectivity": driver.nothing,
+        "/NetworkDriver.RevokeExternalConnectivity": driver.nothing,
+        "/NetworkDriver.DiscoverNew": driver.nothing,
+        "/NetworkDriver.DiscoverDelete": driver.nothing,
+    }
+    for path, handler in routes.items():
+        app.route(path, handler)
+    return app

@@ -1,0 +1,33 @@
+"""calico's config, checked before anything is made (seed X13): an IP pool cut into blocks, one block per
+host at least, an AS number for the hosts' BGP mesh, and policies that select workloads by label."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from dockerctl.errors import InvalidInput
+
+DRIVER = "dockerctl-calico"  # the network + IPAM driver (plugins/calico_net.py)
+GATEWAY = "169.254.1.1"  # every workload's gateway, answered by proxy ARP on the host end of its veth
+
+
+def check_pool(pool: str, block_len: int, hosts: int, where: str) -> None:
+    try:
+        net = ipaddress.ip_network(pool, strict=True)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"calico pool {pool!r}: {exc}; give one such as 10.7.0.0/16", where=where
+        ) from None
+    if not isinstance(net, ipaddress.IPv4Network):
+        raise InvalidInput("calico's pool is IPv4 here", where=where)
+    if block_len < net.prefixlen or block_len > 30:
+        raise InvalidInput(
+            f"block_len {block_len} must be at least the pool's /{net.prefixlen} and at most 30", where=where
+        )
+    blocks = 2 ** (block_len - net.prefixlen)
+    if blocks < hosts:
+        raise InvalidInput(
+            f"calico pool {pool} holds {blocks} block(s) of /{block_len}, fewer than its {hosts} host(s): "
+            "give a larger pool or a longer block_len",
+            where=where,
+        )
