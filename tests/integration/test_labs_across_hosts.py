@@ -46,7 +46,7 @@ def machine_state() -> dict[str, object]:
         "iptables": sorted(line for line in _sh("iptables-save").splitlines() if "dockerctl-lab=" in line),
         "state": sorted(
             p.name
-            for d in ("hosts", "labhosts", "netns", "gluster", "plugins", "etcd", "flannel")
+            for d in ("hosts", "labhosts", "netns", "gluster", "plugins", "etcd", "flannel", "calico")
             for p in (STATE / d).glob("*")
         ),
         "cgroups": sorted(str(p) for p in Path("/sys/fs/cgroup").glob("*/dctl-*")),
@@ -56,7 +56,7 @@ def machine_state() -> dict[str, object]:
         ),
         "loop": sorted(_sh("losetup", "-a").splitlines()),
         "plugins": sorted(p.name for p in Path("/run/docker/plugins").glob("*")),
-        "etcd": sorted(line.split()[0] for line in _sh("ps", "-eo", "comm").splitlines() if line == "etcd"),
+        "etcd": sorted(line for line in _sh("ps", "-eo", "comm").splitlines() if line in ("etcd", "bird")),
         "gluster_sockets": sorted(p.name for p in Path("/var/run/gluster").glob("*.socket")),
     }
 
