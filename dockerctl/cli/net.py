@@ -18,6 +18,7 @@ from dockerctl.cli._context import engine, lab_name
 from dockerctl.engines.labels import is_owned
 from dockerctl.errors import InvalidInput
 from dockerctl.observe.netpath import NetPath
+from dockerctl.ops.cnm import CnmReport, net_cnm
 from dockerctl.ops.crosspath import path_between
 from dockerctl.ops.network import net_check, net_path, prove_network
 from dockerctl.ops.reports import CheckReport
@@ -255,6 +256,49 @@ def path(
         render.emit_json(p.to_dict())
     else:
         _show_path(p)
+
+
+@app.command("cnm")
+def cnm(
+    ctx: typer.Context,
+    network: str = typer.Argument(..., help="Network name or id (on this engine or a lab host's)."),
+    json_out: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """The CNM of a network, read from the kernel (seed X2): per container its sandbox (network
+    namespace, inode), its endpoint (interface, addresses, the veth end outside), and the network's own
+    objects (bridge, vxlan device, routes) — for any driver, the engine's or a plugin's. Each is labelled
+    overlay or underlay by evidence: an encapsulation device carrying its traffic (X14).
+
+    Examples:
+
+      dockerctl net cnm bridge
+
+      dockerctl net cnm flannel-vxlan-fl1 --json
+    """
+    with engine(ctx) as eng:
+        report = net_cnm(eng, network)
+    render.finish(report, json_out, lambda: _show_cnm(report))
+
+
+def _show_cnm(report: CnmReport) -> None:
+    for v in report.views:
+        render.out.print(
+            f"[bold]{escape(v.name)}[/bold] on {escape(v.host)}: driver {escape(v.driver)}, "
+            f"{', '.join(v.subnets) or 'no subnet'} — [bold]{v.model}[/bold]"
+            + (f" ({escape('; '.join(v.carried_by))})" if v.carried_by else " (no encapsulation device)")
+        )
+        for obj in v.objects:
+            render.out.print(f"  network   {escape(obj)}")
+        for ep in v.endpoints:
+            render.out.print(
+                f"  sandbox   {escape(ep.container)}: {escape(ep.netns)} inode {ep.inode} ({escape(ep.sandbox)})"
+            )
+            render.out.print(
+                f"  endpoint  {escape(ep.interface)} {ep.kind} {escape(', '.join(ep.addresses))} {ep.mac}"
+                + (f" ↔ {escape(ep.host_end)}" if ep.host_end else "")
+            )
+        for note in v.notes:
+            render.out.print(f"  note      {escape(note)}")
 
 
 def _show_checks(title: str, report: CheckReport) -> None:

@@ -92,6 +92,13 @@ def test_calico_read_without_dockerctl(base_image: str) -> None:
         ), tw
         assert tw[-1].endswith("-j DROP"), tw
 
+        # the CNM made visible (X2, X14): no bridge, /32 routes and the BGP route; underlay
+        [view] = json.loads(cli("net", "cnm", f"{LAB}-c1", "--json").stdout)["hosts"]
+        assert view["model"] == "underlay" and view["driver"] == "dockerctl-calico", view
+        assert f"route {blocks[H2]} via 198.18.112.11 dev eth0 proto bird" in view["network"], view
+        [ep] = [e for e in view["endpoints"] if e["container"] == f"{LAB}-client"]
+        assert ep["host_end"].startswith(cali) and ep["addresses"] == [f"{addr['local']}/32"], ep
+
         # BGP: cal2's BIRD killed → its block leaves cal1; `hosts up` brings BIRD and the route back
         bird_pid = int((STATE / "calico" / LAB / H2 / "bird.pid").read_text())
         os.kill(bird_pid, signal.SIGKILL)

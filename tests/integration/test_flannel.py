@@ -99,6 +99,17 @@ def test_flannel_vxlan_read_without_dockerctl(base_image: str, tmp_path: Path) -
         ]
         assert [(f["mac"], f["dst"]) for f in fdb] == [(lease2["BackendData"]["VtepMAC"], "198.18.111.11")]
 
+        # the CNM made visible (X2, X14): sandbox, endpoint, network — and overlay, by its vxlan device
+        cnm = cli("net", "cnm", f"{LAB}-fl1", "--json")
+        [view] = json.loads(cnm.stdout)["hosts"]
+        assert view["host"] == H1 and view["model"] == "overlay", view
+        assert view["evidence"][0].startswith("flannel.1: vxlan, VNI 1, UDP 8472"), view
+        pid = docker(H1, "inspect", "-f", "{{.State.Pid}}", f"{LAB}-a").stdout.strip()
+        [ep] = [e for e in view["endpoints"] if e["container"] == f"{LAB}-a"]
+        assert ep["netns"] == f"/proc/{pid}/ns/net" and ep["inode"] == str(os.stat(ep["netns"]).st_ino)
+        assert ep["kind"] == "veth" and ep["host_end"].startswith("vfl") and "on flb-" in ep["host_end"], ep
+        assert any(o.startswith(f"route {subnet2} via {vtep2} dev flannel.1") for o in view["network"]), view
+
         # renewal: without it the leases would be gone TTL seconds after they were taken
         time.sleep(max(0.0, TTL + 5 - (time.monotonic() - started)))
         for key, _ in leases.values():
