@@ -17,6 +17,11 @@ def _early(signum: int, frame: FrameType | None) -> None:
 def main() -> None:
     signal.signal(signal.SIGINT, _early)
     signal.signal(signal.SIGTERM, _early)
+    if sys.argv[1:] == ["--version"]:  # answered before the CLI's imports (docker, rich, pydantic)
+        from dockerctl import __version__
+
+        sys.stdout.write(f"dockerctl {__version__}\n")
+        return
     from dockerctl.cli.app import main as run
 
     run()

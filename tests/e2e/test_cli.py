@@ -44,9 +44,21 @@ ALL_COMMANDS = [
     ["net", "path"],
     ["net", "check"],
     ["net", "prove"],
+    ["net", "cnm"],
+    ["hosts", "down"],
+    ["down"],
     ["swarm", "init"],
     ["swarm", "leave"],
 ]
+
+
+def test_version_is_the_packages_and_needs_no_engine(cli: Cli) -> None:
+    from dockerctl import __version__
+
+    fast = cli("--version", env=NO_ENGINE)  # answered before the CLI is imported
+    assert fast.returncode == 0 and fast.stdout == f"dockerctl {__version__}\n"
+    full = cli("-H", "unix:///nonexistent.sock", "--version")  # through the CLI's own option
+    assert full.returncode == 0 and full.stdout == fast.stdout
 
 
 @pytest.mark.parametrize("command", ALL_COMMANDS)
