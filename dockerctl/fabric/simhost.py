@@ -190,10 +190,11 @@ def engine_mounts(engine: SimEngine) -> list[str]:
     """Mount points under this engine's data-root and exec-root (a killed engine leaves its containers'
     overlay and netns mounts behind), deepest first."""
     roots = (str(engine.data_root) + "/", engine.exec_root + "/")
+    own = (str(engine.data_root), engine.exec_root)  # dockerd bind-mounts its data-root on itself
     points = []
     for line in Path("/proc/self/mountinfo").read_text().splitlines():
         point = line.split()[4].replace("\\040", " ")
-        if point.startswith(roots):
+        if point.startswith(roots) or point in own:
             points.append(point)
     return sorted(set(points), key=lambda p: -p.count("/"))
 

@@ -46,7 +46,17 @@ def machine_state() -> dict[str, object]:
         "iptables": sorted(line for line in _sh("iptables-save").splitlines() if "dockerctl-lab=" in line),
         "state": sorted(
             p.name
-            for d in ("hosts", "labhosts", "netns", "gluster", "plugins", "etcd", "flannel", "calico")
+            for d in (
+                "hosts",
+                "labhosts",
+                "netns",
+                "gluster",
+                "plugins",
+                "etcd",
+                "flannel",
+                "calico",
+                "weave",
+            )
             for p in (STATE / d).glob("*")
         ),
         "cgroups": sorted(str(p) for p in Path("/sys/fs/cgroup").glob("*/dctl-*")),
@@ -56,7 +66,9 @@ def machine_state() -> dict[str, object]:
         ),
         "loop": sorted(_sh("losetup", "-a").splitlines()),
         "plugins": sorted(p.name for p in Path("/run/docker/plugins").glob("*")),
-        "etcd": sorted(line for line in _sh("ps", "-eo", "comm").splitlines() if line in ("etcd", "bird")),
+        "etcd": sorted(
+            line for line in _sh("ps", "-eo", "comm").splitlines() if line in ("etcd", "bird", "dnsmasq")
+        ),
         "gluster_sockets": sorted(p.name for p in Path("/var/run/gluster").glob("*.socket")),
     }
 
@@ -96,7 +108,7 @@ HEAD = "version: 1\nname: {name}\nhosts:\n  {h1}: {{kind: simulated}}\n  {h2}: {
         (
             "networks:\n  mv: {driver: macvlan, host: bh1, subnet: 198.18.100.0/24, options: {parent: eth9}}\n",
             7,
-            "parent 'eth9' does not exist on simulated host bh1",
+            "parent 'eth9': on simulated host bh1 the port on the lab switch is eth0",
         ),
         ("switch: {subnet: 10.1.0.0/24}\n", 6, "outside the lab range 198.18.0.0/15"),
         ("hosts:\n  far: {kind: remote}\n", 5, "a remote host needs url"),
