@@ -248,7 +248,10 @@ def _write_ssh_config() -> None:
         blocks.append(
             f"Host {vm.alias}\n  HostName 127.0.0.1\n  Port {vm.port}\n  User root\n"
             f"  IdentityFile {key_path()}\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n"
-            f"  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n  ConnectTimeout 5\n"
+            # a guest under software emulation can take several seconds to answer a new connection
+            # (measured: more than 5 under load, and docker-py then wrote into a closed pipe)
+            f"  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n  ConnectTimeout 60\n"
+            f"  ServerAliveInterval 15\n  ServerAliveCountMax 8\n"
         )
     path = ssh_config()
     path.parent.mkdir(parents=True, exist_ok=True)
