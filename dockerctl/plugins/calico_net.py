@@ -11,10 +11,8 @@ No bridge, no encapsulation: the host routes, BIRD tells the other hosts (fabric
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import json
-import os
 import threading
 from typing import Any
 
@@ -24,6 +22,7 @@ from dockerctl.fabric import etcd as etcd_mod
 from dockerctl.fabric.hostlinks import alias
 from dockerctl.hosts import NetnsHost
 from dockerctl.plugins.protocol import Caller, PluginApp, PluginError
+from dockerctl.plugins.remote_net import CallerHosts, network_app
 from dockerctl.spec.calico import GATEWAY
 
 POOL_ID = "CalicoPoolIPv4"  # calico's own fixed pool id
@@ -40,7 +39,7 @@ class CalicoDriver:
         self.store = store
         self.log = log or (lambda _m: None)
         self.lock = threading.RLock()
-        self._netns: dict[int, str] = {}
+        self.callers = CallerHosts(cl.lab, list(cl.hosts), "calico")
         self.state_file = cl.dir / "plugin-state.json"
         self.tag = alias(cl.lab)
         try:
@@ -57,17 +56,7 @@ class CalicoDriver:
         tmp.replace(self.state_file)
 
     def _host(self, caller: Caller) -> str:
-        if caller.netns not in self._netns:
-            for name in self.cl.hosts:
-                with contextlib.suppress(OSError):
-                    self._netns[os.stat(f"/var/run/netns/{name}").st_ino] = name
-        host = self._netns.get(caller.netns)
-        if host is None:
-            raise PluginError(
-                f"this engine (pid {caller.pid}) is not a calico host of lab {self.cl.lab}; its hosts are "
-                f"{', '.join(self.cl.hosts)}"
-            )
-        return host
+        return self.callers.of(caller)
 
     # -- IPAM ---------------------------------------------------------------------------------------
     def ipam_capabilities(self, _b: dict[str, Any], _c: Caller) -> dict[str, Any]:
@@ -204,27 +193,4 @@ class CalicoDriver:
 
 
 def app_for(driver: CalicoDriver) -> PluginApp:
-    app = PluginApp(["NetworkDriver", "IpamDriver"])
-    routes = {
-        "/IpamDriver.GetCapabilities": driver.ipam_capabilities,
-        "/IpamDriver.GetDefaultAddressSpaces": driver.address_spaces,
-        "/IpamDriver.RequestPool": driver.request_pool,
-        "/IpamDriver.ReleasePool": driver.release_pool,
-        "/IpamDriver.RequestAddress": driver.request_address,
-        "/IpamDriver.ReleaseAddress": driver.release_address,
-        "/NetworkDriver.GetCapabilities": driver.net_capabilities,
-        "/NetworkDriver.CreateNetwork": driver.create_network,
-        "/NetworkDriver.DeleteNetwork": driver.delete_network,
-        "/NetworkDriver.CreateEndpoint": driver.create_endpoint,
-        "/NetworkDriver.DeleteEndpoint": driver.delete_endpoint,
-        "/NetworkDriver.EndpointOperInfo": driver.endpoint_info,
-        "/NetworkDriver.Join": driver.join,
-        "/NetworkDriver.Leave": driver.leave,
-        "/NetworkDriver.ProgramExternalConnectivity": driver.nothing,
-        "/NetworkDriver.RevokeExternalConnectivity": driver.nothing,
-        "/NetworkDriver.DiscoverNew": driver.nothing,
-        "/NetworkDriver.DiscoverDelete": driver.nothing,
-    }
-    for path, handler in routes.items():
-        app.route(path, handler)
-    return app
+    return network_app(driver)

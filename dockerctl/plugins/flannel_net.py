@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import json
-import os
 import threading
 from typing import Any
 
@@ -31,6 +30,7 @@ from dockerctl.fabric import flannel
 from dockerctl.fabric.hostlinks import alias
 from dockerctl.hosts import NetnsHost
 from dockerctl.plugins.protocol import Caller, PluginApp, PluginError
+from dockerctl.plugins.remote_net import CallerHosts, network_app
 
 GATEWAY_TYPE = "com.docker.network.gateway"
 
@@ -50,7 +50,7 @@ class FlannelDriver:
         self.store = store
         self.log = log or (lambda _m: None)
         self.lock = threading.RLock()
-        self._netns: dict[int, str] = {}
+        self.callers = CallerHosts(fl.lab, list(fl.hosts), "flannel")
         self.state_file = fl.dir / "plugin-state.json"
         self.state: dict[str, Any] = self._load()
         self.tag = alias(fl.lab)
@@ -75,17 +75,7 @@ class FlannelDriver:
 
     # -- who calls ----------------------------------------------------------------------------------
     def _host(self, caller: Caller) -> str:
-        if caller.netns not in self._netns:
-            for name in self.fl.hosts:
-                with contextlib.suppress(OSError):
-                    self._netns[os.stat(f"/var/run/netns/{name}").st_ino] = name
-        host = self._netns.get(caller.netns)
-        if host is None:
-            raise PluginError(
-                f"this engine (pid {caller.pid}) is not a flannel host of lab {self.fl.lab}; its hosts are "
-                f"{', '.join(self.fl.hosts)}"
-            )
-        return host
+        return self.callers.of(caller)
 
     def kernel(self, host: str) -> NetnsHost:
         return NetnsHost(host)
@@ -379,27 +369,4 @@ class FlannelDriver:
 
 
 def app_for(driver: FlannelDriver) -> PluginApp:
-    app = PluginApp(["NetworkDriver", "IpamDriver"])
-    routes = {
-        "/IpamDriver.GetCapabilities": driver.ipam_capabilities,
-        "/IpamDriver.GetDefaultAddressSpaces": driver.address_spaces,
-        "/IpamDriver.RequestPool": driver.request_pool,
-        "/IpamDriver.ReleasePool": driver.release_pool,
-        "/IpamDriver.RequestAddress": driver.request_address,
-        "/IpamDriver.ReleaseAddress": driver.release_address,
-        "/NetworkDriver.GetCapabilities": driver.net_capabilities,
-        "/NetworkDriver.CreateNetwork": driver.create_network,
-        "/NetworkDriver.DeleteNetwork": driver.delete_network,
-        "/NetworkDriver.CreateEndpoint": driver.create_endpoint,
-        "/NetworkDriver.DeleteEndpoint": driver.delete_endpoint,
-        "/NetworkDriver.EndpointOperInfo": driver.endpoint_info,
-        "/NetworkDriver.Join": driver.join,
-        "/NetworkDriver.Leave": driver.leave,
-        "/NetworkDriver.ProgramExternalConnectivity": driver.nothing,
-        "/NetworkDriver.RevokeExternalConnectivity": driver.nothing,
-        "/NetworkDriver.DiscoverNew": driver.nothing,
-        "/NetworkDriver.DiscoverDelete": driver.nothing,
-    }
-    for path, handler in routes.items():
-        app.route(path, handler)
-    return app
+    return network_app(driver)
