@@ -26,6 +26,7 @@ from dockerctl.engines.labels import owned
 from dockerctl.spec.models import ContainerSpec
 from dockerctl.spec.network import NetworkSpec, parse_publish
 from dockerctl.spec.topology import BUILTIN_NETWORKS, ContainerEntry, NetworkEntry, Topology, VolumeEntry
+from dockerctl.spec.weave import DRIVER as WEAVE_DRIVER
 
 
 @dataclass
@@ -101,6 +102,9 @@ def create_container(
     mode = c.network_mode
     if mode and mode.startswith("container:"):
         mode = f"container:{lab}-{mode.split(':', 1)[1]}"
+    resolver = getattr(spec, "weave_resolver", lambda: None)()
+    if resolver and any(spec.networks.get(n) and spec.networks[n].driver == WEAVE_DRIVER for n in c.networks):
+        extra["dns"] = [resolver]  # NAME.weave.local, through the engine's embedded DNS (X12)
     if nets:
         extra["network"] = nets[0]
         if nets[0] not in BUILTIN_NETWORKS:

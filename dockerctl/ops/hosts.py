@@ -18,6 +18,7 @@ from dockerctl.hosts import Host
 from dockerctl.ops import calico as lab_calico
 from dockerctl.ops import flannel as lab_flannel
 from dockerctl.ops import pool as lab_pool
+from dockerctl.ops import weave as lab_weave
 from dockerctl.ops.doctor import DoctorReport, doctor_report
 from dockerctl.spec.models import BASE_IMAGE
 from dockerctl.spec.playbook import load_playbook
@@ -84,6 +85,7 @@ def hosts_up(engine: Engine, path: Path, progress: Any = None) -> HostsReport:
     lab_pool.preflight(pb)
     lab_flannel.preflight(pb)
     lab_calico.preflight(pb)
+    lab_weave.preflight(pb)
     engines = labhosts.hosts_up(
         pb.name,
         pb.hosts,
@@ -102,6 +104,7 @@ def hosts_up(engine: Engine, path: Path, progress: Any = None) -> HostsReport:
         lab_pool.pool_up(pb, progress)  # a storage: section: its pool and volume driver (V1, V2)
         lab_flannel.flannel_up(pb, progress)  # a flannel: section: etcd and the network driver (X11)
         lab_calico.calico_up(pb, progress)  # a calico: section: etcd, BIRD per host, the driver (X13)
+        lab_weave.weave_up(pb, progress)  # a weave: section: the driver (X12)
     finally:
         for e in engines.values():
             if e.client is not engine.client:

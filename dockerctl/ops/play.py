@@ -34,6 +34,7 @@ from dockerctl.fabric.hostlinks import ensure_veth, remove_lab_links
 from dockerctl.ops import calico as lab_calico
 from dockerctl.ops import flannel as lab_flannel
 from dockerctl.ops import pool as lab_pool
+from dockerctl.ops import weave as lab_weave
 from dockerctl.prove.expectations import evaluate
 from dockerctl.spec.models import BASE_IMAGE
 from dockerctl.spec.names import check_lab_name
@@ -155,6 +156,7 @@ def _play(
     lab_pool.preflight(pb)
     lab_flannel.preflight(pb)
     lab_calico.preflight(pb)
+    lab_weave.preflight(pb)
     try:
         build_images(engine.client, pb, path.parent, progress)
         engines = _engines_up(engine, pb, [BASE_IMAGE, *image_tags(pb).values()], progress)
@@ -168,6 +170,7 @@ def _play(
                 )
         lab_flannel.flannel_up(pb, progress)  # a flannel: section: etcd and the network driver (X11)
         lab_calico.calico_up(pb, progress)  # a calico: section: etcd, BIRD per host, the driver (X13)
+        lab_weave.weave_up(pb, progress)  # a weave: section: the driver (X12)
         observed = observe_hosts(engines, pb.name, order)
         report.plan = make_plan(pb, observed)
         if pb.swarm:
@@ -179,6 +182,9 @@ def _play(
             ensure_veth(engines[pb.default_host].host, link, entry.peer, pb.name)
         _check_parents(pb, engines)
         execute(engines, pb, report.plan, observed, applied, parallel=parallel, progress=progress)
+        if pb.weave is not None:
+            say("weave.local names")
+            lab_weave.publish_names(pb, engines)
         if pb.policies:
             say(f"calico policies: {', '.join(pb.policies)}")
             lab_calico.apply_policies(pb, engines)
@@ -324,6 +330,7 @@ def _tear_down(
     removed.kept_pool = lab_pool.pool_down(lab, keep_data=keep_pool)
     lab_flannel.flannel_down(lab)
     lab_calico.calico_down(lab)
+    lab_weave.weave_down(lab)
     labhosts.hosts_down(lab)
     return removed
 
@@ -369,6 +376,8 @@ def _down(engine: Engine, lab: str, *, keep_volumes: bool, volumes: bool) -> Rem
             lab_flannel.serve_again(lab)
         with contextlib.suppress(DockerctlError):  # … and calico networks through this one
             lab_calico.serve_again(lab)
+        with contextlib.suppress(DockerctlError):  # … and weave networks
+            lab_weave.serve_again(lab)
         removed = _remove_everywhere(engines, lab, order, volumes=not keep_volumes, keep_pool=not volumes)
         joined = lab_records.load(lab, engine.url).get("joined_swarm")
         if joined is True:  # a single-host lab (older record): this engine
@@ -379,6 +388,7 @@ def _down(engine: Engine, lab: str, *, keep_volumes: bool, volumes: bool) -> Rem
         removed.kept_pool = lab_pool.pool_down(lab, keep_data=not volumes)
         lab_flannel.flannel_down(lab)
         lab_calico.calico_down(lab)
+        lab_weave.weave_down(lab)
         removed.hosts = labhosts.hosts_down(lab)
     finally:
         _close(engines, engine)

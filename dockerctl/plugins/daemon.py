@@ -139,6 +139,13 @@ def start_calico(lab: str, *, wait: float = 15) -> PluginRecord:
     return _start(DRIVER, lab, "calico-network", wait=wait)
 
 
+def start_weave(lab: str, *, wait: float = 15) -> PluginRecord:
+    """The lab's weave network + IPAM driver, served (idempotent)."""
+    from dockerctl.spec.weave import DRIVER
+
+    return _start(DRIVER, lab, "weave-network", wait=wait)
+
+
 def _start(driver: str, lab: str, kind: str, *, wait: float) -> PluginRecord:
     sock = socket_path(driver)
     rec = load(driver)
@@ -216,6 +223,7 @@ def serve_forever(lab: str, driver: str) -> None:
     from dockerctl.plugins.server import serve
     from dockerctl.spec.calico import DRIVER as CALICO_DRIVER
     from dockerctl.spec.flannel import DRIVER as FLANNEL_DRIVER
+    from dockerctl.spec.weave import DRIVER as WEAVE_DRIVER
 
     def log(line: str) -> None:
         sys.stderr.write(f"{time.strftime('%H:%M:%S')} {line}\n")
@@ -246,6 +254,17 @@ def serve_forever(lab: str, driver: str) -> None:
                 f"lab {lab} has no calico network: bring it up with `dockerctl play` first", where="--lab"
             )
         app = calico_app(CalicoDriver(cl, etcd.Etcd(lab).client(), log=log))
+    elif driver == WEAVE_DRIVER:
+        from dockerctl.fabric import weave
+        from dockerctl.plugins.weave_net import WeaveDriver
+        from dockerctl.plugins.weave_net import app_for as weave_app
+
+        wl = weave.load(lab)
+        if wl is None:
+            raise NotFound(
+                f"lab {lab} has no weave network: bring it up with `dockerctl play` first", where="--lab"
+            )
+        app = weave_app(WeaveDriver(wl, log=log))
     else:
         from dockerctl.plugins.gluster_volume import app_for
 

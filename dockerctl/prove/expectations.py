@@ -490,6 +490,7 @@ def _service_limits(body: Any, ctx: Context) -> list[Check]:
 from dockerctl.prove import calico as _calico_proofs  # noqa: E402,F401  (routed)
 from dockerctl.prove import flannel as _flannel_proofs  # noqa: E402,F401  (source_ip, flannel, lease_removed)
 from dockerctl.prove import pool as _pool_proofs  # noqa: E402,F401  (registers shared, replica, capacity)
+from dockerctl.prove import weave as _weave_proofs  # noqa: E402,F401  (one_switch)
 
 __all__ = ["REGISTRY", "Context", "evaluate", "evaluate_one"]
 

@@ -18,7 +18,9 @@ class NetworkSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
-    driver: Literal["bridge", "macvlan", "overlay", "dockerctl-flannel", "dockerctl-calico"] = "bridge"
+    driver: Literal[
+        "bridge", "macvlan", "overlay", "dockerctl-flannel", "dockerctl-calico", "dockerctl-weave"
+    ] = "bridge"
     subnet: str | None = None
     gateway: str | None = None
     ip_range: str | None = None

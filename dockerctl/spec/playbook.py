@@ -251,6 +251,16 @@ class RoutedExpect(BaseModel):
     to: str
 
 
+class OneSwitchExpect(BaseModel):
+    """X12 "as if all plugged into the same switch": across hosts the reply's TTL is not decremented,
+    the remote MAC is in the local neighbour table and learned behind the vxlan port, and the remote
+    container's NAME.weave.local resolves."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    source: str = Field(alias="from")
+    to: str
+
+
 class FlannelExpect(BaseModel):
     """X11: flannel's leases in etcd and each host's kernel agree — per other host's lease exactly its
     route (host-gw), or its route, neighbour and FDB entry (vxlan); each lease with its TTL."""
@@ -302,6 +312,7 @@ class Expectation(BaseModel):
     flannel: FlannelExpect | None = None
     lease_removed: LeaseRemovedExpect | None = None
     routed: RoutedExpect | None = None
+    one_switch: OneSwitchExpect | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Expectation:
@@ -397,6 +408,13 @@ class CalicoEntry(BaseModel):
     asn: int = Field(default=64512, ge=1, le=4294967295)
 
 
+class WeaveEntry(BaseModel):
+    """weave's one address range (seed X12), split among the simulated hosts for allocation."""
+
+    model_config = _STRICT
+    ip_range: str = "10.32.0.0/12"
+
+
 class PolicyRule(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     source: dict[str, str] = Field(alias="from")  # labels of the containers allowed in
@@ -445,6 +463,7 @@ class Playbook(Topology):
     storage: StorageEntry | None = None  # a GlusterFS pool across simulated hosts (V1, V2)
     flannel: FlannelEntry | None = None  # flannel's model across the simulated hosts (X11)
     calico: CalicoEntry | None = None  # calico's model: BGP between the hosts, policies (X13)
+    weave: WeaveEntry | None = None  # weave's model: one L2 segment across the hosts, names (X12)
     policies: dict[str, PolicyEntry] = Field(default_factory=dict)  # calico network policies (X13)
     host_links: dict[str, HostLink] = Field(default_factory=dict)
     images: dict[str, ImageEntry] = Field(default_factory=dict)
@@ -511,6 +530,65 @@ class Playbook(Topology):
             out.update({name: gateway for name, h in self.hosts.items() if h.kind == "local"})
         return out
 
+    def _plugin_networks(
+        self, nets: dict[str, NetworkEntry], hosts: list[str], model: str, source: str
+    ) -> None:
+        """A plugin's networks (flannel, calico, weave): one per simulated host, addresses from the model."""
+        seen: dict[str, str] = {}
+        for name, n in nets.items():
+            host = self.host_of(n)
+            if host not in hosts:
+                raise InvalidInput(
+                    f"a {model} network lives on a simulated host ({', '.join(hosts)}), not on {host}",
+                    where=f"networks.{name}.host",
+                )
+            if host in seen:
+                raise InvalidInput(
+                    f"host {host} has {model} network {seen[host]} already: one per host",
+                    where=f"networks.{name}.host",
+                )
+            seen[host] = name
+            given = [k for k in ("subnet", "gateway", "ip_range") if getattr(n, k)] + list(n.options)
+            if given:
+                raise InvalidInput(
+                    f"{', '.join(given)}: a {model} network {source}; leave them out",
+                    where=f"networks.{name}",
+                )
+
+    def weave_hosts(self) -> list[str]:
+        """The hosts weave runs on: every simulated host (a weave router on every node)."""
+        return [n for n, h in self.hosts.items() if h.kind == "simulated"] if self.weave else []
+
+    def weave_resolver(self) -> str | None:
+        """The address of the lab's weave.local resolver (the first host's bridge), if it has weave."""
+        if self.weave is None or not self.weave_hosts():
+            return None
+        from dockerctl.spec.weave import split_range
+
+        first = split_range(self.weave.ip_range, len(self.weave_hosts()))[0]
+        return str(next(ipaddress.IPv4Network(first).hosts()))
+
+    @model_validator(mode="after")
+    def _weave(self) -> Playbook:
+        from dockerctl.spec.weave import DRIVER, check_range
+
+        nets = {name: n for name, n in self.networks.items() if n.driver == DRIVER}
+        if self.weave is None:
+            for name in nets:
+                raise InvalidInput(
+                    f"the {DRIVER} driver is weave's model: add weave: {{ip_range: 10.32.0.0/12}}",
+                    where=f"networks.{name}.driver",
+                )
+            return self
+        hosts = self.weave_hosts()
+        if len(hosts) < 2:
+            raise InvalidInput(
+                "weave joins hosts: give the playbook two or more simulated hosts", where="weave"
+            )
+        check_range(self.weave.ip_range, len(hosts), "weave.ip_range")
+        self._plugin_networks(nets, hosts, "weave", "takes weave's range")
+        return self
+
     def calico_hosts(self) -> list[str]:
         """The hosts calico runs on: every simulated host (calico-node runs on every node)."""
         return [n for n, h in self.hosts.items() if h.kind == "simulated"] if self.calico else []
@@ -542,26 +620,7 @@ class Playbook(Topology):
                 "calico joins hosts: give the playbook two or more simulated hosts", where="calico"
             )
         check_pool(self.calico.pool, self.calico.block_len, len(hosts), "calico.pool")
-        seen: dict[str, str] = {}
-        for name, n in nets.items():
-            host = self.host_of(n)
-            if host not in hosts:
-                raise InvalidInput(
-                    f"a calico network lives on a simulated host ({', '.join(hosts)}), not on {host}",
-                    where=f"networks.{name}.host",
-                )
-            if host in seen:
-                raise InvalidInput(
-                    f"host {host} has calico network {seen[host]} already: one per host",
-                    where=f"networks.{name}.host",
-                )
-            seen[host] = name
-            given = [k for k in ("subnet", "gateway", "ip_range") if getattr(n, k)] + list(n.options)
-            if given:
-                raise InvalidInput(
-                    f"{', '.join(given)}: a calico network takes /32s from the calico pool; leave them out",
-                    where=f"networks.{name}",
-                )
+        self._plugin_networks(nets, hosts, "calico", "takes /32s from the calico pool")
         labels = {(k, v) for c in self.containers.values() for k, v in c.labels.items()}
         for pname, p in self.policies.items():
             if not p.selector:
@@ -602,26 +661,7 @@ class Playbook(Topology):
                 "flannel joins hosts: give the playbook two or more simulated hosts", where="flannel"
             )
         check_config(self.flannel.network, self.flannel.subnet_len, len(hosts), "flannel.network")
-        seen: dict[str, str] = {}
-        for name, n in nets.items():
-            host = self.host_of(n)
-            if host not in hosts:
-                raise InvalidInput(
-                    f"a flannel network lives on a simulated host ({', '.join(hosts)}), not on {host}",
-                    where=f"networks.{name}.host",
-                )
-            if host in seen:
-                raise InvalidInput(
-                    f"host {host} has flannel network {seen[host]} already: one per host (its lease's subnet)",
-                    where=f"networks.{name}.host",
-                )
-            seen[host] = name
-            given = [k for k in ("subnet", "gateway", "ip_range") if getattr(n, k)] + list(n.options)
-            if given:
-                raise InvalidInput(
-                    f"{', '.join(given)}: a flannel network takes its subnet from the host's lease; leave them out",
-                    where=f"networks.{name}",
-                )
+        self._plugin_networks(nets, hosts, "flannel", "takes its subnet from the host's lease")
         return self
 
     @model_validator(mode="after")

@@ -23,7 +23,9 @@ BUILTIN_NETWORKS = ("bridge", "host", "none")
 class NetworkEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    driver: Literal["bridge", "macvlan", "overlay", "dockerctl-flannel", "dockerctl-calico"] = "bridge"
+    driver: Literal[
+        "bridge", "macvlan", "overlay", "dockerctl-flannel", "dockerctl-calico", "dockerctl-weave"
+    ] = "bridge"
     subnet: str | None = None
     gateway: str | None = None
     internal: bool = False

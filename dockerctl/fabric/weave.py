@@ -1,0 +1,199 @@
+"""The weave model (seed X12), built from real parts on this kernel (multi-host.md): containers on every
+host "as if all plugged into the same network switch".
+
+- Per host a bridge `weave` (MTU of the link − 50) and a vxlan port `vxw` on it (UDP 6784, weave's fast
+  datapath port), with a flood FDB entry `00:00:00:00:00:00 dst <peer>` per other host: broadcasts (ARP)
+  reach every host, and the bridge learns remote MACs behind `vxw` with their host as `dst`.
+- One subnet for the lab (10.32.0.0/12 by default), split into per-host allocation ranges; each host's
+  bridge holds the first address of its range (as `weave expose` does).
+- Names: `NAME.weave.local` answered by a dnsmasq (Debian's dnsmasq-base) the lab runs on the first
+  host's bridge address, authoritative for weave.local and forwarding nothing (`--no-resolv`): the
+  containers use it through the engine's embedded DNS.
+Open vSwitch (weave's kernel datapath) is absent here; the vxlan bridge port is the same L2 segment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from dockerctl.errors import EngineError, EngineUnavailable
+from dockerctl.hosts.base import Host
+from dockerctl.spec.weave import DOMAIN, split_range
+
+BRIDGE = "weave"
+VXLAN = "vxw"
+PORT = 6784
+VNI = 0x2A
+OVERHEAD = 50
+LINK = "eth0"
+FLOOD = "00:00:00:00:00:00"
+
+
+def _state() -> Path:
+    return Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state")) / "weave"
+
+
+@dataclass(frozen=True)
+class WeaveLab:
+    lab: str
+    hosts: dict[str, str]  # simulated host → its address on the lab switch (its peers' vxlan dst)
+    ip_range: str = "10.32.0.0/12"
+
+    @property
+    def dir(self) -> Path:
+        return _state() / self.lab
+
+    def allocation(self, host: str) -> str:
+        return split_range(self.ip_range, len(self.hosts))[list(self.hosts).index(host)]
+
+    def gateway(self, host: str) -> str:
+        """The host's bridge address: the first address of its allocation range."""
+        return str(next(ipaddress.IPv4Network(self.allocation(host)).hosts()))
+
+    @property
+    def resolver(self) -> str:
+        return self.gateway(next(iter(self.hosts)))
+
+    @property
+    def prefixlen(self) -> int:
+        return ipaddress.IPv4Network(self.ip_range).prefixlen
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def save(wl: WeaveLab) -> None:
+    wl.dir.mkdir(parents=True, exist_ok=True)
+    tmp = wl.dir / "lab.json.tmp"
+    tmp.write_text(json.dumps(wl.to_dict(), sort_keys=True))
+    tmp.replace(wl.dir / "lab.json")
+
+
+def load(lab: str) -> WeaveLab | None:
+    try:
+        d = json.loads((_state() / lab / "lab.json").read_text())
+        return WeaveLab(d["lab"], dict(d["hosts"]), d["ip_range"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def forget(lab: str) -> None:
+    shutil.rmtree(_state() / lab, ignore_errors=True)
+
+
+def _must(k: Host, argv: list[str]) -> None:
+    done = k.run(argv)
+    if not done.ok:
+        raise EngineError(f"`{' '.join(argv)}` failed on {k.name}: {done.stderr.strip()}")
+
+
+def ensure_segment(k: Host, wl: WeaveLab, host: str, tag: str) -> int:
+    """The host's part of the one L2 segment: bridge, vxlan port, flood entries (idempotent). → MTU."""
+    links = json.loads(k.run(["ip", "-json", "link", "show", "dev", LINK]).stdout or "[]")
+    if not links:
+        raise EngineError(f"{LINK} does not exist on {host}: weave needs the host's port on the lab switch")
+    mtu = int(links[0].get("mtu") or 1500) - OVERHEAD
+    if not k.run(["ip", "link", "show", "dev", BRIDGE]).ok:
+        _must(k, ["ip", "link", "add", BRIDGE, "type", "bridge"])
+    _must(k, ["ip", "link", "set", "dev", BRIDGE, "mtu", str(mtu), "alias", tag])
+    if not k.run(["ip", "link", "show", "dev", VXLAN]).ok:
+        _must(k, ["ip", "link", "add", VXLAN, "type", "vxlan", "id", str(VNI), "local", wl.hosts[host],
+                  "dev", LINK, "dstport", str(PORT)])  # fmt: skip
+    _must(k, ["ip", "link", "set", "dev", VXLAN, "mtu", str(mtu), "alias", tag, "master", BRIDGE, "up"])
+    have = k.run(["bridge", "-json", "fdb", "show", "dev", VXLAN])
+    flood = {f.get("dst") for f in json.loads(have.stdout or "[]") if f.get("mac") == FLOOD}
+    for peer, address in wl.hosts.items():
+        if peer != host and address not in flood:
+            _must(k, ["bridge", "fdb", "append", FLOOD, "dev", VXLAN, "dst", address])
+    k.run(["ip", "addr", "replace", f"{wl.gateway(host)}/{wl.prefixlen}", "dev", BRIDGE])
+    _must(k, ["ip", "link", "set", "dev", BRIDGE, "up"])
+    rule = ["FORWARD", "-i", BRIDGE, "-o", BRIDGE, "-m", "comment", "--comment", tag, "-j", "ACCEPT"]
+    if not k.run(["iptables", "-C", *rule]).ok:
+        k.run(["iptables", "-I", *rule])
+    return mtu
+
+
+def remove_segment(k: Host) -> None:
+    k.run(["ip", "link", "del", "dev", VXLAN])
+    k.run(["ip", "link", "del", "dev", BRIDGE])
+
+
+# ---- names across hosts: dnsmasq on the first host's bridge ----
+
+
+def hosts_file(wl: WeaveLab) -> Path:
+    return wl.dir / "weave.hosts"
+
+
+def write_names(wl: WeaveLab, names: dict[str, str]) -> None:
+    """name → IP, as `IP NAME.weave.local NAME` lines (dnsmasq's addn-hosts)."""
+    wl.dir.mkdir(parents=True, exist_ok=True)
+    lines = [f"{ip} {name}.{DOMAIN}" for name, ip in sorted(names.items())]
+    tmp = hosts_file(wl).with_suffix(".tmp")
+    tmp.write_text("\n".join(lines) + "\n")
+    tmp.replace(hosts_file(wl))
+
+
+def dnsmasq_pid(wl: WeaveLab) -> int | None:
+    try:
+        pid = int((wl.dir / "dnsmasq.pid").read_text().strip())
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return None
+    return pid if argv and argv[0].endswith(b"dnsmasq") and str(wl.dir).encode() in b" ".join(argv) else None
+
+
+def start_resolver(wl: WeaveLab) -> None:
+    """dnsmasq in the first host's namespace, on its bridge address, for weave.local only (idempotent:
+    a running one re-reads the names)."""
+    pid = dnsmasq_pid(wl)
+    if pid is not None:
+        os.kill(pid, signal.SIGHUP)  # dnsmasq re-reads its addn-hosts file
+        return
+    if shutil.which("dnsmasq") is None:
+        raise EngineUnavailable(
+            "dnsmasq is not installed", hint="scripts/setup installs it (Debian: dnsmasq-base)"
+        )
+    first = next(iter(wl.hosts))
+    argv = [
+        "nsenter", f"--net=/var/run/netns/{first}", "dnsmasq", "--keep-in-foreground", "--no-resolv",
+        "--no-hosts", "--no-poll", f"--addn-hosts={hosts_file(wl)}", f"--local=/{DOMAIN}/", f"--domain={DOMAIN}",
+        f"--listen-address={wl.resolver}", "--bind-interfaces", "--except-interface=lo",
+        f"--pid-file={wl.dir / 'dnsmasq.pid'}", "--user=root", "--log-facility=-",
+    ]  # fmt: skip
+    with open(wl.dir / "dnsmasq.log", "ab") as log:
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True
+        )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if dnsmasq_pid(wl) is not None:
+            return
+        if proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    raise EngineError(f"dnsmasq did not start: {(wl.dir / 'dnsmasq.log').read_text(errors='replace')[-400:]}")
+
+
+def stop_resolver(wl: WeaveLab) -> None:
+    pid = dnsmasq_pid(wl)
+    if pid is None:
+        return
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + 5
+        while dnsmasq_pid(wl) is not None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if dnsmasq_pid(wl) is None:
+            return

@@ -1,0 +1,36 @@
+"""weave's config, checked before anything is made (seed X12): one address range for every container of
+the lab (weave's default 10.32.0.0/12), split among the hosts for allocation."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from dockerctl.errors import InvalidInput
+
+DRIVER = "dockerctl-weave"  # the network + IPAM driver (plugins/weave_net.py)
+DOMAIN = "weave.local"
+
+
+def split_range(ip_range: str, hosts: int) -> list[str]:
+    """Each host's allocation range: the range cut into the fewest equal parts (a power of two) that
+    give every host one, in host order."""
+    net = ipaddress.IPv4Network(ip_range)
+    bits = max(0, (hosts - 1).bit_length())
+    return [str(p) for p in list(net.subnets(prefixlen_diff=bits))[:hosts]]
+
+
+def check_range(ip_range: str, hosts: int, where: str) -> None:
+    try:
+        net = ipaddress.ip_network(ip_range, strict=True)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"weave range {ip_range!r}: {exc}; give one such as 10.32.0.0/12", where=where
+        ) from None
+    if not isinstance(net, ipaddress.IPv4Network):
+        raise InvalidInput("weave's range is IPv4 here", where=where)
+    bits = max(0, (hosts - 1).bit_length())
+    if net.prefixlen + bits > 29:
+        raise InvalidInput(
+            f"weave range {ip_range} is too small to give each of its {hosts} host(s) a range: use a larger one",
+            where=where,
+        )
