@@ -22,6 +22,7 @@ from dockerctl.hosts.base import Host
 from dockerctl.observe.overlay import namespace_path, read_overlay
 from dockerctl.spec.calico import DRIVER as CALICO
 from dockerctl.spec.flannel import DRIVER as FLANNEL
+from dockerctl.spec.weave import DRIVER as WEAVE
 
 
 @dataclass
@@ -110,6 +111,8 @@ def _bridge_of(net: Network) -> str | None:
         return str(opts.get("com.docker.network.bridge.name") or f"br-{attrs['Id'][:12]}")
     if driver == FLANNEL:
         return f"flb-{attrs['Id'][:10]}"
+    if driver == WEAVE:
+        return "weave"
     return None
 
 
@@ -187,7 +190,10 @@ def _network_objects(
         view.notes.append("the overlay namespace is made when the first container joins on this host")
     for link in links.values():
         info = link.get("linkinfo") or {}
-        if info.get("info_kind") != "vxlan" or view.driver != FLANNEL:
+        carries = (view.driver == FLANNEL and str(link["ifname"]).startswith("flannel.")) or (
+            view.driver == WEAVE and link["ifname"] == "vxw"
+        )
+        if info.get("info_kind") != "vxlan" or not carries:
             continue
         data = info.get("info_data") or {}
         view.objects.append(
@@ -218,12 +224,19 @@ def _network_objects(
 
 
 def _pools(view: NetworkView, net: Network) -> list[str]:
-    """The range a plugin network's routes live in: its subnets, or calico's pool (its IPAM says 0.0.0.0/0)."""
+    """The range a plugin network's routes live in: calico's pool (its IPAM says 0.0.0.0/0), flannel's
+    network (the engine knows only its host's lease), else its subnets."""
+    lab = str((net.attrs.get("Labels") or {}).get(LAB_LABEL, ""))
     if view.driver == CALICO:
         from dockerctl.fabric import calico
 
-        cl = calico.load(str((net.attrs.get("Labels") or {}).get(LAB_LABEL, "")))
+        cl = calico.load(lab)
         return [cl.pool] if cl is not None else []
+    if view.driver == FLANNEL:  # the routes to the other hosts' leases: the whole flannel network
+        from dockerctl.fabric import flannel
+
+        fl = flannel.load(lab)
+        return [fl.config.network] if fl is not None else view.subnets
     return view.subnets
 
 

@@ -3,6 +3,7 @@ by traffic (seed N, C, O)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from dockerctl.apply.containers import ensure_image_local, get
@@ -32,7 +33,7 @@ def net_path(engine: Engine, ref: str) -> Any:
         opts = n.attrs.get("Options") or {}
         bridges[opts.get("com.docker.network.bridge.name") or f"br-{n.id[:12]}"] = n.name
     mode = str((c.attrs.get("HostConfig") or {}).get("NetworkMode", ""))
-    return build_path(
+    path = build_path(
         c.name,
         mode,
         parse_links(ip_json(host, ["addr"], pid)),
@@ -44,6 +45,20 @@ def net_path(engine: Engine, ref: str) -> Any:
         processes(host, "docker-proxy"),
         read_resolv(host, pid),
     )
+    # routes a routing daemon put on the host (calico's BIRD: `proto bird`, seed X13), and a veth peer
+    # with no bridge: the host routes to the container itself
+    host_routes = json.loads(ip_json(host, ["route"]) or "[]")
+    peers = {str((h.peer or {}).get("name")) for h in path.hops if h.peer and not h.bridge}
+    for r in host_routes:
+        if r.get("dev") in peers:
+            path.notes.append(
+                f"no bridge: the host routes {r.get('dst')} to {r.get('dev')} (a /32 per workload, X13)"
+            )
+        if r.get("protocol") == "bird":
+            kind = "blackhole " if r.get("type") == "blackhole" else ""
+            via = f" via {r['gateway']} dev {r.get('dev')}" if r.get("gateway") else ""
+            path.notes.append(f"host route {kind}{r.get('dst')}{via} proto bird (learned by BGP, X13)")
+    return path
 
 
 def net_check(

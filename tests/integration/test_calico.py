@@ -99,6 +99,12 @@ def test_calico_read_without_dockerctl(base_image: str) -> None:
         [ep] = [e for e in view["endpoints"] if e["container"] == f"{LAB}-client"]
         assert ep["host_end"].startswith(cali) and ep["addresses"] == [f"{addr['local']}/32"], ep
 
+        # net path (on cal1's engine): the /32 to the veth and the route BIRD learned
+        path = cli("-H", f"unix:///run/dctl-{H1}.sock", "net", "path", f"{LAB}-client", "--json")
+        notes = json.loads(path.stdout)["notes"]
+        assert any(f"{blocks[H2]} via 198.18.112.11 dev eth0 proto bird" in n for n in notes), notes
+        assert any(f"routes {addr['local']} to {cali}" in n for n in notes), notes
+
         # BGP: cal2's BIRD killed → its block leaves cal1; `hosts up` brings BIRD and the route back
         bird_pid = int((STATE / "calico" / LAB / H2 / "bird.pid").read_text())
         os.kill(bird_pid, signal.SIGKILL)
