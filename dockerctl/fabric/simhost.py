@@ -103,23 +103,17 @@ def _pool(bip: str) -> str:
 
 
 def start(engine: SimEngine, ns: Namespace, *, wait: float = 60) -> int:
-    """Start the host's dockerd (unless it runs) and wait until it answers. → its pid."""
-    running = engine.pid()
-    if running is None:
-        engine.root.mkdir(parents=True, exist_ok=True)
-        engine.pidfile.unlink(missing_ok=True)  # a stale one would stop dockerd from starting
-        import subprocess
+    """Start the host's dockerd (unless it runs) and wait until it answers. → its pid.
 
-        # detached (the shell exits at once): the daemon is not this process's child, so it never
-        # lingers as a zombie of a short-lived dockerctl, and it outlives the command that started it
-        subprocess.run(
-            ["sh", "-c", 'setsid "$@" >>"$LOG" 2>&1 </dev/null &', "sh", *engine.argv(ns)],
-            env={**os.environ, "LOG": str(engine.log)},
-            check=True,
-            timeout=10,
-        )
+    An engine still shutting down (a restart: its pid alive, its socket no longer answering) is waited
+    for, then started again — never two dockerds on one data-root."""
+    launched = False
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
+        if not launched and engine.pid() is None:
+            _clear_dead_containerd(engine)
+            _launch(engine, ns)
+            launched = True
         try:
             client = connect(engine.url, timeout=5)
             client.close()
@@ -132,6 +126,45 @@ def start(engine: SimEngine, ns: Namespace, *, wait: float = 60) -> int:
     tail = engine.log.read_text(errors="replace")[-800:] if engine.log.exists() else ""
     raise EngineUnavailable(
         f"the engine of simulated host {engine.host} did not answer within {wait:g}s: {tail}"
+    )
+
+
+def _clear_dead_containerd(engine: SimEngine, wait: float = 10) -> None:
+    """A crashed dockerd's containerd dies after it (its parent-death signal), not with it, and may stay
+    a zombie until whoever inherited it reaps it. A dockerd started meanwhile finds its pid file, takes
+    the pid for a running containerd ("containerd is still running") and waits 15 s for a socket that
+    never answers. So: wait for it to die, and remove the pid file of one that is dead or a zombie."""
+    pidfile = Path(engine.exec_root) / "containerd" / "containerd.pid"
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (OSError, ValueError):
+        return
+    ours = engine.exec_root.encode()
+    if ours in _cmdline(pid):
+        _signal_and_wait([pid], 0, wait)  # signal 0: only wait for it
+    if not _alive(pid) or ours not in _cmdline(pid):  # a zombie's command line is empty
+        pidfile.unlink(missing_ok=True)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _launch(engine: SimEngine, ns: Namespace) -> None:
+    import subprocess
+
+    engine.root.mkdir(parents=True, exist_ok=True)
+    engine.pidfile.unlink(missing_ok=True)  # a stale one would stop dockerd from starting
+    # detached (the shell exits at once): the daemon is not this process's child, so it never lingers
+    # as a zombie of a short-lived dockerctl, and it outlives the command that started it
+    subprocess.run(
+        ["sh", "-c", 'setsid "$@" >>"$LOG" 2>&1 </dev/null &', "sh", *engine.argv(ns)],
+        env={**os.environ, "LOG": str(engine.log)},
+        check=True,
+        timeout=10,
     )
 
 
