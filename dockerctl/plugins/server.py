@@ -39,13 +39,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        status, answer = self.server.app.handle(self.path, raw, peer_of(self.request))
-        self._send(status, answer)
+        caller = peer_of(self.request)
+        status, answer = self.server.app.handle(self.path, raw, caller)
+        self._send(status, answer, caller)
 
     def do_GET(self) -> None:
-        self._send(405, {"Err": "plugin calls are POST /<Interface>.<Method>"})
+        self._send(405, {"Err": "plugin calls are POST /<Interface>.<Method>"}, peer_of(self.request))
 
-    def _send(self, status: int, answer: dict[str, Any]) -> None:
+    def _send(self, status: int, answer: dict[str, Any], caller: Caller) -> None:
         import json
 
         data = json.dumps(answer).encode()
@@ -54,7 +55,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
-        self.server.log(f"{self.command} {self.path} -> {status}")
+        # who called: an engine's pid and network namespace (a lab host's: `stat -L -c %i
+        # /var/run/netns/HOST`), so an engine's restart and what it replays can be read back
+        self.server.log(f"{self.command} {self.path} -> {status} (pid {caller.pid}, netns {caller.netns})")
 
     def log_message(self, format: str, *args: Any) -> None:
         return  # one line per call is written by _send
