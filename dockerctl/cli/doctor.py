@@ -7,6 +7,7 @@ from dockerctl.cli._context import host_of
 from dockerctl.errors import ExitCode
 from dockerctl.ops.doctor import doctor_report
 from dockerctl.ops.hosts import doctor_host
+from dockerctl.verify.netmodels import LOOKED_FOR
 
 
 def doctor(
@@ -24,6 +25,10 @@ def doctor(
     Reads the engine's report, the cgroup files and the mount table, and probes link types inside a
     throwaway network namespace — on the machine the engine runs on (over ssh for -H ssh://…; an
     engine reached over tcp:// gets "kernel readable: unknown"). Exit code 3 when no engine answers.
+
+    It also names the third-party network model the kernel carries — flannel (vxlan or host-gw), calico,
+    weave — by the devices, routes, FDB and chains those projects make, and says whether the entries
+    agree (e.g. each flannel route has its neighbour and FDB entry), and overlay or underlay. Read-only.
 
     Examples:
 
@@ -43,6 +48,8 @@ def doctor(
             render.out.print(f"kernel read on: {report.host}", markup=False)
         render.capabilities_table(report.capabilities)
         render.out.print(render.support_summary(report.capabilities))
+        if report.models_read:
+            render.models_table(report.models, LOOKED_FOR)
         if report.kernel_error:
             render.err.print(f"dockerctl: {report.kernel_error}", markup=False)
     if not report.engine.reachable:

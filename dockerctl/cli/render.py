@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from dockerctl.ops.crosspath import CrossPath
     from dockerctl.ops.limits import LimitsReport, ServiceLimitsReport
 from dockerctl.verify.doctor import Capability, Support
+from dockerctl.verify.netmodels import ModelFinding
 
 # piped output (CI logs, `| less`) gets a wide layout instead of rich's 80-column default
 _WIDTH = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "160"))
@@ -36,6 +37,9 @@ _STYLE = {
     "not-enforced": "red",
     "not-supported": "yellow",
     "unknown": "magenta",
+    "consistent": "green",
+    "inconsistent": "red",
+    "unverified": "magenta",
 }
 
 
@@ -158,6 +162,26 @@ def capabilities_table(caps: Iterable[Capability]) -> None:
             _verdict(str(c.verdict)),
             escape(c.detail),
             escape(c.evidence),
+        )
+    out.print(table)
+
+
+def models_table(findings: Iterable[ModelFinding], looked_for: str) -> None:
+    """doctor's network models (X11–X14): each found model, whether its entries agree, the evidence."""
+    findings = list(findings)
+    if not findings:
+        out.print(f"network models: none in this kernel (looked for {escape(looked_for)})")
+        return
+    table = Table(title="Network models in this kernel (read-only)", title_justify="left")
+    for col in ("model", "verdict", "kind", "detail", "evidence"):
+        table.add_column(col, overflow="fold")
+    for m in findings:
+        table.add_row(
+            f"{m.model} [dim]({m.claim})[/dim]",
+            _verdict(str(m.verdict)),
+            m.kind,
+            escape("; ".join([m.detail, *m.problems])),
+            escape("\n".join(m.evidence)),
         )
     out.print(table)
 

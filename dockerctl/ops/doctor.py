@@ -11,7 +11,9 @@ from dockerctl.engines.engine import SSH_CONFIG_ENV, connect_engine, host_for
 from dockerctl.errors import DockerctlError
 from dockerctl.hosts import Host, KernelUnreachable
 from dockerctl.observe.hostfacts import EngineFacts, engine_facts, kernel_facts
+from dockerctl.observe.netmodels import read_model_facts
 from dockerctl.verify.doctor import Capability, assess
+from dockerctl.verify.netmodels import LOOKED_FOR, ModelFinding, judge_models
 
 
 @dataclass
@@ -20,6 +22,8 @@ class DoctorReport:
     host: str
     capabilities: list[Capability] = field(default_factory=list)
     kernel_error: str = ""
+    models: list[ModelFinding] = field(default_factory=list)  # third-party network models (X11–X14)
+    models_read: bool = False  # False: the kernel could not be read, so no model was looked for
 
     @property
     def ok(self) -> bool:
@@ -31,6 +35,11 @@ class DoctorReport:
             "kernel": self.host,
             "kernel_error": self.kernel_error,
             "capabilities": [c.to_dict() for c in self.capabilities],
+            "network_models": {
+                "read": self.models_read,
+                "looked_for": LOOKED_FOR,
+                "found": [m.to_dict() for m in self.models],
+            },
         }
 
 
@@ -40,6 +49,7 @@ def doctor_report(
     probe_links: bool = True,
     host: Host | None = None,
     ssh_config: str | None = None,
+    flannel_network: str = "",
 ) -> DoctorReport:
     """Never raises for an engine that does not answer: that is a finding (exit 3 at the CLI). `host`:
     where its kernel is read when the URL alone does not say (a simulated host's namespace)."""
@@ -52,16 +62,22 @@ def doctor_report(
         # no engine answers; its host (named by the URL) can still be read: what would it enforce?
         host = host or host_for(url, ssh_config=os.environ.get(SSH_CONFIG_ENV) or None)
         try:
-            return _judged(EngineFacts(url, False, str(exc)), host, probe_links)
+            return _judged(EngineFacts(url, False, str(exc)), host, probe_links, flannel_network)
         finally:
             host.close()
     with engine:
-        return _judged(engine_facts(engine.client, engine.url), engine.host, probe_links)
+        return _judged(engine_facts(engine.client, engine.url), engine.host, probe_links, flannel_network)
 
 
-def _judged(facts: EngineFacts, host: Host, probe_links: bool) -> DoctorReport:
+def _judged(facts: EngineFacts, host: Host, probe_links: bool, flannel_network: str) -> DoctorReport:
     try:
         kernel = kernel_facts(host, probe_links=probe_links)
     except KernelUnreachable as exc:
         return DoctorReport(facts, host.name, assess(facts, None), exc.message)
-    return DoctorReport(facts, host.name, assess(facts, kernel))
+    report = DoctorReport(facts, host.name, assess(facts, kernel))
+    try:  # read-only: the same evidence on a lab host and on a real flannel / calico / weave host
+        report.models = judge_models(read_model_facts(host, flannel_network=flannel_network))
+        report.models_read = True
+    except KernelUnreachable as exc:
+        report.kernel_error = exc.message
+    return report

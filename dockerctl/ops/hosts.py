@@ -12,6 +12,7 @@ from dockerctl.engines import lab_records
 from dockerctl.engines.client import engine_call, engine_url
 from dockerctl.engines.engine import Engine
 from dockerctl.errors import DockerctlError, InvalidInput
+from dockerctl.fabric import flannel as fabric_flannel
 from dockerctl.fabric import labhosts
 from dockerctl.fabric import swarm as lab_swarm
 from dockerctl.hosts import Host
@@ -118,11 +119,15 @@ def host_of_record(h: labhosts.HostRecord) -> Host:
 
 def doctor_host(name: str, *, probe_links: bool = True) -> DoctorReport:
     """doctor for a lab host: its engine, read on its own kernel (a simulated host's namespace)."""
-    _, h = labhosts.find_host(name)
+    rec, h = labhosts.find_host(name)
+    fl = fabric_flannel.load(rec.lab)  # host-gw is told apart by routes into this network
+    network = fl.config.network if fl is not None and name in fl.hosts else ""
     if h.kind == "local":
-        return doctor_report(engine_url(), probe_links=probe_links)
+        return doctor_report(engine_url(), probe_links=probe_links, flannel_network=network)
     config = labhosts.ssh_config_of(h)
-    return doctor_report(h.url, probe_links=probe_links, host=host_of_record(h), ssh_config=config)
+    return doctor_report(
+        h.url, probe_links=probe_links, host=host_of_record(h), ssh_config=config, flannel_network=network
+    )
 
 
 def as_lab_host(engine: Engine) -> Engine:
