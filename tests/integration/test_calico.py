@@ -12,23 +12,11 @@ import subprocess
 import time
 from pathlib import Path
 
+from .netmodel_helpers import docker, doctor_models, in_ns, restart_engine_and_replay
 from .test_labs_across_hosts import PLAYBOOKS, STATE, cli, machine_state
 
 LAB, H1, H2 = "calico-policy", "cal1", "cal2"
 PLAYBOOK = PLAYBOOKS / "calico-policy.yaml"
-
-
-def in_ns(host: str, *argv: str) -> str:
-    done = subprocess.run(["ip", "netns", "exec", host, *argv], capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def docker(host: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["docker", "-H", f"unix:///run/dctl-{host}.sock", *args],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
 
 
 def bird_routes(host: str) -> list[dict[str, object]]:
@@ -118,6 +106,21 @@ def test_calico_read_without_dockerctl(base_image: str) -> None:
                       docker(H2, "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
                              f"{LAB}-peer").stdout.strip())  # fmt: skip
         assert ping.returncode == 0 and "ttl=62" in ping.stdout, ping.stdout
+        # doctor reads the model back from cal1's kernel, read-only (as on a real calico-node host)
+        [model] = doctor_models(H1)
+        assert (model["model"], model["verdict"], model["kind"]) == ("calico", "consistent", "underlay"), (
+            model
+        )
+
+        # cal1's engine crashes under the running network: restarted, it replays its calls to the plugin
+        restart_engine_and_replay(
+            playbook=PLAYBOOK,
+            driver="dockerctl-calico",
+            host=H1,
+            container=f"{LAB}-other",
+            peer=f"{LAB}-peer",
+            peer_host=H2,
+        )
     finally:
         down = cli("down", "--lab", LAB)
         assert down.returncode == 0, down.stderr

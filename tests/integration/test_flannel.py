@@ -17,6 +17,7 @@ import pytest
 
 from dockerctl.plugins import daemon
 
+from .netmodel_helpers import docker, doctor_models, in_ns, restart_engine_and_replay
 from .test_labs_across_hosts import PLAYBOOKS, STATE, cli, machine_state
 
 LAB, H1, H2 = "flannel-vxlan", "fvx1", "fvx2"
@@ -31,19 +32,6 @@ def etcdctl(*args: str) -> str:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     return done.stdout
-
-
-def in_ns(host: str, *argv: str) -> str:
-    done = subprocess.run(["ip", "netns", "exec", host, *argv], capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def docker(host: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["docker", "-H", f"unix:///run/dctl-{host}.sock", *args],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
 
 
 @pytest.mark.parametrize("backend", ["host-gw", "vxlan"])
@@ -130,6 +118,21 @@ def test_flannel_vxlan_read_without_dockerctl(base_image: str, tmp_path: Path) -
         )
         ping = docker(H1, "exec", "late", "ping", "-c", "1", "-W", "2", b_ip.stdout.strip())
         assert ping.returncode == 0, ping.stdout + ping.stderr
+
+        # doctor reads the same model back from fvx1's kernel, read-only (as on a real flanneld host)
+        [model] = doctor_models(H1)
+        assert (model["model"], model["verdict"], model["kind"]) == ("flannel vxlan", "consistent", "overlay")
+        assert any(e.endswith("FDB dst 198.18.111.11") for e in model["evidence"]), model
+
+        # fvx1's engine crashes under the running network: restarted, it replays its calls to the plugin
+        restart_engine_and_replay(
+            playbook=path,
+            driver="dockerctl-flannel",
+            host=H1,
+            container="late",
+            peer=f"{LAB}-b",
+            peer_host=H2,
+        )
 
         # what the plugin does not know: the protocol's Err, and it keeps serving
         sock = daemon.socket_path("dockerctl-flannel")

@@ -6,25 +6,12 @@ nothing (no dnsmasq, plugin, device, namespace or state)."""
 from __future__ import annotations
 
 import json
-import subprocess
 
+from .netmodel_helpers import docker, doctor_models, in_ns, restart_engine_and_replay
 from .test_labs_across_hosts import PLAYBOOKS, STATE, cli, machine_state
 
 LAB, H1, H2 = "weave-mesh", "wv1", "wv2"
 PLAYBOOK = PLAYBOOKS / "weave-mesh.yaml"
-
-
-def in_ns(host: str, *argv: str) -> str:
-    done = subprocess.run(["ip", "netns", "exec", host, *argv], capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def docker(host: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["docker", "-H", f"unix:///run/dctl-{host}.sock", *args],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
 
 
 def test_weave_mesh_read_without_dockerctl(base_image: str) -> None:
@@ -61,6 +48,20 @@ def test_weave_mesh_read_without_dockerctl(base_image: str) -> None:
         assert view["driver"] == "dockerctl-weave" and view["model"] == "overlay", view
         assert view["evidence"][0].startswith("vxw: vxlan, VNI 42, UDP 6784"), view
         assert any(e["host_end"].startswith("vwe") and "on weave" in e["host_end"] for e in view["endpoints"])
+        # doctor reads the model back from wv1's kernel, read-only (as on a real weave host)
+        [model] = doctor_models(H1)
+        assert (model["model"], model["verdict"], model["kind"]) == ("weave", "consistent", "overlay"), model
+
+        # wv1's engine crashes under the running network: restarted, it replays its calls to the plugin,
+        # and a's endpoint comes back on the same segment
+        restart_engine_and_replay(
+            playbook=PLAYBOOK,
+            driver="dockerctl-weave",
+            host=H1,
+            container=f"{LAB}-a",
+            peer=f"{LAB}-b",
+            peer_host=H2,
+        )
     finally:
         down = cli("down", "--lab", LAB)
         assert down.returncode == 0, down.stderr
