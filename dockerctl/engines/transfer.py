@@ -17,5 +17,9 @@ def ship_image(source: docker.DockerClient, target: docker.DockerClient, image: 
     except docker.errors.ImageNotFound:
         pass
     found = engine_call(source.images.get, image, what=f"find image {image}")
-    data = b"".join(engine_call(found.save, named=True, what=f"save image {image}"))
+    # named=True would name the tarball by the image's *first* tag: an image that is a cache hit of
+    # another (same id, two tags) would arrive under the other's name. Name it by the tag asked for.
+    tag = image if ":" in image.rsplit("/", 1)[-1] else f"{image}:latest"
+    named: str | bool = tag if tag in found.tags else True
+    data = b"".join(engine_call(found.save, named=named, what=f"save image {image}"))
     engine_call(target.images.load, data, what=f"load image {image} into the other engine")
