@@ -33,6 +33,12 @@ class OverlayNamespace:
     fdb_remotes: list[str] = field(default_factory=list)  # dst addresses of vxlan0's FDB entries
 
 
+def exec_roots_of(host_name: str) -> tuple[str, ...]:
+    """Where the engine of host `host_name` keeps its namespaces: a simulated host's own exec-root
+    (/run/dctl-NAME, fabric/simhost.py), then the usual ones."""
+    return (f"/run/dctl-{host_name}", *EXEC_ROOTS)
+
+
 def namespace_path(host: Host, network_id: str, exec_roots: tuple[str, ...] = EXEC_ROOTS) -> str | None:
     name = f"1-{network_id[:10]}"
     for root in exec_roots:

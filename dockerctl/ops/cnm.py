@@ -19,7 +19,7 @@ from dockerctl.engines.labels import LAB as LAB_LABEL
 from dockerctl.errors import DockerctlError, NotFound
 from dockerctl.fabric import labhosts
 from dockerctl.hosts.base import Host
-from dockerctl.observe.overlay import namespace_path, read_overlay
+from dockerctl.observe.overlay import exec_roots_of, namespace_path, read_overlay
 from dockerctl.spec.calico import DRIVER as CALICO
 from dockerctl.spec.flannel import DRIVER as FLANNEL
 from dockerctl.spec.weave import DRIVER as WEAVE
@@ -123,7 +123,9 @@ def view_of(host_name: str, e: Engine, net: Network) -> NetworkView:
     view = NetworkView(host_name, str(net.name), str(attrs.get("Driver")), str(attrs["Id"]), subnets)
     host = e.host
     host_links = {int(link["ifindex"]): link for link in _json(host, ["ip", "-json", "-d", "addr"])}
-    overlay_ns = namespace_path(host, view.network_id) if view.driver == "overlay" else None
+    overlay_ns = (
+        namespace_path(host, view.network_id, exec_roots_of(host_name)) if view.driver == "overlay" else None
+    )
     ns_links: dict[int, dict[str, Any]] = {}
     if overlay_ns is not None:
         done = host.run(["nsenter", f"--net={overlay_ns}", "--", "ip", "-json", "-d", "addr"])

@@ -17,7 +17,7 @@ from dockerctl.engines.engine import Engine
 from dockerctl.errors import DockerctlError, InvalidInput, NotFound
 from dockerctl.fabric import labhosts
 from dockerctl.hosts import Host, LocalHost
-from dockerctl.observe.overlay import EXEC_ROOTS, namespace_path
+from dockerctl.observe.overlay import exec_roots_of, namespace_path
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ def _macvlan(path: CrossPath, a: Side, b: Side) -> None:
 def _overlay_side(path: CrossPath, side: Side, other_mac: str, network_id: str) -> str:
     """The hops inside one host's overlay namespace; → the VTEP its FDB holds for the other side's MAC."""
     e, h, _, link = side
-    ns = namespace_path(e.host, network_id, (f"/run/dctl-{h}", *EXEC_ROOTS))
+    ns = namespace_path(e.host, network_id, exec_roots_of(h))
     if ns is None:
         raise NotFound(f"no overlay namespace 1-{network_id[:10]} on {h}", where="A/B")
     links = _json(e.host, ["ip", "-json", "-d", "addr"], netns=ns)

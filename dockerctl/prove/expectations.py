@@ -22,7 +22,7 @@ from dockerctl.engines.engine import Engine
 from dockerctl.engines.labels import NODE_LABEL
 from dockerctl.observe.devices import device_of_directory
 from dockerctl.observe.iproute import ip_json, parse_links
-from dockerctl.observe.overlay import EXEC_ROOTS, OverlayNamespace, link_kind, namespace_path, read_overlay
+from dockerctl.observe.overlay import OverlayNamespace, exec_roots_of, link_kind, namespace_path, read_overlay
 from dockerctl.observe.traffic import addresses
 from dockerctl.prove.registry import REGISTRY, Context, _v, handles
 from dockerctl.spec.fields import THROTTLE_KINDS
@@ -345,12 +345,11 @@ def _vxlan(body: Any, ctx: Context) -> list[Check]:
     def read_all() -> dict[str, OverlayNamespace | str]:
         out: dict[str, OverlayNamespace | str] = {}
         for name, engine in ends.items():
-            roots = (f"/run/dctl-{hosts[name]}", *EXEC_ROOTS)
-            path = namespace_path(engine.host, net_id, roots)
+            path = namespace_path(engine.host, net_id, exec_roots_of(hosts[name]))
             out[name] = (
                 read_overlay(engine.host, path)
                 if path
-                else f"no namespace 1-{net_id[:10]} under {', '.join(roots)}"
+                else f"no namespace 1-{net_id[:10]} under {', '.join(exec_roots_of(hosts[name]))}"
             )
         return out
 
