@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from dockerctl import __version__
 from dockerctl.cli import (
+    bench,
     cleanup,
     copy,
     doctor,
@@ -101,6 +102,7 @@ app.add_typer(hosts.app, name="hosts")
 app.command("cleanup")(cleanup.cleanup)
 app.add_typer(image.app, name="image")
 app.add_typer(plugin.app, name="plugin")
+app.add_typer(bench.app, name="bench")
 
 
 def main(argv: list[str] | None = None) -> None:

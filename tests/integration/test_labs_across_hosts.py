@@ -56,6 +56,7 @@ def machine_state() -> dict[str, object]:
                 "flannel",
                 "calico",
                 "weave",
+                "bench",
             )
             for p in (STATE / d).glob("*")
         ),
@@ -67,7 +68,9 @@ def machine_state() -> dict[str, object]:
         "loop": sorted(_sh("losetup", "-a").splitlines()),
         "plugins": sorted(p.name for p in Path("/run/docker/plugins").glob("*")),
         "etcd": sorted(
-            line for line in _sh("ps", "-eo", "comm").splitlines() if line in ("etcd", "bird", "dnsmasq")
+            line
+            for line in _sh("ps", "-eo", "comm").splitlines()
+            if line in ("etcd", "bird", "dnsmasq", "iperf3")
         ),
         "gluster_sockets": sorted(p.name for p in Path("/var/run/gluster").glob("*.socket")),
     }
