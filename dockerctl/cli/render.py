@@ -24,8 +24,15 @@ if TYPE_CHECKING:
 from dockerctl.verify.doctor import Capability, Support
 from dockerctl.verify.netmodels import ModelFinding
 
+
 # piped output (CI logs, `| less`) gets a wide layout instead of rich's 80-column default
-_WIDTH = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS", "160"))
+def _piped_width() -> int:
+    """COLUMNS if it is a number (an empty or odd value is ignored, never a crash), else 160."""
+    value = os.environ.get("COLUMNS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else 160
+
+
+_WIDTH = None if sys.stdout.isatty() else _piped_width()
 out = Console(highlight=False, soft_wrap=False, width=_WIDTH)
 err = Console(stderr=True, highlight=False)
 
