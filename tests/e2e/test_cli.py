@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import docker
 import pytest
 
+import dockerctl
 from tests.e2e.conftest import Cli
 from tests.integration.kernel import read_int, v1_memory_dir
 
@@ -49,6 +54,7 @@ ALL_COMMANDS = [
     ["down"],
     ["swarm", "init"],
     ["swarm", "leave"],
+    ["bench", "net"],
 ]
 
 
@@ -59,6 +65,28 @@ def test_version_is_the_packages_and_needs_no_engine(cli: Cli) -> None:
     assert fast.returncode == 0 and fast.stdout == f"dockerctl {__version__}\n"
     full = cli("-H", "unix:///nonexistent.sock", "--version")  # through the CLI's own option
     assert full.returncode == 0 and full.stdout == fast.stdout
+
+
+@pytest.mark.parametrize("command", [[], ["net", "cnm"], ["bench", "net"]])
+def test_help_is_answered_before_the_imports_with_the_clis_own_text(command: list[str]) -> None:
+    # the installed `dockerctl` script (the fast path needs its name); DOCKERCTL_HELP_CACHE=0: the CLI itself
+    script = str(Path(sys.executable).parent / "dockerctl")
+    env = {**os.environ, "COLUMNS": "120", "DOCKER_HOST": NO_ENGINE["DOCKER_HOST"]}
+    written = subprocess.run(
+        [script, *command, "--help"], capture_output=True, text=True, env=env, check=False
+    )
+    cli_own = subprocess.run([script, *command, "--help"], capture_output=True, text=True, check=False,
+                             env={**env, "DOCKERCTL_HELP_CACHE": "0"})  # fmt: skip
+    assert written.returncode == cli_own.returncode == 0, (written.stderr, cli_own.stderr)
+    assert written.stdout == cli_own.stdout and "Usage: dockerctl" in written.stdout
+    assert (
+        written.stdout
+        == json.loads((Path(dockerctl.__file__).parent / "help.json").read_text())[" ".join(command)]
+    )
+    # a terminal narrower than help's 80 columns gets the CLI's own narrower layout
+    narrow = subprocess.run([script, *command, "--help"], capture_output=True, text=True, check=False,
+                            env={**env, "COLUMNS": "60"})  # fmt: skip
+    assert narrow.returncode == 0 and max(len(line) for line in narrow.stdout.splitlines()) <= 60
 
 
 @pytest.mark.parametrize("command", ALL_COMMANDS)
