@@ -90,10 +90,12 @@ def create_and_start(
     extra: dict[str, Any] | None = None,
     *,
     start: bool = True,
+    check_image: bool = True,
 ) -> Container:
     """Create (and start) `spec`; `extra` adds docker-py create arguments the spec does not model.
     Whatever this call made is removed again if a later step fails: no orphans."""
-    ensure_image_local(client, spec.image)
+    if check_image:
+        ensure_image_local(client, spec.image)
     created: list[Any] = []
     container: Container | None = None
     try:

@@ -16,6 +16,7 @@ from typing import Any
 import docker
 import docker.errors
 
+from dockerctl.apply.containers import ensure_image_local
 from dockerctl.apply.images import build_image
 from dockerctl.apply.plan import ENTRY, Change, Observed, entry_json
 from dockerctl.apply.services import create_service
@@ -156,6 +157,12 @@ def execute(
         step += 1
         say(f"[{step}/{len(todo)}] {ch.action} {ch.kind} {ch.name}")
 
+    # 0. each image checked once per engine: a missing one is one clear error before anything is made
+    for host, image in sorted(
+        {(pb.host_of(pb.containers[ch.name]), tags.get(pb.containers[ch.name].image) or pb.containers[ch.name].image)
+         for ch in todo if ch.kind == "container" and ch.action in ("create", "recreate")}
+    ):  # fmt: skip
+        ensure_image_local(engines[host].client, image)
     # 1. out with the old: services and containers first (they hold networks and volumes), then networks
     for kind, present in (
         ("service", observed.services),
@@ -228,6 +235,7 @@ def execute(
                 c,
                 {ENTRY: text},
                 image=tags.get(c.image),
+                check_image=False,
             )
             return ch, str(made.id)
 

@@ -95,8 +95,11 @@ def create_container(
     c: ContainerEntry,
     labels: dict[str, str],
     image: str | None = None,
+    *,
+    check_image: bool = True,
 ) -> Container:
-    """One lab entry → one container: lab-prefixed names for its networks, volumes and peers."""
+    """One lab entry → one container: lab-prefixed names for its networks, volumes and peers.
+    `check_image=False`: the caller made sure the image is on this engine (once for many containers)."""
     extra: dict[str, Any] = {"volumes": _mounts(lab, c.volumes), "mounts": _anonymous(lab, c.volumes)}
     nets = [f"{lab}-{n}" if n in spec.networks else n for n in c.networks]
     mode = c.network_mode
@@ -123,13 +126,14 @@ def create_container(
         volumes_from=tuple(f"{lab}-{ref}" for ref in c.volumes_from),
         labels={**c.labels, **labels},
     )
-    container = create_and_start(client, cspec, extra, start=not c.create_only)
+    container = create_and_start(client, cspec, extra, start=not c.create_only, check_image=check_image)
     for net in c.networks[1:]:
         full = f"{lab}-{net}" if net in spec.networks else net
         engine_call(
             client.networks.get(full).connect, container, aliases=[name], what=f"connect {name} to {net}"
         )
-    engine_call(container.reload, what=f"inspect {name}")
+    if c.networks[1:]:  # create_and_start inspected it before these networks were added
+        engine_call(container.reload, what=f"inspect {name}")
     return container
 
 

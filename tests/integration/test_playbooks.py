@@ -13,7 +13,7 @@ import pytest
 
 from dockerctl.cli.junit import write_junit
 from dockerctl.engines.engine import Engine
-from dockerctl.errors import InvalidInput, NotFound
+from dockerctl.errors import DockerctlError, InvalidInput, NotFound
 from dockerctl.ops.play import down, play
 from dockerctl.spec.playbook import load_playbook
 
@@ -96,12 +96,25 @@ def test_failure_half_way_rolls_back_unless_keep(
     engine: docker.DockerClient, base_image: str, tmp_path: Path, eng: Engine
 ) -> None:
     name = f"half-{uuid.uuid4().hex[:6]}"
-    path = _write(tmp_path, name, image="dockerctl/absent:nope")
-    with pytest.raises(NotFound, match="never pulls"):
+    missing = _write(tmp_path, name, image="dockerctl/absent:nope")
+    for keep in (False, True):  # a missing image is found before anything is made, --keep or not
+        with pytest.raises(NotFound, match="never pulls"):
+            play(eng, missing, keep=keep)
+        assert _lab_resources(engine, name) == []
+    # b (after a: it takes a's volumes) asks for an address on a network without a configured subnet:
+    # the engine refuses it once a, front and data exist
+    path = tmp_path / "half.yaml"
+    path.write_text(
+        missing.read_text().replace(
+            "  b: {networks: [front], image: dockerctl/absent:nope}",
+            "  b: {networks: [front], volumes_from: [a], ip: 10.99.0.5}",
+        )
+    )
+    with pytest.raises(DockerctlError):
         play(eng, path)
     assert _lab_resources(engine, name) == []  # rolled back
     try:
-        with pytest.raises(NotFound, match="never pulls"):
+        with pytest.raises(DockerctlError):
             play(eng, path, keep=True)
         left = _lab_resources(engine, name)  # --keep: what was made before the failure stays to look at
         assert len(left) == 3  # container a, network front, volume data
