@@ -141,7 +141,7 @@ def execute(
     observed: Observed,
     applied: Applied,
     *,
-    parallel: int = 4,
+    parallel: int = 8,
     progress: Progress | None = None,
 ) -> None:
     """Carry out `changes`, each on its host's engine, recording in `applied` (the caller's) what was

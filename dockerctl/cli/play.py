@@ -48,7 +48,7 @@ def play_cmd(
     keep: bool = typer.Option(
         False, "--keep", help="Leave the lab up afterwards (re-running is then a no-op)."
     ),
-    parallel: int = typer.Option(4, "--parallel", min=1, max=32, help="Containers created at once."),
+    parallel: int = typer.Option(8, "--parallel", min=1, max=32, help="Containers created at once."),
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     junit: Path | None = typer.Option(None, "--junit", help="Also write a JUnit XML report here."),
     wait: float = typer.Option(

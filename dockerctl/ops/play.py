@@ -110,7 +110,7 @@ def play(
     *,
     dry_run: bool = False,
     keep: bool = False,
-    parallel: int = 4,
+    parallel: int = 8,
     progress: Progress | None = None,
     wait: float = 0,
 ) -> PlayReport:
