@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -192,12 +193,19 @@ def _play(
             say(f"waiting for the tasks of {len(pb.services)} service(s)")
             wait_for_services(engines[pb.manager].client, pb)
         finished = True
-        names = {
-            n: engine_call(
-                engines[pb.host_of(c)].client.containers.get, f"{pb.name}-{n}", what=f"find container {n}"
-            )
-            for n, c in pb.containers.items()
-        }
+        # each container inspected once, several at once: the checks read this state (they run on twins
+        # and do not change the lab's containers)
+        with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(pb.containers)))) as pool:
+            found = {
+                n: pool.submit(
+                    engine_call,
+                    engines[pb.host_of(c)].client.containers.get,
+                    f"{pb.name}-{n}",
+                    what=f"find container {n}",
+                )
+                for n, c in pb.containers.items()
+            }
+            names = {n: f.result() for n, f in found.items()}
         say(f"verifying {len(pb.expect)} expectation(s)")
         report.checks = evaluate(engines, pb, names)
     except (KeyboardInterrupt, Interrupted) as exc:

@@ -504,9 +504,9 @@ def evaluate_one(e: Expectation, ctx: Context) -> list[Check]:
 
 
 def evaluate(engines: dict[str, Engine], pb: Playbook, containers: dict[str, Container]) -> list[Check]:
+    """Every expectation's checks. `containers` are freshly inspected by the caller: the checks read that
+    state once (they run on twins and do not change the lab's containers)."""
     checks: list[Check] = []
-    for c in containers.values():
-        c.reload()  # once: expectations run on twins and do not change the lab's containers
     with ExitStack() as stack:
         ctx = Context(engines, pb, containers, stack)
         for e in pb.expect:
