@@ -234,7 +234,8 @@ def render(result: dict[str, object]) -> str:
     lim = result["limits_50"]
     a, b = lim.values()  # type: ignore[attr-defined]
     lines.append(
-        f"Limits read back for 50 containers: dockerctl {a:.2f} s, a `docker exec cat` loop {b:.2f} s "
+        f"Limits read back for 50 containers: dockerctl's limits report (in-process) {a:.2f} s, "
+        f"a `docker exec cat` loop {b:.2f} s "
         f"({b / a:.1f}× as long)."
     )
     return "\n".join(lines)
