@@ -38,6 +38,12 @@ def _leftovers() -> dict[str, object]:
         "processes": [line for line in procs.splitlines() if f"dctl-{NAME}" in line or f"/{NAME}/" in line],
         "socket": Path(f"/run/dctl-{NAME}.sock").exists(),
         "cgroups": sorted(str(p) for p in Path("/sys/fs/cgroup").glob(f"*/dctl-{NAME}")),
+        # its engine's data-root bind, exec-root, netns file and container layers: mount points in /proc
+        "mounts": sorted(
+            point
+            for line in Path("/proc/self/mountinfo").read_text().splitlines()
+            if NAME in (point := line.split()[4])
+        ),
     }
 
 
@@ -46,7 +52,9 @@ def sim(
     engine: docker.DockerClient, base_image: str
 ) -> Iterator[tuple[Namespace, simhost.SimEngine, Engine]]:
     before = _leftovers()
-    assert before == {"netns": False, "links": [], "processes": [], "socket": False, "cgroups": []}, before
+    assert before == {
+        "netns": False, "links": [], "processes": [], "socket": False, "cgroups": [], "mounts": []
+    }, before  # fmt: skip
     ns = create_namespace(NAME, lab="test-hosts", host_addr="198.18.20.1/30", ns_addr="198.18.20.2/30")
     sim_engine = simhost.SimEngine(NAME, "172.30.20.1/24")
     handle: Engine | None = None
