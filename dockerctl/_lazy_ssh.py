@@ -1,5 +1,5 @@
 """docker-py imports paramiko (and with it invoke and unittest.mock) when `docker` is imported, for
-ssh:// engines only: measured ~0.14 s of every dockerctl command's ~0.45 s start. This defers that
+ssh:// engines only: measured ~0.11 s of every dockerctl command's ~0.45–0.55 s start. This defers that
 import until an ssh:// engine is actually reached.
 
 `install()` (run by `dockerctl/__init__.py`, before anything imports docker) puts a stand-in module at
