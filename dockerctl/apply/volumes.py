@@ -16,8 +16,9 @@ from dockerctl.engines import asked_records
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.labels import LAB, is_owned, owned, require_owned
 from dockerctl.errors import Conflict, InvalidInput, NotFound
+from dockerctl.spec.gluster import GLUSTER_DRIVER
 from dockerctl.spec.mounts import VOLUME_NAME
-from dockerctl.spec.storage import GLUSTER_DRIVER, volume_size_gb
+from dockerctl.spec.storage import volume_size_gb
 
 
 @dataclass

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import typer
 
 from dockerctl.engines.engine import Engine, connect_engine
-from dockerctl.ops.hosts import as_lab_host
+from dockerctl.fabric.labhosts import as_lab_host
 from dockerctl.spec.names import check_lab_name
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import signal
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 import docker.errors
 import requests.exceptions
@@ -12,24 +14,6 @@ import typer
 from rich.markup import escape
 
 from dockerctl import __version__
-from dockerctl.cli import (
-    bench,
-    cleanup,
-    copy,
-    doctor,
-    hosts,
-    image,
-    limits,
-    mounts,
-    net,
-    ns,
-    play,
-    plugin,
-    prove,
-    run,
-    volume_container,
-    volumes,
-)
 from dockerctl.cli.render import err
 from dockerctl.engines.client import translate
 from dockerctl.engines.signals import Interrupted, install_handlers
@@ -80,29 +64,67 @@ def root(
     ctx.obj = Globals(host=host)
 
 
-app.command("doctor")(doctor.doctor)
-# like `docker run`, option parsing stops at IMAGE: everything after it is the container's command
-app.command("run", context_settings={"allow_interspersed_args": False})(run.run)
-app.command("limits")(limits.limits)
-app.command("update")(limits.update)
-app.command("prove")(prove.prove)
-app.command("mounts")(mounts.mounts)
-app.command("ns")(ns.ns)
-app.command("rm")(volumes.rm_container)
-app.command("cp")(copy.cp)
-app.add_typer(volumes.app, name="vol")
-app.add_typer(net.app, name="net")
-app.add_typer(net.swarm_app, name="swarm")
-app.add_typer(volume_container.app, name="volume-container")
-app.command("play")(play.play_cmd)
-app.command("down")(play.down_cmd)
-app.command("tour")(play.tour)
-app.add_typer(play.playbook_app, name="playbook")
-app.add_typer(hosts.app, name="hosts")
-app.command("cleanup")(cleanup.cleanup)
-app.add_typer(image.app, name="image")
-app.add_typer(plugin.app, name="plugin")
-app.add_typer(bench.app, name="bench")
+# command name → (module under dockerctl.cli, attribute, a group?, click context settings), in the order
+# --help lists them. Only the invoked command's module is imported (each pulls in docker-py, pydantic and
+# the layers below it, ~0.1-0.3 s); an unknown name, or none, registers them all for the help and the
+# "no such command" answer.
+_COMMANDS: dict[str, tuple[str, str, bool, dict[str, Any] | None]] = {
+    "doctor": ("doctor", "doctor", False, None),
+    # like `docker run`, option parsing stops at IMAGE: everything after it is the container's command
+    "run": ("run", "run", False, {"allow_interspersed_args": False}),
+    "limits": ("limits", "limits", False, None),
+    "update": ("limits", "update", False, None),
+    "prove": ("prove", "prove", False, None),
+    "mounts": ("mounts", "mounts", False, None),
+    "ns": ("ns", "ns", False, None),
+    "rm": ("volumes", "rm_container", False, None),
+    "cp": ("copy", "cp", False, None),
+    "vol": ("volumes", "app", True, None),
+    "net": ("net", "app", True, None),
+    "swarm": ("net", "swarm_app", True, None),
+    "volume-container": ("volume_container", "app", True, None),
+    "play": ("play", "play_cmd", False, None),
+    "down": ("down", "down_cmd", False, None),
+    "tour": ("play", "tour", False, None),
+    "playbook": ("play", "playbook_app", True, None),
+    "hosts": ("hosts", "app", True, None),
+    "cleanup": ("cleanup", "cleanup", False, None),
+    "image": ("image", "app", True, None),
+    "plugin": ("plugin", "app", True, None),
+    "bench": ("bench", "app", True, None),
+}
+_registered: set[str] = set()
+
+
+def register(names: list[str] | None = None) -> typer.Typer:
+    """Add these commands (all when None) to the app, importing only their modules; → the app."""
+    for name in _COMMANDS if names is None else names:
+        if name in _registered:
+            continue
+        module, attr, group, settings = _COMMANDS[name]
+        target = getattr(importlib.import_module(f"dockerctl.cli.{module}"), attr)
+        if group:
+            app.add_typer(target, name=name)
+        else:
+            app.command(name, context_settings=settings)(target)
+        _registered.add(name)
+    return app
+
+
+def invoked(argv: list[str]) -> str | None:
+    """The command these arguments name, past the root's own options (--host/-H take a value); None
+    when there is none or it is not one of dockerctl's."""
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a in ("--host", "-H"):
+            i += 2
+            continue
+        if a.startswith("-"):
+            i += 1
+            continue
+        return a if a in _COMMANDS else None
+    return None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -128,8 +150,11 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _main(argv: list[str] | None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    name = invoked(args)
+    register([name] if name else None)
     try:
-        app(args=argv, prog_name="dockerctl")
+        app(args=args, prog_name="dockerctl")
     except DockerctlError as exc:
         if isinstance(exc, InvalidInput) and exc.where is None:
             exc.where = flag_of(exc.field)  # blame the flag the bad field came from

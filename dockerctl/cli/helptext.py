@@ -25,7 +25,9 @@ def generate() -> dict[str, str]:
     import typer
     from typer.testing import CliRunner
 
-    from dockerctl.cli.app import app
+    from dockerctl.cli.app import register
+
+    app = register()
 
     runner = CliRunner()
     texts: dict[str, str] = {}

@@ -12,8 +12,8 @@ from rich.table import Table
 from dockerctl.cli import render
 from dockerctl.cli._context import engine, lab_name
 from dockerctl.errors import InvalidInput
+from dockerctl.ops.down import down
 from dockerctl.ops.hosts import HostsReport, hosts_ls, hosts_up
-from dockerctl.ops.play import down
 from dockerctl.spec.playbook import load_playbook
 
 app = typer.Typer(help="A lab's hosts: up, ls, down.", no_args_is_help=True)

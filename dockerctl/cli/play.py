@@ -8,10 +8,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from dockerctl.cli import render
-from dockerctl.cli._context import engine, lab_name
+from dockerctl.cli._context import engine
 from dockerctl.cli.junit import write_junit
 from dockerctl.errors import InvalidInput
-from dockerctl.ops.play import PlayReport, down, play
+from dockerctl.ops.play import PlayReport, play
 from dockerctl.spec.playbook import Playbook, load_playbook
 
 playbook_app = typer.Typer(help="Playbook format: JSON Schema and validation.", no_args_is_help=True)
@@ -88,59 +88,6 @@ def play_cmd(
     if junit is not None:
         write_junit(junit, report.lab, report.checks, report.error)
     render.finish(report, json_out, lambda: _show(report))
-
-
-def down_cmd(
-    ctx: typer.Context,
-    file: Path | None = typer.Argument(None, help="The playbook whose lab to remove."),
-    lab: str | None = typer.Option(None, "--lab", callback=lab_name, help="Or the lab's name."),
-    keep_volumes: bool = typer.Option(
-        False, "--keep-volumes", help="Keep the lab's volumes (and their data)."
-    ),
-    volumes: bool = typer.Option(
-        False,
-        "--volumes",
-        help="Also remove the storage pool's volumes and their data (kept by default: they span hosts).",
-    ),
-    purge: bool = typer.Option(
-        False, "--purge", help="Also remove the cached VM guest image (built again on the next VM boot)."
-    ),
-    wait: float = typer.Option(
-        0,
-        "--wait",
-        min=0,
-        help="If another run holds this lab, wait up to SECONDS (default: refuse at once).",
-    ),
-) -> None:
-    """Remove exactly one lab's labelled resources — and nothing else — and the hosts it made.
-
-    Examples:
-
-      dockerctl down playbooks/limits.yaml
-
-      dockerctl down --lab limits --keep-volumes
-
-      dockerctl down --lab volumes-across-hosts --volumes
-
-      dockerctl down --lab limits-vm --purge
-    """
-    if (file is None) == (lab is None):
-        raise InvalidInput("give a playbook FILE or --lab NAME (one of them)", where="FILE/--lab")
-    name = lab or load_playbook(file).name  # type: ignore[arg-type]
-    with engine(ctx) as eng:
-        removed = down(eng, name, keep_volumes=keep_volumes, volumes=volumes, purge=purge, wait=wait)
-    hosts = f", host(s) {', '.join(removed.hosts)}" if removed.hosts else ""
-    render.out.print(
-        f"lab {name}: removed {len(removed.containers)} container(s), {len(removed.networks)} "
-        f"network(s), {len(removed.volumes)} volume(s){hosts}"
-    )
-    for image in removed.purged:
-        render.out.print(f"removed the cached VM image {image}")
-    if removed.kept_pool:
-        render.out.print(
-            f"kept the data of {len(removed.kept_pool)} storage-pool volume(s): {', '.join(removed.kept_pool)} "
-            f"(`dockerctl down --lab {name} --volumes` removes it)"
-        )
 
 
 @playbook_app.command("schema")

@@ -11,7 +11,7 @@ from dockerctl.cli import render
 from dockerctl.cli._context import lab_name
 from dockerctl.ops.pool import PluginsReport, plugins_report
 from dockerctl.plugins.daemon import serve_forever
-from dockerctl.spec.storage import GLUSTER_DRIVER
+from dockerctl.spec.gluster import GLUSTER_DRIVER
 
 app = typer.Typer(help="dockerctl's engine plugins: serve, ls.", no_args_is_help=True)
 

@@ -16,13 +16,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from dockerctl.errors import ExitCode
-from dockerctl.verify.checks import Check
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for annotations only: loading them pulls in docker-py and pydantic (~0.15 s)
     from dockerctl.ops.crosspath import CrossPath
     from dockerctl.ops.limits import LimitsReport, ServiceLimitsReport
-from dockerctl.verify.doctor import Capability, Support
-from dockerctl.verify.netmodels import ModelFinding
+    from dockerctl.verify.checks import Check
+    from dockerctl.verify.doctor import Capability
+    from dockerctl.verify.netmodels import ModelFinding
 
 
 # piped output (CI logs, `| less`) gets a wide layout instead of rich's 80-column default
@@ -194,6 +194,8 @@ def models_table(findings: Iterable[ModelFinding], looked_for: str) -> None:
 
 
 def support_summary(caps: Iterable[Capability]) -> str:
+    from dockerctl.verify.doctor import Support  # here, not above: it loads docker-py
+
     caps = list(caps)
     no = [c.topic for c in caps if c.verdict is Support.NOT_SUPPORTED]
     unknown = [c.topic for c in caps if c.verdict is Support.UNKNOWN]

@@ -24,7 +24,8 @@ from dockerctl.errors import DockerctlError, NotFound
 from dockerctl.fabric import labhosts
 from dockerctl.observe.iperf import MeasureFailed, Throughput, parse_iperf3, parse_ping_avg_ms
 from dockerctl.ops import cnm
-from dockerctl.ops.play import down, play
+from dockerctl.ops.down import down
+from dockerctl.ops.play import play
 from dockerctl.spec.bench import PATHS, BenchSpec
 from dockerctl.spec.models import BASE_IMAGE
 from dockerctl.verify.bench import PathResult, Verdict, x15_verdict

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
@@ -15,7 +16,9 @@ from dockerctl.fabric.hostlinks import alias
 from dockerctl.plugins import daemon
 from dockerctl.plugins.calico_net import veth_names
 from dockerctl.spec.calico import DRIVER
-from dockerctl.spec.playbook import Playbook
+
+if TYPE_CHECKING:
+    from dockerctl.spec.playbook import Playbook
 
 Progress = Callable[[str], None]
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from dockerctl.errors import Conflict, InvalidInput
 from dockerctl.fabric import etcd, flannel
 from dockerctl.plugins import daemon
 from dockerctl.spec.flannel import DRIVER
-from dockerctl.spec.playbook import Playbook
+
+if TYPE_CHECKING:
+    from dockerctl.spec.playbook import Playbook
 
 Progress = Callable[[str], None]
 

@@ -128,16 +128,3 @@ def doctor_host(name: str, *, probe_links: bool = True) -> DoctorReport:
     return doctor_report(
         h.url, probe_links=probe_links, host=host_of_record(h), ssh_config=config, flannel_network=network
     )
-
-
-def as_lab_host(engine: Engine) -> Engine:
-    """An engine reached at a lab host's URL (e.g. -H unix:///run/dctl-h1.sock) is that host: its name,
-    and its kernel read in its own namespace (commands like `ip` run there, not in this machine's)."""
-    for rec in labhosts.all_records():
-        for h in rec.hosts.values():
-            if h.kind != "local" and h.url == engine.url:
-                engine.host.close()
-                engine.host = host_of_record(h)
-                engine.name = h.name
-                return engine
-    return engine

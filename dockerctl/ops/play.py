@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -10,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockerctl.apply.cleanup import Removed, remove_owned
+from dockerctl.apply.cleanup import Removed
 from dockerctl.apply.containers import ensure_image_local
 from dockerctl.apply.plan import Change
 from dockerctl.apply.plan import plan as make_plan
@@ -31,16 +30,15 @@ from dockerctl.engines.signals import Interrupted, shielded
 from dockerctl.errors import DockerctlError, EngineUnavailable, InvalidInput
 from dockerctl.fabric import labhosts
 from dockerctl.fabric import swarm as lab_swarm
-from dockerctl.fabric.hostlinks import ensure_veth, remove_lab_links
+from dockerctl.fabric.hostlinks import ensure_veth
 from dockerctl.ops import calico as lab_calico
 from dockerctl.ops import flannel as lab_flannel
 from dockerctl.ops import pool as lab_pool
 from dockerctl.ops import weave as lab_weave
+from dockerctl.ops.down import close_engines, reconnect, remove_everywhere
 from dockerctl.prove.expectations import evaluate
 from dockerctl.spec.models import BASE_IMAGE
-from dockerctl.spec.names import check_lab_name
 from dockerctl.spec.playbook import Playbook, load_playbook
-from dockerctl.spec.storage import GLUSTER_DRIVER
 from dockerctl.verify.checks import Check
 
 Progress = Callable[[str], None]
@@ -140,11 +138,11 @@ def _play(
     order = list(pb.hosts) or ["local"]
     if report.dry_run:
         up = labhosts.load(pb.name)
-        present = {"local": engine} if not pb.hosts else _reconnect(up, engine) if up else {}
+        present = {"local": engine} if not pb.hosts else reconnect(up, engine) if up else {}
         try:
             report.plan = make_plan(pb, observe_hosts(present, pb.name, [h for h in order if h in present]))
         finally:
-            _close(present, engine)
+            close_engines(present, engine)
         return report
     say = progress or (lambda _msg: None)
     ensure_image_local(engine.client, BASE_IMAGE)
@@ -245,7 +243,7 @@ def _play(
                 raise translate(cleanup_error, f"tear down lab {pb.name}") from cleanup_error
             # the first failure is what the user needs to see; the lab stays for `dockerctl down`
         finally:
-            _close(engines, engine)
+            close_engines(engines, engine)
     return report
 
 
@@ -274,43 +272,6 @@ def _which(exc: BaseException, engines: dict[str, Engine], local: Engine) -> str
     return " and ".join(gone) or local.url
 
 
-def _close(engines: dict[str, Engine], local: Engine) -> None:
-    for e in engines.values():
-        if e.client is not local.client:
-            e.close()
-
-
-def _reconnect(up: labhosts.LabHosts, local: Engine) -> dict[str, Engine]:
-    """Engines of a lab's hosts that are up (for dry runs and `down`); one that does not answer is skipped."""
-    engines: dict[str, Engine] = {}
-    for name, h in up.hosts.items():
-        try:
-            e = labhosts.connect_record(h, local)
-            if h.kind != "local":
-                engine_call(e.client.ping, what=f"reach host {name}")
-        except DockerctlError:
-            continue
-        engines[name] = e
-    return engines
-
-
-def _remove_everywhere(
-    engines: dict[str, Engine], lab: str, order: list[str], *, volumes: bool, keep_pool: bool = False
-) -> Removed:
-    """Services and containers on every host first (the manager's services take their tasks with
-    them), then networks and volumes: an overlay network goes only once no host uses it. keep_pool:
-    the storage pool's volumes (their data) stay."""
-    removed = Removed()
-    present = [n for n in order if n in engines]
-    spare = GLUSTER_DRIVER if keep_pool else None
-    for name in present:
-        removed.add(remove_owned(engines[name].client, lab=lab, volumes=volumes, networks=False))
-    for name in present:
-        removed.add(remove_owned(engines[name].client, lab=lab, volumes=volumes, spare_driver=spare))
-        remove_lab_links(engines[name].host, lab)
-    return removed
-
-
 def _tear_down(
     local: Engine,
     engines: dict[str, Engine],
@@ -325,10 +286,10 @@ def _tear_down(
     something it had been asked for (measured: a network created just after the first sweep listed
     the lab) — sweep again until a pass finds nothing. keep_pool: the storage pool held data before
     this run, and it all stays."""
-    removed = _remove_everywhere(engines, lab, order, volumes=True, keep_pool=keep_pool)
+    removed = remove_everywhere(engines, lab, order, volumes=True, keep_pool=keep_pool)
     for _ in range(4 if settle else 0):
         time.sleep(0.5)
-        more = _remove_everywhere(engines, lab, order, volumes=True, keep_pool=keep_pool)
+        more = remove_everywhere(engines, lab, order, volumes=True, keep_pool=keep_pool)
         removed.add(more)
         if not more.count:
             break
@@ -340,64 +301,4 @@ def _tear_down(
     lab_calico.calico_down(lab)
     lab_weave.weave_down(lab)
     labhosts.hosts_down(lab)
-    return removed
-
-
-def down(
-    engine: Engine,
-    lab: str,
-    *,
-    keep_volumes: bool = False,
-    volumes: bool = False,
-    purge: bool = False,
-    wait: float = 0,
-) -> Removed:
-    """Remove one lab: its resources on every host, the swarm mode it joined, the hosts it made. The
-    storage pool's volumes keep their data unless `volumes` (`down --volumes`) asks for it to go; the
-    cached VM image stays unless `purge`."""
-    check_lab_name(lab)
-    if keep_volumes and volumes:
-        raise InvalidInput(
-            "--keep-volumes keeps every volume and --volumes removes the pool's data: give one of them",
-            where="--volumes",
-        )
-    with lab_lock(lab, wait=wait), shielded():  # Ctrl-C/SIGTERM take effect once the lab is gone
-        removed = _down(engine, lab, keep_volumes=keep_volumes, volumes=volumes)
-    if purge:
-        from dockerctl.fabric import vm
-
-        removed.purged = vm.purge_images()
-    return removed
-
-
-def _down(engine: Engine, lab: str, *, keep_volumes: bool, volumes: bool) -> Removed:
-    up = labhosts.load(lab)
-    engines = _reconnect(up, engine) if up else {"local": engine}
-    order = list(up.hosts) if up else ["local"]
-    try:
-        if volumes:
-            # the engines remove pool volumes through the driver: it must answer (a host that is gone
-            # takes its engine's volumes with it; the pool's data is removed below all the same)
-            with contextlib.suppress(DockerctlError):
-                lab_pool.serve_again(lab)
-        with contextlib.suppress(DockerctlError):  # the engines remove flannel networks through it
-            lab_flannel.serve_again(lab)
-        with contextlib.suppress(DockerctlError):  # … and calico networks through this one
-            lab_calico.serve_again(lab)
-        with contextlib.suppress(DockerctlError):  # … and weave networks
-            lab_weave.serve_again(lab)
-        removed = _remove_everywhere(engines, lab, order, volumes=not keep_volumes, keep_pool=not volumes)
-        joined = lab_records.load(lab, engine.url).get("joined_swarm")
-        if joined is True:  # a single-host lab (older record): this engine
-            joined = order[:1]
-        if joined:
-            lab_swarm.swarm_down(engines, order, [j for j in joined if j in engines])
-        lab_records.forget(lab, engine.url)
-        removed.kept_pool = lab_pool.pool_down(lab, keep_data=not volumes)
-        lab_flannel.flannel_down(lab)
-        lab_calico.calico_down(lab)
-        lab_weave.weave_down(lab)
-        removed.hosts = labhosts.hosts_down(lab)
-    finally:
-        _close(engines, engine)
     return removed

@@ -6,13 +6,15 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dockerctl.errors import Conflict, InvalidInput
 from dockerctl.fabric import gluster
 from dockerctl.plugins import daemon
-from dockerctl.spec.playbook import Playbook
-from dockerctl.spec.storage import GLUSTER_DRIVER
+from dockerctl.spec.gluster import GLUSTER_DRIVER
+
+if TYPE_CHECKING:
+    from dockerctl.spec.playbook import Playbook
 
 Progress = Callable[[str], None]
 

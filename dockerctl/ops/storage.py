@@ -20,9 +20,9 @@ from dockerctl.engines.labels import owned
 from dockerctl.errors import InvalidInput
 from dockerctl.prove.storage import across_hosts, compare, probe_image
 from dockerctl.prove.twins import Twins, twins_of
+from dockerctl.spec.gluster import GLUSTER_DRIVER
 from dockerctl.spec.models import BASE_IMAGE, ContainerSpec
 from dockerctl.spec.mounts import MountSpec, check_target
-from dockerctl.spec.storage import GLUSTER_DRIVER
 from dockerctl.verify.checks import Check
 
 
@@ -149,8 +149,8 @@ def _across_hosts(local: Engine, twins: Twins, say: Callable[[str], None]) -> di
     from dockerctl.engines.engine import connect_engine
     from dockerctl.engines.transfer import ship_image
     from dockerctl.hosts import NetnsHost
+    from dockerctl.ops.down import down
     from dockerctl.ops.hosts import hosts_up
-    from dockerctl.ops.play import down
 
     image = probe_image(twins)
     engines: list[Engine] = []

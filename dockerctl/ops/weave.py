@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
 from dockerctl.errors import Conflict, InvalidInput
 from dockerctl.fabric import weave
 from dockerctl.plugins import daemon
-from dockerctl.spec.playbook import Playbook
 from dockerctl.spec.weave import DRIVER
+
+if TYPE_CHECKING:
+    from dockerctl.spec.playbook import Playbook
 
 Progress = Callable[[str], None]
 

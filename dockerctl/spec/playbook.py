@@ -23,8 +23,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from dockerctl.errors import InvalidInput
+from dockerctl.spec.gluster import GLUSTER_DRIVER
 from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
-from dockerctl.spec.storage import GLUSTER_DRIVER, StorageEntry, volume_size_gb
+from dockerctl.spec.storage import StorageEntry, volume_size_gb
 from dockerctl.spec.topology import NetworkEntry, Topology
 from dockerctl.spec.units import parse_size
 from dockerctl.spec.yamlpos import line_of, load_with_lines

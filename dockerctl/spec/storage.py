@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from dockerctl.errors import InvalidInput
+from dockerctl.spec.gluster import GLUSTER_DRIVER
 
-GLUSTER_DRIVER = "dockerctl-gluster"  # the volume driver's name, as `docker volume create --driver` takes it
 VOLUME_OPTIONS = {"size": "the volume's size in GB, as in the course: --opt=size=2 (decimals allowed: 0.5)"}
 DEFAULT_SIZE_GB = 1.0
 

@@ -96,7 +96,7 @@ def dockerctl_lab(
     try:
         yield factory
     finally:
-        from dockerctl.ops.play import down
+        from dockerctl.ops.down import down
 
         for lab_name in made:
             remove_lab(dockerctl_engine, lab_name)

@@ -14,7 +14,8 @@ import pytest
 from dockerctl.cli.junit import write_junit
 from dockerctl.engines.engine import Engine
 from dockerctl.errors import DockerctlError, InvalidInput, NotFound
-from dockerctl.ops.play import down, play
+from dockerctl.ops.down import down
+from dockerctl.ops.play import play
 from dockerctl.spec.playbook import load_playbook
 
 # playbooks with a VM host boot one: tests/integration/test_vm_host.py plays them and reads the guest besides
