@@ -191,19 +191,7 @@ def _play(
             say(f"waiting for the tasks of {len(pb.services)} service(s)")
             wait_for_services(engines[pb.manager].client, pb)
         finished = True
-        # each container inspected once, several at once: the checks read this state (they run on twins
-        # and do not change the lab's containers)
-        with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(pb.containers)))) as pool:
-            found = {
-                n: pool.submit(
-                    engine_call,
-                    engines[pb.host_of(c)].client.containers.get,
-                    f"{pb.name}-{n}",
-                    what=f"find container {n}",
-                )
-                for n, c in pb.containers.items()
-            }
-            names = {n: f.result() for n, f in found.items()}
+        names = _inspected(engines, pb, parallel)
         say(f"verifying {len(pb.expect)} expectation(s)")
         report.checks = evaluate(engines, pb, names)
     except (KeyboardInterrupt, Interrupted) as exc:
@@ -245,6 +233,37 @@ def _play(
         finally:
             close_engines(engines, engine)
     return report
+
+
+class Inspected(dict[str, Any]):
+    """The lab's containers by playbook name, each inspected once: the ones the expectations name ahead,
+    several at once (`prefetch`), any other on first use. The checks read this state (they run on twins
+    and do not change the lab's containers); a lab without expectations inspects nothing."""
+
+    def __init__(self, fetch: Callable[[str], Any]) -> None:
+        super().__init__()
+        self._fetch = fetch
+
+    def __missing__(self, name: str) -> Any:
+        self[name] = found = self._fetch(name)
+        return found
+
+    def prefetch(self, names: list[str], parallel: int) -> None:
+        todo = [n for n in dict.fromkeys(names) if n not in self]
+        if not todo:
+            return
+        with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(todo)))) as pool:
+            self.update(zip(todo, pool.map(self._fetch, todo), strict=True))
+
+
+def _inspected(engines: dict[str, Engine], pb: Playbook, parallel: int) -> Inspected:
+    def fetch(name: str) -> Any:
+        client = engines[pb.host_of(pb.containers[name])].client
+        return engine_call(client.containers.get, f"{pb.name}-{name}", what=f"find container {name}")
+
+    found = Inspected(fetch)
+    found.prefetch([n for e in pb.expect for n in e.containers() if n in pb.containers], parallel)
+    return found
 
 
 def _check_parents(pb: Playbook, engines: dict[str, Engine]) -> None:
