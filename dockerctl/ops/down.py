@@ -109,11 +109,12 @@ def remove_everywhere(
 ) -> Removed:
     """Services and containers on every host first (the manager's services take their tasks with
     them), then networks and volumes: an overlay network goes only once no host uses it. keep_pool:
-    the storage pool's volumes (their data) stay."""
+    the storage pool's volumes (their data) stay. One host: one pass (it removes its containers before
+    its networks)."""
     removed = Removed()
     present = [n for n in order if n in engines]
     spare = GLUSTER_DRIVER if keep_pool else None
-    for name in present:
+    for name in present if len(present) > 1 else []:
         removed.add(remove_owned(engines[name].client, lab=lab, volumes=volumes, networks=False))
     for name in present:
         removed.add(remove_owned(engines[name].client, lab=lab, volumes=volumes, spare_driver=spare))
