@@ -7,6 +7,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from dockerctl.apply.playbook import PARALLEL
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
 from dockerctl.cli.junit import write_junit
@@ -48,7 +49,7 @@ def play_cmd(
     keep: bool = typer.Option(
         False, "--keep", help="Leave the lab up afterwards (re-running is then a no-op)."
     ),
-    parallel: int = typer.Option(8, "--parallel", min=1, max=32, help="Containers created at once."),
+    parallel: int = typer.Option(PARALLEL, "--parallel", min=1, max=32, help="Containers created at once."),
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     junit: Path | None = typer.Option(None, "--junit", help="Also write a JUnit XML report here."),
     wait: float = typer.Option(

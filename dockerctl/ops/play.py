@@ -14,6 +14,7 @@ from dockerctl.apply.containers import ensure_image_local
 from dockerctl.apply.plan import Change
 from dockerctl.apply.plan import plan as make_plan
 from dockerctl.apply.playbook import (
+    PARALLEL,
     Applied,
     build_images,
     execute,
@@ -109,7 +110,7 @@ def play(
     *,
     dry_run: bool = False,
     keep: bool = False,
-    parallel: int = 8,
+    parallel: int = PARALLEL,
     progress: Progress | None = None,
     wait: float = 0,
 ) -> PlayReport:
