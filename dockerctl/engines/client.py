@@ -16,6 +16,7 @@ import docker.errors
 import requests.exceptions
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from dockerctl.engines import sshfix
 from dockerctl.errors import (
     Conflict,
     DockerctlError,
@@ -105,6 +106,7 @@ def connect(
 
     def _open() -> docker.DockerClient:
         if url.startswith("ssh://"):
+            sshfix.patch()
             return docker.DockerClient(base_url=url, version="auto", timeout=timeout, use_ssh_client=True)
         if base_url is None:
             return docker.from_env(version="auto", timeout=timeout)
