@@ -151,9 +151,9 @@ def main(argv: list[str] | None = None) -> None:
 
 def _main(argv: list[str] | None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    name = invoked(args)
-    register([name] if name else None)
     try:
+        name = invoked(args)
+        register([name] if name else None)  # inside: a signal while its modules load is one line too
         app(args=args, prog_name="dockerctl")
     except DockerctlError as exc:
         if isinstance(exc, InvalidInput) and exc.where is None:
