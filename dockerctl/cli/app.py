@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,11 +106,38 @@ def register(names: list[str] | None = None) -> typer.Typer:
         module, attr, group, settings = _COMMANDS[name]
         target = getattr(importlib.import_module(f"dockerctl.cli.{module}"), attr)
         if group:
+            _mark_commands(target)
             app.add_typer(target, name=name)
         else:
-            app.command(name, context_settings=settings)(target)
+            app.command(name, context_settings=settings)(_marked(target))
         _registered.add(name)
     return app
+
+
+_begun: list[str] = []  # the command whose own function started: before that, nothing was done
+
+
+def _marked(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn`, noting when it starts: a signal before then stopped a run that had done nothing."""
+    if getattr(fn, "__dockerctl_marked__", False):
+        return fn
+
+    @functools.wraps(fn)  # typer reads the signature and the annotations through __wrapped__
+    def begun(*args: Any, **kwargs: Any) -> Any:
+        _begun.append(fn.__name__)
+        return fn(*args, **kwargs)
+
+    begun.__dockerctl_marked__ = True  # type: ignore[attr-defined]
+    return begun
+
+
+def _mark_commands(group: typer.Typer) -> None:
+    for info in group.registered_commands:
+        if info.callback is not None:
+            info.callback = _marked(info.callback)
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _mark_commands(sub.typer_instance)
 
 
 def invoked(argv: list[str]) -> str | None:
@@ -163,11 +192,14 @@ def _main(argv: list[str] | None) -> None:
             f"[red]dockerctl: error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True
         )
         sys.exit(int(exc.exit_code))
-    except Interrupted as stop:
-        err.print(f"dockerctl: stopped by {stop}; what this run had made was removed", markup=False)
+    except Interrupted as stop:  # what the run did is said by the code that knows (engines/signals.py)
+        if stop.outcome is None and not _begun:
+            stop.outcome = "nothing was done"
+        said = f"; {stop.outcome}" if stop.outcome else ""
+        err.print(f"dockerctl: stopped by {stop}{said}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(stop.exit_code)
     except KeyboardInterrupt:
-        err.print("dockerctl: interrupted; what this run had made was removed")
+        err.print("dockerctl: interrupted", markup=False)
         sys.exit(130)
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         # a docker-py call that escaped engine_call (the engine went away mid-command): one sentence

@@ -9,6 +9,7 @@ import typer
 
 from dockerctl.cli import render
 from dockerctl.cli._context import engine, lab_name
+from dockerctl.engines.signals import on_stop
 from dockerctl.errors import InvalidInput
 from dockerctl.ops.down import down
 
@@ -54,7 +55,8 @@ def down_cmd(
 
         lab = load_playbook(file).name  # type: ignore[arg-type]
     name = lab
-    with engine(ctx) as eng:
+    whole = f"nothing was done: lab {name} is whole (`dockerctl down --lab {name}` removes it)"
+    with on_stop(whole), engine(ctx) as eng:
         removed = down(eng, name, keep_volumes=keep_volumes, volumes=volumes, purge=purge, wait=wait)
     hosts = f", host(s) {', '.join(removed.hosts)}" if removed.hosts else ""
     render.out.print(

@@ -2,13 +2,17 @@
 never cut short by a second signal: it is deferred until the cleanup is done.
 
 They arrive as `Interrupted`, not KeyboardInterrupt: the CLI framework turns a KeyboardInterrupt into a
-silent exit, and a run that was stopped must say so."""
+silent exit, and a run that was stopped must say so — and say what it did before it stopped. That is known
+only where the work is, so the code that knows writes it on the exception (`outcome`, or `on_stop` for a
+block); the CLI prints it, and claims nothing when no code said anything."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from types import FrameType
 
@@ -19,6 +23,7 @@ class Interrupted(BaseException):
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+        self.outcome: str | None = None  # what the run had done when it stopped, said by the code that knows
 
     @property
     def exit_code(self) -> int:
@@ -55,3 +60,35 @@ def shielded() -> Iterator[None]:
             signal.signal(s, handler)
         if pending:
             raise Interrupted(signal.SIGTERM if signal.SIGTERM in pending else signal.SIGINT)
+
+
+@contextlib.contextmanager
+def on_stop(outcome: str) -> Iterator[None]:
+    """A signal that ends the block tells the user `outcome` — unless code inside said something more
+    precise (the innermost word stands)."""
+    try:
+        yield
+    except Interrupted as stop:
+        if stop.outcome is None:
+            stop.outcome = outcome
+        raise
+
+
+PHASES_ENV = "DOCKERCTL_TEST_PHASES"  # a file: each phase reached is appended, one per line
+PAUSE_ENV = "DOCKERCTL_TEST_PAUSE_AT"  # a phase: the run waits there (at most PAUSE_S) for a signal
+
+
+PAUSE_S = 20.0
+
+
+def reached(phase: str) -> None:
+    """A test hook, inert unless DOCKERCTL_TEST_PHASES is set: note that the run reached `phase`, and if
+    DOCKERCTL_TEST_PAUSE_AT names it, wait there, so a test's signal lands in this phase on any machine
+    however fast or busy (a signal ends the wait at once; a test that sends none costs PAUSE_S)."""
+    log = os.environ.get(PHASES_ENV)
+    if not log:
+        return
+    with open(log, "a", encoding="utf-8") as f:
+        f.write(phase + "\n")
+    if os.environ.get(PAUSE_ENV) == phase:
+        time.sleep(PAUSE_S)

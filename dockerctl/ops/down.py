@@ -11,7 +11,7 @@ from dockerctl.engines import lab_records
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
 from dockerctl.engines.locks import lab_lock
-from dockerctl.engines.signals import shielded
+from dockerctl.engines.signals import Interrupted, reached, shielded
 from dockerctl.errors import DockerctlError, InvalidInput
 from dockerctl.fabric import labhosts
 from dockerctl.fabric import swarm as lab_swarm
@@ -42,13 +42,33 @@ def down(
             "--keep-volumes keeps every volume and --volumes removes the pool's data: give one of them",
             where="--volumes",
         )
-    with lab_lock(lab, wait=wait), shielded():  # Ctrl-C/SIGTERM take effect once the lab is gone
-        removed = _down(engine, lab, keep_volumes=keep_volumes, volumes=volumes)
-    if purge:
-        from dockerctl.fabric import vm
+    removed: Removed | None = None
+    began = False
+    try:
+        with lab_lock(lab, wait=wait):
+            reached("down:locked")
+            with shielded():  # Ctrl-C/SIGTERM take effect once the lab is gone
+                began = True
+                reached("down:removing")
+                removed = _down(engine, lab, keep_volumes=keep_volumes, volumes=volumes)
+        if purge:
+            from dockerctl.fabric import vm
 
-        removed.purged = vm.purge_images()
+            removed.purged = vm.purge_images()
+    except Interrupted as stop:  # the user hears what happened, whatever the moment
+        stop.outcome = stop.outcome or _stopped(lab, began=began, done=removed is not None)
+        raise
     return removed
+
+
+def _stopped(lab: str, *, began: bool, done: bool) -> str:
+    """What a signal-stopped `down` did: nothing (stopped before the removal began: the lab is whole), or
+    all of it (the removal is never cut short; the signal took effect after it)."""
+    if done:
+        return f"lab {lab} was removed first (a removal is never cut short)"
+    if began:
+        return f"the removal of lab {lab} did not finish: `dockerctl down --lab {lab}` removes the rest"
+    return f"nothing was done: lab {lab} is whole (`dockerctl down --lab {lab}` removes it)"
 
 
 def _down(engine: Engine, lab: str, *, keep_volumes: bool, volumes: bool) -> Removed:

@@ -27,7 +27,7 @@ from dockerctl.engines import lab_records
 from dockerctl.engines.client import engine_call, translate
 from dockerctl.engines.engine import Engine
 from dockerctl.engines.locks import lab_lock
-from dockerctl.engines.signals import Interrupted, shielded
+from dockerctl.engines.signals import Interrupted, on_stop, reached, shielded
 from dockerctl.errors import DockerctlError, EngineUnavailable, InvalidInput
 from dockerctl.fabric import labhosts
 from dockerctl.fabric import swarm as lab_swarm
@@ -122,7 +122,8 @@ def play(
     report = PlayReport(str(path), pb.name, dry_run=dry_run, kept=keep)
     if dry_run:
         return _play(engine, path, pb, report, keep=keep, parallel=parallel, progress=progress)
-    with lab_lock(pb.name, wait=wait, notes=report.notes):
+    with on_stop(f"nothing of lab {pb.name} was made"), lab_lock(pb.name, wait=wait, notes=report.notes):
+        reached("play:locked")
         return _play(engine, path, pb, report, keep=keep, parallel=parallel, progress=progress)
 
 
@@ -158,6 +159,7 @@ def _play(
     lab_calico.preflight(pb)
     lab_weave.preflight(pb)
     try:
+        reached("play:building")
         build_images(engine.client, pb, path.parent, progress)
         engines = _engines_up(engine, pb, [BASE_IMAGE, *image_tags(pb).values()], progress)
         report.hosts = {name: e.url for name, e in engines.items()}
@@ -181,6 +183,7 @@ def _play(
         for link, entry in pb.host_links.items():
             ensure_veth(engines[pb.default_host].host, link, entry.peer, pb.name)
         _check_parents(pb, engines)
+        reached("play:applying")
         execute(engines, pb, report.plan, observed, applied, parallel=parallel, progress=progress)
         if pb.weave is not None:
             say("weave.local names")
@@ -194,6 +197,7 @@ def _play(
         finished = True
         names = _inspected(engines, pb, parallel)
         say(f"verifying {len(pb.expect)} expectation(s)")
+        reached("play:verifying")
         report.checks = evaluate(engines, pb, names)
     except (KeyboardInterrupt, Interrupted) as exc:
         interrupted, failure = True, exc
@@ -210,29 +214,42 @@ def _play(
             raise
         raise err from exc
     finally:
+        left = f"lab {pb.name} was kept (--keep)"  # what a signal's message says of the lab
+        cleanup_error: DockerctlError | OSError | None = None
         try:
             with shielded():  # a second Ctrl-C or SIGTERM waits until the lab is removed
-                if not keep:
-                    say("tearing down")
-                    _tear_down(
-                        engine,
-                        engines,
-                        pb.name,
-                        order,
-                        joined,
-                        settle=failure is not None,
-                        keep_pool=bool(kept_pool),
-                    )
-                elif not finished and interrupted:
-                    roll_back(
-                        engines, applied
-                    )  # Ctrl-C: what this run made goes; a failure under --keep stays
-        except (DockerctlError, OSError) as cleanup_error:
-            if failure is None:
+                try:
+                    if not keep:
+                        say("tearing down")
+                        reached("play:tearing-down")
+                        _tear_down(
+                            engine,
+                            engines,
+                            pb.name,
+                            order,
+                            joined,
+                            settle=failure is not None,
+                            keep_pool=bool(kept_pool),
+                        )
+                        left = f"lab {pb.name} was removed"
+                    elif not finished and interrupted:
+                        roll_back(
+                            engines, applied
+                        )  # Ctrl-C: what this run made goes; a failure under --keep stays
+                        left = "what this run had made was removed"
+                except (DockerctlError, OSError) as exc:
+                    cleanup_error = exc
+                    left = f"removing lab {pb.name} failed ({exc}): `dockerctl down --lab {pb.name}` removes the rest"
+            if cleanup_error is not None and failure is None:
                 raise translate(cleanup_error, f"tear down lab {pb.name}") from cleanup_error
-            # the first failure is what the user needs to see; the lab stays for `dockerctl down`
+            # else the first failure is what the user needs to see; the lab stays for `dockerctl down`
+        except Interrupted as stop:  # delivered once the tear-down was done
+            stop.outcome = stop.outcome or left
+            raise
         finally:
             close_engines(engines, engine)
+            if isinstance(failure, Interrupted) and failure.outcome is None:
+                failure.outcome = left
     return report
 
 
