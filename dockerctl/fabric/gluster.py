@@ -392,24 +392,57 @@ def _size_record(pool: Pool, volume: str) -> Path:
     return pool.root / "volumes" / f"{volume}.json"
 
 
-def volume_info(pool: Pool, volume: str, *, host: str | None = None) -> VolumeInfo | None:
+class GlusterUnanswered(EngineError):
+    """glusterd did not answer (not running yet, restarting, busy past the timeout): what it holds is not
+    known — never to be taken for "no such volume"."""
+
+
+ABSENT = "does not exist"  # GlusterFS's own words for a volume it does not have
+
+
+def _asked(pool: Pool, host: str, args: tuple[str, ...], what: str, patience: float) -> Completed:
+    """`gluster ARGS` on `host`, asked again for up to `patience` seconds while glusterd does not answer.
+    → the answer (a volume that does not exist is an answer); GlusterUnanswered once patience runs out."""
+    deadline = time.monotonic() + patience
+    while True:
+        left = deadline - time.monotonic()
+        done = gluster(pool, host, *args, timeout=max(5.0, min(20.0, left)))
+        if done.ok or ABSENT in done.output:
+            return done
+        if time.monotonic() + 0.5 >= deadline:
+            raise GlusterUnanswered(
+                f"GlusterFS on {host} did not answer {what} within {patience:g}s: "
+                f"{done.output or f'exit {done.returncode}'}"
+            )
+        time.sleep(0.5)
+
+
+def volume_info(
+    pool: Pool, volume: str, *, host: str | None = None, patience: float = 20
+) -> VolumeInfo | None:
+    """The volume as GlusterFS holds it; None only when GlusterFS says it does not exist. A glusterd that
+    does not answer (a host's engine is often back before its glusterd) is asked again for up to
+    `patience` seconds, then GlusterUnanswered: an engine told "no such volume" forgets the volume's
+    options and labels for good."""
     host = host or pool.hosts[0].name
-    done = gluster(pool, host, "--xml", "volume", "info", volume, timeout=20)
-    if not done.ok or "<volume>" not in done.stdout:
+    done = _asked(pool, host, ("--xml", "volume", "info", volume), f"about volume {volume}", patience)
+    if ABSENT in done.output:
         return None
-    infos = parse_volume_info(done.stdout)
+    infos = parse_volume_info(done.stdout) if "<volume>" in done.stdout else []
     if not infos:
-        return None
+        raise GlusterUnanswered(
+            f"GlusterFS on {host} gave no readable volume info for {volume}: {done.output[:200]}"
+        )
     info = infos[0]
     with contextlib.suppress(OSError, ValueError, KeyError):
         info.size_gb = float(json.loads(_size_record(pool, volume).read_text())["size_gb"])
     return info
 
 
-def volume_names(pool: Pool, *, host: str | None = None) -> list[str]:
-    done = gluster(pool, host or pool.hosts[0].name, "volume", "list", timeout=20)
-    if not done.ok:
-        return []
+def volume_names(pool: Pool, *, host: str | None = None, patience: float = 20) -> list[str]:
+    """The pool's volumes as GlusterFS lists them (GlusterUnanswered when glusterd does not answer)."""
+    host = host or pool.hosts[0].name
+    done = _asked(pool, host, ("volume", "list"), "the volume list", patience)
     return [line.strip() for line in done.stdout.splitlines() if line.strip() and " " not in line.strip()]
 
 
