@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from dockerctl.engines.signals import reached
 from dockerctl.errors import Conflict, StateUnwritable
 
 
@@ -84,6 +85,7 @@ def lab_lock(lab: str, *, wait: float = 0, notes: list[str] | None = None) -> It
             except OSError as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES):
                     raise
+                reached("lock:waiting")
                 if time.monotonic() >= deadline:
                     raise Conflict(
                         f"lab {lab} is being changed by {_describe(_holder(holder_path))}",

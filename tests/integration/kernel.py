@@ -28,3 +28,19 @@ def v1_dir(pid: int, controller: str) -> Path:
 
 def read(pid: int, controller: str, name: str) -> str:
     return (v1_dir(pid, controller) / name).read_text().strip()
+
+
+def wait_gone(pid: int, timeout: float = 10) -> None:
+    """Until process `pid` is gone (or a zombie: it no longer runs), never a fixed sleep."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return
+        if stat.rpartition(")")[2].split()[0] == "Z":
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"process {pid} still runs {timeout:g}s after it was killed")

@@ -17,6 +17,7 @@ import pytest
 
 from dockerctl.plugins import daemon
 
+from .kernel import wait_gone
 from .netmodel_helpers import docker, doctor_models, in_ns, restart_engine_and_replay
 from .test_labs_across_hosts import PLAYBOOKS, STATE, cli, machine_state
 
@@ -145,7 +146,7 @@ def test_flannel_vxlan_read_without_dockerctl(base_image: str, tmp_path: Path) -
         # etcd killed: the engine's call fails with one sentence naming etcd; `hosts up` brings it back
         etcd_pid = int((STATE / "etcd" / LAB / "etcd.pid").read_text())
         os.kill(etcd_pid, signal.SIGKILL)
-        time.sleep(0.5)
+        wait_gone(etcd_pid)
         failed = docker(
             H2, "network", "create", "-d", "dockerctl-flannel", "--ipam-driver", "dockerctl-flannel", "extra"
         )

@@ -8,17 +8,18 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import docker
 
 STATE = Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state"))
-HOLD = (
-    "import sys, time\n"
+HOLD = (  # holds the lab's lock until a line arrives on its stdin (or it is killed)
+    "import sys\n"
     "from dockerctl.engines.locks import lab_lock\n"
     "with lab_lock(sys.argv[1]):\n"
     "    print('held', flush=True)\n"
-    "    time.sleep(float(sys.argv[2]))\n"
+    "    sys.stdin.readline()\n"
 )
 
 
@@ -29,9 +30,9 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
     )  # fmt: skip
 
 
-def _hold(lab: str, seconds: float) -> subprocess.Popen[str]:
+def _hold(lab: str) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
-        [sys.executable, "-c", HOLD, lab, str(seconds)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLD, lab], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
     return proc
@@ -47,7 +48,7 @@ def test_second_run_refuses_naming_the_holder_or_waits(
     tmp_path: Path, engine: docker.DockerClient, base_image: str, lab: str
 ) -> None:
     path = _playbook(tmp_path, lab)
-    holder = _hold(lab, 4)
+    holder = _hold(lab)
     try:
         refused = _cli("play", str(path))
         assert refused.returncode == 5, refused.stdout + refused.stderr
@@ -57,8 +58,24 @@ def test_second_run_refuses_naming_the_holder_or_waits(
         assert _cli("down", "--lab", lab).returncode == 5  # down takes the same lock
         other = _playbook(tmp_path, f"{lab}-x")  # another lab is not held up
         assert _cli("play", str(other)).returncode == 0
-        waited = _cli("play", str(path), "--wait", "60")  # the holder lets go after 4 s
-        assert waited.returncode == 0, waited.stdout + waited.stderr
+        # --wait: the run waits for the lock (it says so in its phases), gets it once the holder lets go
+        phases = tmp_path / "phases"
+        waiting = subprocess.Popen(
+            [sys.executable, "-m", "dockerctl", "play", str(path), "--wait", "60"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "DOCKERCTL_TEST_PHASES": str(phases)},
+        )
+        deadline = time.monotonic() + 60
+        while not (phases.exists() and "lock:waiting" in phases.read_text().split()):
+            assert waiting.poll() is None and time.monotonic() < deadline, "the run never waited for the lock"
+            time.sleep(0.02)
+        assert holder.stdin is not None
+        holder.stdin.write("go\n")
+        holder.stdin.flush()
+        out, err = waiting.communicate(timeout=300)
+        assert waiting.returncode == 0, out + err
     finally:
         holder.kill()
         holder.wait()
@@ -67,7 +84,7 @@ def test_second_run_refuses_naming_the_holder_or_waits(
 def test_a_lock_left_by_a_killed_process_is_taken_over(
     tmp_path: Path, engine: docker.DockerClient, base_image: str, lab: str
 ) -> None:
-    holder = _hold(lab, 60)
+    holder = _hold(lab)
     holder.kill()  # SIGKILL: no chance to clean up; the kernel drops its flock, its record stays
     holder.wait()
     assert json.loads((STATE / "locks" / f"{lab}.holder").read_text())["pid"] == holder.pid
