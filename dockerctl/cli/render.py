@@ -79,6 +79,11 @@ def _short(text: str) -> str:
     return _LONG_ID.sub(r"\1…", text)
 
 
+def verdict(text: str) -> str:
+    """A verdict coloured for the terminal."""
+    return _verdict(text)
+
+
 def _verdict(text: str) -> str:
     style = _STYLE.get(text, "")
     return f"[{style}]{text}[/{style}]" if style else text

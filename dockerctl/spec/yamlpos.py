@@ -36,7 +36,10 @@ def _build(node: yaml.Node, path: Path_, lines: dict[Path_, int], source: str) -
                     where=f"{source}:{key_node.start_mark.line + 1}",
                 )
             if key in out:
-                raise InvalidInput(f"duplicate key {key!r}", where=f"{source}:{key_node.start_mark.line + 1}")
+                raise InvalidInput(
+                    f"duplicate key {key!r}: give each key once",
+                    where=f"{source}:{key_node.start_mark.line + 1}",
+                )
             lines[(*path, key)] = key_node.start_mark.line + 1
             out[key] = _build(value_node, (*path, key), lines, source)
         return out

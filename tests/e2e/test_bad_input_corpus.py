@@ -426,3 +426,142 @@ def test_every_bad_input_is_one_clear_error_and_changes_nothing(
 def test_errors_are_one_line(args: list[str]) -> None:
     done = _run(args)
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+# compose verify: (id, compose file text, exit code, line the error must name (0: the file alone), readers).
+# Each case runs with Docker Compose v2 as the reader and with dockerctl's own (--own-reader) unless
+# `readers` says one: the own reader leaves some checks to compose and finds the project not running.
+S = f"services:\n  web:\n    image: {B}\n"
+COMPOSE: list[tuple[str, str, int, int, str]] = [
+    ("yaml-tab", "services:\n  web:\n\timage: x\n", 2, 3, "both"),
+    ("yaml-indent", "services:\n  web:\n    image: x\n   mem_limit: 3m\n", 2, 4, "both"),
+    ("yaml-duplicate", S + "    mem_limit: 1m\n    mem_limit: 2m\n", 2, 5, "both"),
+    ("unknown-key", S + "    memory_limit: 3m\n", 2, 4, "both"),
+    ("unknown-top-key", "servics:\n  web:\n    image: x\n", 2, 1, "both"),
+    ("service-name", 'services:\n  "we b":\n    image: x\n', 2, 2, "both"),
+    ("services-list", "services:\n  - web\n", 2, 0, "both"),
+    ("service-not-mapping", "services:\n  web: 3\n", 2, 2, "both"),
+    ("no-services", "name: corpus-empty\n", 2, 0, "both"),
+    ("empty-file", "", 2, 0, "both"),
+    ("mem-text", S + "    mem_limit: lots\n", 2, 4, "both"),
+    ("mem-negative", S + "    mem_limit: -5m\n", 2, 4, "both"),
+    ("memswap-text", S + "    memswap_limit: huge\n", 2, 4, "both"),
+    ("shm-text", S + "    shm_size: big\n", 2, 4, "both"),
+    ("cpus-text", S + "    cpus: many\n", 2, 4, "both"),
+    ("shares-text", S + "    cpu_shares: lots\n", 2, 4, "both"),
+    ("pids-text", S + "    pids_limit: abc\n", 2, 4, "both"),
+    ("scale-text", S + "    scale: many\n", 2, 4, "both"),
+    ("replicas-text", S + "    deploy: {replicas: abc}\n", 2, 4, "both"),
+    (
+        "reservation-text",
+        S + "    deploy:\n      resources:\n        reservations: {memory: lots}\n",
+        2,
+        6,
+        "both",
+    ),
+    (
+        "rate-text",
+        S + "    blkio_config:\n      device_read_bps: [{path: /dev/vda, rate: fast}]\n",
+        2,
+        5,
+        "both",
+    ),
+    ("ulimit-text", S + "    ulimits:\n      nofile: {soft: a, hard: 2}\n", 2, 5, "both"),
+    ("ulimits-number", S + "    ulimits: 5\n", 2, 4, "both"),
+    ("oom-kill-maybe", S + "    oom_kill_disable: maybe\n", 2, 4, "both"),
+    ("networks-text", S + "    networks: front\n", 2, 4, "both"),
+    ("volume-number", S + "    volumes: [5]\n", 2, 4, "both"),
+    ("port-text", S + '    ports: ["abc"]\n', 2, 0, "both"),
+    ("undefined-network", S + "    networks: [nosuch]\n", 2, 4, "both"),
+    ("undefined-volume", S + '    volumes: ["nosuch:/x"]\n', 2, 4, "both"),
+    ("undefined-dependency", S + "    depends_on: [nosuch]\n", 2, 4, "both"),
+    ("no-image", "services:\n  web:\n    mem_limit: 1m\n", 2, 2, "both"),
+    (
+        "distinct-limits",
+        S + "    mem_limit: 64m\n    deploy:\n      resources:\n        limits: {memory: 32m}\n",
+        2,
+        4,
+        "both",
+    ),
+    ("required-variable", S + "    mem_limit: ${NEEDED_CORPUS:?must be set}\n", 2, 0, "both"),
+    ("extends-missing", S + "    extends: {service: nosuch}\n", 2, 4, "both"),
+    ("include-missing", "include: [nosuch-corpus.yml]\n" + S, 2, 0, "both"),
+    ("oom-adj-text-type", S + "    oom_score_adj: 5000\n", 2, 4, "v2"),
+    ("not-running", "name: corpus-absent\n" + S, 4, 0, "both"),
+]
+
+
+def _compose_run(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dockerctl", "compose", "verify", *args],
+        capture_output=True, text=True, timeout=120, cwd=cwd, env={**os.environ, "COLUMNS": "400", **(env or {})},
+        check=False,
+    )  # fmt: skip
+
+
+def test_compose_verify_bad_input_is_one_clear_error_and_changes_nothing(
+    engine: docker.DockerClient, base_image: str, tmp_path: Path
+) -> None:
+    runs: list[tuple[str, list[str], int, str, dict[str, str] | None]] = []
+    for case, text, code, line, readers in COMPOSE:
+        d = tmp_path / case
+        d.mkdir()
+        f = d / "compose.yaml"
+        f.write_text(text)
+        names = f"{f}:{line}:" if line else str(f)
+        for reader in ("v2", "own") if readers == "both" else (readers,):
+            runs.append(
+                (
+                    f"{case} ({reader})",
+                    ["-f", str(f), *(["--own-reader"] if reader == "own" else [])],
+                    code,
+                    names,
+                    None,
+                )
+            )
+    ok = tmp_path / "ok" / "compose.yaml"
+    ok.parent.mkdir()
+    ok.write_text(S)
+    runs += [
+        ("file-missing", ["-f", "/nonexistent/compose.yaml"], 2, "-f/--file", None),
+        ("file-directory", ["-f", str(tmp_path)], 2, "-f/--file", None),
+        ("second-file-missing", ["-f", str(ok), "-f", str(tmp_path / "nosuch.yaml")], 2, "-f/--file", None),
+        ("no-file-here", [], 2, "-f/--file", None),
+        ("project-unknown", ["-p", "nosuch-corpus"], 4, "-p/--project-name", None),
+        ("project-name-bad", ["-f", str(ok), "-p", "Bad Name!"], 2, "-p/--project-name", None),
+        (
+            "project-name-bad (own)",
+            ["-f", str(ok), "-p", "Bad Name!", "--own-reader"],
+            2,
+            "-p/--project-name",
+            None,
+        ),
+        ("compose-not-v2", ["-f", str(ok)], 2, "DOCKERCTL_COMPOSE", {"DOCKERCTL_COMPOSE": "/bin/true"}),
+        (
+            "compose-absent",
+            ["-f", str(ok)],
+            2,
+            "DOCKERCTL_COMPOSE",
+            {"DOCKERCTL_COMPOSE": "/nonexistent/compose"},
+        ),
+    ]
+    before = _state(engine)
+    empty = tmp_path / "empty-dir"
+    empty.mkdir()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        done = list(pool.map(lambda r: _compose_run(r[1], empty, r[4]), runs))
+    problems = [
+        p
+        for (case, _, code, names, _), d in zip(runs, done, strict=True)
+        for p in _judge(case, d, code, names)
+    ]
+    problems += [
+        f"{r[0]}: more than one line"
+        for r, d in zip(runs, done, strict=True)
+        if len(d.stderr.strip().splitlines()) != 1
+    ]
+    assert not problems, "\n".join(problems)
+    assert len({r[0].split(" (")[0] for r in runs}) >= 30
+    assert _state(engine) == before

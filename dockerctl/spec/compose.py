@@ -1,0 +1,827 @@
+"""A compose project as its file asks it: services with their resource keys, networks, mounts, ports and
+how many containers each should have. Pure: the normalized model comes from Docker Compose v2's own
+`config --format json` (engines/compose_cli.py) or from the PyYAML subset below; nothing here runs anything.
+
+Each resource key maps to the engine's HostConfig as docker/compose's `pkg/compose/create.go` maps it
+(../shared/design/estate.md); every asked value is kept with the FILE:LINE the operator wrote it at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dockerctl.errors import InvalidInput
+from dockerctl.spec.units import parse_size
+from dockerctl.spec.yamlpos import Path_, load_with_lines
+
+# ---------------------------------------------------------------------------------------------------------
+# resource keys
+
+
+@dataclass(frozen=True)
+class ComposeKey:
+    """One resource key of the compose spec and where compose puts it in HostConfig."""
+
+    path: tuple[str, ...]  # under the service: ("deploy", "resources", "limits", "memory")
+    host_config: str  # HostConfig key ("" when compose passes it to nobody outside swarm)
+    kind: str  # how the value reads: size | int | cpus | bool | str | rates | ulimit
+    field: str = ""  # the Limits field whose kernel check proves it ("" = an extra reading)
+    dropped_by_compose: str = ""  # why compose never passes it to the engine (outside swarm)
+
+    @property
+    def name(self) -> str:
+        return ".".join(self.path)
+
+
+KEYS: tuple[ComposeKey, ...] = (
+    ComposeKey(("mem_limit",), "Memory", "size", "memory"),
+    ComposeKey(("deploy", "resources", "limits", "memory"), "Memory", "size", "memory"),
+    ComposeKey(("memswap_limit",), "MemorySwap", "size", "memory_swap"),
+    ComposeKey(("mem_reservation",), "MemoryReservation", "size"),
+    ComposeKey(("deploy", "resources", "reservations", "memory"), "MemoryReservation", "size"),
+    ComposeKey(("mem_swappiness",), "MemorySwappiness", "int"),
+    ComposeKey(("oom_kill_disable",), "OomKillDisable", "bool"),
+    ComposeKey(("oom_score_adj",), "OomScoreAdj", "int"),
+    ComposeKey(("cpus",), "NanoCpus", "cpus", "cpus"),
+    ComposeKey(("deploy", "resources", "limits", "cpus"), "NanoCpus", "cpus", "cpus"),
+    ComposeKey(
+        ("deploy", "resources", "reservations", "cpus"),
+        "",
+        "cpus",
+        dropped_by_compose="a swarm option: compose passes CPU reservations to swarm services only",
+    ),
+    ComposeKey(("cpu_shares",), "CpuShares", "int", "cpu_shares"),
+    ComposeKey(("cpu_quota",), "CpuQuota", "int"),
+    ComposeKey(("cpu_period",), "CpuPeriod", "int"),
+    ComposeKey(("cpuset",), "CpusetCpus", "str", "cpuset_cpus"),
+    ComposeKey(("pids_limit",), "PidsLimit", "int", "pids_limit"),
+    ComposeKey(("deploy", "resources", "limits", "pids"), "PidsLimit", "int", "pids_limit"),
+    ComposeKey(("blkio_config", "weight"), "BlkioWeight", "int", "blkio_weight"),
+    ComposeKey(("blkio_config", "device_read_bps"), "BlkioDeviceReadBps", "rates", "device_read_bps"),
+    ComposeKey(("blkio_config", "device_write_bps"), "BlkioDeviceWriteBps", "rates", "device_write_bps"),
+    ComposeKey(("blkio_config", "device_read_iops"), "BlkioDeviceReadIOps", "rates", "device_read_iops"),
+    ComposeKey(("blkio_config", "device_write_iops"), "BlkioDeviceWriteIOps", "rates", "device_write_iops"),
+    ComposeKey(("shm_size",), "ShmSize", "size"),
+    ComposeKey(("ulimits",), "Ulimits", "ulimit"),
+)
+# Keys compose maps that dockerctl reads no kernel file for (yet): reported as "unknown", never skipped.
+UNCHECKED: dict[tuple[str, ...], str] = {
+    ("cpu_rt_runtime",): "CpuRealtimeRuntime",
+    ("cpu_rt_period",): "CpuRealtimePeriod",
+    ("cpu_count",): "CpuCount",
+    ("cpu_percent",): "CpuPercent",
+    ("blkio_config", "weight_device"): "BlkioWeightDevice",
+    ("deploy", "resources", "reservations", "devices"): "DeviceRequests",
+}
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One value the file asks of a service, in the engine's terms."""
+
+    key: str  # the compose key, dotted ("deploy.resources.limits.memory", "ulimits.nofile")
+    spec: ComposeKey | None  # None for a key dockerctl does not read the kernel for
+    value: Any  # normalized: bytes, NanoCpus, a bool, {"soft","hard"}, ((path, rate), …)
+    shown: str  # as a person reads it ("64MiB", "0.5 CPUs", "1024/2048")
+    where: str  # FILE:LINE
+    host_config: str  # the HostConfig key it lands in
+
+
+@dataclass(frozen=True)
+class ServiceNetwork:
+    name: str  # the key in the file
+    aliases: tuple[str, ...]
+    ipv4_address: str | None = None
+
+
+@dataclass(frozen=True)
+class ServiceMount:
+    type: str  # volume | bind | tmpfs
+    source: str  # volume name as the file gives it, host path, or ""
+    target: str
+    read_only: bool
+    where: str
+
+
+@dataclass(frozen=True)
+class ServicePort:
+    target: int
+    published: int | None
+    host_ip: str
+    protocol: str
+    where: str
+
+
+@dataclass
+class ComposeService:
+    name: str
+    where: str
+    asks: list[Ask] = field(default_factory=list)
+    networks: list[ServiceNetwork] = field(default_factory=list)
+    network_mode: str | None = None  # host | none | container:NAME | service:NAME
+    mounts: list[ServiceMount] = field(default_factory=list)
+    ports: list[ServicePort] = field(default_factory=list)
+    replicas: int = 1
+
+
+@dataclass(frozen=True)
+class ComposeNetwork:
+    key: str  # the name in the file
+    name: str  # the engine's name (PROJECT_KEY unless `name:` is given)
+    driver: str | None
+    subnets: tuple[str, ...]
+    external: bool
+    where: str
+
+
+@dataclass
+class ComposeProject:
+    name: str
+    files: tuple[str, ...]
+    reader: str  # what normalized the file: "docker compose v2.40.3 config" or "PyYAML (subset)"
+    services: dict[str, ComposeService] = field(default_factory=dict)
+    networks: dict[str, ComposeNetwork] = field(default_factory=dict)
+    volumes: dict[str, str] = field(default_factory=dict)  # key in the file → the engine's volume name
+    model: dict[str, Any] = field(default_factory=dict, repr=False)  # the normalized model itself
+
+
+# ---------------------------------------------------------------------------------------------------------
+# FILE:LINE of a key
+
+
+class Locator:
+    """Key path → FILE:LINE: the last file that writes the deepest part of the path (later files
+    override earlier ones, as compose merges them)."""
+
+    def __init__(self, files: Mapping[str, dict[Path_, int]]) -> None:
+        self._files = dict(files)
+
+    @classmethod
+    def of(cls, paths: list[str]) -> Locator:
+        lines: dict[str, dict[Path_, int]] = {}
+        for p in paths:
+            try:
+                _, lines[p] = load_with_lines(Path(p).read_text(), p)
+            except (OSError, UnicodeDecodeError, InvalidInput):
+                lines[p] = {}
+        return cls(lines)
+
+    def line(self, path: Path_) -> str:
+        for depth in range(len(path), 0, -1):
+            prefix = path[:depth]
+            for name, lines in reversed(self._files.items()):
+                if prefix in lines:
+                    return f"{name}:{lines[prefix]}"
+        return next(iter(self._files), "?")
+
+    def key_path(self, message: str) -> str:
+        """FILE:LINE of the key one of compose's messages names ('services.web.cpus',
+        'services[web].shm_size', 'service "web" refers to undefined network x', "additional properties
+        'x'" …), or '' when it names none."""
+        prop = re.search(r"additional propert(?:y|ies) '([^']+)'", message)
+        distinct = re.search(r"distinct values on '([\w.]+)'", message)
+        quoted = re.search(r"(?:service|extend service) \"([^\"]+)\"", message)
+        m = re.search(r"services(?:\[([^\]]+)\]|\.([\w-]+))((?:\.[\w-]+)*)", message)
+        if m:
+            path: list[str] = ["services", m.group(1) or m.group(2), *[p for p in m.group(3).split(".") if p]]
+        elif quoted:
+            path = ["services", quoted.group(1)]
+            for word, key in (
+                ("network", "networks"),
+                ("volume", "volumes"),
+                ("depends on", "depends_on"),
+                ("extend", "extends"),
+            ):
+                if (
+                    f"undefined {word}" in message
+                    or (word == "depends on" and word in message)
+                    or (word == "extend" and message.startswith("cannot extend"))
+                ):
+                    path.append(key)
+                    break
+        elif prop and "services additional" in message:
+            return self.line(("services", prop.group(1)))
+        elif prop:
+            return self.line((prop.group(1),))
+        else:
+            return ""
+        if prop and m:
+            path.append(prop.group(1))
+        if distinct:
+            path.extend(distinct.group(1).split("."))
+        return self.line(tuple(path))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# values
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a size")
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    return parse_size(text)
+
+
+def _cpus(value: Any) -> int:
+    return round(float(value) * 1e9)
+
+
+def _shown(kind: str, value: Any) -> str:
+    from dockerctl.spec.units import format_bytes
+
+    if kind == "size":
+        return format_bytes(value) if value >= 0 else "unlimited"
+    if kind == "cpus":
+        return f"{value / 1e9:g} CPUs"
+    if kind == "ulimit":
+        return f"soft {value['soft']}, hard {value['hard']}"
+    if kind == "rates":
+        return ", ".join(f"{p} {r}" for p, r in value)
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _value(key: ComposeKey, raw: Any) -> Any:
+    if key.kind == "size":
+        return _size(raw)
+    if key.kind == "cpus":
+        return _cpus(raw)
+    if key.kind == "int":
+        return int(raw)
+    if key.kind == "bool":
+        if isinstance(raw, str):
+            return raw.lower() in ("true", "1", "yes")
+        return bool(raw)
+    if key.kind == "rates":
+        out = []
+        for entry in raw or []:
+            path = entry.get("Path", entry.get("path"))
+            rate = entry.get("Rate", entry.get("rate"))
+            out.append((str(path), _size(rate) if key.host_config.endswith("Bps") else int(rate)))
+        return tuple(out)
+    return str(raw)
+
+
+_EXPECTED = {
+    "size": "a size: expected e.g. 64m, 1g or 512k",
+    "cpus": "a number of CPUs: expected e.g. 0.5",
+    "int": "a whole number: expected e.g. 100",
+    "bool": "true or false",
+    "str": "text",
+    "rates": "a list of `{path: /dev/vda, rate: 1mb}` entries (expected)",
+    "ulimit": "a number or `{soft: N, hard: N}` (expected)",
+}
+
+
+def _dig(data: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    cur: Any = data
+    for part in path:
+        if not isinstance(cur, Mapping) or part not in cur:
+            return None
+        cur = cur[part]
+    return cur
+
+
+def _ulimit(raw: Any) -> dict[str, int]:
+    if isinstance(raw, Mapping):
+        return {"soft": int(raw["soft"]), "hard": int(raw["hard"])}
+    return {"soft": int(raw), "hard": int(raw)}
+
+
+def service_asks(name: str, svc: Mapping[str, Any], where: Callable[[Path_], str]) -> list[Ask]:
+    """Every resource key the service's normalized model sets, in the engine's terms."""
+    asks: list[Ask] = []
+    for key in KEYS:
+        raw = _dig(svc, key.path)
+        if raw is None:
+            continue
+        at = where(("services", name, *key.path))
+        if key.kind == "ulimit":
+            if not isinstance(raw, Mapping):
+                raise InvalidInput(
+                    "ulimits: expected a mapping such as `nofile: {soft: 1024, hard: 2048}`", where=at
+                )
+            for limit, value in sorted(raw.items()):
+                loc = where(("services", name, *key.path, limit))
+                try:
+                    v = _ulimit(value)
+                except (ValueError, TypeError, KeyError):
+                    raise InvalidInput(
+                        f"ulimits.{limit}: {value!r} is not {_EXPECTED['ulimit']}", where=loc
+                    ) from None
+                asks.append(Ask(f"ulimits.{limit}", key, v, _shown("ulimit", v), loc, "Ulimits"))
+            continue
+        try:
+            value = _value(key, raw)
+        except (ValueError, TypeError, KeyError, AttributeError, InvalidInput):
+            raise InvalidInput(f"{key.name}: {raw!r} is not {_EXPECTED[key.kind]}", where=at) from None
+        if key.path == ("mem_swappiness",) and value == 0:
+            # compose's create.go passes swappiness only when it is not 0
+            key = ComposeKey(
+                key.path, "", key.kind, dropped_by_compose="compose passes mem_swappiness only when ≠ 0"
+            )
+        if key.path[-1] == "pids" and value == 0:
+            continue  # compose passes deploy pids only when > 0
+        asks.append(Ask(key.name, key, value, _shown(key.kind, value), at, key.host_config))
+    for path, hc in UNCHECKED.items():
+        raw = _dig(svc, path)
+        if raw not in (None, [], {}, 0):
+            at = where(("services", name, *path))
+            asks.append(Ask(".".join(path), None, raw, str(raw), at, hc))
+    return asks
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the project
+
+
+def _networks_of(svc: Mapping[str, Any]) -> list[ServiceNetwork]:
+    raw = svc.get("networks")
+    if raw is None:
+        return [] if svc.get("network_mode") else [ServiceNetwork("default", ())]
+    if isinstance(raw, list):
+        return [ServiceNetwork(str(n), ()) for n in raw]
+    out = []
+    for name, opts in raw.items():
+        opts = opts or {}
+        out.append(ServiceNetwork(str(name), tuple(opts.get("aliases") or ()), opts.get("ipv4_address")))
+    return out
+
+
+SERVICE_REFERENCES = ("network_mode", "ipc", "pid")  # `service:NAME`, which compose resolves to a container
+
+
+def service_references(svc: Mapping[str, Any]) -> dict[str, str]:
+    """key → the service a `service:NAME` value refers to (compose makes it `container:ID` at create time,
+    and stamps the config hash of the resolved service)."""
+    out = {}
+    for key in SERVICE_REFERENCES:
+        value = svc.get(key)
+        if isinstance(value, str) and value.startswith("service:"):
+            out[key] = value.split(":", 1)[1]
+    return out
+
+
+def _replicas(svc: Mapping[str, Any], where: Callable[[Path_], str], name: str) -> int:
+    deploy = svc.get("deploy") or {}
+    for path, raw in ((("deploy", "replicas"), deploy.get("replicas")), (("scale",), svc.get("scale"))):
+        if raw is None:
+            continue
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise InvalidInput(
+                f"{'.'.join(path)}: {raw!r} is not {_EXPECTED['int']}", where=where(("services", name, *path))
+            ) from None
+    return 1
+
+
+def project_from_model(
+    model: Mapping[str, Any], files: tuple[str, ...], reader: str, locator: Locator
+) -> ComposeProject:
+    """The normalized model (compose's `config --format json` shape) → the project as asked."""
+    name = str(model.get("name") or "")
+    if not name:
+        raise InvalidInput("the compose model has no project name", where=files[0] if files else None)
+    if not model.get("services"):
+        raise InvalidInput(
+            "the file has no services: a compose file needs a `services:` mapping",
+            where=files[0] if files else None,
+        )
+    project = ComposeProject(name, files, reader, model=dict(model))
+    for key, net in (model.get("networks") or {}).items():
+        net = net or {}
+        ipam = net.get("ipam") or {}
+        subnets = tuple(str(c["subnet"]) for c in ipam.get("config") or [] if c.get("subnet"))
+        project.networks[key] = ComposeNetwork(
+            key,
+            str(net.get("name") or f"{name}_{key}"),
+            net.get("driver"),
+            subnets,
+            bool(net.get("external")),
+            locator.line(("networks", key)),
+        )
+    for key, vol in (model.get("volumes") or {}).items():
+        project.volumes[key] = str((vol or {}).get("name") or f"{name}_{key}")
+    for sname, svc in (model.get("services") or {}).items():
+        service = ComposeService(sname, locator.line(("services", sname)))
+        service.asks = service_asks(sname, svc, locator.line)
+        service.network_mode = svc.get("network_mode")
+        service.networks = _networks_of(svc)
+        if any(n.name == "default" for n in service.networks) and "default" not in project.networks:
+            project.networks["default"] = ComposeNetwork(
+                "default", f"{name}_default", None, (), False, service.where
+            )
+        for i, m in enumerate(svc.get("volumes") or []):
+            service.mounts.append(
+                ServiceMount(
+                    str(m.get("type", "volume")),
+                    str(m.get("source") or ""),
+                    str(m["target"]),
+                    bool(m.get("read_only")),
+                    locator.line(("services", sname, "volumes", i)),
+                )
+            )
+        for i, p in enumerate(svc.get("ports") or []):
+            published = p.get("published")
+            if not str(p.get("target", "")).isdigit():
+                raise InvalidInput(
+                    f"ports: {p.get('target')!r} is not a container port: expected "
+                    "[HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], e.g. 127.0.0.1:8080:80",
+                    where=locator.line(("services", sname, "ports", i)),
+                )
+            service.ports.append(
+                ServicePort(
+                    int(p["target"]),
+                    int(published) if published not in (None, "") and str(published).isdigit() else None,
+                    str(p.get("host_ip") or ""),
+                    str(p.get("protocol") or "tcp"),
+                    locator.line(("services", sname, "ports", i)),
+                )
+            )
+        service.replicas = _replicas(svc, locator.line, sname)
+        project.services[sname] = service
+    return project
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the PyYAML subset (no Docker Compose v2 on this machine)
+
+SUBSET = (
+    "one or more files merged key by key (later files win), ${VAR}, ${VAR:-default}, ${VAR-default} and $$ "
+    "from the environment and the project's .env, short volume and port syntax; not extends, include, "
+    "profiles or env_file"
+)
+# the compose specification's keys (compose-spec schema), for the own reader's "unknown key" error
+TOP_KEYS = frozenset(
+    {"version", "name", "include", "services", "networks", "volumes", "secrets", "configs", "models"}
+)
+SERVICE_KEYS = frozenset(
+    [
+        "annotations",
+        "attach",
+        "build",
+        "blkio_config",
+        "cap_add",
+        "cap_drop",
+        "cgroup",
+        "cgroup_parent",
+        "command",
+        "configs",
+        "container_name",
+        "cpu_count",
+        "cpu_percent",
+        "cpu_shares",
+        "cpu_quota",
+        "cpu_period",
+        "cpu_rt_period",
+        "cpu_rt_runtime",
+        "cpus",
+        "cpuset",
+        "credential_spec",
+        "depends_on",
+        "deploy",
+        "develop",
+        "device_cgroup_rules",
+        "devices",
+        "dns",
+        "dns_opt",
+        "dns_search",
+        "domainname",
+        "entrypoint",
+        "env_file",
+        "environment",
+        "expose",
+        "extends",
+        "external_links",
+        "extra_hosts",
+        "gpus",
+        "group_add",
+        "healthcheck",
+        "hostname",
+        "image",
+        "init",
+        "ipc",
+        "isolation",
+        "labels",
+        "label_file",
+        "links",
+        "logging",
+        "mac_address",
+        "mem_limit",
+        "mem_reservation",
+        "mem_swappiness",
+        "memswap_limit",
+        "models",
+        "network_mode",
+        "networks",
+        "oom_kill_disable",
+        "oom_score_adj",
+        "pid",
+        "pids_limit",
+        "platform",
+        "ports",
+        "post_start",
+        "pre_stop",
+        "privileged",
+        "profiles",
+        "provider",
+        "pull_policy",
+        "read_only",
+        "restart",
+        "runtime",
+        "scale",
+        "secrets",
+        "security_opt",
+        "shm_size",
+        "stdin_open",
+        "stop_grace_period",
+        "stop_signal",
+        "storage_opt",
+        "sysctls",
+        "tmpfs",
+        "tty",
+        "ulimits",
+        "use_api_socket",
+        "user",
+        "userns_mode",
+        "uts",
+        "volumes",
+        "volumes_from",
+        "working_dir",
+    ]
+)
+
+
+def _check_keys(
+    keys: Any, known: frozenset[str], what: str, lines: dict[Path_, int], prefix: Path_, path: Path
+) -> None:
+    import difflib
+
+    for key in keys:
+        if key in known or str(key).startswith("x-"):
+            continue
+        close = difflib.get_close_matches(str(key), sorted(known), n=1)
+        raise InvalidInput(
+            f"{key!r} is not a {what} key of the compose specification"
+            + (f"; did you mean {close[0]!r}?" if close else ""),
+            where=f"{path}:{lines.get((*prefix, key), 1)}",
+        )
+
+
+def _check_shapes(name: str, svc: Mapping[str, Any], lines: dict[Path_, int], path: Path) -> None:
+    """The shapes compose's schema insists on, for the keys dockerctl reads."""
+
+    def at(*key: str | int) -> str:
+        return f"{path}:{lines.get(('services', name, *key), lines.get(('services', name), 1))}"
+
+    if not re.fullmatch(r"[a-zA-Z0-9._-]+", name):
+        raise InvalidInput(
+            f"service name {name!r} is not allowed: use letters, digits, '.', '_' and '-'", where=at()
+        )
+    if "networks" in svc and not isinstance(svc["networks"], list | dict | None):
+        raise InvalidInput(
+            "networks must be a list of names or a mapping (e.g. `networks: [front]`)", where=at("networks")
+        )
+    for key in ("volumes", "ports"):
+        value = svc.get(key)
+        if value is not None and not isinstance(value, list):
+            raise InvalidInput(f"{key} must be a list (e.g. `{key}: [...]`)", where=at(key))
+        for i, entry in enumerate(value or []):
+            if key == "volumes" and not isinstance(entry, str | dict):
+                raise InvalidInput(
+                    "a volume must be `SOURCE:TARGET[:ro]` or a mapping with type, source and target",
+                    where=at(key, i),
+                )
+            if key == "ports" and not isinstance(entry, str | int | dict):
+                raise InvalidInput(
+                    "a port must be `[HOST_IP:][HOST_PORT:]CONTAINER_PORT` (expected)", where=at(key, i)
+                )
+    value = svc.get("oom_kill_disable")
+    if value is not None and not isinstance(value, bool) and str(value).lower() not in ("true", "false"):
+        raise InvalidInput(f"oom_kill_disable: {value!r} must be true or false", where=at("oom_kill_disable"))
+
+
+_VAR = re.compile(r"\$(?:\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def _interpolate(value: Any, env: Mapping[str, str], where: str) -> Any:
+    if isinstance(value, dict):
+        return {k: _interpolate(v, env, where) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, env, where) for v in value]
+    if not isinstance(value, str):
+        return value
+
+    def sub(m: re.Match[str]) -> str:
+        if m.group(0) == "$$":
+            return "$"
+        var = m.group(1) or m.group(4)
+        op, default = m.group(2), m.group(3)
+        got = env.get(var)
+        if (op == ":?" and not got) or (op == "?" and got is None):
+            raise InvalidInput(
+                f"required variable {var} is missing a value: {default or 'it must be set'}",
+                where=where,
+                hint="set it in the environment or in the project's .env file",
+            )
+        if op == ":-" and not got:
+            return default or ""
+        if op == "-" and got is None:
+            return default or ""
+        return got or ""
+
+    return _VAR.sub(sub, value)
+
+
+def _merge(base: Any, over: Any) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = _merge(base[k], v) if k in base else v
+        return out
+    return over
+
+
+def _dotenv(directory: Path) -> dict[str, str]:
+    out: dict[str, str] = {}
+    path = directory / ".env"
+    if not path.is_file():
+        return out
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            k, _, v = line.partition("=")
+            out[k.strip()] = v.strip().strip("\"'")
+    return out
+
+
+def _short_volume(text: str, project_dir: Path) -> dict[str, Any]:
+    parts = text.split(":")
+    if len(parts) == 1:
+        return {"type": "volume", "source": "", "target": parts[0]}
+    source, target = parts[0], parts[1]
+    ro = len(parts) > 2 and "ro" in parts[2].split(",")
+    if source.startswith((".", "/", "~")):
+        path = Path(os.path.expanduser(source))
+        return {
+            "type": "bind",
+            "source": str((project_dir / path).resolve() if not path.is_absolute() else path),
+            "target": target,
+            "read_only": ro,
+        }
+    return {"type": "volume", "source": source, "target": target, "read_only": ro}
+
+
+def _short_port(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return value
+    text = str(value)
+    proto = "tcp"
+    if "/" in text:
+        text, proto = text.split("/", 1)
+    parts = text.rsplit(":", 2)
+    if len(parts) == 3:
+        return {"host_ip": parts[0], "published": parts[1], "target": parts[2], "protocol": proto}
+    if len(parts) == 2:
+        return {"published": parts[0], "target": parts[1], "protocol": proto}
+    return {"target": parts[0], "protocol": proto}
+
+
+def _check_references(model: Mapping[str, Any], at: Locator) -> None:
+    """What compose refuses at load and the own reader must refuse too: a service without an image,
+    a network, volume or service named but not defined, two different values for one limit."""
+    services = model.get("services") or {}
+    networks = set(model.get("networks") or {}) | {"default"}
+    volumes = set(model.get("volumes") or {})
+    for name, svc in services.items():
+        if not svc.get("image"):
+            raise InvalidInput(
+                f"service {name!r} has no image: give `image:` (dockerctl never pulls: an image built on this machine)",
+                where=at.line(("services", name)),
+            )
+        nets = svc.get("networks") or []
+        for net in nets if isinstance(nets, list) else list(nets):
+            if net not in networks:
+                raise InvalidInput(
+                    f"service {name!r} refers to undefined network {net!r}: define it under the top-level `networks:`",
+                    where=at.line(("services", name, "networks")),
+                )
+        for i, v in enumerate(svc.get("volumes") or []):
+            if (
+                isinstance(v, str)
+                and ":" in v
+                and not v.startswith((".", "/", "~"))
+                and v.split(":")[0] not in volumes
+            ):
+                raise InvalidInput(
+                    f"service {name!r} refers to undefined volume {v.split(':')[0]!r}: define it under the top-level `volumes:`",
+                    where=at.line(("services", name, "volumes", i)),
+                )
+        deps = svc.get("depends_on") or []
+        for dep in deps if isinstance(deps, list) else list(deps):
+            if dep not in services:
+                raise InvalidInput(
+                    f"service {name!r} depends on undefined service {dep!r}: name a service this file defines",
+                    where=at.line(("services", name, "depends_on")),
+                )
+        limits = _dig(svc, ("deploy", "resources", "limits")) or {}
+        for key, deploy_key in (("mem_limit", "memory"), ("cpus", "cpus"), ("pids_limit", "pids")):
+            a, b = svc.get(key), limits.get(deploy_key)
+            if a is not None and b is not None and str(a) != str(b):
+                raise InvalidInput(
+                    f"{key} and deploy.resources.limits.{deploy_key} give different values ({a} and {b}): "
+                    "give one of the two keys, or the same value in both",
+                    where=at.line(("services", name, key)),
+                )
+
+
+def project_name(
+    explicit: str | None, model: Mapping[str, Any], first_file: Path, env: Mapping[str, str]
+) -> str:
+    """compose's rule: -p, else `name:`, else COMPOSE_PROJECT_NAME, else the first file's directory —
+    lower-cased, with only a-z 0-9 _ - kept."""
+    if explicit is not None and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", explicit):
+        raise InvalidInput(
+            f"invalid project name {explicit!r}: it must consist only of lower-case letters, digits, '_' and '-', "
+            "and start with a letter or digit",
+            where="-p/--project-name",
+        )
+    raw = explicit or model.get("name") or env.get("COMPOSE_PROJECT_NAME") or first_file.resolve().parent.name
+    name = re.sub(r"[^a-z0-9_-]", "", str(raw).lower())
+    if not name or not name[0].isalnum():
+        raise InvalidInput(
+            f"project name {raw!r} is not one compose accepts: lower-case letters, digits, _ and -, "
+            "starting with a letter or digit",
+            where="-p/--project-name" if explicit else str(first_file),
+        )
+    return name
+
+
+def subset_model(files: list[Path], project: str | None, env: Mapping[str, str]) -> dict[str, Any]:
+    """Read the files as compose would, for the documented subset (see SUBSET)."""
+    merged: dict[str, Any] = {}
+    lines_of: dict[str, dict[Path_, int]] = {}
+    for path in files:
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise InvalidInput(f"cannot read the compose file: {exc.strerror}", where=str(path)) from None
+        data, lines = load_with_lines(text, str(path))
+        lines_of[str(path)] = lines
+        if not isinstance(data, dict):
+            raise InvalidInput("a compose file is a mapping with a `services:` key", where=f"{path}:1")
+        _check_keys(data, TOP_KEYS, "top-level", lines, (), path)
+        if not isinstance(data.get("services") or {}, dict):
+            raise InvalidInput(
+                "services must be a mapping of service names to their settings",
+                where=f"{path}:{lines.get(('services',), 1)}",
+            )
+        for sname, svc in (data.get("services") or {}).items():
+            if not isinstance(svc, dict):
+                raise InvalidInput(
+                    f"service {sname!r} must be a mapping",
+                    where=f"{path}:{lines.get(('services', sname), 1)}",
+                )
+            _check_keys(svc, SERVICE_KEYS, "service", lines, ("services", sname), path)
+            _check_shapes(sname, svc, lines, path)
+        for word in ("include",):
+            if word in data:
+                raise InvalidInput(
+                    f"`{word}` needs Docker Compose v2 to read (dockerctl's own reader does {SUBSET})",
+                    where=f"{path}:{lines.get((word,), 1)}",
+                )
+        for sname, svc in (data.get("services") or {}).items():
+            for word in ("extends", "profiles", "env_file"):
+                if isinstance(svc, dict) and word in svc:
+                    raise InvalidInput(
+                        f"`{word}` needs Docker Compose v2 to read (dockerctl's own reader does {SUBSET})",
+                        where=f"{path}:{lines.get(('services', sname, word), 1)}",
+                    )
+        merged = _merge(merged, data)
+    project_dir = files[0].resolve().parent
+    full_env = {**_dotenv(project_dir), **env}
+    model: dict[str, Any] = _interpolate(merged, full_env, str(files[0]))
+    _check_references(model, Locator(lines_of))
+    if not isinstance(model.get("services"), dict) or not model["services"]:
+        raise InvalidInput(
+            "the file has no services: a compose file needs a `services:` mapping", where=str(files[0])
+        )
+    model["name"] = project_name(project, model, files[0], full_env)
+    for svc in model["services"].values():
+        if not isinstance(svc, dict):
+            continue
+        svc["volumes"] = [
+            _short_volume(v, project_dir) if isinstance(v, str) else v for v in svc.get("volumes") or []
+        ]
+        svc["ports"] = [_short_port(p) for p in svc.get("ports") or []]
+    return model
