@@ -10,10 +10,12 @@ from dockerctl.testing.assertions import (
     assert_namespaces,
     assert_reachable,
 )
+from dockerctl.testing.compose import assert_compose_holds
 from dockerctl.testing.testcontainers import apply_lab_network, with_limits
 
 __all__ = [
     "apply_lab_network",
+    "assert_compose_holds",
     "assert_isolated",
     "assert_limits",
     "assert_mount",

@@ -286,7 +286,7 @@ def replicas_check(service: str, wanted: int, running: list[str], stopped: list[
     elif len(running) > wanted:
         note = f"{len(running) - wanted} more than the file asks"
     return Check(
-        f"{service}: containers",
+        "containers",
         CLAIM,
         f"{wanted} running",
         observed,

