@@ -89,6 +89,7 @@ _COMMANDS: dict[str, tuple[str, str, bool, dict[str, Any] | None]] = {
     "down": ("down", "down_cmd", False, None),
     "tour": ("play", "tour", False, None),
     "compose": ("compose", "app", True, None),
+    "audit": ("audit", "audit", False, None),
     "playbook": ("play", "playbook_app", True, None),
     "hosts": ("hosts", "app", True, None),
     "cleanup": ("cleanup", "cleanup", False, None),

@@ -51,6 +51,7 @@ class FileStat:
     kind: str  # "block", "directory", "file", "other"
     rdev: tuple[int, int]  # MAJ, MIN of a device node
     dev: tuple[int, int]  # MAJ, MIN of the filesystem holding it
+    ino: int = 0  # the inode: with `dev`, the file's identity whatever path reaches it
 
 
 # one line per process: "<pid>\x1f<arg0>\x1f<arg1>…" — /proc read by the host's own shell
@@ -103,15 +104,16 @@ class Host(ABC):
         return self.run(["test", "-d", path]).ok
 
     def stat(self, path: str) -> FileStat | None:
-        done = self.run(["stat", "-L", "-c", "%F|%t|%T|%d", "--", path])
+        done = self.run(["stat", "-L", "-c", "%F|%t|%T|%d|%i", "--", path])
         if not done.ok:
             return None
-        kind, major, minor, dev = done.stdout.strip().split("|")
+        kind, major, minor, dev, ino = done.stdout.strip().split("|")
         d = int(dev)
         return FileStat(
             _kind(kind),
             (int(major, 16), int(minor, 16)),
             ((d >> 8) & 0xFFF, (d & 0xFF) | ((d >> 12) & 0xFFF00)),
+            int(ino),
         )
 
     def page_size(self) -> int:

@@ -73,7 +73,10 @@ class LocalHost(Host):
         else:
             kind = "other"
         return FileStat(
-            kind, (os.major(st.st_rdev), os.minor(st.st_rdev)), (os.major(st.st_dev), os.minor(st.st_dev))
+            kind,
+            (os.major(st.st_rdev), os.minor(st.st_rdev)),
+            (os.major(st.st_dev), os.minor(st.st_dev)),
+            st.st_ino,
         )
 
     def page_size(self) -> int:

@@ -1,0 +1,150 @@
+"""How hard a container pushes against its limits, from its cgroup files: OOM kills and limit hits
+since it started, memory usage against the limit, CPU periods throttled, processes against pids.max,
+and pressure stall figures (PSI) where the kernel has them (cgroup v2).
+
+Counters are the kernel's own (they survive a restart of whatever reads them). Raw figures and the files
+they came from; judging is verify/audit.py's job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from dockerctl.observe.cgroup import CgroupNotFound, CgroupReader, container_cgroup, read_file
+
+FILES: dict[tuple[str, int], tuple[str, ...]] = {
+    ("memory", 1): (
+        "memory.oom_control",
+        "memory.failcnt",
+        "memory.usage_in_bytes",
+        "memory.limit_in_bytes",
+        "memory.max_usage_in_bytes",
+    ),
+    ("memory", 2): ("memory.events", "memory.current", "memory.max", "memory.peak", "memory.pressure"),
+    ("cpu", 1): ("cpu.stat",),
+    ("cpu", 2): ("cpu.stat", "cpu.pressure"),
+    ("pids", 1): ("pids.current", "pids.max", "pids.events"),
+    ("pids", 2): ("pids.current", "pids.max", "pids.events"),
+}
+
+
+def parse_flat_keyed(text: str) -> dict[str, int]:
+    """'key value' lines (memory.events, cpu.stat, memory.oom_control, pids.events) → {key: int}."""
+    out: dict[str, int] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].lstrip("-").isdigit():
+            out[parts[0]] = int(parts[1])
+    return out
+
+
+def parse_psi(text: str) -> dict[str, dict[str, float]]:
+    """'some avg10=0.00 avg60=0.00 avg300=0.00 total=0' lines → {"some": {...}, "full": {...}}."""
+    out: dict[str, dict[str, float]] = {}
+    for line in text.splitlines():
+        kind, _, rest = line.partition(" ")
+        values = dict(item.split("=", 1) for item in rest.split() if "=" in item)
+        if kind in ("some", "full"):
+            out[kind] = {k: float(v) for k, v in values.items()}
+    return out
+
+
+@dataclass
+class Pressure:
+    version: int = 0  # of the memory controller's hierarchy; 0 when not found
+    oom_kills: int | None = None
+    limit_hits: int | None = None  # v1 memory.failcnt · v2 memory.events `max`
+    memory_usage: int | None = None
+    memory_limit: int | None = None  # None: unlimited (or not read)
+    memory_peak: int | None = None  # v1 memory.max_usage_in_bytes · v2 memory.peak (kernel ≥ 5.19)
+    cpu_periods: int | None = None
+    cpu_throttled_periods: int | None = None
+    cpu_throttled_seconds: float | None = None
+    pids_current: int | None = None
+    pids_max: int | None = None  # None: unlimited
+    pids_limit_hits: int | None = None  # pids.events `max`: forks refused at the limit
+    psi: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)  # memory/cpu → some/full
+    evidence: dict[str, str] = field(default_factory=dict)  # figure → the file it came from
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def peak_at_limit(self) -> bool:
+        """The highest use since start reached the limit (v1's failcnt stays 0 on some kernels even then:
+        measured on this machine kind after an OOM kill)."""
+        return (
+            self.memory_limit is not None
+            and self.memory_peak is not None
+            and self.memory_peak >= self.memory_limit
+        )
+
+
+def _limit(text: str) -> int | None:
+    if text in ("max", ""):
+        return None
+    value = int(text)
+    return None if value >= 2**62 else value
+
+
+def read_pressure(reader: CgroupReader, pid: int, container_id: str) -> Pressure:
+    out = Pressure()
+    for controller in ("memory", "cpu", "pids"):
+        try:
+            where = container_cgroup(reader, pid, container_id, controller)
+        except CgroupNotFound as exc:
+            out.errors[controller] = str(exc)
+            continue
+        directory = PurePosixPath(where.path)
+        r = {n: read_file(reader, directory, n) for n in FILES[(controller, where.version)]}
+        if controller == "memory":
+            out.version = where.version
+            if where.version == 1:
+                oom = parse_flat_keyed(r["memory.oom_control"].text)
+                out.oom_kills = oom.get("oom_kill")
+                out.evidence["oom_kills"] = r["memory.oom_control"].path
+                if r["memory.failcnt"].present:
+                    out.limit_hits = int(r["memory.failcnt"].text)
+                    out.evidence["limit_hits"] = r["memory.failcnt"].path
+                usage, limit, peak = (
+                    r["memory.usage_in_bytes"],
+                    r["memory.limit_in_bytes"],
+                    r["memory.max_usage_in_bytes"],
+                )
+            else:
+                events = parse_flat_keyed(r["memory.events"].text)
+                out.oom_kills = events.get("oom_kill")
+                out.limit_hits = events.get("max")
+                out.evidence["oom_kills"] = out.evidence["limit_hits"] = r["memory.events"].path
+                usage, limit, peak = r["memory.current"], r["memory.max"], r["memory.peak"]
+                if r["memory.pressure"].present:
+                    out.psi["memory"] = parse_psi(r["memory.pressure"].text)
+            if usage.present:
+                out.memory_usage = int(usage.text)
+                out.evidence["memory_usage"] = usage.path
+            if limit.present:
+                out.memory_limit = _limit(limit.text)
+                out.evidence["memory_limit"] = limit.path
+            if peak.present:
+                out.memory_peak = int(peak.text)
+                out.evidence["memory_peak"] = peak.path
+        elif controller == "cpu":
+            stat = parse_flat_keyed(r["cpu.stat"].text)
+            out.cpu_periods = stat.get("nr_periods")
+            out.cpu_throttled_periods = stat.get("nr_throttled")
+            if "throttled_time" in stat:  # v1: ns
+                out.cpu_throttled_seconds = stat["throttled_time"] / 1e9
+            elif "throttled_usec" in stat:
+                out.cpu_throttled_seconds = stat["throttled_usec"] / 1e6
+            out.evidence["cpu"] = r["cpu.stat"].path
+            if "cpu.pressure" in r and r["cpu.pressure"].present:
+                out.psi["cpu"] = parse_psi(r["cpu.pressure"].text)
+        else:
+            if r["pids.current"].present:
+                out.pids_current = int(r["pids.current"].text)
+            if r["pids.max"].present:
+                out.pids_max = _limit(r["pids.max"].text)
+            out.pids_limit_hits = (
+                parse_flat_keyed(r["pids.events"].text).get("max") if r["pids.events"].present else None
+            )
+            out.evidence["pids"] = r["pids.max"].path
+    return out

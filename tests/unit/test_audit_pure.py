@@ -1,0 +1,129 @@
+"""audit's pure parts: the pressure reader on the real cgroup v2 capture and on this host's v1 layout, the
+findings judged from canned readings (a privileged container cannot be started on this machine kind: the
+engine cannot apply every capability here, so 5.5 is judged on a real /proc/PID/status text), --fail-on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dockerctl.observe.isolation import Exposure, Isolation, _host_path, parse_status
+from dockerctl.observe.mounts import parse_mountinfo
+from dockerctl.observe.pressure import parse_psi, read_pressure
+from dockerctl.verify.audit import RULES, isolation_findings, parse_fail_on, resource_findings
+from tests.unit.cgtrees import v1_tree, v2_tree
+
+
+def test_pressure_from_the_real_v2_capture(tmp_path: Path) -> None:
+    tree = v2_tree(tmp_path)
+    p = read_pressure(tree.reader, tree.pid, tree.container_id)
+    assert p.version == 2
+    assert (p.oom_kills, p.limit_hits) == (0, 0)  # memory.events
+    assert p.memory_limit == 104857600  # memory.max as written for -m 100M
+    assert p.cpu_periods == 2 and p.cpu_throttled_periods == 0 and p.cpu_throttled_seconds == 0
+    assert p.pids_max == 50
+    assert p.psi["cpu"]["some"]["avg10"] == 0.0 and "full" in p.psi["memory"]
+    assert p.evidence["oom_kills"].endswith("memory.events")
+
+
+def test_pressure_from_v1_files_after_an_oom_kill(tmp_path: Path) -> None:
+    """What this machine's kernel showed for a 16m container after `tail /dev/zero` was OOM-killed:
+    failcnt stays 0, max_usage_in_bytes sits at the limit."""
+    tree = v1_tree(
+        tmp_path,
+        {
+            "memory.oom_control": "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n",
+            "memory.failcnt": "0\n",
+            "memory.usage_in_bytes": "204800\n",
+            "memory.limit_in_bytes": "16777216\n",
+            "memory.max_usage_in_bytes": "16777216\n",
+        },
+        {"cpu/cpu.stat": "nr_periods 30\nnr_throttled 28\nthrottled_time 2700000000\n"},
+    )
+    p = read_pressure(tree.reader, tree.pid, tree.container_id)
+    assert p.oom_kills == 1 and p.limit_hits == 0 and p.peak_at_limit
+    assert p.cpu_throttled_seconds == 2.7
+    rules = {f.rule for f in resource_findings("c", "none", p, "1024", False, {})}
+    assert {"oom-killed", "memory-limit-hit", "cpu-throttled", "no-cpu-priority"} <= rules
+    assert "no-memory-limit" not in rules
+
+
+def test_psi_lines() -> None:
+    psi = parse_psi(
+        "some avg10=1.50 avg60=0.20 avg300=0.00 total=12345\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+    )
+    assert psi["some"] == {"avg10": 1.5, "avg60": 0.2, "avg300": 0.0, "total": 12345.0}
+
+
+STATUS_PRIVILEGED = "Name:\tsleep\nPPid:\t4200\nCapInh:\t0000000000000000\nCapEff:\t000001fffeffffff\nCapBnd:\t000001fffeffffff\n"
+STATUS_DEFAULT = "Name:\tsleep\nPPid:\t4200\nCapEff:\t00000000a80425fb\nCapBnd:\t00000000a80425fb\n"
+
+
+def _iso(status: str, **kw: object) -> Isolation:
+    iso = Isolation(4242, 4200, "containerd shim 4200", **kw)  # type: ignore[arg-type]
+    iso.cap_eff = int(parse_status(status)["CapEff"], 16)
+    iso.cap_full = int(parse_status(STATUS_PRIVILEGED)["CapBnd"], 16)  # the shim's bounding set
+    return iso
+
+
+def test_privileged_is_every_capability_the_host_could_give() -> None:
+    rules = {
+        f.rule
+        for f in isolation_findings(
+            "c", "none", _iso(STATUS_PRIVILEGED, devices_all=True), userns_remap=False, socket_path=None
+        )
+    }
+    assert "privileged" in rules
+    rules = {
+        f.rule
+        for f in isolation_findings(
+            "c", "none", _iso(STATUS_DEFAULT, devices_all=False), userns_remap=False, socket_path=None
+        )
+    }
+    assert "privileged" not in rules
+
+
+def test_user_namespace_is_judged_only_where_the_engine_remaps() -> None:
+    ns = {"user": "user:[4026531837]"}
+    iso = _iso(STATUS_DEFAULT, namespaces=dict(ns), host_namespaces=dict(ns))
+    assert "host-userns" in {
+        f.rule for f in isolation_findings("c", "none", iso, userns_remap=True, socket_path=None)
+    }
+    assert "host-userns" not in {
+        f.rule for f in isolation_findings("c", "none", iso, userns_remap=False, socket_path=None)
+    }
+
+
+def test_sensitive_mounts_by_host_path_and_mode() -> None:
+    iso = _iso(STATUS_DEFAULT, exposures=[
+        Exposure("/hostetc", "/etc", False), Exposure("/cfg", "/etc/app", True), Exposure("/data", "/srv/data", False),
+        Exposure("/host", "/", False),
+    ])  # fmt: skip
+    found = [
+        f.found
+        for f in isolation_findings("c", "none", iso, userns_remap=False, socket_path=None)
+        if f.rule == "sensitive-mount-rw"
+    ]
+    assert found == ["host /etc at /hostetc, read-write", "host / at /host, read-write"]
+
+
+def test_host_path_of_a_bind_mount_through_the_hosts_mount_table() -> None:
+    container = parse_mountinfo(
+        "153 116 254:0 /var/lib/docker/volumes/demo_data/_data /data rw,relatime master:1 - ext4 /dev/vda rw\n"
+        "160 116 0:25 /docker.sock /x/engine.sock rw,nosuid - tmpfs tmpfs rw\n"
+    )
+    host = parse_mountinfo(
+        "22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw\n"
+        "25 22 0:25 / /run rw,nosuid,nodev shared:5 - tmpfs tmpfs rw\n"
+    )
+    assert _host_path(container[0], host) == "/var/lib/docker/volumes/demo_data/_data"
+    assert _host_path(container[1], host) == "/run/docker.sock"
+
+
+def test_fail_on() -> None:
+    assert parse_fail_on("not-enforced, oom-killed") == ("not-enforced", "oom-killed")
+    assert parse_fail_on("none") == ()
+    assert set(parse_fail_on("all")) == set(RULES)
+    with pytest.raises(ValueError, match=r"oom-kill.*oom-killed"):
+        parse_fail_on("oom-kill")
