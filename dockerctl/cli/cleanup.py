@@ -5,6 +5,8 @@ import typer
 from dockerctl.apply.cleanup import remove_owned
 from dockerctl.cli import render
 from dockerctl.cli._context import engine, lab_name
+from dockerctl.errors import InvalidInput
+from dockerctl.ops.audit import OrphanCleanup, clean_lab_host_orphans, clean_orphans
 
 
 def cleanup(
@@ -16,6 +18,15 @@ def cleanup(
         help="Also remove dockerctl's volumes and its containers' anonymous volumes (deletes data).",
     ),
     json_out: bool = typer.Option(False, "--json", help="Print what was removed as JSON."),
+    orphans: bool = typer.Option(
+        False,
+        "--orphans",
+        help="Instead: end the shims and remove the cgroups of containers the engine lost track of "
+        "(after a crash; `dockerctl audit` lists them).",
+    ),
+    host: str | None = typer.Option(
+        None, "--host", help="With --orphans: a lab host (see `dockerctl hosts ls`)."
+    ),
 ) -> None:
     """Remove the containers and networks dockerctl created — and nothing else.
 
@@ -27,7 +38,21 @@ def cleanup(
       dockerctl cleanup
 
       dockerctl cleanup --lab limits --volumes
+
+      dockerctl cleanup --orphans    # after an engine crash: shims and cgroups it no longer tracks
+
+    With --orphans, each containerd shim of the engine's own namespace whose container the engine does
+    not list, or lists as not running, is ended by PID — after checking its command line again and that
+    every process ended is in that container's cgroup — and the container's empty cgroups are removed.
+    Containers the engine runs, and other engines' shims, are never touched.
     """
+    if orphans:
+        _orphans(ctx, host, json_out)
+        return
+    if host is not None:
+        raise InvalidInput(
+            "--host goes with --orphans", where="--host", hint="dockerctl cleanup --orphans --host NAME"
+        )
     with engine(ctx) as eng:
         removed = remove_owned(eng.client, lab=lab, volumes=volumes)
     if json_out:
@@ -39,3 +64,30 @@ def cleanup(
             f"removed {len(removed.containers)} container(s), {len(removed.networks)} network(s), "
             f"{len(removed.volumes)} volume(s)"
         )
+
+
+def _orphans(ctx: typer.Context, host: str | None, json_out: bool) -> None:
+    report: OrphanCleanup
+    if host:
+        report = clean_lab_host_orphans(host)
+    else:
+        with engine(ctx) as eng:
+            report = clean_orphans(eng)
+
+    def show() -> None:
+        for e in report.ended:
+            if e.skipped:
+                render.err.print(f"{e.container_id[:12]}: not cleaned: {e.skipped}", markup=False)
+            else:
+                render.out.print(
+                    f"{e.container_id[:12]}: ended {len(e.processes)} process(es)"
+                    + (f" and shim {e.shim}" if e.shim else "")
+                    + f", removed {len(e.cgroups)} cgroup(s)",
+                    markup=False,
+                )
+        if not report.ended:
+            render.out.print("nothing the engine lost track of")
+        for n in report.notes:
+            render.err.print(f"note: {n}", markup=False)
+
+    render.finish(report, json_out, show)

@@ -240,9 +240,17 @@ def _unmount(engine: SimEngine) -> None:
 
 
 def _remove_cgroups(engine: SimEngine) -> None:
-    """Empty cgroup directories under this engine's cgroup parent (made by it), deepest first."""
+    """Cgroup directories under this engine's cgroup parent (made by it), deepest first. Processes still
+    in them are its containers' (a killed engine leaves containers it was starting as `runc init`
+    processes, measured): they are ended first, or the directories could not be removed."""
     base = Path("/sys/fs/cgroup")
     parent = engine.cgroup_parent.strip("/")
+    left: set[int] = set()
+    for procs in base.glob(f"*/{parent}/**/cgroup.procs") if base.is_dir() else []:
+        with contextlib.suppress(OSError, ValueError):
+            left.update(int(p) for p in procs.read_text().split())
+    if left:
+        _signal_and_wait(sorted(left), signal.SIGKILL, 5)
     for hierarchy in base.iterdir() if base.is_dir() else []:
         top = hierarchy / parent
         if not top.is_dir():

@@ -5,7 +5,6 @@ longer knows)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -13,15 +12,17 @@ from typing import Any
 
 from docker.models.containers import Container
 
+from dockerctl.apply.orphans import Ended, end_orphan
 from dockerctl.checks.limits import asked_of, check_limits
 from dockerctl.checks.subject import pid_of
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
 from dockerctl.engines.labels import LAB, MANAGED
-from dockerctl.errors import DockerctlError
-from dockerctl.hosts import Host, KernelUnreachable
+from dockerctl.errors import DockerctlError, NotFound
+from dockerctl.hosts import KernelUnreachable
 from dockerctl.observe.cgroup import CgroupNotFound, CgroupReader, container_cgroup, read_file
 from dockerctl.observe.isolation import read_isolation
+from dockerctl.observe.orphans import Layout, Shim, cgroup_ids, layout_of, shims
 from dockerctl.observe.pressure import Pressure, read_pressure
 from dockerctl.verify.audit import (
     DEFAULT_FAIL_ON,
@@ -29,11 +30,11 @@ from dockerctl.verify.audit import (
     Finding,
     isolation_findings,
     limit_findings,
+    orphan_findings,
+    orphan_ids,
     resource_findings,
 )
 from dockerctl.verify.checks import Check
-
-_ID = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass
@@ -184,64 +185,79 @@ def _audit_one(engine: Engine, c: Container, *, userns_remap: bool, socket: str 
     return row
 
 
-def _shim_of(host: Host, pid: int) -> tuple[str, ...]:
-    text = host.read_text(f"/proc/{pid}/status") or ""
-    m = re.search(r"^PPid:\s*(\d+)", text, re.MULTILINE)
-    if not m:
-        return ()
-    cmd = host.read_text(f"/proc/{m.group(1)}/cmdline") or ""
-    return tuple(a for a in cmd.split("\0") if a)
+def _engine_view(containers: list[Container]) -> dict[str, tuple[str, str, bool]]:
+    return {
+        str(c.id): (str(c.name), str(c.status), pid_of(c) > 0 and c.status == "running") for c in containers
+    }
 
 
-def _arg(argv: tuple[str, ...], flag: str) -> str | None:
-    for i, a in enumerate(argv[:-1]):
-        if a == flag:
-            return argv[i + 1]
-    return None
-
-
-def orphans(engine: Engine, containers: list[Container], notes: list[str]) -> list[Finding]:
-    """Shims and cgroups of container ids this engine does not know, on its host: the containerd namespace
-    and the cgroup directory are taken from a running container of this engine (so the shims and cgroups
-    of other engines on the same machine — a lab's simulated hosts — are never counted)."""
-    known = {str(c.id) for c in containers}
-    running = [c for c in containers if pid_of(c) > 0]
-    if not running:
-        notes.append(
-            "no running container to learn this engine's containerd namespace and cgroup parent from: orphans not looked for"
-        )
-        return []
+def _lost_track(
+    engine: Engine, info: dict[str, Any], notes: list[str]
+) -> tuple[Layout | None, list[Shim], dict[str, str]]:
+    """(the engine's layout, its shims, container id → memory cgroup) on its host."""
     host = engine.host
-    sample = running[0]
-    shim = _shim_of(host, pid_of(sample))
-    namespace = _arg(shim, "-namespace")
-    out: list[Finding] = []
-    if namespace:
-        for pid, argv in host.cmdlines().items():
-            if not argv or "containerd-shim" not in argv[0] or _arg(argv, "-namespace") != namespace:
-                continue
-            cid = _arg(argv, "-id") or ""
-            if _ID.match(cid) and cid not in known:
-                out.append(Finding("orphan", cid[:12], "none",
-                                   f"containerd shim {pid} (namespace {namespace}) of container {cid[:12]}, which the engine does not list",
-                                   f"/proc/{pid}/cmdline on {host.name}"))  # fmt: skip
-    try:
-        where = container_cgroup(CgroupReader(host), pid_of(sample), str(sample.id), "memory")
-    except CgroupNotFound:
+    layout = layout_of(
+        host, str(info.get("DockerRootDir") or "/var/lib/docker"), str(info.get("CgroupDriver") or "cgroupfs")
+    )
+    if layout is None:
+        notes.append(
+            f"no dockerd with data root {info.get('DockerRootDir')} is visible on {host.name}: what the engine "
+            "may have lost track of was not looked for"
+        )
+        return None, [], {}
+    groups = {cid: str(d) for cid, d in cgroup_ids(host, layout).items()}
+    return layout, shims(host, layout.namespace), groups
+
+
+def orphans(
+    engine: Engine, containers: list[Container], info: dict[str, Any], notes: list[str]
+) -> list[Finding]:
+    _, found, groups = _lost_track(engine, info, notes)
+    return orphan_findings(found, groups, _engine_view(containers), engine.host.name)
+
+
+@dataclass
+class OrphanCleanup:
+    engine: str
+    ended: list[Ended] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(e.skipped for e in self.ended)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "engine": self.engine,
+            "ok": self.ok,
+            "notes": self.notes,
+            "ended": [e.to_dict() for e in self.ended],
+        }
+
+
+def clean_orphans(engine: Engine) -> OrphanCleanup:
+    """End the shims (and their processes) and remove the cgroups of containers this engine lost track of."""
+    containers = engine_call(engine.client.containers.list, all=True, what="list the containers")
+    out = OrphanCleanup(engine.url)
+    info = engine_call(engine.client.info, what="read the engine info")
+    layout, found, groups = _lost_track(engine, info, out.notes)
+    if layout is None:
         return out
-    path = str(where.path)
-    parent = path[: path.rindex(str(sample.id))]
-    prefix, _, _ = parent.rpartition("/")
-    stem = parent[len(prefix) + 1 :]  # "" (cgroupfs: /docker/<id>) or "docker-" (systemd: docker-<id>.scope)
-    suffix = path[path.rindex(str(sample.id)) + 64 :]
-    for entry in host.list_dir(prefix) or []:
-        if not (entry.startswith(stem) and entry.endswith(suffix)):
-            continue
-        cid = entry[len(stem) : len(entry) - len(suffix) if suffix else None]
-        if _ID.match(cid) and cid not in known:
-            out.append(Finding("orphan", cid[:12], "none",
-                               f"memory cgroup of container {cid[:12]}, which the engine does not list",
-                               f"{prefix}/{entry} on {host.name}"))  # fmt: skip
+    view = _engine_view(containers)
+    by_id = {s.container_id: s for s in found}
+
+    def still_orphan(cid: str) -> Callable[[], bool]:
+        def check() -> bool:
+            try:
+                c = engine_call(engine.client.containers.get, cid, what=f"find container {cid[:12]}")
+            except NotFound:
+                return True
+            return pid_of(c) <= 0
+
+        return check
+
+    for cid in orphan_ids(list(by_id), list(groups), {k: v[2] for k, v in view.items()}):
+        out.ended.append(end_orphan(engine.host, cid, by_id.get(cid), layout, still_orphan(cid)))
     return out
 
 
@@ -270,8 +286,19 @@ def audit(
         except DockerctlError as exc:  # it went away while being read
             report.notes.append(f"{c.name}: not audited: {exc.message}")
     report.containers.sort(key=lambda r: (r.group, r.name))
-    report.orphans = orphans(engine, containers, report.notes)
+    report.orphans = orphans(engine, containers, info, report.notes)
     return report
+
+
+def clean_lab_host_orphans(name: str) -> OrphanCleanup:
+    from dockerctl.fabric import labhosts
+
+    _, h = labhosts.find_host(name)
+    eng = labhosts.connect_record(h)
+    try:
+        return clean_orphans(eng)
+    finally:
+        eng.close()
 
 
 def audit_lab_host(

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from dockerctl.observe.isolation import Isolation
+from dockerctl.observe.orphans import Shim
 from dockerctl.observe.pressure import Pressure
 from dockerctl.spec.units import format_bytes
 from dockerctl.verify.checks import Check, Verdict
@@ -196,4 +197,31 @@ def resource_findings(
     if p.pids_limit_hits:
         out.append(Finding("pids-limit-hit", name, group, f"{p.pids_limit_hits} fork(s) refused at pids.max {p.pids_max}",
                            p.evidence.get("pids", "")))  # fmt: skip
+    return out
+
+
+def orphan_ids(shim_ids: list[str], cgroup_ids: list[str], running: dict[str, bool]) -> list[str]:
+    """Container ids with a shim or a cgroup on the host that the engine does not list, or lists as
+    not running: what it lost track of."""
+    ids = dict.fromkeys([*shim_ids, *cgroup_ids])
+    return [cid for cid in ids if not running.get(cid, False)]
+
+
+def orphan_findings(
+    shims: list[Shim], cgroups: dict[str, str], engine_view: dict[str, tuple[str, str, bool]], host: str
+) -> list[Finding]:
+    """engine_view: container id → (name, status, running) as the engine lists it."""
+    running = {cid: view[2] for cid, view in engine_view.items()}
+    by_id = {s.container_id: s for s in shims}
+    out = []
+    for cid in orphan_ids(list(by_id), list(cgroups), running):
+        name, status, _ = engine_view.get(cid, (cid[:12], "", False))
+        said = f"which the engine reports as {status}" if status else "which the engine does not list"
+        if cid in by_id:
+            s = by_id[cid]
+            out.append(Finding("orphan", name, "engine lost track",
+                               f"containerd shim {s.pid} of container {cid[:12]}, {said}", f"{s.evidence} on {host}"))  # fmt: skip
+        if cid in cgroups:
+            out.append(Finding("orphan", name, "engine lost track", f"cgroup of container {cid[:12]}, {said}",
+                               f"{cgroups[cid]} on {host}"))  # fmt: skip
     return out

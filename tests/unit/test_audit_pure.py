@@ -127,3 +127,47 @@ def test_fail_on() -> None:
     assert set(parse_fail_on("all")) == set(RULES)
     with pytest.raises(ValueError, match=r"oom-kill.*oom-killed"):
         parse_fail_on("oom-kill")
+
+
+def test_orphans_are_shims_and_cgroups_the_engine_does_not_run() -> None:
+    from dockerctl.observe.orphans import Shim, shim_of_argv
+    from dockerctl.verify.audit import orphan_findings, orphan_ids
+
+    a, b, c = ("a" * 64, "b" * 64, "c" * 64)
+    argv = ("/usr/bin/containerd-shim-runc-v2", "-namespace", "moby", "-id", a, "-address", "/run/c.sock")
+    shim = shim_of_argv(11968, argv)
+    assert shim == Shim(11968, "moby", a, "/run/c.sock")
+    assert shim_of_argv(1, ("/usr/bin/containerd", "--config", "x")) is None
+    running = {a: False, c: True}  # a: listed as exited; b: not listed; c: running
+    assert orphan_ids([a, c], [b, c], running) == [a, b]
+    found = orphan_findings(
+        [shim],
+        {b: "/sys/fs/cgroup/memory/docker/" + b},
+        {a: ("web", "exited", False), c: ("db", "running", True)},
+        "here",
+    )
+    assert [(f.container, f.found.split(",")[1].strip()) for f in found] == [
+        ("web", "which the engine reports as exited"),
+        (b[:12], "which the engine does not list"),
+    ]
+
+
+def test_layout_places_a_container_in_every_hierarchy() -> None:
+    from pathlib import PurePosixPath
+
+    from dockerctl.observe.cgroup import Hierarchy
+    from dockerctl.observe.orphans import Layout
+
+    hs = (
+        Hierarchy(1, PurePosixPath("/sys/fs/cgroup/memory"), "/", frozenset({"memory"})),
+        Hierarchy(1, PurePosixPath("/sys/fs/cgroup/cpu,cpuacct"), "/", frozenset({"cpu", "cpuacct"})),
+        Hierarchy(2, PurePosixPath("/sys/fs/cgroup/unified"), "/", frozenset()),
+    )
+    cgroupfs = Layout("moby", "/docker/{id}", hs)
+    assert [str(d) for d in cgroupfs.dirs("x")] == [
+        "/sys/fs/cgroup/memory/docker/x", "/sys/fs/cgroup/cpu,cpuacct/docker/x", "/sys/fs/cgroup/unified/docker/x",
+    ]  # fmt: skip
+    assert cgroupfs.memory_parent() == (PurePosixPath("/sys/fs/cgroup/memory/docker"), "", "")
+    v2 = (Hierarchy(2, PurePosixPath("/sys/fs/cgroup"), "/", frozenset({"memory", "cpu"})),)
+    systemd = Layout("moby", "/system.slice/docker-{id}.scope", v2)
+    assert systemd.memory_parent() == (PurePosixPath("/sys/fs/cgroup/system.slice"), "docker-", ".scope")

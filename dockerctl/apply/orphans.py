@@ -1,0 +1,87 @@
+"""End what an engine lost track of (`cleanup --orphans`): the processes of an orphaned container's
+cgroup, then its containerd shim — each by PID, each checked again just before: the shim's command line
+must still name the engine's containerd namespace and the container id, and every process must still
+be in that container's cgroup — then its empty cgroup directories. Nothing else is touched."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from dockerctl.hosts import Host
+from dockerctl.observe.orphans import Layout, Shim, cgroup_pids, in_cgroup_of, shim_of_argv
+
+
+@dataclass
+class Ended:
+    container_id: str
+    processes: list[int] = field(default_factory=list)
+    shim: int | None = None
+    cgroups: list[str] = field(default_factory=list)
+    skipped: str = ""  # why nothing was done
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "container_id": self.container_id,
+            "processes_ended": self.processes,
+            "shim_ended": self.shim,
+            "cgroups_removed": self.cgroups,
+            "skipped": self.skipped,
+        }
+
+
+def _alive(host: Host, pid: int) -> bool:
+    stat = host.read_text(f"/proc/{pid}/stat")
+    return stat is not None and ") Z " not in stat
+
+
+def _wait_gone(host: Host, pids: list[int], timeout: float) -> list[int]:
+    deadline = time.monotonic() + timeout
+    left = [p for p in pids if _alive(host, p)]
+    while left and time.monotonic() < deadline:
+        time.sleep(0.1)
+        left = [p for p in left if _alive(host, p)]
+    return left
+
+
+def _still_the_shim(host: Host, shim: Shim) -> bool:
+    argv = tuple(a for a in (host.read_text(f"/proc/{shim.pid}/cmdline") or "").split("\0") if a)
+    now = shim_of_argv(shim.pid, argv)
+    return now is not None and (now.namespace, now.container_id) == (shim.namespace, shim.container_id)
+
+
+def end_orphan(
+    host: Host, container_id: str, shim: Shim | None, layout: Layout, still_orphan: Callable[[], bool]
+) -> Ended:
+    out = Ended(container_id)
+    if not still_orphan():
+        out.skipped = "the engine knows it as running again"
+        return out
+    dirs = [d for d in layout.dirs(container_id) if host.is_dir(str(d))]
+    victims = sorted({p for d in dirs for p in cgroup_pids(host, d) if in_cgroup_of(host, p, container_id)})
+    if victims:
+        host.run(["kill", "-KILL", *map(str, victims)])
+        out.processes = victims
+        left = _wait_gone(host, victims, 10)
+        if left:
+            out.skipped = f"processes {left} did not end"
+            return out
+    if shim is not None and _still_the_shim(host, shim):
+        host.run(["kill", "-TERM", str(shim.pid)])
+        if _wait_gone(host, [shim.pid], 5):
+            host.run(["kill", "-KILL", str(shim.pid)])
+            _wait_gone(host, [shim.pid], 5)
+        out.shim = shim.pid
+    for d in sorted(dirs, key=lambda p: -len(p.parts)):
+        _remove_empty(host, d, out)
+    return out
+
+
+def _remove_empty(host: Host, directory: PurePosixPath, out: Ended) -> None:
+    deadline = time.monotonic() + 5
+    while cgroup_pids(host, directory) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if host.run(["rmdir", str(directory)]).ok:
+        out.cgroups.append(str(directory))
