@@ -51,7 +51,9 @@ def cleanup(
         return
     if host is not None:
         raise InvalidInput(
-            "--host goes with --orphans", where="--host", hint="dockerctl cleanup --orphans --host NAME"
+            "--host is only used with --orphans",
+            where="--host",
+            hint="dockerctl cleanup --orphans --host NAME",
         )
     with engine(ctx) as eng:
         removed = remove_owned(eng.client, lab=lab, volumes=volumes)

@@ -591,6 +591,7 @@ def verify_project(
             "no Docker Compose v2 here: the file was read by dockerctl's own reader (a subset) and "
             "containers were not compared with the file's config hash"
         )
+    unhashed: set[str] = set()  # compose versions whose config hashes cannot be compared with ours
     by_service: dict[str, list[Container]] = {}
     for c in sorted(containers, key=_number):
         by_service.setdefault((c.labels or {}).get(SERVICE, "?"), []).append(c)
@@ -624,16 +625,20 @@ def verify_project(
         for c in found:
             labels = c.labels or {}
             check = hash_check(
-                str(c.name),
-                labels.get(HASH),
-                hashes.get(sname) if binary else None,
-                labels.get(VERSION, ""),
+                labels.get(HASH), hashes.get(sname) if binary else None, labels.get(VERSION, ""),
                 binary.version if binary else "",
-            )
-            report.rows.append(Row(sname, str(c.name), service.where, check))
+            )  # fmt: skip
+            if check is not None:
+                report.rows.append(Row(sname, str(c.name), service.where, check))
+            elif binary is not None:
+                unhashed.add(labels.get(VERSION, "?"))
             if not pid_of(c):
                 continue
-            drift = "" if check.ok else "the container was made from an older version of the file"
+            drift = (
+                ""
+                if check is None or check.ok
+                else "the container was made from an older version of the file"
+            )
             rows = limit_rows(engine, service, c, drift)
             rows += mount_rows(engine, project, service, c)
             rows += port_rows(engine, service, c)
@@ -656,6 +661,11 @@ def verify_project(
                     )
                 ]
             report.rows.extend(rows)
+    for version in sorted(unhashed):
+        report.warnings.append(
+            f"containers made by compose {version}: their config hash cannot be compared with compose "
+            f"{binary.version if binary else '?'}'s, so whether they come from an older file was not checked"
+        )
     progress("networks")
     report.rows.extend(network_rows(engine, project, by_service))
     if traffic:

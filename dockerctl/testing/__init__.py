@@ -10,7 +10,7 @@ from dockerctl.testing.assertions import (
     assert_namespaces,
     assert_reachable,
 )
-from dockerctl.testing.compose import assert_compose_holds
+from dockerctl.testing.estate import assert_compose_holds, assert_no_findings
 from dockerctl.testing.testcontainers import apply_lab_network, with_limits
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "assert_limits",
     "assert_mount",
     "assert_namespaces",
+    "assert_no_findings",
     "assert_reachable",
     "with_limits",
 ]

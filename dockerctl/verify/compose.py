@@ -109,7 +109,7 @@ def layered(ask: Ask, kernel: Check, hc: dict[str, Any], drift: str = "") -> Che
                 notes.insert(
                     0,
                     f"HostConfig.{ask.host_config} is not set: the value never reached the engine "
-                    "(compose v1 and early v2 ignored deploy.resources; panels leave it 0)",
+                    "(compose v1 before 1.27 and early v2 ignored deploy.resources; panels leave it 0)",
                 )
         else:
             notes.insert(
@@ -296,23 +296,16 @@ def replicas_check(service: str, wanted: int, running: list[str], stopped: list[
     )
 
 
-def hash_check(
-    container: str, label: str | None, current: str | None, made_by: str = "", reader: str = ""
-) -> Check:
-    """The container's config-hash label against the file's hash now. Hashes compare only within one
-    compose version: a difference with another version is reported as unknown, not as drift."""
-    if current is None:
-        return Check(
-            "made from this file", CLAIM, "config hash of the file", "not compared", Verdict.UNKNOWN, "",
-            "no Docker Compose v2 here to compute the file's config hash",
-        )  # fmt: skip
+def hash_check(label: str | None, current: str | None, made_by: str = "", reader: str = "") -> Check | None:
+    """The container's config-hash label against the file's hash now; None when they cannot be compared:
+    no compose v2 to hash the file, or the container made by another compose version (hashes compare only
+    within one version, so a difference there is no sign of drift)."""
+    if current is None or (made_by and reader and made_by.lstrip("v") != reader.lstrip("v")):
+        return None
     same = label == current
-    verdict = Verdict.ENFORCED if same else Verdict.MISMATCH
-    note = "" if same else "made from an older version of the file: `docker compose up -d` recreates it"
-    if not same and made_by and reader and made_by.lstrip("v") != reader.lstrip("v"):
-        verdict = Verdict.UNKNOWN
-        note = f"made by compose {made_by}, hashed here by {reader}: config hashes compare only within one version"
     return Check(
-        "made from this file", CLAIM, current[:12], (label or "no label")[:12], verdict,
-        "label com.docker.compose.config-hash vs `docker compose config --hash`", note,
+        "made from this file", CLAIM, current[:12], (label or "no label")[:12],
+        Verdict.ENFORCED if same else Verdict.MISMATCH,
+        "label com.docker.compose.config-hash vs `docker compose config --hash`",
+        "" if same else "made from an older version of the file: `docker compose up -d` recreates it",
     )  # fmt: skip

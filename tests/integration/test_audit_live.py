@@ -192,3 +192,27 @@ def test_audit_judges_each_container_from_its_kernel(
 def test_fail_on_names_unknown_rules() -> None:
     code, _, err = _audit("--fail-on", "not-enforced,oom-kill")
     assert code == 2 and "--fail-on" in err and "oom-kill" in err and "oom-killed" in err
+
+
+def test_assert_no_findings_in_a_test(engine: docker.DockerClient, base_image: str) -> None:
+    from testcontainers.core.container import DockerContainer
+
+    from dockerctl.testing import assert_no_findings
+
+    t = uuid.uuid4().hex[:6]
+    loose = engine.containers.run(B, ["sleep", "600"], name=f"au{t}-loose", detach=True)
+    tidy = DockerContainer(B).with_command("sleep 600").with_name(f"au{t}-tidy").with_kwargs(mem_limit="32m")
+    try:
+        tidy.start()
+        report = assert_no_findings(["no-memory-limit"], containers=[tidy])
+        assert any(
+            c.name == f"au{t}-tidy" and c.pressure and c.pressure.memory_limit == 32 * 2**20
+            for c in report.containers
+        )
+        with pytest.raises(AssertionError, match=rf"no-memory-limit \(CIS 5\.11\)  au{t}-loose"):
+            assert_no_findings(["no-memory-limit"], containers=[loose, tidy])
+        with pytest.raises(TypeError, match="unknown rule"):
+            assert_no_findings(["no-memory"])
+    finally:
+        loose.remove(force=True)
+        tidy.stop()

@@ -404,3 +404,35 @@ def test_assert_compose_holds_with_a_testcontainers_project(
         with pytest.raises(AssertionError, match=r"(?s)mem_limit.*docker update"):
             assert_compose_holds(project, not_held_ok=["blkio_config.weight"])
     assert not engine.containers.list(all=True, filters={"label": f"com.docker.compose.project={d.name}"})
+
+
+def test_a_project_made_by_compose_v1_is_checked_without_calling_it_drift(
+    tmp_path: Path, engine: docker.DockerClient, base_image: str
+) -> None:
+    """Debian's docker-compose v1.29 (where behaviour differs): underscores in container names, its own
+    config hash. Measured: 1.29.2 passes deploy.resources limits and reservations to the engine (only v1
+    before the compose spec ignored them). Its limits are verified like v2's; its hash is not compared
+    (a v1 hash is no v2 hash), which the report says instead of calling the container drift."""
+    project = f"dctltestv1{uuid.uuid4().hex[:6]}"
+    f = tmp_path / "compose.yaml"
+    f.write_text(
+        f"version: '3.8'\nservices:\n  app:\n    image: {B}\n    command: {SLEEP}\n"
+        "    deploy:\n      resources:\n        limits: {memory: 64m, cpus: '0.5'}\n"
+    )
+    v1 = ["docker-compose", "-f", str(f), "-p", project]
+    up = subprocess.run([*v1, "up", "-d"], capture_output=True, text=True, timeout=180, check=False)
+    try:
+        assert up.returncode == 0, up.stderr
+        [app] = engine.containers.list(filters={"label": f"com.docker.compose.project={project}"})
+        assert app.name == f"{project}_app_1" and app.labels["com.docker.compose.version"].startswith("1.")
+        memory = v1_memory_dir(int(app.attrs["State"]["Pid"])) / "memory.limit_in_bytes"
+        assert int(memory.read_text()) == 64 * 2**20  # read here: v1.29 applied the deploy limit
+        code, data, err = _verify("-f", str(f), "-p", project)
+        assert code == 0, (err, [r for r in data["rows"] if not r["ok"]])
+        assert _row(data, app.name, "deploy.resources.limits.memory")["verdict"] == "enforced"
+        assert _row(data, app.name, "deploy.resources.limits.cpus")["verdict"] == "enforced"
+        assert not _rows(data, app.name, "made from this file")
+        assert any("made by compose 1." in w and "not checked" in w for w in data["warnings"])
+    finally:
+        subprocess.run([*v1, "down", "-v", "-t", "0"], capture_output=True, timeout=180, check=False)
+    assert not engine.containers.list(all=True, filters={"label": f"com.docker.compose.project={project}"})

@@ -136,6 +136,27 @@ def test_prove_cpu_and_io_by_behaviour_on_the_guest(vm: str) -> None:
     assert io.returncode == 0 and rate["verdict"] == "enforced" and "unthrottled" in rate["observed"], rate
 
 
+def test_audit_reads_the_guests_v2_kernel(vm: str) -> None:
+    """audit on the cgroup v2 host: pressure from memory.events / cpu.stat / pids.events and the PSI
+    files, the systemd driver's scopes, namespaces over ssh — compared with the guest's own files."""
+    done = cli("audit", "--host", HOST, "--json", "--fail-on", "orphan", timeout=600)
+    assert done.returncode == 0, done.stderr  # nothing the guest's engine lost track of
+    report = json.loads(done.stdout)
+    by = {c["name"]: c for c in report["containers"]}
+    capped, noswap = by[f"{LAB}-capped"], by[f"{LAB}-noswap"]
+    assert capped["group"] == f"dockerctl lab {LAB}"
+    cg = _cgroup_dir(f"{LAB}-capped")
+    p = capped["pressure"]
+    assert p["evidence"]["oom_kills"] == f"{cg}/memory.events" and "memory" in p["psi"] and "cpu" in p["psi"]
+    assert p["memory_limit_bytes"] == int(guest(f"cat {cg}/memory.max"))
+    assert p["pids_max"] == int(guest(f"cat {cg}/pids.max"))
+    rules = {f["rule"] for f in capped["findings"]}
+    assert not {"no-memory-limit", "no-pids-limit", "no-cpu-priority"} & rules, rules
+    killed = int(guest(f"grep '^oom_kill ' {_cgroup_dir(LAB + '-noswap')}/memory.events").split()[1])
+    assert noswap["pressure"]["oom_kills"] == killed
+    assert ("oom-killed" in {f["rule"] for f in noswap["findings"]}) == (killed > 0)
+
+
 def test_a_vm_host_on_the_lab_switch_talks_macvlan_across_kernels(dockerctl_base_image: str) -> None:
     before = machine_state()
     vm_runs = sorted(p.name for p in (STATE / "vm" / "run").glob("*"))

@@ -1,5 +1,6 @@
-"""`assert_compose_holds`: a running compose project checked against its file in a test, the same way
-`dockerctl compose verify` checks it (dockerctl.ops.compose)."""
+"""What operators run, as assertions: `assert_compose_holds` checks a running compose project against its
+file as `dockerctl compose verify` does (dockerctl.ops.compose); `assert_no_findings` is `dockerctl audit`
+(dockerctl.ops.audit)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from dockerctl.engines.engine import Engine, connect_engine
+from dockerctl.ops.audit import AuditReport, audit
 from dockerctl.ops.compose import DEFAULT_FILES, ComposeReport, verify_project
+from dockerctl.verify.audit import RULES
 
 
 def _files(project: Any) -> tuple[list[Path], Path]:
@@ -71,4 +74,41 @@ def assert_compose_holds(
             f"compose project {report.project} does not hold what {', '.join(report.files)} asks:\n{table}"
             + (f"\n{notes}" if notes else "")
         )
+    return report
+
+
+def assert_no_findings(
+    rules: Iterable[str] = ("not-enforced", "mismatch"),
+    *,
+    containers: Iterable[Any] | None = None,
+    engine: Engine | None = None,
+) -> AuditReport:
+    """`dockerctl audit` as an assertion: no finding of `rules` (rule ids, as for --fail-on) on the engine's
+    containers — or only on `containers` (names, docker-py or testcontainers containers). Fails listing
+    each finding with its evidence; returns the report."""
+    chosen = tuple(rules)
+    unknown = [r for r in chosen if r not in RULES]
+    if unknown:
+        raise TypeError(f"unknown rule(s) {', '.join(unknown)}: use {', '.join(RULES)}")
+    names = None
+    if containers is not None:
+        names = set()
+        for c in containers:
+            if hasattr(c, "get_wrapped_container"):
+                c = c.get_wrapped_container()
+            names.add(c if isinstance(c, str) else str(c.name))
+    own = engine is None
+    eng = engine or connect_engine()
+    try:
+        report = audit(eng, fail_on=chosen)
+    finally:
+        if own:
+            eng.close()
+    bad = [f for f in report.failing if names is None or f.container in names]
+    if bad:
+        lines = [
+            f"  {f.rule}{f' (CIS {f.cis})' if f.cis else ''}  {f.container}: {f.found}  [{f.evidence}]"
+            for f in bad
+        ]
+        raise AssertionError(f"{len(bad)} audit finding(s) of {', '.join(chosen)}:\n" + "\n".join(lines))
     return report
