@@ -266,12 +266,20 @@ def _ip(engine: docker.DockerClient, name: str, network: str) -> str:
     return str(engine.containers.get(name).attrs["NetworkSettings"]["Networks"][network]["IPAddress"])
 
 
-def test_networks_reach_by_name_and_alias_and_isolate_the_rest(up: Up, engine: docker.DockerClient) -> None:
+def test_networks_reach_by_name_and_alias_and_isolate_the_rest(
+    up: Up, engine: docker.DockerClient, request: pytest.FixtureRequest
+) -> None:
     name = f"dctltest-{uuid.uuid4().hex[:8]}"
+    outside = engine.containers.run(B, ["sleep", "600"], name=f"{name}-outside", detach=True)  # not compose's
+    request.addfinalizer(lambda: outside.remove(force=True))
     f, _ = up(
         f"""\
 name: {name}
 services:
+  guest:
+    image: {B}
+    command: {SLEEP}
+    network_mode: "container:{name}-outside"
   gateway:
     image: {B}
     command: {SLEEP}
@@ -310,6 +318,11 @@ networks:
     assert _row(data, shop, "isolated from db (no network in common)")["verdict"] == "enforced"
     assert _row(data, db, "isolated from shop (no network in common)")["verdict"] == "enforced"
     assert _row(data, side, "network namespace shared with gateway")["verdict"] == "enforced"
+    guest = _row(data, f"{name}-guest-1", f"network namespace shared with {name}-outside")
+    assert guest["verdict"] == "enforced"
+    assert os.readlink(f"/proc/{_pid(engine, f'{name}-guest-1')}/ns/net") == os.readlink(
+        f"/proc/{_pid(engine, f'{name}-outside')}/ns/net"
+    )
     subnet = [r for r in data["rows"] if r["subject"] == f"network back ({name}_back)"]
     assert subnet and subnet[0]["verdict"] == "enforced" and "172.30.77.0/24" in subnet[0]["observed"]
     # independently: shop cannot reach db, gateway can
