@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from dockerctl.errors import DockerctlError, ExitCode
 from dockerctl.hosts import Host, LocalHost
 from dockerctl.observe.mounts import Mount, parse_mountinfo
 
@@ -41,8 +42,10 @@ V1_CONTROLLERS = frozenset(
 V1_UNLIMITED_FROM = 2**62
 
 
-class CgroupNotFound(Exception):
+class CgroupNotFound(DockerctlError):
     """The process is gone, or its cgroup is not visible through this mount table."""
+
+    exit_code = ExitCode.KERNEL_UNREACHABLE
 
 
 @dataclass(frozen=True)

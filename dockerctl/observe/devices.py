@@ -6,13 +6,16 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
+from dockerctl.errors import DockerctlError, ExitCode
 from dockerctl.hosts import Host
 from dockerctl.spec.fields import THROTTLE_KINDS
 from dockerctl.spec.models import Limits
 
 
-class DeviceError(Exception):
+class DeviceError(DockerctlError):
     """The path is not a usable block device."""
+
+    exit_code = ExitCode.USAGE
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,10 @@ import json
 import re
 from dataclasses import dataclass
 
+from dockerctl.errors import DockerctlError
 
-class MeasureFailed(Exception):
+
+class MeasureFailed(DockerctlError):
     """iperf3 or ping did not measure: the tool's own words."""
 
 

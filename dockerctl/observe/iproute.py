@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from dockerctl.errors import DockerctlError, ExitCode
 from dockerctl.hosts import Host
 
 
@@ -68,8 +69,10 @@ def parse_routes(text: str) -> list[Route]:
     ]
 
 
-class CommandFailed(Exception):
+class CommandFailed(DockerctlError):
     """A reading command failed on its host; the message shows the command and what it said."""
+
+    exit_code = ExitCode.KERNEL_UNREACHABLE
 
 
 def ip_json(host: Host, args: list[str], pid: int | None = None) -> str:

@@ -19,7 +19,6 @@ from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
 from dockerctl.engines.labels import LAB, MANAGED
 from dockerctl.errors import DockerctlError, NotFound
-from dockerctl.hosts import KernelUnreachable
 from dockerctl.observe.cgroup import CgroupNotFound, CgroupReader, container_cgroup, read_file
 from dockerctl.observe.isolation import read_isolation
 from dockerctl.observe.orphans import Layout, Shim, cgroup_ids, layout_of, shims
@@ -174,7 +173,7 @@ def _audit_one(engine: Engine, c: Container, *, userns_remap: bool, socket: str 
         row.pressure = read_pressure(reader, pid, str(c.id))
         shares, quota, cpu_evidence = _cpu(reader, pid, str(c.id))
         iso = read_isolation(host, pid, socket)
-    except (KernelUnreachable, CgroupNotFound, DockerctlError) as exc:
+    except DockerctlError as exc:  # the kernel unreachable, a cgroup gone, the engine
         row.note = f"its kernel could not be read: {getattr(exc, 'message', exc)}"
         return row
     row.findings = [

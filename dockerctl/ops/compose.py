@@ -17,8 +17,6 @@ from dockerctl.engines.client import engine_call
 from dockerctl.engines.compose_cli import config_hashes, load_project
 from dockerctl.engines.engine import Engine
 from dockerctl.errors import DockerctlError, InvalidInput, NotFound
-from dockerctl.hosts import KernelUnreachable
-from dockerctl.observe.cgroup import CgroupNotFound
 from dockerctl.observe.extra_limits import read_extra_limits
 from dockerctl.observe.mounts import parse_mountinfo
 from dockerctl.observe.netns_probe import netns_inode, ping, resolve, tcp_answers, write_refused
@@ -166,7 +164,7 @@ def limit_rows(engine: Engine, service: ComposeService, c: Container, drift: str
     try:
         checks, _ = check_limits(engine.host, c, asked)
         extra = read_extra_limits(engine.host, pid_of(c), str(c.id))
-    except (KernelUnreachable, CgroupNotFound, DockerctlError) as exc:
+    except DockerctlError as exc:  # the kernel unreachable, a cgroup gone, the engine
         why = getattr(exc, "message", str(exc))
         return [row(a, unknown(a, why)) for a in service.asks]
     out = []

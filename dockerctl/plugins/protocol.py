@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from dockerctl.errors import DockerctlError
+
 CONTENT_TYPE = "application/vnd.docker.plugins.v1+json"
 
 
@@ -25,7 +27,7 @@ class Caller:
     netns: int  # 0: unknown
 
 
-class PluginError(Exception):
+class PluginError(DockerctlError):
     """A call that fails: its message goes back to the engine as {"Err": message}."""
 
 
