@@ -129,9 +129,12 @@ def create_container(
     container = create_and_start(client, cspec, extra, start=not c.create_only, check_image=check_image)
     for net in c.networks[1:]:
         full = f"{lab}-{net}" if net in spec.networks else net
+        # the engine's connect endpoint, by name, as `docker network connect` does: an attachable overlay
+        # is not listed on a swarm worker until something attaches to it, so looking it up first fails
         engine_call(
-            client.networks.get(full).connect, container, aliases=[name], what=f"connect {name} to {net}"
-        )
+            client.api.connect_container_to_network, container.id, full, aliases=[name],
+            what=f"connect {name} to {net}",
+        )  # fmt: skip
     if c.networks[1:]:  # create_and_start inspected it before these networks were added
         engine_call(container.reload, what=f"inspect {name}")
     return container

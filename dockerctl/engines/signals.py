@@ -76,6 +76,7 @@ def on_stop(outcome: str) -> Iterator[None]:
 
 PHASES_ENV = "DOCKERCTL_TEST_PHASES"  # a file: each phase reached is appended, one per line
 PAUSE_ENV = "DOCKERCTL_TEST_PAUSE_AT"  # a phase: the run waits there (at most PAUSE_S) for a signal
+# (SIGINT/SIGTERM as always; SIGUSR1 only ends the wait)
 
 
 PAUSE_S = 20.0
@@ -84,11 +85,29 @@ PAUSE_S = 20.0
 def reached(phase: str) -> None:
     """A test hook, inert unless DOCKERCTL_TEST_PHASES is set: note that the run reached `phase`, and if
     DOCKERCTL_TEST_PAUSE_AT names it, wait there, so a test's signal lands in this phase on any machine
-    however fast or busy (a signal ends the wait at once; a test that sends none costs PAUSE_S)."""
+    however fast or busy (a signal ends the wait at once — SIGUSR1 only the wait; a test that sends none costs PAUSE_S)."""
     log = os.environ.get(PHASES_ENV)
     if not log:
         return
-    with open(log, "a", encoding="utf-8") as f:
-        f.write(phase + "\n")
-    if os.environ.get(PAUSE_ENV) == phase:
-        time.sleep(PAUSE_S)
+    pause = os.environ.get(PAUSE_ENV) == phase
+    main = threading.current_thread() is threading.main_thread()
+    # SIGUSR1 ends the pause: its handler is in place before the phase is noted (a test reads the note)
+    previous = signal.signal(signal.SIGUSR1, _raise_resume) if pause and main else None
+    try:
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(phase + "\n")
+        if pause:
+            time.sleep(PAUSE_S)  # SIGINT/SIGTERM end it as always; SIGUSR1 lets the run go on
+    except _Resume:
+        pass
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGUSR1, previous)
+
+
+class _Resume(Exception):
+    pass
+
+
+def _raise_resume(signum: int, frame: FrameType | None) -> None:
+    raise _Resume

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
 from dockerctl.engines.labels import NODE_LABEL
+from dockerctl.errors import Conflict, NotFound
 
 
 def state(engine: Engine) -> str:
@@ -56,8 +57,42 @@ def swarm_up(engines: dict[str, Engine], order: list[str], addresses: dict[str, 
     return joined
 
 
+GWBRIDGE = "docker_gwbridge"  # the bridge swarm mode makes for overlay containers' way out (X4)
+
+
+def _gwbridge_made_in_swarm(engine: Engine) -> bool:
+    """docker_gwbridge was created after this engine joined its swarm (so by that swarm, not before it):
+    compared by the node's and the network's creation times, read while the node still exists."""
+    nets = engine_call(engine.client.networks.list, names=[GWBRIDGE], what=f"find {GWBRIDGE}")
+    gw = next((n for n in nets if n.name == GWBRIDGE), None)
+    if gw is None:
+        return False
+    node = engine_call(engine.client.nodes.get, node_id(engine), what=f"find the node of {engine.name}")
+    made, joined = str(gw.attrs.get("Created", "")), str(node.attrs.get("CreatedAt", ""))
+    # RFC 3339 times of one clock; compare to the second (the engine writes different precisions)
+    return bool(made and joined) and made[:19] >= joined[:19]
+
+
 def swarm_down(engines: dict[str, Engine], order: list[str], joined: list[str]) -> None:
-    """Workers leave first, the manager last; only hosts the lab joined."""
+    """Workers leave first, the manager last; only hosts the lab joined. A docker_gwbridge that the
+    lab's swarm made is removed once nothing is attached to it (one that was there before stays)."""
     for name in [*(n for n in order[1:] if n in joined), *(n for n in order[:1] if n in joined)]:
-        if state(engines[name]) == "active":
-            engine_call(engines[name].client.swarm.leave, force=True, what=f"leave swarm mode on {name}")
+        engine = engines[name]
+        if state(engine) != "active":
+            continue
+        ours = _gwbridge_made_in_swarm(engine)
+        engine_call(engine.client.swarm.leave, force=True, what=f"leave swarm mode on {name}")
+        if ours:
+            remove_gwbridge(engine)
+
+
+def remove_gwbridge(engine: Engine) -> bool:
+    """Remove docker_gwbridge when no container is attached to it; → whether it was removed."""
+    try:
+        gw = engine_call(engine.client.networks.get, GWBRIDGE, what=f"find {GWBRIDGE}")
+        if gw.attrs.get("Containers"):
+            return False
+        engine_call(gw.remove, what=f"remove {GWBRIDGE} on {engine.name}")
+    except (NotFound, Conflict):
+        return False
+    return True

@@ -16,6 +16,7 @@ from dockerctl.checks.subject import pid_of
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.compose_cli import config_hashes, load_project
 from dockerctl.engines.engine import Engine
+from dockerctl.engines.signals import reached
 from dockerctl.errors import DockerctlError, InvalidInput, NotFound
 from dockerctl.observe.extra_limits import read_extra_limits
 from dockerctl.observe.mounts import parse_mountinfo
@@ -621,6 +622,7 @@ def verify_project(
             Row(sname, "", service.where, replicas_check(sname, service.replicas, running, stopped))
         )
         for c in found:
+            reached("compose:checking")  # a test hook: the containers are listed, this one is next
             labels = c.labels or {}
             check = hash_check(
                 labels.get(HASH), hashes.get(sname) if binary else None, labels.get(VERSION, ""),

@@ -449,3 +449,38 @@ def test_a_project_made_by_compose_v1_is_checked_without_calling_it_drift(
     finally:
         subprocess.run([*v1, "down", "-v", "-t", "0"], capture_output=True, timeout=180, check=False)
     assert not engine.containers.list(all=True, filters={"label": f"com.docker.compose.project={project}"})
+
+
+def test_a_container_removed_while_being_checked_is_one_row_not_a_traceback(
+    up: Up, engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    import signal
+    import time
+
+    name = f"dctltest-{uuid.uuid4().hex[:8]}"
+    f, _ = up(f"name: {name}\nservices:\n  a:\n    image: {B}\n    command: {SLEEP}\n    mem_limit: 32m\n"
+              f"  b:\n    image: {B}\n    command: {SLEEP}\n    mem_limit: 32m\n", name=name)  # fmt: skip
+    phases = tmp_path / "phases"
+    env = {**os.environ, "DOCKERCTL_TEST_PHASES": str(phases), "DOCKERCTL_TEST_PAUSE_AT": "compose:checking"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dockerctl", "compose", "verify", "--json", "-f", str(f)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    resumed, removed = 0, False
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        paused = phases.read_text().count("compose:checking") if phases.exists() else 0
+        if paused > resumed:
+            if not removed:  # paused before checking a-1: it goes away now
+                engine.containers.get(f"{name}-a-1").remove(force=True)
+                removed = True
+            proc.send_signal(signal.SIGUSR1)
+            resumed = paused
+        time.sleep(0.05)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and "Traceback" not in err, err
+    data = json.loads(out)
+    gone = _row(data, f"{name}-a-1", "checked while running")
+    assert gone["verdict"] == "unknown" and gone["observed"] == "removed while being checked"
+    assert len(_rows(data, f"{name}-a-1", "mem_limit")) == 0  # nothing half-read is reported for it
+    assert _row(data, f"{name}-b-1", "mem_limit")["verdict"] == "enforced"

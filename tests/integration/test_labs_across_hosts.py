@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import docker
 import pytest
 
 PLAYBOOKS = Path(__file__).parents[2] / "playbooks"
@@ -270,3 +271,57 @@ def test_limits_of_a_service_one_row_per_task_read_on_its_node(clean_machine: di
             assert f"/dctl-{t['host']}/" in memory["evidence"]  # read in that node's own cgroup tree
     finally:
         assert cli("down", "--lab", "swarm-service-limits").returncode == 0
+
+
+TWO_OVERLAYS = """version: 1
+name: duo
+hosts:
+  duh1: {kind: simulated}
+  duh2: {kind: simulated}
+swarm: true
+networks:
+  n1: {driver: overlay, attachable: true}
+  n2: {driver: overlay, attachable: true}
+containers:
+  x: {host: duh1, networks: [n1, n2]}
+  y: {host: duh2, networks: [n1, n2]}
+expect:
+  - {claim: X3, reachable: {from: x, to: y, by: name}}
+  - {claim: X3, reachable: {from: y, to: x, by: ip}}
+"""
+
+
+def test_a_worker_container_on_two_attachable_overlays(
+    clean_machine: dict[str, object], tmp_path: Path
+) -> None:
+    """A container on a swarm worker attached to two attachable overlays: the second is connected through
+    the engine's connect endpoint (as `docker network connect` does); looking the overlay up on the
+    worker first failed — `network duo-n2 not found` — because a worker lists it only once attached."""
+    path = _write(tmp_path, TWO_OVERLAYS)
+    try:
+        done = cli("play", str(path), "--keep", "--json")
+        assert done.returncode == 0, done.stdout + done.stderr
+        report = json.loads(done.stdout)
+        y = subprocess.run(
+            ["docker", "-H", report["hosts"]["duh2"], "inspect", "duo-y", "--format", "{{json .NetworkSettings.Networks}}"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        assert set(json.loads(y)) == {"duo-n1", "duo-n2"}  # read with the docker CLI on the worker
+    finally:
+        assert cli("down", "--lab", "duo").returncode == 0
+
+
+def test_the_single_host_overlay_lab_leaves_no_docker_gwbridge(engine: docker.DockerClient) -> None:
+    """The overlay playbook joins swarm mode on this engine and leaves it; the docker_gwbridge that swarm
+    made is removed with it (one that was there before the lab would stay)."""
+
+    def gwbridge() -> bool:
+        return bool(engine.networks.list(names=["docker_gwbridge"]))
+
+    before = gwbridge()
+    if engine.info()["Swarm"]["LocalNodeState"] != "inactive":
+        pytest.skip("the engine is in a swarm of its own: the lab would not leave it")
+    done = cli("play", str(PLAYBOOKS / "overlay.yaml"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert engine.info()["Swarm"]["LocalNodeState"] == "inactive"
+    assert gwbridge() == before
