@@ -90,6 +90,8 @@ _COMMANDS: dict[str, tuple[str, str, bool, dict[str, Any] | None]] = {
     "tour": ("play", "tour", False, None),
     "compose": ("compose", "app", True, None),
     "audit": ("audit", "audit", False, None),
+    "top": ("top", "top", False, None),
+    "exporter": ("top", "exporter", False, None),
     "playbook": ("play", "playbook_app", True, None),
     "hosts": ("hosts", "app", True, None),
     "cleanup": ("cleanup", "cleanup", False, None),

@@ -15,15 +15,24 @@ from dockerctl.observe.cgroup import CgroupNotFound, CgroupReader, container_cgr
 
 FILES: dict[tuple[str, int], tuple[str, ...]] = {
     ("memory", 1): (
+        "memory.memsw.usage_in_bytes",
         "memory.oom_control",
         "memory.failcnt",
         "memory.usage_in_bytes",
         "memory.limit_in_bytes",
         "memory.max_usage_in_bytes",
     ),
-    ("memory", 2): ("memory.events", "memory.current", "memory.max", "memory.peak", "memory.pressure"),
+    ("memory", 2): (
+        "memory.events",
+        "memory.current",
+        "memory.max",
+        "memory.peak",
+        "memory.pressure",
+        "memory.swap.current",
+    ),
     ("cpu", 1): ("cpu.stat",),
     ("cpu", 2): ("cpu.stat", "cpu.pressure"),
+    ("cpuacct", 1): ("cpuacct.usage",),
     ("pids", 1): ("pids.current", "pids.max", "pids.events"),
     ("pids", 2): ("pids.current", "pids.max", "pids.events"),
 }
@@ -58,6 +67,8 @@ class Pressure:
     memory_usage: int | None = None
     memory_limit: int | None = None  # None: unlimited (or not read)
     memory_peak: int | None = None  # v1 memory.max_usage_in_bytes · v2 memory.peak (kernel ≥ 5.19)
+    swap_usage: int | None = None  # v1 memsw − memory usage · v2 memory.swap.current
+    cpu_usage_seconds: float | None = None  # v1 cpuacct.usage · v2 cpu.stat usage_usec
     cpu_periods: int | None = None
     cpu_throttled_periods: int | None = None
     cpu_throttled_seconds: float | None = None
@@ -88,11 +99,14 @@ def _limit(text: str) -> int | None:
 
 def read_pressure(reader: CgroupReader, pid: int, container_id: str) -> Pressure:
     out = Pressure()
-    for controller in ("memory", "cpu", "pids"):
+    for controller in ("memory", "cpu", "cpuacct", "pids"):
         try:
             where = container_cgroup(reader, pid, container_id, controller)
         except CgroupNotFound as exc:
-            out.errors[controller] = str(exc)
+            if controller != "cpuacct":  # v2 has none: usage is in cpu.stat
+                out.errors[controller] = str(exc)
+            continue
+        if (controller, where.version) not in FILES:
             continue
         directory = PurePosixPath(where.path)
         r = {n: read_file(reader, directory, n) for n in FILES[(controller, where.version)]}
@@ -127,6 +141,9 @@ def read_pressure(reader: CgroupReader, pid: int, container_id: str) -> Pressure
             if peak.present:
                 out.memory_peak = int(peak.text)
                 out.evidence["memory_peak"] = peak.path
+            swap = r.get("memory.memsw.usage_in_bytes") or r.get("memory.swap.current")
+            if swap is not None and swap.present and out.memory_usage is not None:
+                out.swap_usage = int(swap.text) - (out.memory_usage if where.version == 1 else 0)
         elif controller == "cpu":
             stat = parse_flat_keyed(r["cpu.stat"].text)
             out.cpu_periods = stat.get("nr_periods")
@@ -136,8 +153,14 @@ def read_pressure(reader: CgroupReader, pid: int, container_id: str) -> Pressure
             elif "throttled_usec" in stat:
                 out.cpu_throttled_seconds = stat["throttled_usec"] / 1e6
             out.evidence["cpu"] = r["cpu.stat"].path
+            if "usage_usec" in stat:
+                out.cpu_usage_seconds = stat["usage_usec"] / 1e6
             if "cpu.pressure" in r and r["cpu.pressure"].present:
                 out.psi["cpu"] = parse_psi(r["cpu.pressure"].text)
+        elif controller == "cpuacct":
+            if r["cpuacct.usage"].present:
+                out.cpu_usage_seconds = int(r["cpuacct.usage"].text) / 1e9
+                out.evidence["cpu_usage"] = r["cpuacct.usage"].path
         else:
             if r["pids.current"].present:
                 out.pids_current = int(r["pids.current"].text)
