@@ -21,7 +21,7 @@ from dockerctl.errors import DockerctlError, InvalidInput, NotFound
 from dockerctl.observe.extra_limits import read_extra_limits
 from dockerctl.observe.mounts import parse_mountinfo
 from dockerctl.observe.netns_probe import netns_inode, ping, resolve, tcp_answers, write_refused
-from dockerctl.spec.compose import Ask, ComposeProject, ComposeService
+from dockerctl.spec.compose import Ask, ComposeProject, ComposeService, ServicePort
 from dockerctl.spec.models import DeviceRate, Limits
 from dockerctl.verify.checks import Check, Verdict
 from dockerctl.verify.compose import CLAIM, Row, hash_check, judge_extra, layered, replicas_check
@@ -488,61 +488,24 @@ def port_rows(engine: Engine, service: ComposeService, c: Container) -> list[Row
     for p in service.ports:
         if p.published is None:
             continue
-        subject = f"port {p.host_ip or '0.0.0.0'}:{p.published} → {p.target}/{p.protocol}"
+
+        def row(observed: str, verdict: Verdict, evidence: str, note: str = "", p: ServicePort = p) -> Row:
+            subject = f"port {p.host_ip or '0.0.0.0'}:{p.published} → {p.target}/{p.protocol}"
+            check = Check(subject, "O2", "published and answering", observed, verdict, evidence, note)
+            return Row(service.name, str(c.name), p.where, check)
+
         bindings = bound.get(f"{p.target}/{p.protocol}") or []
-        held = [b for b in bindings if str(b.get("HostPort")) == str(p.published)]
-        if not held:
-            rows.append(
-                Row(
-                    service.name,
-                    str(c.name),
-                    p.where,
-                    Check(
-                        subject,
-                        "O2",
-                        "published and answering",
-                        f"the engine publishes {', '.join(str(b.get('HostPort')) for b in bindings) or 'nothing'}",
-                        Verdict.MISMATCH,
-                        f"docker inspect {c.name} (NetworkSettings.Ports)",
-                    ),
-                )
-            )
-            continue
-        if engine.host.kind != "local" or p.protocol != "tcp":
-            rows.append(
-                Row(
-                    service.name,
-                    str(c.name),
-                    p.where,
-                    Check(
-                        subject,
-                        "O2",
-                        "published and answering",
-                        "published (not connected to)",
-                        Verdict.UNKNOWN,
-                        "NetworkSettings.Ports",
-                        "only TCP ports of an engine on this machine are connected to",
-                    ),
-                )
-            )
-            continue
-        address = p.host_ip if p.host_ip not in ("", "0.0.0.0", "::") else "127.0.0.1"
-        probe = tcp_answers(address, p.published)
-        rows.append(
-            Row(
-                service.name,
-                str(c.name),
-                p.where,
-                Check(
-                    subject,
-                    "O2",
-                    "published and answering",
-                    probe.output,
-                    Verdict.ENFORCED if probe.ok else Verdict.MISMATCH,
-                    probe.command,
-                ),
-            )
-        )
+        if not [b for b in bindings if str(b.get("HostPort")) == str(p.published)]:
+            published = ", ".join(str(b.get("HostPort")) for b in bindings) or "nothing"
+            rows.append(row(f"the engine publishes {published}", Verdict.MISMATCH,
+                            f"docker inspect {c.name} (NetworkSettings.Ports)"))  # fmt: skip
+        elif engine.host.kind != "local" or p.protocol != "tcp":
+            rows.append(row("published (not connected to)", Verdict.UNKNOWN, "NetworkSettings.Ports",
+                            "only TCP ports of an engine on this machine are connected to"))  # fmt: skip
+        else:
+            address = p.host_ip if p.host_ip not in ("", "0.0.0.0", "::") else "127.0.0.1"
+            probe = tcp_answers(address, p.published)
+            rows.append(row(probe.output, Verdict.ENFORCED if probe.ok else Verdict.MISMATCH, probe.command))
     return rows
 
 

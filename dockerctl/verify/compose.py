@@ -143,6 +143,12 @@ def _cmp_bytes(ask: Ask, observed: int | None, evidence: str, page: int) -> Chec
     return Check(ask.key, CLAIM, ask.shown, shown, Verdict.ENFORCED if ok else Verdict.MISMATCH, evidence)
 
 
+def _equal(ask: Ask, observed: str, value: object, evidence: str) -> Check:
+    """The kernel's value against the file's: enforced when equal, else mismatch."""
+    verdict = Verdict.ENFORCED if value == ask.value else Verdict.MISMATCH
+    return Check(ask.key, CLAIM, ask.shown, observed, verdict, evidence)
+
+
 def _unknown(ask: Ask, why: str, evidence: str = "") -> Check:
     return Check(ask.key, CLAIM, ask.shown, "not read", Verdict.UNKNOWN, evidence, why)
 
@@ -181,15 +187,7 @@ def judge_extra(ask: Ask, r: ExtraReadings, page: int = 4096) -> Check:
         reading = f("memory.swappiness")
         if reading is None or not reading.present:
             return _unknown(ask, (r.errors or {}).get("memory", "memory.swappiness not found"))
-        ok = int(reading.text) == ask.value
-        return Check(
-            ask.key,
-            CLAIM,
-            ask.shown,
-            reading.text,
-            Verdict.ENFORCED if ok else Verdict.MISMATCH,
-            reading.path,
-        )
+        return _equal(ask, reading.text, int(reading.text), reading.path)
     if name == "OomKillDisable":
         if r.version == 2:
             return Check(
@@ -208,14 +206,7 @@ def judge_extra(ask: Ask, r: ExtraReadings, page: int = 4096) -> Check:
             return _unknown(ask, (r.errors or {}).get("memory", "memory.oom_control not found"))
         fields = dict(line.split() for line in reading.text.splitlines() if len(line.split()) == 2)
         held = fields.get("oom_kill_disable") == "1"
-        return Check(
-            ask.key,
-            CLAIM,
-            ask.shown,
-            f"oom_kill_disable {fields.get('oom_kill_disable', '?')}",
-            Verdict.ENFORCED if held == ask.value else Verdict.MISMATCH,
-            reading.path,
-        )
+        return _equal(ask, f"oom_kill_disable {fields.get('oom_kill_disable', '?')}", held, reading.path)
     if name in ("CpuQuota", "CpuPeriod"):
         if f("cpu.max") is not None:
             reading = f("cpu.max")
@@ -227,23 +218,12 @@ def judge_extra(ask: Ask, r: ExtraReadings, page: int = 4096) -> Check:
             if reading is None or not reading.present:
                 return _unknown(ask, (r.errors or {}).get("cpu", "no CFS files"))
             value = int(reading.text)
-        ok = value == ask.value
-        return Check(
-            ask.key, CLAIM, ask.shown, str(value), Verdict.ENFORCED if ok else Verdict.MISMATCH, reading.path
-        )
+        return _equal(ask, str(value), value, reading.path)
     if name == "OomScoreAdj":
         reading = r.oom_score_adj
         if reading is None or not reading.present:
             return _unknown(ask, "oom_score_adj could not be read")
-        ok = int(reading.text) == ask.value
-        return Check(
-            ask.key,
-            CLAIM,
-            ask.shown,
-            reading.text,
-            Verdict.ENFORCED if ok else Verdict.MISMATCH,
-            reading.path,
-        )
+        return _equal(ask, reading.text, int(reading.text), reading.path)
     if name == "ShmSize":
         if r.shm is None:
             return Check(ask.key, CLAIM, ask.shown, "no /dev/shm mount", Verdict.MISMATCH, "mountinfo")
