@@ -139,6 +139,9 @@ def top(
     interval: float = typer.Option(2.0, "--interval", help="Seconds between refreshes (0.1–60)."),
     once: bool = typer.Option(False, "--once", help="Read twice, --interval apart, print once and exit."),
     json_out: bool = typer.Option(False, "--json", help="With --once: print the rows as JSON."),
+    host: str | None = typer.Option(
+        None, "--host", help="A lab host (see `dockerctl hosts ls`): its engine and kernel."
+    ),
 ) -> None:
     """Limits biting, live: per container memory against its limit, swap, limit hits and OOM kills since
     start, CPU used against its quota and the share of CFS periods throttled in the last interval, pids
@@ -157,7 +160,8 @@ def top(
     if json_out and not once:
         raise InvalidInput("--json is only used with --once (a live view is for people)", where="--json")
     selection = Selection(tuple(containers or ()), lab, project)
-    with engine(ctx) as eng:
+    with _engines(ctx, [host] if host else []) as engines:
+        eng = engines[0]
         if once:
             found = top_once(eng, selection, interval)
             if json_out:
@@ -176,6 +180,11 @@ def exporter(
     ctx: typer.Context,
     listen: str = typer.Option(DEFAULT_LISTEN, "--listen", help="ADDRESS:PORT to serve /metrics on."),
     allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow a non-loopback --listen address."),
+    hosts: list[str] = typer.Option(
+        [],
+        "--host",
+        help="A lab host to read as well (repeatable; see `dockerctl hosts ls`); default: the engine.",
+    ),
 ) -> None:
     """A Prometheus exporter: every scrape reads each running container's cgroup files fresh.
 
@@ -195,6 +204,27 @@ def exporter(
       curl -s 127.0.0.1:9417/metrics | grep dockerctl_limit_holds
     """
     address, port = parse_listen(listen, allow_remote=allow_remote)
-    with engine(ctx) as eng:
-        render.err.print(f"serving http://{address}:{port}/metrics (Ctrl-C stops)", markup=False)
-        serve([eng], address, port)
+    with _engines(ctx, list(hosts)) as engines:
+        names = ", ".join(e.name for e in engines)
+        render.err.print(f"serving http://{address}:{port}/metrics for {names} (Ctrl-C stops)", markup=False)
+        serve(engines, address, port)
+
+
+@contextlib.contextmanager
+def _engines(ctx: typer.Context, hosts: list[str]) -> Iterator[list[Engine]]:
+    """The lab hosts named (each its engine and kernel), or the engine of -H / DOCKER_HOST."""
+    if not hosts:
+        with engine(ctx) as eng:
+            yield [eng]
+        return
+    from dockerctl.fabric import labhosts
+
+    opened: list[Engine] = []
+    try:
+        for name in hosts:
+            _, record = labhosts.find_host(name)
+            opened.append(labhosts.connect_record(record))
+        yield opened
+    finally:
+        for e in opened:
+            e.close()

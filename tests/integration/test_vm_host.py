@@ -157,6 +157,17 @@ def test_audit_reads_the_guests_v2_kernel(vm: str) -> None:
     assert ("oom-killed" in {f["rule"] for f in noswap["findings"]}) == (killed > 0)
 
 
+def test_top_once_on_the_guest_shows_pressure_stall_figures(vm: str) -> None:
+    done = cli("top", "--host", HOST, "--once", "--json", "--interval", "1", f"{LAB}-capped", timeout=300)
+    assert done.returncode == 0, done.stderr
+    [row] = json.loads(done.stdout)
+    cg = _cgroup_dir(f"{LAB}-capped")
+    assert row["memory_limit_bytes"] == int(guest(f"cat {cg}/memory.max"))
+    assert {"memory", "cpu"} <= set(row["psi"]) and "avg10" in row["psi"]["cpu"]["some"]  # v2's PSI files
+    quota, period = guest(f"cat {cg}/cpu.max").split()
+    assert row["cpu_quota_cpus"] == int(quota) / int(period)  # what was asked is what the guest holds here
+
+
 def test_a_vm_host_on_the_lab_switch_talks_macvlan_across_kernels(dockerctl_base_image: str) -> None:
     before = machine_state()
     vm_runs = sorted(p.name for p in (STATE / "vm" / "run").glob("*"))
