@@ -105,7 +105,7 @@ def reached(phase: str) -> None:
             signal.signal(signal.SIGUSR1, previous)
 
 
-class _Resume(Exception):
+class _Resume(BaseException):  # raised by a signal handler, like Interrupted: no `except Exception` takes it
     pass
 
 

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from dockerctl.errors import InvalidInput
 from dockerctl.spec.gluster import GLUSTER_DRIVER
+from dockerctl.spec.host_kinds import kind as kind_of
 from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
 from dockerctl.spec.storage import StorageEntry, volume_size_gb
 from dockerctl.spec.topology import NetworkEntry, Topology
@@ -367,16 +368,17 @@ class HostEntry(BaseModel):
 
     @model_validator(mode="after")
     def _fields(self) -> HostEntry:
-        if self.kind == "remote":
+        traits = kind_of(self.kind)
+        if traits.needs_url:
             if not self.url or not self.url.startswith(("ssh://", "tcp://", "unix://")):
                 raise ValueError(
                     "a remote host needs url: ssh://USER@HOST (or tcp://HOST:PORT, unix:///path)"
                 )
         elif self.url is not None:
             raise ValueError(f"url is for remote hosts; a {self.kind} host has none")
-        if self.address is not None and self.kind not in ("simulated", "vm"):
+        if self.address is not None and traits.switch_port == "never":
             raise ValueError("address is the lab-switch address of a simulated or vm host")
-        if (self.memory is not None or self.cpus is not None) and self.kind != "vm":
+        if (self.memory is not None or self.cpus is not None) and not traits.sized:
             raise ValueError("memory and cpus size a VM host (kind: vm)")
         return self
 
@@ -501,16 +503,17 @@ class Playbook(Topology):
     def has_switch(self) -> bool:
         """The lab has a switch: it has a simulated host, or the playbook says `switch:`, or a VM host
         is given an address on it."""
-        return (
-            "switch" in self.model_fields_set
-            or any(h.kind == "simulated" for h in self.hosts.values())
-            or any(h.kind == "vm" and h.address for h in self.hosts.values())
+        return "switch" in self.model_fields_set or any(
+            kind_of(h.kind).gives_switch(h.address is not None) for h in self.hosts.values()
         )
 
     def on_switch(self, name: str) -> bool:
         """Host `name` has a port on the lab switch: every simulated host, and VM hosts when there is one."""
-        h = self.hosts[name]
-        return h.kind == "simulated" or (h.kind == "vm" and self.has_switch())
+        return kind_of(self.hosts[name].kind).on_switch(self.has_switch())
+
+    def _daemon_hosts(self) -> list[str]:
+        """The hosts that run a network model's per-host daemons (and a storage pool's glusterd)."""
+        return [n for n, h in self.hosts.items() if kind_of(h.kind).lab_daemons]
 
     def switch_addresses(self) -> dict[str, str]:
         """Each switch port's address (CIDR) — simulated and VM hosts: given, else .10, .11 … in order."""
@@ -528,7 +531,7 @@ class Playbook(Topology):
         out = {name: cidr.split("/")[0] for name, cidr in self.switch_addresses().items()}
         if out:
             gateway = str(next(ipaddress.ip_network(self.switch.subnet).hosts()))
-            out.update({name: gateway for name, h in self.hosts.items() if h.kind == "local"})
+            out.update({name: gateway for name, h in self.hosts.items() if kind_of(h.kind).this_machine})
         return out
 
     def _plugin_networks(
@@ -558,7 +561,7 @@ class Playbook(Topology):
 
     def weave_hosts(self) -> list[str]:
         """The hosts weave runs on: every simulated host (a weave router on every node)."""
-        return [n for n, h in self.hosts.items() if h.kind == "simulated"] if self.weave else []
+        return self._daemon_hosts() if self.weave else []
 
     def weave_resolver(self) -> str | None:
         """The address of the lab's weave.local resolver (the first host's bridge), if it has weave."""
@@ -592,7 +595,7 @@ class Playbook(Topology):
 
     def calico_hosts(self) -> list[str]:
         """The hosts calico runs on: every simulated host (calico-node runs on every node)."""
-        return [n for n, h in self.hosts.items() if h.kind == "simulated"] if self.calico else []
+        return self._daemon_hosts() if self.calico else []
 
     @model_validator(mode="after")
     def _calico(self) -> Playbook:
@@ -642,7 +645,7 @@ class Playbook(Topology):
 
     def flannel_hosts(self) -> list[str]:
         """The hosts flannel runs on: every simulated host (as flanneld runs on every node)."""
-        return [n for n, h in self.hosts.items() if h.kind == "simulated"] if self.flannel else []
+        return self._daemon_hosts() if self.flannel else []
 
     @model_validator(mode="after")
     def _flannel(self) -> Playbook:
@@ -677,8 +680,8 @@ class Playbook(Topology):
                 )
             for h in pool.hosts:
                 entry = self.hosts.get(h)
-                if entry is None or entry.kind != "simulated":
-                    simulated = [n for n, e in self.hosts.items() if e.kind == "simulated"]
+                if entry is None or not kind_of(entry.kind).lab_daemons:
+                    simulated = self._daemon_hosts()
                     raise InvalidInput(
                         f"{h!r} is not a simulated host of this playbook; the pool's hosts are simulated hosts"
                         + (f" ({', '.join(simulated)})" if simulated else " (add them under hosts:)"),
@@ -724,7 +727,7 @@ class Playbook(Topology):
                             where=f"{kind}.{name}.host",
                         )
             return self
-        if sum(h.kind == "local" for h in self.hosts.values()) > 1:
+        if sum(kind_of(h.kind).this_machine for h in self.hosts.values()) > 1:
             raise InvalidInput("at most one host can be this engine (kind: local)", where="hosts")
         for name in self.hosts:
             if not re.match(HOST_NAME, name):

@@ -1,0 +1,56 @@
+"""The host-kind table (spec/host_kinds.py) drives what a playbook may say of each kind of host."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dockerctl.errors import InvalidInput
+from dockerctl.spec.host_kinds import KINDS
+from dockerctl.spec.playbook import Playbook, load_playbook
+
+
+def _pb(hosts: str, extra: str = "", *, tmp: Path) -> Playbook:
+    path = tmp / "hk.yaml"
+    path.write_text(f"version: 1\nname: hk\nhosts:\n{hosts}{extra}")
+    return load_playbook(path)
+
+
+def test_every_kind_is_described_once() -> None:
+    assert set(KINDS) == {"local", "simulated", "remote", "vm"}
+    assert [k for k in KINDS.values() if k.this_machine] == [KINDS["local"]]
+    assert [k.name for k in KINDS.values() if k.lab_daemons] == ["simulated"]
+
+
+def test_switch_ports_follow_the_table(tmp_path: Path) -> None:
+    pb = _pb(
+        "  a: {kind: local}\n  s: {kind: simulated}\n  v: {kind: vm}\n  r: {kind: remote, url: 'tcp://10.0.0.5:2375'}\n",
+        tmp=tmp_path,
+    )
+    assert pb.has_switch()
+    assert [n for n in pb.hosts if pb.on_switch(n)] == ["s", "v"]
+    assert set(pb.lab_addresses()) == {"a", "s", "v"}  # local is the switch's gateway
+    no_switch = _pb("  a: {kind: local}\n  v: {kind: vm}\n", tmp=tmp_path)
+    assert not no_switch.has_switch() and not no_switch.on_switch("v")
+    with_address = _pb(
+        "  a: {kind: local}\n  v: {kind: vm, address: 198.18.99.20}\n",
+        "switch: {subnet: 198.18.99.0/24}\n",
+        tmp=tmp_path,
+    )
+    assert with_address.on_switch("v")
+
+
+@pytest.mark.parametrize(
+    ("hosts", "says"),
+    [
+        ("  r: {kind: remote}\n", "a remote host needs url"),
+        ("  s: {kind: simulated, url: 'tcp://x:1'}\n", "url is for remote hosts"),
+        ("  r: {kind: remote, url: 'tcp://x:1', address: 198.18.1.5}\n", "address is the lab-switch address"),
+        ("  s: {kind: simulated, memory: 2048}\n", "memory and cpus size a VM host"),
+        ("  a: {kind: local}\n  b: {kind: local}\n", "at most one host can be this engine"),
+    ],
+)
+def test_what_a_kind_may_not_have_is_refused(hosts: str, says: str, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match=says):
+        _pb(hosts, tmp=tmp_path)
