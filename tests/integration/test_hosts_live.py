@@ -9,7 +9,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import docker
@@ -239,3 +239,74 @@ def test_what_a_killed_engine_lost_track_of_is_audited_then_cleaned(
         keeper.remove(force=True)
         subprocess.run([*dc, "down", "--lab", name], capture_output=True, timeout=300, check=False)
         client.close()
+
+
+def test_the_exporter_keeps_answering_while_its_engine_restarts(
+    sim: tuple[Namespace, simhost.SimEngine, Engine], base_image: str
+) -> None:
+    """An exporter whose engine is killed answers every scrape (its own figures, a read error counted, no
+    half-written family) and reads the engine's containers again once it is back."""
+    import socket
+    import urllib.request
+
+    ns, sim_engine, handle = sim
+    handle.client.containers.run(base_image, ["sleep", "600"], name="scraped", detach=True, mem_limit="32m")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [
+        sys.executable,
+        "-m",
+        "dockerctl",
+        "-H",
+        sim_engine.url,
+        "exporter",
+        "--listen",
+        f"127.0.0.1:{port}",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def scrape() -> dict[str, float]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:  # loopback only
+            text = r.read().decode()
+        out = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                key, _, value = line.rpartition(" ")
+                out[key] = float(value)
+        return out
+
+    def until(what: str, ok: Callable[[dict[str, float]], bool]) -> dict[str, float]:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                got = scrape()
+                if ok(got):
+                    return got
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise AssertionError(f"not within 60 s: {what}")
+
+    def limit_of(m: dict[str, float]) -> list[float]:
+        return [
+            v
+            for k, v in m.items()
+            if k.startswith("container_spec_memory_limit_bytes{") and 'name="scraped"' in k
+        ]
+
+    try:
+        until("the container is scraped", lambda m: limit_of(m) == [32 * 2**20])
+        simhost.kill(sim_engine)
+        down = until("a scrape without the engine", lambda m: m.get("dockerctl_containers_seen") == 0)
+        assert down["dockerctl_read_errors_total"] >= 1 and not limit_of(down)
+        simhost.start(sim_engine, ns)
+        handle.client.close()
+        handle.client = connect(sim_engine.url)
+        handle.client.containers.get("scraped").start()  # the engine does not restart it (no restart policy)
+        until("the container is scraped again", lambda m: bool(limit_of(m)))
+        assert proc.poll() is None  # it never stopped answering
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        handle.client.containers.get("scraped").remove(force=True)
