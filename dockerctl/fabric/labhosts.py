@@ -8,79 +8,21 @@ process — removes exactly that and nothing else.
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
-from dockerctl.engines.engine import Engine, connect_engine
-from dockerctl.engines.transfer import ship_image
-from dockerctl.errors import Conflict, DockerctlError, EngineUnavailable, InvalidInput
+from dockerctl.engines.engine import Engine
+from dockerctl.errors import DockerctlError, InvalidInput
 from dockerctl.fabric import simhost
-from dockerctl.fabric.netns import create_namespace, delete_namespace, record_of
-from dockerctl.fabric.switch import Switch, create_switch, delete_switch, overlapping, switch_for
+from dockerctl.fabric.host_kinds import Bringup, kind_of
+from dockerctl.fabric.lab_host_records import HostRecord, LabHosts, _dir, all_records, load, save
+from dockerctl.fabric.switch import create_switch, delete_switch, overlapping, switch_for
 from dockerctl.hosts import Host, LocalHost
 
 Progress = Callable[[str], None]
 
-
-@dataclass
-class HostRecord:
-    name: str
-    kind: str  # local | simulated | remote | vm
-    url: str  # the engine's URL
-    address: str = ""  # on the lab switch (simulated, vm on the switch; the machine's own for local)
-    bip: str = ""  # simulated: its docker0
-
-
-@dataclass
-class LabHosts:
-    lab: str
-    subnet: str = ""
-    hosts: dict[str, HostRecord] = field(default_factory=dict)
-
-    @property
-    def switch(self) -> Switch | None:
-        return switch_for(self.lab, self.subnet) if self.subnet else None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "lab": self.lab,
-            "subnet": self.subnet,
-            "hosts": {n: asdict(h) for n, h in self.hosts.items()},
-        }
-
-
-def _dir() -> Path:
-    return Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state")) / "labhosts"
-
-
-def save(rec: LabHosts) -> None:
-    _dir().mkdir(parents=True, exist_ok=True)
-    tmp = _dir() / f".{rec.lab}.json.tmp"
-    tmp.write_text(json.dumps(rec.to_dict(), sort_keys=True))
-    tmp.replace(_dir() / f"{rec.lab}.json")
-
-
-def load(lab: str) -> LabHosts | None:
-    try:
-        data = json.loads((_dir() / f"{lab}.json").read_text())
-        return LabHosts(
-            data["lab"], data.get("subnet", ""), {n: HostRecord(**h) for n, h in data["hosts"].items()}
-        )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def all_records() -> list[LabHosts]:
-    out = []
-    for path in sorted(_dir().glob("*.json")) if _dir().is_dir() else []:
-        rec = load(path.stem)
-        if rec is not None:
-            out.append(rec)
-    return out
+# the records are part of this module's API (callers say labhosts.load, labhosts.HostRecord …)
+__all__ = ["HostRecord", "LabHosts", "_dir", "all_records", "load", "save"]
 
 
 def find_host(name: str) -> tuple[LabHosts, HostRecord]:
@@ -102,33 +44,21 @@ def find_host(name: str) -> tuple[LabHosts, HostRecord]:
 
 def kernel_of(h: HostRecord) -> Host:
     """Where a lab host's kernel is read: a simulated host's namespace, a VM or remote machine over ssh."""
-    from dockerctl.engines.engine import host_for
-    from dockerctl.hosts import NetnsHost
+    return kind_of(h.kind).kernel(h)
 
-    if h.kind == "simulated":
-        return NetnsHost(h.name)
-    if h.kind == "local":
-        return LocalHost()
-    return host_for(h.url, ssh_config=ssh_config_of(h))
+
+def is_this_machine(h: HostRecord) -> bool:
+    """The host is this machine's own engine (kind local)."""
+    return kind_of(h.kind).this_machine
 
 
 def ssh_config_of(h: HostRecord) -> str | None:
-    if h.kind == "vm":
-        from dockerctl.fabric import vm
-
-        return str(vm.ssh_config())
-    return None
+    return kind_of(h.kind).ssh_config(h)
 
 
 def connect_record(h: HostRecord, local: Engine | None = None) -> Engine:
     """The engine of a lab host, with its kernel where it is: the one way every command reaches one."""
-    if h.kind == "local" and local is not None:
-        return Engine(h.name, local.client, local.host, local.url)
-    e = connect_engine(h.url, name=h.name, ssh_config=ssh_config_of(h))
-    if h.kind in ("simulated", "local"):
-        e.host.close()
-        e.host = kernel_of(h)
-    return e
+    return kind_of(h.kind).connect(h, local)
 
 
 def lab_host_engines(*, skip_local: bool = True) -> list[tuple[LabHosts, HostRecord, Engine]]:
@@ -136,7 +66,7 @@ def lab_host_engines(*, skip_local: bool = True) -> list[tuple[LabHosts, HostRec
     out = []
     for rec in all_records():
         for h in rec.hosts.values():
-            if skip_local and h.kind == "local":
+            if skip_local and kind_of(h.kind).this_machine:
                 continue
             try:
                 out.append((rec, h, connect_record(h)))
@@ -147,10 +77,6 @@ def lab_host_engines(*, skip_local: bool = True) -> list[tuple[LabHosts, HostRec
 
 def sim_engine(rec: HostRecord) -> simhost.SimEngine:
     return simhost.SimEngine(rec.name, rec.bip)
-
-
-def _bip(index: int) -> str:
-    return f"172.{20 + index}.0.1/24"  # each simulated host its own docker0 range (no clash when routed)
 
 
 def hosts_up(
@@ -181,53 +107,9 @@ def hosts_up(
             switch = switch_for(lab, switch_subnet)
             say(f"lab switch {switch.bridge} ({switch_subnet})")
             create_switch(machine, switch)
+        bringup = Bringup(lab, rec, local, machine, addresses, images, say, remotes)
         for index, (name, h) in enumerate(hosts.items()):
-            if h.kind == "local":
-                address = rec.subnet and switch_for(lab, rec.subnet).gateway.split("/")[0]
-                rec.hosts[name] = HostRecord(name, "local", local.url, address or "")
-                engines[name] = Engine(name, local.client, local.host, local.url)
-            elif h.kind == "remote":
-                rec.hosts[name] = HostRecord(name, "remote", str(h.url))
-                engines[name] = remotes.pop(name)
-            elif h.kind == "vm":
-                from dockerctl.fabric import vm
-
-                machine_vm = vm.Vm(name)
-                rec.hosts[name] = HostRecord(name, "vm", f"ssh://root@{machine_vm.alias}")
-                save(rec)  # before the VM is booted: `down` stops it even if this run is killed
-                port = (
-                    vm.SwitchPort(switch_for(lab, rec.subnet).bridge, addresses[name], lab)
-                    if name in addresses
-                    else None
-                )
-                vm.start(machine_vm, memory_mb=h.memory or 2048, cpus=h.cpus or 2, port=port, progress=say)
-                lab_address = addresses[name].split("/")[0] if name in addresses else ""
-                # its forwarded port, now known
-                rec.hosts[name] = HostRecord(name, "vm", machine_vm.url, lab_address)
-                save(rec)
-                eng = connect_record(rec.hosts[name])
-                engines[name] = eng
-                for image in images:
-                    say(f"shipping {image} to {name}")
-                    ship_image(local.client, eng.client, image)
-            else:
-                say(f"simulated host {name}: namespace and engine")
-                sim = simhost.SimEngine(name, _bip(index))
-                rec.hosts[name] = HostRecord(
-                    name, "simulated", sim.url, addresses[name].split("/")[0], sim.bip
-                )
-                save(rec)
-                ns = record_of(name)
-                if ns is None or not machine.exists(f"/var/run/netns/{name}"):
-                    ns = create_namespace(
-                        name, lab=lab, ns_addr=addresses[name], bridge=switch_for(lab, rec.subnet).bridge
-                    )
-                simhost.start(sim, ns)
-                eng = connect_engine(sim.url, name=name)
-                engines[name] = Engine(name, eng.client, ns.host, sim.url)
-                for image in images:
-                    say(f"shipping {image} to {name}")
-                    ship_image(local.client, eng.client, image)
+            engines[name] = kind_of(h.kind).up(bringup, index, name, h)
         save(rec)
     except BaseException:
         for eng in [*engines.values(), *remotes.values()]:
@@ -247,31 +129,7 @@ def _preflight(
 ) -> dict[str, Engine]:
     """Refuse what would make the hosts bad, before anything is made. → the remote engines, connected."""
     for name, h in hosts.items():
-        if h.kind == "simulated" and machine.exists(f"/var/run/netns/{name}"):
-            owner = record_of(name)
-            if owner is None:
-                raise Conflict(
-                    f"a network namespace named {name!r} exists and was not made by dockerctl: it is left "
-                    "alone; give the simulated host another name",
-                    where=where(f"hosts.{name}"),
-                )
-            if owner.lab != lab:
-                raise Conflict(
-                    f"host {name!r} is in use by lab {owner.lab}: give this one another name",
-                    where=where(f"hosts.{name}"),
-                )
-    for name, h in hosts.items():
-        if h.kind != "vm":
-            continue
-        import shutil
-
-        missing = [t for t in ("qemu-system-x86_64", "debootstrap", "ssh-keygen") if shutil.which(t) is None]
-        if missing:
-            raise InvalidInput(
-                f"a VM host needs {', '.join(missing)} on this machine",
-                where=where(f"hosts.{name}"),
-                hint="scripts/setup installs them (Debian: qemu-system-x86 debootstrap openssh-client)",
-            )
+        kind_of(h.kind).preflight(lab, name, h, machine, where)
     if subnet is not None:
         switch = switch_for(lab, subnet)
         clash = overlapping(machine, subnet, switch.bridge)
@@ -281,21 +139,17 @@ def _preflight(
                 "inside 198.18.0.0/15",
                 where=where("switch.subnet"),
             )
-    remotes: dict[str, Engine] = {}
-    for name, h in hosts.items():
-        if h.kind != "remote":
-            continue
-        say(f"connecting to remote host {name}")
-        try:
-            eng = connect_engine(h.url, name=name)
-        except DockerctlError as exc:
-            for e in remotes.values():
-                e.close()
-            raise EngineUnavailable(
-                f"remote host {name} ({h.url}) does not answer: {exc.message}", where=where(f"hosts.{name}")
-            ) from None
-        remotes[name] = eng
-    return remotes
+    ahead: dict[str, Engine] = {}
+    try:
+        for name, h in hosts.items():
+            eng = kind_of(h.kind).connect_ahead(name, h, where, say)
+            if eng is not None:
+                ahead[name] = eng
+    except BaseException:
+        for e in ahead.values():
+            e.close()
+        raise
+    return ahead
 
 
 def hosts_down(lab: str, *, machine: Host | None = None, purge: bool = True) -> list[str]:
@@ -306,21 +160,8 @@ def hosts_down(lab: str, *, machine: Host | None = None, purge: bool = True) -> 
         return []
     removed = []
     for name, h in rec.hosts.items():
-        if h.kind == "vm":
-            from dockerctl.fabric import vm
-
-            vm.stop(vm.Vm(name))
+        if kind_of(h.kind).down(lab, name, h, machine, purge=purge):
             removed.append(name)
-        if h.kind != "simulated":
-            continue
-        sim = sim_engine(h)
-        simhost.stop(sim)
-        if purge:
-            simhost.purge(sim)
-        ns = record_of(name)
-        if ns is not None and ns.lab == lab:
-            delete_namespace(name, machine=machine)
-        removed.append(name)
     if rec.switch is not None:
         delete_switch(machine, rec.switch)
     (_dir() / f"{lab}.json").unlink(missing_ok=True)
@@ -332,7 +173,7 @@ def as_lab_host(engine: Engine) -> Engine:
     and its kernel read in its own namespace (commands like `ip` run there, not in this machine's)."""
     for rec in all_records():
         for h in rec.hosts.values():
-            if h.kind != "local" and h.url == engine.url:
+            if not kind_of(h.kind).this_machine and h.url == engine.url:
                 engine.host.close()
                 engine.host = kernel_of(h)
                 engine.name = h.name

@@ -116,7 +116,7 @@ def reconnect(up: labhosts.LabHosts, local: Engine) -> dict[str, Engine]:
     for name, h in up.hosts.items():
         try:
             e = labhosts.connect_record(h, local)
-            if h.kind != "local":
+            if not labhosts.is_this_machine(h):
                 engine_call(e.client.ping, what=f"reach host {name}")
         except DockerctlError:
             continue

@@ -122,7 +122,7 @@ def doctor_host(name: str, *, probe_links: bool = True) -> DoctorReport:
     rec, h = labhosts.find_host(name)
     fl = fabric_flannel.load(rec.lab)  # host-gw is told apart by routes into this network
     network = fl.config.network if fl is not None and name in fl.hosts else ""
-    if h.kind == "local":
+    if labhosts.is_this_machine(h):
         return doctor_report(engine_url(), probe_links=probe_links, flannel_network=network)
     config = labhosts.ssh_config_of(h)
     return doctor_report(

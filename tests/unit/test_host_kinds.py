@@ -54,3 +54,24 @@ def test_switch_ports_follow_the_table(tmp_path: Path) -> None:
 def test_what_a_kind_may_not_have_is_refused(hosts: str, says: str, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match=says):
         _pb(hosts, tmp=tmp_path)
+
+
+def test_fabric_and_spec_describe_the_same_kinds() -> None:
+    from dockerctl.fabric.host_kinds import KINDS as FABRIC
+
+    assert set(FABRIC) == set(KINDS)
+    assert {n for n, k in FABRIC.items() if k.this_machine} == {n for n, k in KINDS.items() if k.this_machine}
+
+
+def test_a_record_is_reached_the_way_its_kind_says() -> None:
+    from dockerctl.fabric.lab_host_records import HostRecord
+    from dockerctl.fabric.labhosts import is_this_machine, kernel_of, ssh_config_of
+    from dockerctl.hosts import LocalHost, NetnsHost
+
+    sim = HostRecord("h1", "simulated", "unix:///run/dctl-h1.sock", "198.18.100.10", "172.20.0.1/24")
+    here = HostRecord("me", "local", "unix:///var/run/docker.sock")
+    k = kernel_of(sim)
+    assert isinstance(k, NetnsHost) and k.namespace == "h1"
+    assert isinstance(kernel_of(here), LocalHost)
+    assert is_this_machine(here) and not is_this_machine(sim)
+    assert ssh_config_of(sim) is None
