@@ -55,7 +55,7 @@ def _labels(s: Sample, host: str) -> list[str]:
     ]  # fmt: skip
 
 
-@dataclass
+@dataclass(eq=False)  # the registry keys collectors by identity
 class DockerctlCollector(Collector):
     engines: list[Engine]
     selection: Selection = field(default_factory=Selection)

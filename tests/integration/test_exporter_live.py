@@ -186,11 +186,13 @@ def test_the_oom_counter_survives_an_exporter_restart(
     stack: dict[str, Any], engine: docker.DockerClient
 ) -> None:
     port, n = stack["port"], stack["names"]
-    line = f'dockerctl_oom_kills_total{{name="{n["hog"]}"'
 
     def count() -> float | None:
         text = _get(f"http://127.0.0.1:{port}/metrics")
-        found = [ln for ln in text.splitlines() if ln.startswith(line)]
+        found = [
+            ln for ln in text.splitlines()
+            if ln.startswith("dockerctl_oom_kills_total{") and f'name="{n["hog"]}"' in ln
+        ]  # fmt: skip
         return float(found[0].rsplit(" ", 1)[1]) if found and float(found[0].rsplit(" ", 1)[1]) >= 1 else None
 
     before = _until("the OOM kill", count)
@@ -223,7 +225,8 @@ def test_top_as_a_person_uses_it_under_tmux(stack: dict[str, Any], tmp_path: Pat
     n = stack["names"]
     session = f"dctltop{uuid.uuid4().hex[:6]}"
     status = tmp_path / "status"
-    cmd = f"{sys.executable} -m dockerctl top --interval 0.5 {n['burner']} {n['weight']}; echo $? > {status}"
+    # the terminal's own size, as a person's shell has it (not COLUMNS/LINES the test runner may export)
+    cmd = f"env -u COLUMNS -u LINES {sys.executable} -m dockerctl top --interval 0.5 {n['burner']} {n['weight']}; echo $? > {status}"
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "220", "-y", "40", cmd], check=True)
 
     def screen(escapes: bool = False) -> str:
@@ -231,17 +234,21 @@ def test_top_as_a_person_uses_it_under_tmux(stack: dict[str, Any], tmp_path: Pat
         return subprocess.run(argv, capture_output=True, text=True, check=False).stdout
 
     try:
+        seen: list[str] = []
 
         def both() -> str:
-            text = screen()
-            return text if n["burner"] in text and n["weight"] in text else ""
+            seen.append(screen())
+            return seen[-1] if n["burner"] in seen[-1] and n["weight"] in seen[-1] else ""
 
-        shown = _until("top shows both containers", both)
+        try:
+            shown = _until("top shows both containers", both)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; the screen:\n{seen[-1] if seen else ''}") from None
         assert "not-enforced" in shown and "blkio weight" in shown  # the weight's verdict, on the screen
         assert "dockerctl top" in shown
         _until(
             "a changed figure is highlighted",
-            lambda: "\x1b[1;33m" in screen(True) or "\x1b[33;1m" in screen(True),
+            lambda: any(sgr in screen(True) for sgr in ("\x1b[1m\x1b[33m", "\x1b[1;33m")),  # bold yellow
         )
         assert screen().count("dockerctl top") == 1  # refreshed in place, not scrolled
         subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
