@@ -6,7 +6,7 @@ from __future__ import annotations
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
 from dockerctl.engines.labels import NODE_LABEL
-from dockerctl.errors import Conflict, NotFound
+from dockerctl.errors import DockerctlError
 
 
 def state(engine: Engine) -> str:
@@ -60,27 +60,46 @@ def swarm_up(engines: dict[str, Engine], order: list[str], addresses: dict[str, 
 GWBRIDGE = "docker_gwbridge"  # the bridge swarm mode makes for overlay containers' way out (X4)
 
 
-def _gwbridge_made_in_swarm(engine: Engine) -> bool:
-    """docker_gwbridge was created after this engine joined its swarm (so by that swarm, not before it):
-    compared by the node's and the network's creation times, read while the node still exists."""
-    nets = engine_call(engine.client.networks.list, names=[GWBRIDGE], what=f"find {GWBRIDGE}")
-    gw = next((n for n in nets if n.name == GWBRIDGE), None)
-    if gw is None:
+def _joined_at(engines: dict[str, Engine], order: list[str], joined: list[str]) -> dict[str, str]:
+    """host → when its node joined the swarm (RFC 3339), asked of the manager (only a manager can say)
+    before anyone leaves; {} when that cannot be read."""
+    manager = engines.get(order[0]) if order else None
+    if manager is None or state(manager) != "active":
+        return {}
+    out = {}
+    for name in joined:
+        try:
+            node = engine_call(
+                manager.client.nodes.get, node_id(engines[name]), what=f"find the node of {name}"
+            )
+        except DockerctlError:
+            continue
+        out[name] = str(node.attrs.get("CreatedAt", ""))
+    return out
+
+
+def _gwbridge_made_since(engine: Engine, joined_at: str) -> bool:
+    """docker_gwbridge was created after the engine's node joined (by that swarm, not before it), by the
+    engine's own timestamps; False when that cannot be told."""
+    try:
+        nets = engine_call(engine.client.networks.list, names=[GWBRIDGE], what=f"find {GWBRIDGE}")
+    except DockerctlError:
         return False
-    node = engine_call(engine.client.nodes.get, node_id(engine), what=f"find the node of {engine.name}")
-    made, joined = str(gw.attrs.get("Created", "")), str(node.attrs.get("CreatedAt", ""))
-    # RFC 3339 times of one clock; compare to the second (the engine writes different precisions)
-    return bool(made and joined) and made[:19] >= joined[:19]
+    gw = next((n for n in nets if n.name == GWBRIDGE), None)
+    made = str(gw.attrs.get("Created", "")) if gw is not None else ""
+    # RFC 3339 times of one clock; compared to the second (the engine writes different precisions)
+    return bool(made and joined_at) and made[:19] >= joined_at[:19]
 
 
 def swarm_down(engines: dict[str, Engine], order: list[str], joined: list[str]) -> None:
     """Workers leave first, the manager last; only hosts the lab joined. A docker_gwbridge that the
     lab's swarm made is removed once nothing is attached to it (one that was there before stays)."""
+    since = _joined_at(engines, order, joined)
     for name in [*(n for n in order[1:] if n in joined), *(n for n in order[:1] if n in joined)]:
         engine = engines[name]
         if state(engine) != "active":
             continue
-        ours = _gwbridge_made_in_swarm(engine)
+        ours = name in since and _gwbridge_made_since(engine, since[name])
         engine_call(engine.client.swarm.leave, force=True, what=f"leave swarm mode on {name}")
         if ours:
             remove_gwbridge(engine)
@@ -93,6 +112,6 @@ def remove_gwbridge(engine: Engine) -> bool:
         if gw.attrs.get("Containers"):
             return False
         engine_call(gw.remove, what=f"remove {GWBRIDGE} on {engine.name}")
-    except (NotFound, Conflict):
+    except DockerctlError:  # gone already, or in use: leaving it is never worth failing `down` for
         return False
     return True
