@@ -6,6 +6,7 @@ import ipaddress
 
 import docker
 
+from dockerctl.engines import gwbridge
 from dockerctl.engines.client import engine_call
 from dockerctl.errors import Conflict, InvalidInput
 
@@ -41,10 +42,15 @@ def swarm_init(client: docker.DockerClient, advertise_addr: str) -> str:
 def swarm_leave(client: docker.DockerClient, *, force: bool = False) -> str:
     if swarm_state(client) != "active":
         return "not in a swarm"
+    info = engine_call(client.info, what="read the engine info")
+    joined = gwbridge.node_created(client, str((info.get("Swarm") or {}).get("NodeID", "")))
+    ours = gwbridge.made_since(client, joined)  # before leaving: afterwards no node says when it joined
     try:
         engine_call(client.swarm.leave, force=force, what="leave the swarm")
     except Conflict as exc:
         raise Conflict(
             f"{exc.message}", hint="a manager of a single-node swarm leaves with --force"
         ) from None
+    if ours:
+        gwbridge.remove_if_unused(client)
     return "left"

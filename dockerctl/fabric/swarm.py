@@ -3,10 +3,10 @@ others as workers advertising theirs, label each node with its lab host name; le
 
 from __future__ import annotations
 
+from dockerctl.engines import gwbridge
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
 from dockerctl.engines.labels import NODE_LABEL
-from dockerctl.errors import DockerctlError
 
 
 def state(engine: Engine) -> str:
@@ -57,61 +57,20 @@ def swarm_up(engines: dict[str, Engine], order: list[str], addresses: dict[str, 
     return joined
 
 
-GWBRIDGE = "docker_gwbridge"  # the bridge swarm mode makes for overlay containers' way out (X4)
-
-
-def _joined_at(engines: dict[str, Engine], order: list[str], joined: list[str]) -> dict[str, str]:
-    """host → when its node joined the swarm (RFC 3339), asked of the manager (only a manager can say)
-    before anyone leaves; {} when that cannot be read."""
-    manager = engines.get(order[0]) if order else None
-    if manager is None or state(manager) != "active":
-        return {}
-    out = {}
-    for name in joined:
-        try:
-            node = engine_call(
-                manager.client.nodes.get, node_id(engines[name]), what=f"find the node of {name}"
-            )
-        except DockerctlError:
-            continue
-        out[name] = str(node.attrs.get("CreatedAt", ""))
-    return out
-
-
-def _gwbridge_made_since(engine: Engine, joined_at: str) -> bool:
-    """docker_gwbridge was created after the engine's node joined (by that swarm, not before it), by the
-    engine's own timestamps; False when that cannot be told."""
-    try:
-        nets = engine_call(engine.client.networks.list, names=[GWBRIDGE], what=f"find {GWBRIDGE}")
-    except DockerctlError:
-        return False
-    gw = next((n for n in nets if n.name == GWBRIDGE), None)
-    made = str(gw.attrs.get("Created", "")) if gw is not None else ""
-    # RFC 3339 times of one clock; compared to the second (the engine writes different precisions)
-    return bool(made and joined_at) and made[:19] >= joined_at[:19]
-
-
 def swarm_down(engines: dict[str, Engine], order: list[str], joined: list[str]) -> None:
     """Workers leave first, the manager last; only hosts the lab joined. A docker_gwbridge that the
     lab's swarm made is removed once nothing is attached to it (one that was there before stays)."""
-    since = _joined_at(engines, order, joined)
+    manager = engines.get(order[0]) if order else None
+    since: dict[str, str] = {}
+    if manager is not None and state(manager) == "active":  # only a manager knows when each node joined
+        since = {
+            n: gwbridge.node_created(manager.client, node_id(engines[n])) for n in joined if n in engines
+        }
     for name in [*(n for n in order[1:] if n in joined), *(n for n in order[:1] if n in joined)]:
         engine = engines[name]
         if state(engine) != "active":
             continue
-        ours = name in since and _gwbridge_made_since(engine, since[name])
+        ours = gwbridge.made_since(engine.client, since.get(name, ""))
         engine_call(engine.client.swarm.leave, force=True, what=f"leave swarm mode on {name}")
         if ours:
-            remove_gwbridge(engine)
-
-
-def remove_gwbridge(engine: Engine) -> bool:
-    """Remove docker_gwbridge when no container is attached to it; → whether it was removed."""
-    try:
-        gw = engine_call(engine.client.networks.get, GWBRIDGE, what=f"find {GWBRIDGE}")
-        if gw.attrs.get("Containers"):
-            return False
-        engine_call(gw.remove, what=f"remove {GWBRIDGE} on {engine.name}")
-    except DockerctlError:  # gone already, or in use: leaving it is never worth failing `down` for
-        return False
-    return True
+            gwbridge.remove_if_unused(engine.client)

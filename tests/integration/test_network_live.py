@@ -197,6 +197,7 @@ def test_overlay_on_a_single_node_swarm(
 ) -> None:
     if swarm_state(engine) != "inactive":
         pytest.skip("the engine is already in a swarm: leave it alone")
+    gwbridge_before = bool(engine.networks.list(names=["docker_gwbridge"]))
     try:
         swarm_init(engine, "127.0.0.1")
         ov = _net(engine, lab, "ov", driver="overlay", attachable=True)
@@ -217,3 +218,5 @@ def test_overlay_on_a_single_node_swarm(
             engine.networks.get(f"{lab}-ov").remove()
         swarm_leave(engine, force=True)
     assert swarm_state(engine) == "inactive"
+    # the docker_gwbridge this swarm made went with it (one from before would have stayed)
+    assert bool(engine.networks.list(names=["docker_gwbridge"])) == gwbridge_before
