@@ -305,7 +305,7 @@ networks:
   front: {{}}
   back:
     ipam:
-      config: [{{subnet: 172.30.77.0/24}}]
+      config: [{{subnet: 10.213.77.0/24}}]
 """,
         name=name,
     )
@@ -324,7 +324,7 @@ networks:
         f"/proc/{_pid(engine, f'{name}-outside')}/ns/net"
     )
     subnet = [r for r in data["rows"] if r["subject"] == f"network back ({name}_back)"]
-    assert subnet and subnet[0]["verdict"] == "enforced" and "172.30.77.0/24" in subnet[0]["observed"]
+    assert subnet and subnet[0]["verdict"] == "enforced" and "10.213.77.0/24" in subnet[0]["observed"]
     # independently: shop cannot reach db, gateway can
     db_ip = _ip(engine, db, f"{name}_back")
     assert not _nsenter_ping(_pid(engine, shop), db_ip)
