@@ -147,6 +147,21 @@ def test_limits_over_ssh_are_read_on_that_machine(
     assert checks["pids"]["verdict"] == "enforced"
     assert remote.accepted() > before  # the cgroup files were read through sshd
 
+    # audit over the same ssh host: its kernel's figures for the container, nothing lost track of
+    before = remote.accepted()
+    done = subprocess.run(
+        [sys.executable, "-m", "dockerctl", "-H", remote.url, "audit", "--json", "--fail-on", "orphan"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    audit = json.loads(done.stdout)
+    [row] = [c for c in audit["containers"] if c["name"] == name]
+    assert audit["host"] == remote.url and row["group"] == f"dockerctl lab {lab}"
+    assert row["pressure"]["memory_limit_bytes"] == 104857600 and row["pressure"]["pids_max"] == 40
+    rules = {f["rule"] for f in row["findings"]}
+    assert not {"no-memory-limit", "no-pids-limit"} & rules and "writable-root" in rules
+    assert remote.accepted() > before
+
 
 class _Relay:
     """The local engine's socket exposed on 127.0.0.1:PORT (a TCP engine, as `-H tcp://` reaches one)."""
