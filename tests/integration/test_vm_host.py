@@ -139,9 +139,20 @@ def test_prove_cpu_and_io_by_behaviour_on_the_guest(vm: str) -> None:
 def test_audit_reads_the_guests_v2_kernel(vm: str) -> None:
     """audit on the cgroup v2 host: pressure from memory.events / cpu.stat / pids.events and the PSI
     files, the systemd driver's scopes, namespaces over ssh — compared with the guest's own files."""
-    done = cli("audit", "--host", HOST, "--json", "--fail-on", "orphan", timeout=600)
+    # CIS 5.5 from a real privileged container: this machine's own engine cannot start one (runc: "unable to
+    # apply caps"), the guest's kernel can. Started by the docker CLI, not dockerctl; removed afterwards.
+    guest("docker run -d --name audit-priv --privileged dockerctl/base:latest sleep 600")
+    try:
+        done = cli("audit", "--host", HOST, "--json", "--fail-on", "orphan", timeout=600)
+        priv_caps = guest("grep CapEff /proc/$(docker inspect -f '{{.State.Pid}}' audit-priv)/status")
+    finally:
+        guest("docker rm -f audit-priv")
     assert done.returncode == 0, done.stderr  # nothing the guest's engine lost track of
     report = json.loads(done.stdout)
+    priv = {
+        f["rule"]: f for f in next(c for c in report["containers"] if c["name"] == "audit-priv")["findings"]
+    }
+    assert "privileged" in priv and f"{int(priv_caps.split()[1], 16):x}" in priv["privileged"]["found"], priv
     by = {c["name"]: c for c in report["containers"]}
     capped, noswap = by[f"{LAB}-capped"], by[f"{LAB}-noswap"]
     assert capped["group"] == f"dockerctl lab {LAB}"
@@ -151,7 +162,7 @@ def test_audit_reads_the_guests_v2_kernel(vm: str) -> None:
     assert p["memory_limit_bytes"] == int(guest(f"cat {cg}/memory.max"))
     assert p["pids_max"] == int(guest(f"cat {cg}/pids.max"))
     rules = {f["rule"] for f in capped["findings"]}
-    assert not {"no-memory-limit", "no-pids-limit", "no-cpu-priority"} & rules, rules
+    assert not {"no-memory-limit", "no-pids-limit", "no-cpu-priority", "privileged"} & rules, rules
     killed = int(guest(f"grep '^oom_kill ' {_cgroup_dir(LAB + '-noswap')}/memory.events").split()[1])
     assert noswap["pressure"]["oom_kills"] == killed
     assert ("oom-killed" in {f["rule"] for f in noswap["findings"]}) == (killed > 0)
