@@ -1,7 +1,10 @@
 """End what an engine lost track of (`cleanup --orphans`): the processes of an orphaned container's
 cgroup, then its containerd shim — each by PID, each checked again just before: the shim's command line
 must still name the engine's containerd namespace and the container id, and every process must still
-be in that container's cgroup — then its empty cgroup directories. Nothing else is touched."""
+be in that container's cgroup — then its empty cgroup directories; then the network sandboxes no running
+container uses (unmounted in the daemon's mount namespace and removed, each re-checked just before), which
+takes their veths with them, and veth pairs the engine made but never moved (still unattached a second
+later). Nothing else is touched."""
 
 from __future__ import annotations
 
@@ -11,7 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from dockerctl.hosts import Host
-from dockerctl.observe.orphans import Layout, Shim, cgroup_pids, in_cgroup_of, shim_of_argv
+from dockerctl.observe.orphans import (
+    Layout,
+    Sandbox,
+    Shim,
+    cgroup_pids,
+    in_cgroup_of,
+    in_daemon_net,
+    shim_of_argv,
+    unmoved_veth_pairs,
+)
 
 
 @dataclass
@@ -85,3 +97,49 @@ def _remove_empty(host: Host, directory: PurePosixPath, out: Ended) -> None:
         time.sleep(0.1)
     if host.run(["rmdir", str(directory)]).ok:
         out.cgroups.append(str(directory))
+
+
+@dataclass
+class Removed:
+    kind: str  # "netns" | "veth pair"
+    name: str
+    skipped: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "name": self.name, "skipped": self.skipped}
+
+
+def remove_sandbox(host: Host, layout: Layout, sandbox: Sandbox, still_unused: Callable[[], bool]) -> Removed:
+    """Unmount and remove a netns file no running container uses (checked again just before)."""
+    out = Removed("netns", sandbox.path)
+    if not still_unused():
+        out.skipped = "a running container uses it now"
+        return out
+    in_daemon = ["nsenter", "-t", str(layout.daemon_pid), "-m", "--"] if layout.daemon_pid else []
+    if sandbox.mounted:
+        done = host.run([*in_daemon, "umount", sandbox.path])
+        if not done.ok:
+            out.skipped = f"umount failed: {done.output or done.shown}"
+            return out
+    done = host.run([*in_daemon, "rm", "-f", "--", sandbox.path])
+    if not done.ok:
+        out.skipped = f"rm failed: {done.output or done.shown}"
+    return out
+
+
+def remove_unmoved_pairs(host: Host, layout: Layout, pairs: list[tuple[str, str]]) -> list[Removed]:
+    """Delete the veth pairs that are still unmoved and unattached a second after they were seen."""
+    if not pairs:
+        return []
+    time.sleep(1)
+    still = set(unmoved_veth_pairs(host, layout))
+    out = []
+    for a, b in pairs:
+        r = Removed("veth pair", f"{a}/{b}")
+        if (a, b) not in still:
+            r.skipped = "no longer an unattached pair"
+        else:
+            done = host.run([*in_daemon_net(layout), "ip", "link", "del", a])
+            r.skipped = "" if done.ok else f"ip link del failed: {done.output or done.shown}"
+        out.append(r)
+    return out

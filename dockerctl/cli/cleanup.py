@@ -21,7 +21,7 @@ def cleanup(
     orphans: bool = typer.Option(
         False,
         "--orphans",
-        help="Instead: end the shims and remove the cgroups of containers the engine lost track of "
+        help="Instead: end the shims, remove the cgroups, netns files and veths of containers the engine lost track of "
         "(after a crash; `dockerctl audit` lists them).",
     ),
     host: str | None = typer.Option(
@@ -39,12 +39,15 @@ def cleanup(
 
       dockerctl cleanup --lab limits --volumes
 
-      dockerctl cleanup --orphans    # after an engine crash: shims and cgroups it no longer tracks
+      dockerctl cleanup --orphans    # after an engine crash: what it no longer tracks
 
     With --orphans, each containerd shim of the engine's own namespace whose container the engine does
     not list, or lists as not running, is ended by PID — after checking its command line again and that
     every process ended is in that container's cgroup — and the container's empty cgroups are removed.
-    Containers the engine runs, and other engines' shims, are never touched.
+    Then each netns file under the engine's exec root that no running container uses is unmounted (in the
+    daemon's mount namespace) and removed — its veths go with it — and veth pairs the engine made but never
+    moved into a sandbox are deleted. Containers the engine runs, and other engines' shims, are never
+    touched. Run it after a crash, not while the engine is starting containers.
     """
     if orphans:
         _orphans(ctx, host, json_out)
@@ -87,7 +90,12 @@ def _orphans(ctx: typer.Context, host: str | None, json_out: bool) -> None:
                     + f", removed {len(e.cgroups)} cgroup(s)",
                     markup=False,
                 )
-        if not report.ended:
+        for r in report.removed:
+            if r.skipped:
+                render.err.print(f"{r.kind} {r.name}: not removed: {r.skipped}", markup=False)
+            else:
+                render.out.print(f"removed {r.kind} {r.name}", markup=False)
+        if not report.ended and not report.removed:
             render.out.print("nothing the engine lost track of")
         for n in report.notes:
             render.err.print(f"note: {n}", markup=False)

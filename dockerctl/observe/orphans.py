@@ -1,6 +1,10 @@
 """What an engine lost track of, read on its host: containerd shims and cgroups of containers the engine
 does not list, or lists as not running, after a crash (measured here: `kill -9` of a dockerd while it
-started 24 containers left 7 shims and 5 memory cgroups of containers it then called created/exited).
+started 24 containers left 7 shims and 5 memory cgroups of containers it then called created/exited) —
+and the network sandboxes of such containers: the netns files under the engine's exec root (nsfs mounts in
+the daemon's mount namespace), the host-side veths whose peer is inside one, and veth pairs the engine made
+but never moved into a sandbox (the same kill left 16 netns files, 2 such veths and 1 unmoved pair, measured;
+the engine's restart removes none of them).
 
 The engine's own containerd namespace and cgroup parent are read from its daemon's settings (the dockerd
 whose data root is the engine's), so the shims and cgroups of other engines on the same machine (a lab's
@@ -9,14 +13,19 @@ simulated hosts) are never counted.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import Any
 
 from dockerctl.hosts import Host
 from dockerctl.observe.cgroup import CgroupReader, Hierarchy
+from dockerctl.observe.mounts import parse_mountinfo
 
 ID = re.compile(r"^[0-9a-f]{64}$")
+SANDBOX = re.compile(r"^[0-9a-f]{12}$")  # libnetwork: a container's sandbox file is its sandbox id's first 12
+VETH = re.compile(r"^veth[0-9a-f]{7}$")  # libnetwork names both ends of a container's pair "veth" + 7 hex
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,8 @@ class Layout:
     namespace: str
     template: str  # "/docker/{id}" (cgroupfs driver) or "/system.slice/docker-{id}.scope" (systemd)
     hierarchies: tuple[Hierarchy, ...]
+    exec_root: str = "/var/run/docker"  # its sandboxes' netns files are in <exec root>/netns
+    daemon_pid: int = 0  # the dockerd: its mount namespace holds the netns mounts
 
     def dirs(self, container_id: str) -> list[PurePosixPath]:
         """The container's cgroup directory in every mounted hierarchy (whether or not it exists)."""
@@ -79,7 +90,7 @@ class Layout:
         """(the directory holding the containers' memory cgroups, name prefix, name suffix)."""
         for h in sorted(self.hierarchies, key=lambda h: h.version):  # a v1 memory hierarchy first
             if "memory" in h.controllers:
-                d = Layout(self.namespace, self.template, (h,)).dirs("{id}")
+                d = Layout(self.namespace, self.template, (h,), self.exec_root, self.daemon_pid).dirs("{id}")
                 if d:
                     prefix, _, suffix = d[0].name.partition("{id}")
                     return d[0].parent, prefix, suffix
@@ -97,10 +108,9 @@ def _flag(argv: tuple[str, ...], name: str) -> str | None:
 
 def daemon_settings(host: Host, data_root: str) -> dict[str, str] | None:
     """The dockerd on `host` whose data root is `data_root` (`docker info`'s DockerRootDir): its
-    containerd namespace, cgroup parent and exec root, from its flags or /etc/docker/daemon.json."""
-    import json
+    containerd namespace, cgroup parent, exec root and pid, from its flags or /etc/docker/daemon.json."""
 
-    for _, argv in host.cmdlines().items():
+    for pid, argv in host.cmdlines().items():
         if not argv or not argv[0].endswith("dockerd"):
             continue
         config: dict[str, object] = {}
@@ -120,6 +130,8 @@ def daemon_settings(host: Host, data_root: str) -> dict[str, str] | None:
             "namespace": _flag(argv, "--containerd-namespace")
             or str(config.get("containerd-namespace") or "moby"),
             "cgroup_parent": _flag(argv, "--cgroup-parent") or str(config.get("cgroup-parent") or ""),
+            "exec_root": _flag(argv, "--exec-root") or str(config.get("exec-root") or "/var/run/docker"),
+            "pid": str(pid),
         }
     return None
 
@@ -134,7 +146,13 @@ def layout_of(host: Host, data_root: str, cgroup_driver: str) -> Layout | None:
         template = f"/{(parent or 'system.slice').strip('/')}/docker-{{id}}.scope"
     else:
         template = f"/{(parent or 'docker').strip('/')}/{{id}}"
-    return Layout(settings["namespace"], template, tuple(CgroupReader(host).hierarchies()))
+    return Layout(
+        settings["namespace"],
+        template,
+        tuple(CgroupReader(host).hierarchies()),
+        settings["exec_root"].rstrip("/"),
+        int(settings["pid"]),
+    )
 
 
 def cgroup_ids(host: Host, layout: Layout) -> dict[str, PurePosixPath]:
@@ -160,3 +178,77 @@ def cgroup_pids(host: Host, directory: PurePosixPath) -> list[int]:
 def in_cgroup_of(host: Host, pid: int, container_id: str) -> bool:
     """Process `pid` is (still) in a cgroup of this container (guards against a reused pid)."""
     return container_id in (host.read_text(f"/proc/{pid}/cgroup") or "")
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """A container's netns file under the engine's exec root that no running container of the engine uses."""
+
+    path: str
+    mounted: bool | None  # an nsfs mount in the daemon's mount namespace (None: its mountinfo unreadable)
+    veths: tuple[str, ...]  # host-side veths whose peer is inside
+
+    @property
+    def name(self) -> str:
+        return PurePosixPath(self.path).name
+
+
+def _links(host: Host, argv: list[str]) -> list[dict[str, Any]]:
+    done = host.run(argv, timeout=20)
+    try:
+        got = json.loads(done.stdout) if done.ok else []
+    except ValueError:
+        return []
+    return [x for x in got if isinstance(x, dict)]
+
+
+def sandbox_paths(host: Host, layout: Layout) -> list[str]:
+    """Every container sandbox file under the engine's exec root (the engine's own — ingress_sbox, lb_…,
+    overlay namespaces — are not containers' and never listed)."""
+    d = f"{layout.exec_root}/netns"
+    return [f"{d}/{n}" for n in sorted(host.list_dir(d) or []) if SANDBOX.match(n)]
+
+
+def sandboxes(host: Host, layout: Layout, in_use: set[str]) -> list[Sandbox]:
+    """The sandbox files no running container uses (`in_use`: the running containers' SandboxKeys), each
+    with whether the daemon still holds it mounted and the host-side veths whose peer is inside it."""
+    paths = [p for p in sandbox_paths(host, layout) if p not in in_use]
+    if not paths:
+        return []
+    info = host.read_text(f"/proc/{layout.daemon_pid}/mountinfo") if layout.daemon_pid else None
+    nsfs = {m.mount_point for m in parse_mountinfo(info or "") if m.fstype == "nsfs"}
+    by_index = {
+        x.get("ifindex"): str(x.get("ifname"))
+        for x in _links(host, [*in_daemon_net(layout), "ip", "-json", "link"])
+    }
+    out = []
+    for path in paths:
+        veths: list[str] = []
+        if layout.daemon_pid and path in nsfs:
+            inside = _links(host, ["nsenter", "-t", str(layout.daemon_pid), "-m", "--",
+                                   "nsenter", f"--net={path}", "ip", "-json", "link"])  # fmt: skip
+            veths = sorted(
+                by_index[x["link_index"]]
+                for x in inside
+                if "link_netnsid" in x and x.get("link_index") in by_index
+            )
+        out.append(Sandbox(path, path in nsfs if info is not None else None, tuple(veths)))
+    return out
+
+
+def in_daemon_net(layout: Layout) -> list[str]:
+    """The prefix that runs a command in the daemon's network namespace (where its containers' host-side
+    veths are: an engine reached by its socket may live in another namespace than this process)."""
+    return ["nsenter", "-t", str(layout.daemon_pid), "-n", "--"] if layout.daemon_pid else []
+
+
+def unmoved_veth_pairs(host: Host, layout: Layout) -> list[tuple[str, str]]:
+    """veth pairs with both ends in the engine's network namespace, attached to no bridge, named as the
+    engine names a container's pair: made for a sandbox that was never finished."""
+    links = _links(host, [*in_daemon_net(layout), "ip", "-json", "link", "show", "type", "veth"])
+    loose = {
+        str(x["ifname"]): str(x.get("link") or "")
+        for x in links
+        if VETH.match(str(x.get("ifname"))) and "master" not in x and "link_netnsid" not in x
+    }
+    return sorted({(min(a, b), max(a, b)) for a, b in loose.items() if loose.get(b) == a})

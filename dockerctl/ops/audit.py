@@ -1,7 +1,7 @@
 """`audit`: every container on an engine, whoever started it — what it asked and whether the kernel holds
 it, the CIS Docker Benchmark's resource and isolation items judged from the kernel, the pressure it has
-been under since it started, and what the engine lost track of (shims and cgroups of containers it no
-longer knows)."""
+been under since it started, and what the engine lost track of (shims, cgroups, netns files and veths of
+containers it no longer knows)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from docker.models.containers import Container
 
-from dockerctl.apply.orphans import Ended, end_orphan
+from dockerctl.apply.orphans import Ended, Removed, end_orphan, remove_sandbox, remove_unmoved_pairs
 from dockerctl.checks.limits import asked_of, check_limits
 from dockerctl.checks.subject import pid_of
 from dockerctl.engines.client import engine_call
@@ -21,7 +21,15 @@ from dockerctl.engines.labels import LAB, MANAGED
 from dockerctl.errors import DockerctlError, NotFound
 from dockerctl.observe.cgroup import CgroupNotFound, CgroupReader, container_cgroup, read_file
 from dockerctl.observe.isolation import read_isolation
-from dockerctl.observe.orphans import Layout, Shim, cgroup_ids, layout_of, shims
+from dockerctl.observe.orphans import (
+    Layout,
+    Shim,
+    cgroup_ids,
+    layout_of,
+    sandboxes,
+    shims,
+    unmoved_veth_pairs,
+)
 from dockerctl.observe.pressure import Pressure, read_pressure
 from dockerctl.verify.audit import (
     DEFAULT_FAIL_ON,
@@ -32,6 +40,7 @@ from dockerctl.verify.audit import (
     orphan_findings,
     orphan_ids,
     resource_findings,
+    sandbox_findings,
 )
 from dockerctl.verify.checks import Check
 
@@ -208,22 +217,37 @@ def _lost_track(
     return layout, shims(host, layout.namespace), groups
 
 
+def _sandboxes_in_use(containers: list[Container]) -> set[str]:
+    """The netns files of the containers the engine runs (their SandboxKey)."""
+    return {
+        str(c.attrs.get("NetworkSettings", {}).get("SandboxKey") or "")
+        for c in containers
+        if pid_of(c) > 0 and c.status == "running"
+    } - {""}
+
+
 def orphans(
     engine: Engine, containers: list[Container], info: dict[str, Any], notes: list[str]
 ) -> list[Finding]:
-    _, found, groups = _lost_track(engine, info, notes)
-    return orphan_findings(found, groups, _engine_view(containers), engine.host.name)
+    layout, found, groups = _lost_track(engine, info, notes)
+    out = orphan_findings(found, groups, _engine_view(containers), engine.host.name)
+    if layout is not None:
+        host = engine.host
+        boxes = sandboxes(host, layout, _sandboxes_in_use(containers))
+        out += sandbox_findings(boxes, unmoved_veth_pairs(host, layout), layout.daemon_pid, host.name)
+    return out
 
 
 @dataclass
 class OrphanCleanup:
     engine: str
     ended: list[Ended] = field(default_factory=list)
+    removed: list[Removed] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not any(e.skipped for e in self.ended)
+        return not any(e.skipped for e in self.ended) and not any(r.skipped for r in self.removed)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -231,6 +255,7 @@ class OrphanCleanup:
             "ok": self.ok,
             "notes": self.notes,
             "ended": [e.to_dict() for e in self.ended],
+            "removed": [r.to_dict() for r in self.removed],
         }
 
 
@@ -257,6 +282,17 @@ def clean_orphans(engine: Engine) -> OrphanCleanup:
 
     for cid in orphan_ids(list(by_id), list(groups), {k: v[2] for k, v in view.items()}):
         out.ended.append(end_orphan(engine.host, cid, by_id.get(cid), layout, still_orphan(cid)))
+
+    def unused(path: str) -> Callable[[], bool]:
+        def check() -> bool:
+            now = engine_call(engine.client.containers.list, what="list the running containers")
+            return path not in _sandboxes_in_use(now)
+
+        return check
+
+    for sb in sandboxes(engine.host, layout, _sandboxes_in_use(containers)):
+        out.removed.append(remove_sandbox(engine.host, layout, sb, unused(sb.path)))
+    out.removed += remove_unmoved_pairs(engine.host, layout, unmoved_veth_pairs(engine.host, layout))
     return out
 
 

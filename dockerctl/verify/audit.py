@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from dockerctl.observe.isolation import Isolation
-from dockerctl.observe.orphans import Shim
+from dockerctl.observe.orphans import Sandbox, Shim
 from dockerctl.observe.pressure import Pressure
 from dockerctl.spec.units import format_bytes
 from dockerctl.verify.checks import Check, Verdict
@@ -224,4 +224,26 @@ def orphan_findings(
         if cid in cgroups:
             out.append(Finding("orphan", name, "engine lost track", f"cgroup of container {cid[:12]}, {said}",
                                f"{cgroups[cid]} on {host}"))  # fmt: skip
+    return out
+
+
+def sandbox_findings(
+    sandboxes: list[Sandbox], pairs: list[tuple[str, str]], daemon_pid: int, host: str
+) -> list[Finding]:
+    """Network sandboxes no running container uses, their host-side veths, and veth pairs never moved."""
+    out = []
+    for sb in sandboxes:
+        held = {True: f"still mounted (nsfs) in dockerd {daemon_pid}'s mount namespace", False: "a file only",
+                None: "its mount not readable"}[sb.mounted]  # fmt: skip
+        out.append(Finding("orphan", sb.name, "engine lost track",
+                           f"network namespace file {sb.path}, used by no running container ({held})",
+                           f"{sb.path} and /proc/{daemon_pid}/mountinfo on {host}"))  # fmt: skip
+        for veth in sb.veths:
+            out.append(Finding("orphan", sb.name, "engine lost track",
+                               f"veth {veth}, its peer inside the network namespace {sb.path}",
+                               f"ip -json link on {host} and inside {sb.path}"))  # fmt: skip
+    for a, b in pairs:
+        out.append(Finding("orphan", a, "engine lost track",
+                           f"veth pair {a} / {b} in the engine's network namespace, attached to nothing "
+                           "(made for a sandbox that was never finished)", f"ip -json link on {host}"))  # fmt: skip
     return out

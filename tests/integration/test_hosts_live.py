@@ -164,15 +164,36 @@ def _shims_of(namespace: str) -> dict[str, int]:
     return out
 
 
+def _veth_links(netns: str) -> list[dict[str, object]]:
+    """The veths in a namespace, read with ip (not by dockerctl)."""
+    out = subprocess.run(
+        ["ip", "netns", "exec", netns, "ip", "-json", "link", "show", "type", "veth"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return list(json.loads(out or "[]"))
+
+
+def _loose_veths(netns: str) -> list[str]:
+    """veths attached to nothing, their peer beside them: a pair never moved into a sandbox."""
+    return sorted(
+        str(x["ifname"]) for x in _veth_links(netns) if "master" not in x and "link_netnsid" not in x
+    )
+
+
+def _bridged_veths(netns: str) -> set[str]:
+    return {str(x["ifname"]) for x in _veth_links(netns) if "master" in x}
+
+
 def test_what_a_killed_engine_lost_track_of_is_audited_then_cleaned(
     sim: tuple[Namespace, simhost.SimEngine, Engine],
     tmp_path: Path,
     engine: docker.DockerClient,
     base_image: str,
 ) -> None:
-    """kill -9 of a dockerd while `play` starts containers leaves shims and cgroups of containers it then
-    calls created/exited (measured: 7 shims, 5 cgroups for 24 containers). `audit` lists them, `cleanup
-    --orphans` ends exactly those, and a container running on that engine and one on this engine stay."""
+    """kill -9 of a dockerd while `play` starts containers leaves shims, cgroups, netns files and veths of
+    containers it then calls created/exited (measured: 7 shims, 5 cgroups, 16 netns files for 24
+    containers). `audit` lists them, `cleanup --orphans` ends and removes exactly those, and a container
+    running on that engine and one on this engine stay."""
     ns, sim_engine, handle = sim
     namespace = sim_engine.containerd_namespace
     name = "lost-track"
@@ -218,6 +239,18 @@ def test_what_a_killed_engine_lost_track_of_is_audited_then_cleaned(
             f["evidence"].split(" on ")[0] for f in report["orphans"] if f["found"].startswith("cgroup")
         ]
         assert all(Path(c).is_dir() for c in cgroups)
+        # the sandboxes: every container netns file under the exec root but the running keeper's (measured:
+        # the restart removes none), read here from the directory and the engine, not by dockerctl
+        netns_dir = Path(sim_engine.exec_root) / "netns"
+        keeper_box = keeper.attrs["NetworkSettings"]["SandboxKey"]
+        boxes = {str(p) for p in netns_dir.iterdir() if len(p.name) == 12} - {keeper_box}
+        listed_boxes = {
+            f["found"].split("network namespace file ")[1].split(",")[0]
+            for f in report["orphans"]
+            if f["found"].startswith("network namespace file")
+        }
+        assert listed_boxes == boxes and keeper_box not in listed_boxes
+        keeper_veth = _bridged_veths(ns.name)
 
         done = subprocess.run(
             [*dc, "cleanup", "--orphans", "--json"], capture_output=True, text=True, timeout=300
@@ -227,6 +260,11 @@ def test_what_a_killed_engine_lost_track_of_is_audited_then_cleaned(
         assert set(lost) <= ended
         assert not set(_shims_of(namespace)) & set(lost)  # the shims are gone ...
         assert not [c for c in cgroups if Path(c).exists()]  # ... and their cgroups
+        assert {str(p) for p in netns_dir.iterdir()} & boxes == set()  # ... their netns files
+        assert Path(keeper_box).exists()
+        assert _loose_veths(ns.name) == [], (_veth_links(ns.name), done.stdout)  # ... no pair left unattached
+        assert keeper_veth <= _bridged_veths(ns.name)  # the running container's veth stayed
+
         keeper.reload()
         here.reload()
         assert (keeper.attrs["State"]["Pid"], here.attrs["State"]["Pid"]) == kept  # the running ones stayed

@@ -12,7 +12,7 @@ from dockerctl.observe.isolation import Exposure, Isolation, _host_path, parse_s
 from dockerctl.observe.mounts import parse_mountinfo
 from dockerctl.observe.pressure import parse_psi, read_pressure
 from dockerctl.verify.audit import RULES, isolation_findings, parse_fail_on, resource_findings
-from tests.unit.cgtrees import v1_tree, v2_tree
+from tests.unit.cgtrees import FIXTURES, v1_tree, v2_tree
 
 
 def test_pressure_from_the_real_v2_capture(tmp_path: Path) -> None:
@@ -189,3 +189,71 @@ def test_numbers_stated_by_checks_and_listen_addresses() -> None:
     assert parse_listen("0.0.0.0:9417", allow_remote=True) == ("0.0.0.0", 9417)
     with pytest.raises(InvalidInput, match="ADDRESS:PORT"):
         parse_listen("localhost:9417", allow_remote=False)
+
+
+def test_sandboxes_no_running_container_uses_with_their_veths(tmp_path: Path) -> None:
+    """Canned from a real capture (tests/fixtures/orphans: `ip -json link` in an engine-side namespace
+    holding an unmoved pair, a pair moved into a sandbox, and a pair attached to a bridge)."""
+    from collections.abc import Sequence
+
+    from dockerctl.hosts import Completed, TreeHost
+    from dockerctl.observe.orphans import Layout, sandboxes, unmoved_veth_pairs
+    from dockerctl.verify.audit import sandbox_findings
+
+    canned = FIXTURES / "orphans"
+    root = tmp_path / "netns-root"
+    netns = root / "run/dctl-x/netns"
+    netns.mkdir(parents=True)
+    for name in ("aaaaaaaaaaaa", "bbbbbbbbbbbb", "cccccccccccc", "ingress_sbox", "lb_k2x3y4z5a"):
+        (netns / name).write_text("")
+    (root / "proc/777").mkdir(parents=True)
+    (root / "proc/777/mountinfo").write_text(
+        "24 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+        "812 24 0:4 net:[4026532600] /run/dctl-x/netns/aaaaaaaaaaaa rw shared:5 - nsfs nsfs rw\n"
+        "813 24 0:4 net:[4026532700] /run/dctl-x/netns/bbbbbbbbbbbb rw shared:5 - nsfs nsfs rw\n"
+    )
+
+    class Canned(TreeHost):
+        def run(self, argv: Sequence[str], *, timeout: float = 10, stdin: str | None = None) -> Completed:
+            if list(argv[:5]) == ["nsenter", "-t", "777", "-n", "--"] and argv[-1] == "veth":
+                return Completed(tuple(argv), 0, (canned / "ip-link-veth.json").read_text(), "")
+            if any(a == "--net=/run/dctl-x/netns/aaaaaaaaaaaa" for a in argv):
+                assert list(argv[:5]) == [
+                    "nsenter",
+                    "-t",
+                    "777",
+                    "-m",
+                    "--",
+                ]  # the daemon's mount namespace first
+                return Completed(tuple(argv), 0, (canned / "ip-link-sandbox.json").read_text(), "")
+            if list(argv) == [
+                "nsenter",
+                "-t",
+                "777",
+                "-n",
+                "--",
+                "ip",
+                "-json",
+                "link",
+            ]:  # the daemon's netns
+                return Completed(tuple(argv), 0, (canned / "ip-link-engine-ns.json").read_text(), "")
+            return Completed(tuple(argv), 1, "", "unexpected")
+
+    host = Canned(root)
+    layout = Layout("moby", "/docker/{id}", (), "/run/dctl-x", 777)
+    found = sandboxes(host, layout, in_use={"/run/dctl-x/netns/bbbbbbbbbbbb"})
+    assert [(s.name, s.mounted, s.veths) for s in found] == [
+        ("aaaaaaaaaaaa", True, ("veth0aa11bb",)),  # held by the daemon; its eth0's peer is on the engine side
+        ("cccccccccccc", False, ()),  # not mounted where the daemon is
+    ]  # the engine's own (ingress_sbox, lb_…) and the running container's are never listed
+    pairs = unmoved_veth_pairs(host, layout)
+    assert pairs == [("veth1a2b3c4", "veth5d6e7f8")]  # the bridged pair and the moved one are not loose
+    rows = [f.found for f in sandbox_findings(found, pairs, 777, "here")]
+    assert rows == [
+        "network namespace file /run/dctl-x/netns/aaaaaaaaaaaa, used by no running container (still mounted "
+        "(nsfs) in dockerd 777's mount namespace)",
+        "veth veth0aa11bb, its peer inside the network namespace /run/dctl-x/netns/aaaaaaaaaaaa",
+        "network namespace file /run/dctl-x/netns/cccccccccccc, used by no running container (a file only)",
+        "veth pair veth1a2b3c4 / veth5d6e7f8 in the engine's network namespace, attached to nothing (made for a "
+        "sandbox that was never finished)",
+    ]
