@@ -90,13 +90,6 @@ class Pressure:
         )
 
 
-def _limit(text: str) -> int | None:
-    if text in ("max", ""):
-        return None
-    value = int(text)
-    return None if value >= 2**62 else value
-
-
 def read_pressure(reader: CgroupReader, pid: int, container_id: str) -> Pressure:
     out = Pressure()
     for controller in ("memory", "cpu", "cpuacct", "pids"):
@@ -136,7 +129,7 @@ def read_pressure(reader: CgroupReader, pid: int, container_id: str) -> Pressure
                 out.memory_usage = int(usage.text)
                 out.evidence["memory_usage"] = usage.path
             if limit.present:
-                out.memory_limit = _limit(limit.text)
+                out.memory_limit = limit.as_limit()
                 out.evidence["memory_limit"] = limit.path
             if peak.present:
                 out.memory_peak = int(peak.text)
@@ -165,7 +158,7 @@ def read_pressure(reader: CgroupReader, pid: int, container_id: str) -> Pressure
             if r["pids.current"].present:
                 out.pids_current = int(r["pids.current"].text)
             if r["pids.max"].present:
-                out.pids_max = _limit(r["pids.max"].text)
+                out.pids_max = r["pids.max"].as_limit()
             out.pids_limit_hits = (
                 parse_flat_keyed(r["pids.events"].text).get("max") if r["pids.events"].present else None
             )

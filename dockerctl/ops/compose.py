@@ -581,9 +581,7 @@ def verify_project(
         found = by_service.get(sname, [])
         running = [str(c.name) for c in found if c.status == "running" and pid_of(c)]
         stopped = [f"{c.name} ({c.status})" for c in found if not (c.status == "running" and pid_of(c))]
-        report.rows.append(
-            Row(sname, "", service.where, replicas_check(sname, service.replicas, running, stopped))
-        )
+        report.rows.append(Row(sname, "", service.where, replicas_check(service.replicas, running, stopped)))
         for c in found:
             reached("compose:checking")  # a test hook: the containers are listed, this one is next
             labels = c.labels or {}

@@ -153,11 +153,6 @@ def _unknown(ask: Ask, why: str, evidence: str = "") -> Check:
     return Check(ask.key, CLAIM, ask.shown, "not read", Verdict.UNKNOWN, evidence, why)
 
 
-def _v1_limit(text: str) -> int | None:
-    value = int(text)
-    return None if value >= 2**62 or value < 0 else value
-
-
 def judge_extra(ask: Ask, r: ExtraReadings, page: int = 4096) -> Check:
     """The kernel's value of one key outside the Limits model (mem_reservation, ulimits, shm_size …)."""
     files = r.files or {}
@@ -170,8 +165,7 @@ def judge_extra(ask: Ask, r: ExtraReadings, page: int = 4096) -> Check:
         reading = f("memory.soft_limit_in_bytes") or f("memory.low")
         if reading is None or not reading.present:
             return _unknown(ask, (r.errors or {}).get("memory", "no memory reservation file"))
-        value = None if reading.text == "max" else _v1_limit(reading.text)
-        value = value or None  # 0: no reservation
+        value = reading.as_limit() or None  # 0: no reservation
         return _cmp_bytes(ask, value, reading.path, page)
     if name == "MemorySwappiness":
         if r.version == 2:
@@ -257,7 +251,7 @@ def judge_extra(ask: Ask, r: ExtraReadings, page: int = 4096) -> Check:
 # containers against the file
 
 
-def replicas_check(service: str, wanted: int, running: list[str], stopped: list[str]) -> Check:
+def replicas_check(wanted: int, running: list[str], stopped: list[str]) -> Check:
     observed = f"{len(running)} running" + (f", not running: {', '.join(stopped)}" if stopped else "")
     verdict = Verdict.ENFORCED if len(running) == wanted and not stopped else Verdict.MISMATCH
     note = ""

@@ -161,8 +161,8 @@ def test_layers_say_where_a_value_was_lost() -> None:
 
 
 def test_replicas_and_hash_drift() -> None:
-    assert replicas_check("db", 2, ["a", "b"], []).verdict is Verdict.ENFORCED
-    short = replicas_check("db", 3, ["a", "b"], ["c (exited)"])
+    assert replicas_check(2, ["a", "b"], []).verdict is Verdict.ENFORCED
+    short = replicas_check(3, ["a", "b"], ["c (exited)"])
     assert short.verdict is Verdict.MISMATCH and "1 fewer" in short.note
     same = hash_check("abc", "abc")
     assert same is not None and same.verdict is Verdict.ENFORCED
