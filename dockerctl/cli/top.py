@@ -219,12 +219,5 @@ def _engines(ctx: typer.Context, hosts: list[str]) -> Iterator[list[Engine]]:
         return
     from dockerctl.fabric import labhosts
 
-    opened: list[Engine] = []
-    try:
-        for name in hosts:
-            _, record = labhosts.find_host(name)
-            opened.append(labhosts.connect_record(record))
+    with labhosts.engines_of(hosts) as opened:
         yield opened
-    finally:
-        for e in opened:
-            e.close()

@@ -8,7 +8,8 @@ process — removes exactly that and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from dockerctl.engines.engine import Engine
@@ -59,6 +60,20 @@ def ssh_config_of(h: HostRecord) -> str | None:
 def connect_record(h: HostRecord, local: Engine | None = None) -> Engine:
     """The engine of a lab host, with its kernel where it is: the one way every command reaches one."""
     return kind_of(h.kind).connect(h, local)
+
+
+@contextmanager
+def engines_of(names: list[str]) -> Iterator[list[Engine]]:
+    """The engines of the lab hosts named (`--host NAME`), each with its kernel, closed afterwards."""
+    opened: list[Engine] = []
+    try:
+        for name in names:
+            _, h = find_host(name)
+            opened.append(connect_record(h))
+        yield opened
+    finally:
+        for e in opened:
+            e.close()
 
 
 def lab_host_engines(*, skip_local: bool = True) -> list[tuple[LabHosts, HostRecord, Engine]]:

@@ -328,12 +328,8 @@ def audit(
 def clean_lab_host_orphans(name: str) -> OrphanCleanup:
     from dockerctl.fabric import labhosts
 
-    _, h = labhosts.find_host(name)
-    eng = labhosts.connect_record(h)
-    try:
+    with labhosts.engines_of([name]) as (eng,):
         return clean_orphans(eng)
-    finally:
-        eng.close()
 
 
 def audit_lab_host(
@@ -342,9 +338,5 @@ def audit_lab_host(
     """audit for a lab host (`--host NAME`): its engine, its kernel where it is."""
     from dockerctl.fabric import labhosts
 
-    _, h = labhosts.find_host(name)
-    eng = labhosts.connect_record(h)
-    try:
+    with labhosts.engines_of([name]) as (eng,):
         return audit(eng, fail_on=fail_on, progress=progress)
-    finally:
-        eng.close()
