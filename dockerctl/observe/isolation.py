@@ -37,6 +37,9 @@ class Exposure:
     read_only: bool
 
 
+KNOWN_TO_EVERY_ENGINE = (1 << 38) - 1  # capabilities 0 … 37 (CAP_AUDIT_READ, Linux 3.16)
+
+
 @dataclass
 class Isolation:
     pid: int
@@ -58,9 +61,13 @@ class Isolation:
 
     @property
     def privileged_caps(self) -> bool | None:
+        """Every capability the host side could give, of those every engine knows: an engine older than
+        the kernel grants `--privileged` only the capabilities it has names for (caps 0–37, up to
+        CAP_AUDIT_READ), so CAP_PERFMON, CAP_BPF and CAP_CHECKPOINT_RESTORE (38–40) are not required."""
         if self.cap_eff is None or self.cap_full is None:
             return None
-        return self.cap_eff & self.cap_full == self.cap_full
+        known = self.cap_full & KNOWN_TO_EVERY_ENGINE
+        return self.cap_eff & known == known
 
 
 def _host_path(m: Mount, host_mounts: list[Mount]) -> str | None:

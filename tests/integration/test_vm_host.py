@@ -152,7 +152,10 @@ def test_audit_reads_the_guests_v2_kernel(vm: str) -> None:
     priv = {
         f["rule"]: f for f in next(c for c in report["containers"] if c["name"] == "audit-priv")["findings"]
     }
-    assert "privileged" in priv and f"{int(priv_caps.split()[1], 16):x}" in priv["privileged"]["found"], priv
+    assert "privileged" in priv and f"{int(priv_caps.split()[1], 16):x}" in priv["privileged"]["found"], (
+        priv_caps,
+        priv,
+    )
     by = {c["name"]: c for c in report["containers"]}
     capped, noswap = by[f"{LAB}-capped"], by[f"{LAB}-noswap"]
     assert capped["group"] == f"dockerctl lab {LAB}"

@@ -84,6 +84,13 @@ def test_privileged_is_every_capability_the_host_could_give() -> None:
     assert "privileged" not in rules
 
 
+def test_privileged_under_an_engine_older_than_its_kernel() -> None:
+    """Docker 20.10 on Linux 6.1 grants --privileged caps 0–37 only; the shim's bounding set has 0–40."""
+    iso = Isolation(1, 2, "shim", cap_eff=0x3FFFFFFFFF, cap_full=0x1FFFFFFFFFF)
+    assert iso.privileged_caps is True
+    assert Isolation(1, 2, "shim", cap_eff=0xA80425FB, cap_full=0x1FFFFFFFFFF).privileged_caps is False
+
+
 def test_user_namespace_is_judged_only_where_the_engine_remaps() -> None:
     ns = {"user": "user:[4026531837]"}
     iso = _iso(STATUS_DEFAULT, namespaces=dict(ns), host_namespaces=dict(ns))
