@@ -52,6 +52,7 @@ class FileStat:
     rdev: tuple[int, int]  # MAJ, MIN of a device node
     dev: tuple[int, int]  # MAJ, MIN of the filesystem holding it
     ino: int = 0  # the inode: with `dev`, the file's identity whatever path reaches it
+    changed: float = 0.0  # ctime, seconds since the epoch (whole seconds when read through `stat -c`)
 
 
 # one line per process: "<pid>\x1f<arg0>\x1f<arg1>…" — /proc read by the host's own shell
@@ -104,16 +105,17 @@ class Host(ABC):
         return self.run(["test", "-d", path]).ok
 
     def stat(self, path: str) -> FileStat | None:
-        done = self.run(["stat", "-L", "-c", "%F|%t|%T|%d|%i", "--", path])
+        done = self.run(["stat", "-L", "-c", "%F|%t|%T|%d|%i|%Z", "--", path])
         if not done.ok:
             return None
-        kind, major, minor, dev, ino = done.stdout.strip().split("|")
+        kind, major, minor, dev, ino, changed = done.stdout.strip().split("|")
         d = int(dev)
         return FileStat(
             _kind(kind),
             (int(major, 16), int(minor, 16)),
             ((d >> 8) & 0xFFF, (d & 0xFF) | ((d >> 12) & 0xFFF00)),
             int(ino),
+            float(changed),
         )
 
     def page_size(self) -> int:

@@ -77,6 +77,7 @@ class LocalHost(Host):
             (os.major(st.st_rdev), os.minor(st.st_rdev)),
             (os.major(st.st_dev), os.minor(st.st_dev)),
             st.st_ino,
+            st.st_ctime,
         )
 
     def page_size(self) -> int:

@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+import os
+import posixpath
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from dockerctl.hosts.base import Completed, FileStat
 from dockerctl.hosts.local import LocalHost
@@ -42,7 +44,17 @@ class TreeHost(LocalHost):
         return self.path(path).exists()
 
     def realpath(self, path: str) -> str:
-        return path
+        """The path with every symlink inside the tree resolved (a captured /var/run → /run as well)."""
+        out = PurePosixPath("/")
+        for part in PurePosixPath(posixpath.normpath(path)).parts[1:]:
+            here = out / part
+            for _ in range(40):  # the kernel's limit on symlinks followed
+                real = self.path(str(here))
+                if not real.is_symlink():
+                    break
+                here = PurePosixPath(posixpath.normpath(here.parent / os.readlink(real)))
+            out = here
+        return str(out)
 
     def is_dir(self, path: str) -> bool:
         return self.path(path).is_dir()
