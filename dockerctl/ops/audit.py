@@ -5,6 +5,7 @@ containers it no longer knows)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -23,6 +24,7 @@ from dockerctl.observe.cgroup import CgroupNotFound, CgroupReader, container_cgr
 from dockerctl.observe.isolation import read_isolation
 from dockerctl.observe.orphans import (
     Layout,
+    Sandbox,
     Shim,
     cgroup_ids,
     layout_of,
@@ -218,9 +220,9 @@ def _lost_track(
 
 
 def _sandboxes_in_use(containers: list[Container]) -> set[str]:
-    """The netns files of the containers the engine runs (their SandboxKey)."""
+    """The names of the netns files of the containers the engine runs (their SandboxKey's last part)."""
     return {
-        str(c.attrs.get("NetworkSettings", {}).get("SandboxKey") or "")
+        PurePosixPath(str(c.attrs.get("NetworkSettings", {}).get("SandboxKey") or "")).name
         for c in containers
         if pid_of(c) > 0 and c.status == "running"
     } - {""}
@@ -233,9 +235,25 @@ def orphans(
     out = orphan_findings(found, groups, _engine_view(containers), engine.host.name)
     if layout is not None:
         host = engine.host
-        boxes = sandboxes(host, layout, _sandboxes_in_use(containers))
+        boxes = _settled_sandboxes(engine, layout)
         out += sandbox_findings(boxes, unmoved_veth_pairs(host, layout), layout.daemon_pid, host.name)
     return out
+
+
+def _running(engine: Engine) -> list[Container]:
+    return list(engine_call(engine.client.containers.list, what="list the running containers"))
+
+
+def _settled_sandboxes(engine: Engine, layout: Layout, settle: float = 1.0) -> list[Sandbox]:
+    """Sandboxes no running container uses, read twice `settle` seconds apart against the engine's list of
+    the moment: a container starting or just exited has a netns file the engine is still making or
+    releasing — only what stays unused both times is something the engine lost track of."""
+    first = sandboxes(engine.host, layout, _sandboxes_in_use(_running(engine)))
+    if not first:
+        return []
+    time.sleep(settle)
+    again = {b.path: b for b in sandboxes(engine.host, layout, _sandboxes_in_use(_running(engine)))}
+    return [again[b.path] for b in first if b.path in again]
 
 
 @dataclass
@@ -283,15 +301,14 @@ def clean_orphans(engine: Engine) -> OrphanCleanup:
     for cid in orphan_ids(list(by_id), list(groups), {k: v[2] for k, v in view.items()}):
         out.ended.append(end_orphan(engine.host, cid, by_id.get(cid), layout, still_orphan(cid)))
 
-    def unused(path: str) -> Callable[[], bool]:
+    def unused(name: str) -> Callable[[], bool]:
         def check() -> bool:
-            now = engine_call(engine.client.containers.list, what="list the running containers")
-            return path not in _sandboxes_in_use(now)
+            return name not in _sandboxes_in_use(_running(engine))
 
         return check
 
-    for sb in sandboxes(engine.host, layout, _sandboxes_in_use(containers)):
-        out.removed.append(remove_sandbox(engine.host, layout, sb, unused(sb.path)))
+    for sb in _settled_sandboxes(engine, layout):
+        out.removed.append(remove_sandbox(engine.host, layout, sb, unused(sb.name)))
     out.removed += remove_unmoved_pairs(engine.host, layout, unmoved_veth_pairs(engine.host, layout))
     return out
 

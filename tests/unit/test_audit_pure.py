@@ -4,6 +4,7 @@ engine cannot apply every capability here, so 5.5 is judged on a real /proc/PID/
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -211,9 +212,22 @@ def test_sandboxes_no_running_container_uses_with_their_veths(tmp_path: Path) ->
     root = tmp_path / "netns-root"
     netns = root / "run/dctl-x/netns"
     netns.mkdir(parents=True)
-    for name in ("aaaaaaaaaaaa", "bbbbbbbbbbbb", "cccccccccccc", "ingress_sbox", "lb_k2x3y4z5a"):
+    for name in ("aaaaaaaaaaaa", "bbbbbbbbbbbb", "cccccccccccc", "dddddddddddd", "ingress_sbox", "lb_k2x3y4"):
         (netns / name).write_text("")
+    (root / "var").mkdir()
+    (root / "var/run").symlink_to("../run")  # the daemon's exec root named through /var/run, as by default
+    made = (netns / "cccccccccccc").stat().st_ctime  # the files' ctime: now
+    ticks = os.sysconf("SC_CLK_TCK")
     (root / "proc/777").mkdir(parents=True)
+    (root / "proc/stat").write_text(f"cpu  1 2 3 4\nbtime {int(made) - 100}\nprocesses 9\n")
+
+    def daemon_started(at: float) -> None:
+        """/proc/777/stat of a dockerd started `at` (field 22: clock ticks since boot)."""
+        after_boot = int((at - (int(made) - 100)) * ticks)
+        fields = ["S", "1", *["0"] * 17, str(after_boot), "0"]
+        (root / "proc/777/stat").write_text(f"777 (dockerd) {' '.join(fields)}\n")
+
+    daemon_started(made + 30)  # a later daemon: every unmounted file is an earlier one's
     (root / "proc/777/mountinfo").write_text(
         "24 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
         "812 24 0:4 net:[4026532600] /run/dctl-x/netns/aaaaaaaaaaaa rw shared:5 - nsfs nsfs rw\n"
@@ -247,12 +261,18 @@ def test_sandboxes_no_running_container_uses_with_their_veths(tmp_path: Path) ->
             return Completed(tuple(argv), 1, "", "unexpected")
 
     host = Canned(root)
-    layout = Layout("moby", "/docker/{id}", (), "/run/dctl-x", 777)
-    found = sandboxes(host, layout, in_use={"/run/dctl-x/netns/bbbbbbbbbbbb"})
+    layout = Layout("moby", "/docker/{id}", (), "/var/run/dctl-x", 777)
+    found = sandboxes(host, layout, in_use={"/var/run/dctl-x/netns/bbbbbbbbbbbb"})
     assert [(s.name, s.mounted, s.veths) for s in found] == [
         ("aaaaaaaaaaaa", True, ("veth0aa11bb",)),  # held by the daemon; its eth0's peer is on the engine side
-        ("cccccccccccc", False, ()),  # not mounted where the daemon is
+        ("cccccccccccc", False, ()),  # not mounted where the daemon is, and older than the daemon
+        ("dddddddddddd", False, ()),
     ]  # the engine's own (ingress_sbox, lb_…) and the running container's are never listed
+    assert found[0].path == "/run/dctl-x/netns/aaaaaaaaaaaa"  # named as the daemon's mountinfo names it
+    daemon_started(made - 30)  # the daemon made them, unmounted them and removes them within its 60 s
+    assert [s.name for s in sandboxes(host, layout, in_use=set())] == ["aaaaaaaaaaaa", "bbbbbbbbbbbb"]
+    daemon_started(made + 30)
+    found = [s for s in found if s.name != "dddddddddddd"]
     pairs = unmoved_veth_pairs(host, layout)
     assert pairs == [("veth1a2b3c4", "veth5d6e7f8")]  # the bridged pair and the moved one are not loose
     rows = [f.found for f in sandbox_findings(found, pairs, 777, "here")]
