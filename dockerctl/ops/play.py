@@ -56,6 +56,13 @@ class PlayReport:
     kept: bool = False
     error: str = ""
     notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # phase → seconds, in the order they ran
+
+    def timed(self, phase: str, since: float) -> float:
+        """Record a phase that began at `since` (time.monotonic); → now, where the next one begins."""
+        now = time.monotonic()
+        self.timings[phase] = round(now - since, 3)
+        return now
 
     @property
     def ok(self) -> bool:
@@ -71,6 +78,7 @@ class PlayReport:
             "ok": self.ok,
             "error": self.error,
             "notes": self.notes,
+            "timings": self.timings,
             "plan": [c.to_dict() for c in self.plan],
             "checks": [c.to_dict() for c in self.checks],
         }
@@ -158,9 +166,11 @@ def _play(
     lab_flannel.preflight(pb)
     lab_calico.preflight(pb)
     lab_weave.preflight(pb)
+    mark = time.monotonic()
     try:
         reached("play:building")
         build_images(engine.client, pb, path.parent, progress)
+        mark = report.timed("images", mark)
         engines = _engines_up(engine, pb, [BASE_IMAGE, *image_tags(pb).values()], progress)
         report.hosts = {name: e.url for name, e in engines.items()}
         if pb.storage is not None:
@@ -173,6 +183,7 @@ def _play(
         lab_flannel.flannel_up(pb, progress)  # a flannel: section: etcd and the network driver (X11)
         lab_calico.calico_up(pb, progress)  # a calico: section: etcd, BIRD per host, the driver (X13)
         lab_weave.weave_up(pb, progress)  # a weave: section: the driver (X12)
+        mark = report.timed("hosts and models", mark)
         observed = observe_hosts(engines, pb.name, order)
         report.plan = make_plan(pb, observed)
         if pb.swarm:
@@ -195,10 +206,12 @@ def _play(
             say(f"waiting for the tasks of {len(pb.services)} service(s)")
             wait_for_services(engines[pb.manager].client, pb)
         finished = True
+        mark = report.timed("apply", mark)
         names = _inspected(engines, pb, parallel)
         say(f"verifying {len(pb.expect)} expectation(s)")
         reached("play:verifying")
         report.checks = evaluate(engines, pb, names)
+        mark = report.timed("verify", mark)
     except (KeyboardInterrupt, Interrupted) as exc:
         interrupted, failure = True, exc
         raise
@@ -232,6 +245,7 @@ def _play(
                             keep_pool=bool(kept_pool),
                         )
                         left = f"lab {pb.name} was removed"
+                        report.timed("tear down", mark)
                     elif not finished and interrupted:
                         roll_back(
                             engines, applied

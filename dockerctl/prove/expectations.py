@@ -498,9 +498,9 @@ if missing:  # a kind the format accepts must have a handler: caught at import, 
     raise RuntimeError(f"no handler for expectation kind(s) {', '.join(sorted(missing))}")
 
 
-def evaluate_one(e: Expectation, ctx: Context) -> list[Check]:
-    """The expectation's checks, each citing the claim the playbook gives."""
-    return [replace(c, claim=e.claim) for c in REGISTRY[e.kind](getattr(e, e.kind), ctx)]
+def evaluate_one(e: Expectation, ctx: Context, index: int = -1) -> list[Check]:
+    """The expectation's checks, each citing the claim the playbook gives (and the expectation's index)."""
+    return [replace(c, claim=e.claim, expectation=index) for c in REGISTRY[e.kind](getattr(e, e.kind), ctx)]
 
 
 def evaluate(engines: dict[str, Engine], pb: Playbook, containers: dict[str, Container]) -> list[Check]:
@@ -509,9 +509,9 @@ def evaluate(engines: dict[str, Engine], pb: Playbook, containers: dict[str, Con
     checks: list[Check] = []
     with ExitStack() as stack:
         ctx = Context(engines, pb, containers, stack)
-        for e in pb.expect:
+        for i, e in enumerate(pb.expect):
             try:
-                checks.extend(evaluate_one(e, ctx))
+                checks.extend(evaluate_one(e, ctx, i))
             except (
                 Exception
             ) as exc:  # an expectation that cannot be evaluated fails, it does not stop the others
@@ -524,6 +524,7 @@ def evaluate(engines: dict[str, Engine], pb: Playbook, containers: dict[str, Con
                         Verdict.UNKNOWN,
                         "",
                         f"{type(exc).__name__}: {exc}",
+                        expectation=i,
                     )
                 )
     return checks

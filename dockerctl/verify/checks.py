@@ -32,6 +32,7 @@ class Check:
     evidence: str  # the file read or the command run
     note: str = ""
     engine: str = ""  # what the engine reports it was asked (HostConfig), when that is known
+    expectation: int = -1  # the playbook expectation it proves (its index under expect:), -1: none
 
     @property
     def ok(self) -> bool:
