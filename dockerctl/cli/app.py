@@ -88,6 +88,7 @@ _COMMANDS: dict[str, tuple[str, str, bool, dict[str, Any] | None]] = {
     "play": ("play", "play_cmd", False, None),
     "down": ("down", "down_cmd", False, None),
     "tour": ("play", "tour", False, None),
+    "graph": ("graph", "graph", False, None),
     "compose": ("compose", "app", True, None),
     "audit": ("audit", "audit", False, None),
     "top": ("top", "top", False, None),

@@ -13,6 +13,8 @@ from dockerctl.cli._context import engine
 from dockerctl.cli.junit import write_junit
 from dockerctl.errors import InvalidInput
 from dockerctl.ops.play import PlayReport, play
+from dockerctl.pictures.pages import check_target, write_graph, write_index, write_play_report
+from dockerctl.pictures.scene import scene_of
 from dockerctl.spec.playbook import Playbook, load_playbook
 
 playbook_app = typer.Typer(help="Playbook format: JSON Schema and validation.", no_args_is_help=True)
@@ -58,6 +60,12 @@ def play_cmd(
         min=0,
         help="If another run holds this lab, wait up to SECONDS (default: refuse at once).",
     ),
+    html: Path | None = typer.Option(
+        None,
+        "--html",
+        help="Also write a self-contained HTML report here: the topology coloured by verdict, every check "
+        "with its evidence, filterable by verdict and host.",
+    ),
 ) -> None:
     """Build a lab from a playbook, prove every expectation, report, tear down.
 
@@ -73,7 +81,11 @@ def play_cmd(
       dockerctl play playbooks/networks.yaml --keep --junit report.xml
 
       dockerctl play playbooks/storage.yaml --dry-run
+
+      dockerctl play playbooks/overlay-hosts.yaml --html overlay.html
     """
+    if html is not None:
+        check_target(html, "--html", (".html",))
     with engine(ctx) as eng:
         status = render.status("validating")
         with status:
@@ -88,6 +100,9 @@ def play_cmd(
             )
     if junit is not None:
         write_junit(junit, report.lab, report.checks, report.error)
+    if html is not None:
+        write_play_report(report, file, html)
+        render.err.print(f"wrote {escape(str(html))}")
     render.finish(report, json_out, lambda: _show(report))
 
 
@@ -124,12 +139,19 @@ def tour(
     ),
     json_out: bool = typer.Option(False, "--json", help="Print every report as JSON."),
     junit_dir: Path | None = typer.Option(None, "--junit-dir", help="Write one JUnit XML per playbook here."),
+    html_dir: Path | None = typer.Option(
+        None,
+        "--html-dir",
+        help="Write each playbook's HTML report (LAB.html), its topology (LAB.svg) and an index.html here.",
+    ),
 ) -> None:
     """Play every playbook of a directory in order (the course's tour) and sum up; exit 1 if any fails.
 
-    Example:
+    Examples:
 
       dockerctl tour playbooks
+
+      dockerctl tour playbooks --html-dir reports
     """
     files = sorted(directory.glob("*.yaml"))
     if not files:
@@ -139,6 +161,10 @@ def tour(
             hint="give a directory of playbooks, e.g. playbooks",
         )
     reports: list[PlayReport] = []
+    pages: list[tuple[PlayReport, str, str]] = []
+    if html_dir is not None:
+        html_dir.mkdir(parents=True, exist_ok=True)
+        check_target(html_dir / "index.html", "--html-dir", (".html",))
     with engine(ctx) as eng:
         for f in files:
             status = render.status(f"{f.name}: starting")
@@ -151,6 +177,12 @@ def tour(
             if junit_dir is not None:
                 junit_dir.mkdir(parents=True, exist_ok=True)
                 write_junit(junit_dir / f"{reports[-1].lab}.xml", reports[-1].lab, reports[-1].checks)
+            if html_dir is not None:
+                lab = reports[-1].lab
+                write_play_report(reports[-1], f, html_dir / f"{lab}.html")
+                write_graph(scene_of(f), html_dir / f"{lab}.svg")
+                pages.append((reports[-1], f"{lab}.html", f"{lab}.svg"))
+                write_index(pages, html_dir / "index.html")
     if json_out:
         render.emit_json([r.to_dict() for r in reports])
     else:
@@ -174,5 +206,7 @@ def tour(
                         f"[red]{escape(r.lab)}[/red]: {escape(c.subject)}: asked {escape(c.desired)}, "
                         f"found {escape(c.observed)} ({c.verdict})"
                     )
+    if html_dir is not None:
+        render.err.print(f"reports and pictures: {escape(str(html_dir / 'index.html'))}")
     if not all(r.ok for r in reports):
         raise typer.Exit(1)

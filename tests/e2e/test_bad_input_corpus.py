@@ -17,6 +17,7 @@ import docker
 import pytest
 
 B = "dockerctl/base"
+LIMITS_PB = str(Path(__file__).parents[2] / "playbooks" / "limits.yaml")
 H = "version: 1\nname: corpus\n"
 # words that say what would be right (a form, a range, an example, an alternative, a next step)
 GUIDANCE = re.compile(
@@ -138,6 +139,11 @@ CLI: list[tuple[str, list[str], int, str]] = [
     ("cp-no-container", ["cp", "/tmp/a", "/tmp/b"], 2, "SRC/DST"),
     ("cp-missing", ["cp", "nosuch-corpus:/x", "/tmp/corpus-out"], 4, "CONTAINER"),
     ("play-missing", ["play", "/nonexistent/corpus.yaml"], 2, "FILE"),
+    ("play-html-suffix", ["play", LIMITS_PB, "--html", "report.pdf"], 2, "--html"),
+    ("play-html-nodir", ["play", LIMITS_PB, "--html", "/nonexistent/r.html"], 2, "--html"),
+    ("graph-missing", ["graph", "/nonexistent/corpus.yaml"], 2, "FILE"),
+    ("graph-out-suffix", ["graph", LIMITS_PB, "--out", "lab.png"], 2, "--out"),
+    ("graph-out-nodir", ["graph", LIMITS_PB, "--out", "/nonexistent/lab.svg"], 2, "--out"),
     ("tour-empty", ["tour", "/nonexistent"], 2, "DIRECTORY"),
     ("down-neither", ["down"], 2, "FILE/--lab"),
     ("down-both", ["down", "x.yaml", "--lab", "y"], 2, "FILE/--lab"),
