@@ -103,9 +103,19 @@ def _legend() -> str:
     )
 
 
-def write_graph(scene: Scene, out: Path | None) -> str:
-    """The picture to `out` by its suffix (.svg, .html, .dot); with no `out` the DOT text is returned."""
-    dot_text = to_dot(scene)
+def _live_legend() -> str:
+    return (
+        '<p class="legend">'
+        '<span style="background:#c6f6d5">as the playbook asks</span>'
+        '<span style="background:#fed7d7">differs or missing (≠ says how)</span>'
+        '<span style="background:#fefcbf">not in the playbook, or its host did not answer</span></p>'
+    )
+
+
+def write_graph(scene: Scene, out: Path | None, live: dict[str, str] | None = None) -> str:
+    """The picture to `out` by its suffix (.svg, .html, .dot); with no `out` the DOT text is returned.
+    `live`: each element's state against what its hosts show now (`graph --live`)."""
+    dot_text = to_dot(scene, live)
     if out is None:
         return dot_text
     suffix = out.suffix.lower()
@@ -115,9 +125,15 @@ def write_graph(scene: Scene, out: Path | None) -> str:
         _write(out, svg(dot_text), "--out")
     else:
         error = f'<div class="error" id="playbook-error">{escape(scene.error)}</div>' if scene.error else ""
+        said = (
+            f"as its hosts show it now, against {escape(scene.source)}"
+            if live is not None
+            else f"the topology {escape(scene.source)} asks for"
+        )
+        legend = _live_legend() if live is not None else _legend()
         body = (
-            f'<h1>{escape(scene.name)}</h1><p class="sum">the topology {escape(scene.source)} asks for</p>'
-            f'{error}{_legend()}<div class="picture">{svg(dot_text)}</div>'
+            f'<h1>{escape(scene.name)}</h1><p class="sum">{said}</p>'
+            f'{error}{legend}<div class="picture">{svg(dot_text)}</div>'
         )
         _write(out, _page(f"{scene.name}: topology", body), "--out")
     return ""

@@ -44,6 +44,9 @@ class Element:
     host: str | None  # the host cluster it is drawn in (None: across hosts)
     where: str  # FILE:LINE of its key
     error: str = ""  # the validation error that names it
+    asked: dict[str, str] = field(
+        default_factory=dict
+    )  # what the playbook asks of it (driver, subnet, state)
 
 
 @dataclass(frozen=True)
@@ -140,8 +143,9 @@ def build(data: dict[str, Any], lines: dict[Any, int], source: str, pb: Playbook
         if n.get("internal"):
             facts.append("internal")
         across = driver == "overlay"
+        asked = {"driver": driver, **({"subnet": str(n["subnet"])} if n.get("subnet") else {})}
         scene.add(Element(f"network:{name}", "network", name, [name, *facts], None if across else host_of(n),
-                          where("networks", name)))  # fmt: skip
+                          where("networks", name), asked=asked))  # fmt: skip
     storage = data.get("storage") if isinstance(data.get("storage"), dict) else None
     if storage is not None:
         pool_hosts = [str(h) for h in storage.get("hosts") or [] if str(h) in order]
@@ -154,7 +158,7 @@ def build(data: dict[str, Any], lines: dict[Any, int], source: str, pb: Playbook
         opts = ", ".join(f"{k}={val}" for k, val in (v.get("options") or {}).items())
         on_pool = driver == GLUSTER
         scene.add(Element(f"volume:{name}", "volume", name, [name, driver, *([opts] if opts else [])],
-                          None if on_pool else host_of(v), where("volumes", name)))  # fmt: skip
+                          None if on_pool else host_of(v), where("volumes", name), asked={"driver": driver}))  # fmt: skip
         if on_pool and "pool" in scene.elements:
             scene.edges.append(Edge(f"volume:{name}", "pool", style="dashed"))
     containers = _section(data, "containers")
@@ -163,8 +167,9 @@ def build(data: dict[str, Any], lines: dict[Any, int], source: str, pb: Playbook
         image = str(c.get("image") or "")
         if image and image != "dockerctl/base:latest":
             facts.insert(0, image)
+        state = "created" if c.get("create_only") else "running"
         scene.add(Element(f"container:{name}", "container", name, [name, *facts], host_of(c),
-                          where("containers", name)))  # fmt: skip
+                          where("containers", name), asked={"state": state}))  # fmt: skip
     for name, c in containers.items():
         me = f"container:{name}"
         mode = str(c.get("network_mode") or "")

@@ -3,6 +3,7 @@ Chromium, headless, as root without its sandbox, no network), the page's DOM rea
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -156,3 +157,70 @@ def test_an_invalid_playbook_is_drawn_with_its_error_marked(tmp_path: Path) -> N
     done = _dc("graph", str(bad), "--out", "/proc/no/lab.svg", cwd=tmp_path)
     assert done.returncode == 2 and "--out" in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def _kernel_addresses(pid: int) -> list[str]:
+    """The container's IPv4 addresses, read here inside its network namespace (not by dockerctl)."""
+    done = subprocess.run(
+        ["nsenter", "-t", str(pid), "-n", "ip", "-json", "-4", "addr"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=True,
+    )
+    return [
+        f"{a['local']}/{a['prefixlen']}"
+        for link in json.loads(done.stdout)
+        if link["ifname"] != "lo"
+        for a in link.get("addr_info", [])
+    ]
+
+
+def test_a_lab_drawn_as_its_kernel_shows_it_now(
+    tmp_path: Path, engine: docker.DockerClient, base_image: str
+) -> None:
+    name = f"pic-{uuid.uuid4().hex[:6]}"
+    pb = tmp_path / "lab.yaml"
+    pb.write_text(
+        f"version: 1\nname: {name}\nnetworks:\n  front: {{subnet: 172.31.231.0/24}}\n  back: {{}}\n"
+        "containers:\n  web: {networks: [front], ip: 172.31.231.10}\n  app: {networks: [front, back]}\n"
+    )
+    done = _dc("graph", str(pb), "--live", cwd=tmp_path)
+    assert done.returncode == 4 and "nothing of lab" in done.stderr and "--keep" in done.stderr  # not up
+    extra = None
+    try:
+        done = _dc("play", str(pb), "--keep", cwd=tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        done = _dc("graph", str(pb), "--live", "--out", "now.html", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        dom = _dom(tmp_path / "now.html", tmp_path)
+        for element in ("container:web", "container:app", "network:front", "network:back"):
+            assert "verdict-holds" in _node(dom, element)[0], element
+        app = engine.containers.get(f"{name}-app")
+        kernel = _kernel_addresses(int(app.attrs["State"]["Pid"]))
+        assert len(kernel) == 2
+        for cidr in kernel:  # each attachment labelled with what the kernel shows inside the container
+            assert f">{cidr}<" in dom, cidr
+        assert ">172.31.231.10/24<" in dom  # web's asked address, as its kernel holds it
+        # changed behind the playbook's back: app off back, a stranger with the lab's label on front
+        engine.networks.get(f"{name}-back").disconnect(app)
+        extra = engine.containers.run(
+            base_image,
+            ["sleep", "600"],
+            name=f"{name}-stranger",
+            detach=True,
+            network=f"{name}-front",
+            labels={"io.dockerctl.managed": "true", "io.dockerctl.lab": name},
+        )
+        done = _dc("graph", str(pb), "--live", "--out", "now.html", cwd=tmp_path)
+        assert done.returncode == 1 and "container:app" in done.stderr, done.stderr
+        dom = _dom(tmp_path / "now.html", tmp_path)
+        classes, fill, text = _node(dom, "container:app")
+        assert "verdict-fails" in classes and fill == "#fed7d7" and "≠ not on back" in text
+        classes, fill, text = _node(dom, "container:stranger")
+        assert "verdict-unknown" in classes and "not in the playbook" in text
+        assert "verdict-holds" in _node(dom, "container:web")[0]
+    finally:
+        if extra is not None:
+            extra.remove(force=True)
+        _dc("down", "--lab", name, cwd=tmp_path)

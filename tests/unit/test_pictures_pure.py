@@ -88,3 +88,44 @@ def test_dot_quotes_what_it_is_given(name: str, tmp_path: Path) -> None:
     q = _q(name)
     assert q.startswith('"') and q.endswith('"') and '"' not in q[1:-1].replace('\\"', "")
     assert "\n" not in q
+
+
+def test_a_live_view_marks_what_differs_from_the_playbook() -> None:
+    """overlay-hosts against a canned view: a on its host with its address, b on the wrong host, c's
+    host not answering, ov2 missing, and a container the playbook does not name."""
+    from dockerctl.ops.livelab import LabView, LiveContainer, LiveNetwork
+    from dockerctl.pictures.live import mark_live
+
+    s = scene_of(PLAYBOOKS / "overlay-hosts.yaml")
+    view = LabView(
+        "overlay-hosts",
+        ["ovh1"],
+        containers=[
+            LiveContainer("a", "ovh1", "running", {"ov1": ["10.0.1.4/24"]}),
+            LiveContainer("b", "ovh1", "running", {"ov1": ["10.0.1.5/24"]}),
+            LiveContainer("stray", "ovh1", "exited", {}),
+        ],
+        networks=[LiveNetwork("ov1", "ovh1", "overlay", ["10.0.1.0/24"], "overlay")],
+        unreachable=["ovh2"],
+    )
+    states = mark_live(s, view)
+    assert states["container:a"] == "holds"
+    assert ("container:a", "network:ov1", "10.0.1.4/24") in {(e.a, e.b, e.label) for e in s.edges}
+    assert states["container:b"] == "unknown"  # its host did not answer: not judged
+    assert states["host:ovh2"] == "unknown" and "did not answer" in s.elements["host:ovh2"].lines
+    assert (
+        states["network:ov1"] == "holds" and "now: 10.0.1.0/24 (overlay)" in s.elements["network:ov1"].lines
+    )
+    assert states["network:ov2"] == "fails" and "≠ missing" in s.elements["network:ov2"].lines
+    assert states["container:stray"] == "unknown" and s.elements["container:stray"].host == "ovh1"
+    # a container on another host than asked, and an address other than asked
+    s = scene_of(PLAYBOOKS / "networks.yaml")
+    view = LabView(
+        "networks",
+        ["local"],
+        containers=[LiveContainer("web", "local", "running", {"front": ["172.31.150.99/24"]})],
+    )
+    states = mark_live(s, view)
+    assert states["container:web"] == "fails"
+    assert "≠ ip 172.31.150.10 asked, the kernel shows 172.31.150.99/24" in s.elements["container:web"].lines
+    assert states["container:app"] == "fails" and "≠ missing: on no host" in s.elements["container:app"].lines
