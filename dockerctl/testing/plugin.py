@@ -7,6 +7,7 @@
 - `dockerctl_base_image`: the locally built base image, built once per session, never pulled.
 - `dockerctl_lab`: a factory: `dockerctl_lab({...})` or `dockerctl_lab("lab.yaml")` brings a lab up and
   returns its handles; every lab it made is torn down when the test ends — passed, failed or interrupted.
+  `--dockerctl-html DIR` writes each playbook lab's HTML report to DIR/<lab>.html.
 The Ryuk reaper is switched off (it pulls an image); cleanup goes by dockerctl's labels.
 """
 
@@ -29,6 +30,17 @@ from dockerctl.spec.models import BASE_IMAGE
 from dockerctl.spec.topology import Topology
 
 LabFactory = Callable[..., LabHandle]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("dockerctl")
+    group.addoption(
+        "--dockerctl-html",
+        metavar="DIR",
+        default=None,
+        help="write the HTML report (topology coloured by verdict, every check with its evidence) of each "
+        "playbook lab a test brings up to DIR/<lab>.html",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -84,6 +96,12 @@ def dockerctl_lab(
         pb = load_playbook(path)
         made.append(pb.name)
         report = play(engine, path, keep=True)
+        html_dir = request.config.getoption("dockerctl_html")
+        if html_dir:
+            from dockerctl.pictures.pages import write_play_report
+
+            Path(html_dir).mkdir(parents=True, exist_ok=True)
+            write_play_report(report, path, Path(html_dir) / f"{pb.name}.html")
         lab = LabHandle(pb.name, checks=report.checks)
         for n in pb.containers:
             lab.containers[n] = dockerctl_engine.containers.get(f"{pb.name}-{n}")

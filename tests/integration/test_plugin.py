@@ -4,6 +4,7 @@ erroring test still leaves no labelled resources behind (issue 7)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import docker
@@ -160,8 +161,13 @@ def test_pb(dockerctl_lab):
     assert lab.checks and all(c.ok for c in lab.checks)
     assert_namespaces(lab["web"], lab["sidecar"], shared=["net"], private=["pid"])
 """)
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    reports = pytester.path / "reports"
+    result = pytester.runpytest("-p", "no:cacheprovider", "--dockerctl-html", str(reports))
     result.assert_outcomes(passed=1)
     assert (
         engine.containers.list(all=True, sparse=True, filters={"label": "io.dockerctl.lab=namespaces"}) == []
     )
+    # the run's report, as --dockerctl-html wrote it: the lab's checks with their evidence, its picture
+    page = (reports / "namespaces.html").read_text()
+    held = re.search(r"all (\d+) checks hold", page)
+    assert held and int(held.group(1)) >= 1 and 'id="container:web"' in page and "/proc/" in page
