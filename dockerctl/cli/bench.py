@@ -10,8 +10,9 @@ from rich.table import Table
 
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
-from dockerctl.cli.plot import check_plot_target, write_plot
 from dockerctl.ops.bench import BenchReport, bench_net
+from dockerctl.pictures.pages import check_target, write_bench_page
+from dockerctl.pictures.plot import check_plot_target, write_plot
 from dockerctl.spec.bench import PATHS, bench_spec
 from dockerctl.verify.bench import Stat
 
@@ -67,6 +68,9 @@ def net(
     plot: Path | None = typer.Option(
         None, "--plot", help="Also draw the table: FILE.svg (or .png with matplotlib)."
     ),
+    html: Path | None = typer.Option(
+        None, "--html", help="Also write a self-contained page: the plot, the verdict, every path's figures."
+    ),
 ) -> None:
     """Measure each network path with iperf3 both ways, plus the round trip, K times (seed X15).
 
@@ -82,16 +86,22 @@ def net(
       dockerctl bench net --paths loopback,bridge,overlay-hosts,flannel-host-gw --seconds 2 --repeat 5
 
       dockerctl bench net --json --plot bench.svg
+
+      dockerctl bench net --html bench.html
     """
     spec = bench_spec(paths, seconds, repeat)  # every input error before anything is made
     if plot is not None:
         check_plot_target(plot)
+    if html is not None:
+        check_target(html, "--html", (".html",))
     with engine(ctx) as eng:
         status = render.status("bench net")
         with status:
             report = bench_net(eng, spec, progress=lambda msg: status.update(msg))
     if plot is not None:
         write_plot(plot, report.to_dict())
+    if html is not None:
+        write_bench_page(report.to_dict(), html)
     if json_out:
         render.emit_json(report.to_dict())
     else:

@@ -213,13 +213,13 @@ def write_report(report: PlayReport, pb: Playbook | None, scene: Scene, out: Pat
         '<table id="checks"><thead><tr><th>claim</th><th>subject</th><th>elements</th><th>asked</th>'
         "<th>engine kept</th><th>kernel / traffic showed</th><th>verdict</th><th>evidence</th><th>note</th>"
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        f'<script type="application/json" id="report-json">{_json(report)}</script>'
+        f'<script type="application/json" id="report-json">{_embedded(report.to_dict())}</script>'
     )
     _write(out, _page(f"lab {report.lab}: report", body, SCRIPT), "--html")
 
 
-def _json(report: PlayReport) -> str:
-    data: dict[str, Any] = report.to_dict()
+def _embedded(data: Any) -> str:
+    """JSON that can sit inside a <script> element (no "</" to end it early)."""
     return json.dumps(data).replace("</", "<\\/")
 
 
@@ -243,3 +243,35 @@ def write_index(entries: list[tuple[PlayReport, str, str]], out: Path) -> None:
         f"<tbody>{rows}</tbody></table>"
     )
     _write(out, _page("tour", body), "--html-dir")
+
+
+def write_bench_page(report: dict[str, Any], out: Path) -> None:
+    """`bench net --html`: the plot, the verdict and every path's figures, self-contained."""
+    from dockerctl.pictures.plot import svg as plot_svg
+
+    def rate(p: dict[str, Any], key: str) -> str:
+        s = p.get(key) or {}
+        return f"{s['median'] / 1e9:.2f} ({s['min'] / 1e9:.2f}–{s['max'] / 1e9:.2f})" if s else ""
+
+    rows = []
+    for p in report.get("paths", []):
+        ok = bool(p.get("available"))
+        rtt = (p.get("rtt_ms") or {}).get("median")
+        cells = [str(p.get("path", "")), str(p.get("kind", "")), rate(p, "forward_bps"), rate(p, "reverse_bps"),
+                 f"{rtt:.3f}" if isinstance(rtt, int | float) else "", str(p.get("mtu") or ""),
+                 str(p.get("evidence") or p.get("unavailable") or "")]  # fmt: skip
+        rows.append(
+            f'<tr class="{"v-holds" if ok else "v-unknown"}" data-path="{escape(cells[0])}">'
+            + "".join(f"<td>{escape(c)}</td>" for c in cells)
+            + "</tr>"
+        )
+    verdict = (report.get("verdict") or {}).get("text") or ""
+    body = (
+        f'<h1>bench net</h1><p class="sum" id="verdict">{escape(verdict)}</p>'
+        f'<div class="picture">{plot_svg(report)}</div>'
+        '<table id="paths"><thead><tr><th>path</th><th>kind</th><th>forward Gbit/s (min–max)</th>'
+        "<th>reverse Gbit/s (min–max)</th><th>rtt ms</th><th>mtu</th><th>evidence</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+        f'<script type="application/json" id="report-json">{_embedded(report)}</script>'
+    )
+    _write(out, _page("bench net", body), "--html")

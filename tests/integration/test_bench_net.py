@@ -6,6 +6,7 @@ unavailable, with why, and bad input changes nothing."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -16,6 +17,7 @@ from dockerctl.engines.engine import connect_engine
 from dockerctl.ops import bench
 from dockerctl.spec.bench import PATHS, bench_spec
 
+from .browser import page_dom
 from .test_labs_across_hosts import cli, machine_state
 
 OVERLAY = {"overlay", "overlay-hosts", "flannel-vxlan", "weave"}
@@ -23,8 +25,11 @@ OVERLAY = {"overlay", "overlay-hosts", "flannel-vxlan", "weave"}
 
 def test_every_path_is_measured_labelled_and_removed(base_image: str, tmp_path: Path) -> None:
     before = machine_state()
-    plot = tmp_path / "bench.svg"
-    done = cli("bench", "net", "--seconds", "1", "--repeat", "2", "--json", "--plot", str(plot), timeout=1200)
+    plot, page = tmp_path / "bench.svg", tmp_path / "bench.html"
+    done = cli(
+        "bench", "net", "--seconds", "1", "--repeat", "2", "--json", "--plot", str(plot), "--html", str(page),
+        timeout=1200,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     rows = {r["path"]: r for r in report["paths"]}
@@ -45,6 +50,10 @@ def test_every_path_is_measured_labelled_and_removed(base_image: str, tmp_path: 
     assert verdict["holds"] in (True, False) and verdict["underlay"] and verdict["overlay"], verdict
     bars = [e for e in ET.parse(plot).getroot().iter() if e.get("class") == "bar"]
     assert len(bars) == 2 * len(PATHS)
+    # the same run as a page, in a browser: the plot's bars, every path's row, the verdict
+    dom = page_dom(page, tmp_path)
+    assert dom.count('class="bar"') == 2 * len(PATHS) and verdict["text"] in dom.replace("&amp;", "&")
+    assert [m for m in re.findall(r'<tr class="v-holds" data-path="([^"]+)"', dom)] == list(PATHS)
     assert machine_state() == before
 
 
@@ -71,6 +80,8 @@ def test_bad_bench_input_is_one_error_and_makes_nothing(base_image: str) -> None
         (["--paths", "bridge,vlan"], "--paths"),
         (["--seconds", "0"], "--seconds"),
         (["--plot", "out.pdf"], "--plot"),
+        (["--html", "out.htm"], "--html"),
+        (["--html", "/nonexistent/out.html"], "--html"),
     ):
         done = cli("bench", "net", *args)
         assert done.returncode == 2, (args, done.stdout, done.stderr)

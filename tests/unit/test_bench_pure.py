@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from dockerctl.cli.plot import check_plot_target, svg
 from dockerctl.errors import InvalidInput
 from dockerctl.observe.iperf import MeasureFailed, parse_iperf3, parse_ping_avg_ms
+from dockerctl.pictures.plot import check_plot_target, svg
 from dockerctl.spec.bench import PATHS, bench_spec
 from dockerctl.verify.bench import PathResult, Stat, x15_verdict
 
