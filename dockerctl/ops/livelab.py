@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
-from dockerctl.engines.labels import owned_filter
+from dockerctl.engines.labels import NODE_LABEL, owned_filter
 from dockerctl.errors import DockerctlError, NotFound
 from dockerctl.fabric import labhosts
 from dockerctl.ops.cnm import view_of
@@ -31,6 +31,13 @@ class LiveNetwork:
     driver: str
     subnets: list[str]
     model: str  # overlay (an encapsulation device carries it) or underlay, from the kernel (X14)
+    devices: list[str] = field(default_factory=list)  # the encapsulation devices: "vxlan0: vxlan, VNI 4097"
+
+
+@dataclass
+class LiveService:
+    name: str
+    tasks: dict[str, int]  # lab host → running tasks there (by the node label dockerctl gives each host)
 
 
 @dataclass
@@ -40,6 +47,10 @@ class LabView:
     containers: list[LiveContainer] = field(default_factory=list)
     networks: list[LiveNetwork] = field(default_factory=list)
     volumes: list[tuple[str, str]] = field(default_factory=list)  # (name, host)
+    services: list[LiveService] = field(default_factory=list)
+    facts: dict[str, str] = field(
+        default_factory=dict
+    )  # host → "kernel 6.1.0-…, cgroup v2" (its engine says)
     unreachable: list[str] = field(default_factory=list)  # hosts of the playbook whose engine did not answer
 
 
@@ -61,9 +72,11 @@ def observe_lab(engine: Engine, pb: Playbook) -> LabView:
     try:
         for host in view.hosts:
             _observe_host(view, host, engines[host], pb)
+        if pb.services and pb.manager in engines:
+            _observe_services(view, engines[pb.manager], pb)
     finally:
         close_engines(engines, engine)
-    if not (view.containers or view.networks or view.volumes):
+    if not (view.containers or view.networks or view.volumes or view.services):
         raise NotFound(
             f"nothing of lab {pb.name} is up on its hosts",
             where="FILE",
@@ -76,9 +89,11 @@ def observe_lab(engine: Engine, pb: Playbook) -> LabView:
 def _observe_host(view: LabView, host: str, e: Engine, pb: Playbook) -> None:
     lab = pb.name
     mine = owned_filter(lab)
-    containers = engine_call(
-        e.client.containers.list, all=True, filters=mine, what=f"list lab {lab} on {host}"
-    )
+    info = engine_call(e.client.info, what=f"ask the engine of {host}")
+    view.facts[host] = f"kernel {info.get('KernelVersion', '?')}, cgroup v{info.get('CgroupVersion') or '1'}"
+    listed = engine_call(e.client.containers.list, all=True, filters=mine, what=f"list lab {lab} on {host}")
+    # a service's task containers are its tasks (counted per host by the manager), not the lab's own
+    containers = [c for c in listed if "com.docker.swarm.task.id" not in (c.labels or {})]
     by_name = {str(c.name): LiveContainer(_short(lab, str(c.name)), host, str(c.status)) for c in containers}
     view.containers += by_name.values()
     nets = engine_call(e.client.networks.list, filters=mine, what=f"list lab {lab}'s networks on {host}")
@@ -96,9 +111,28 @@ def _observe_host(view: LabView, host: str, e: Engine, pb: Playbook) -> None:
         except DockerctlError:
             continue
         if name != "bridge":
-            view.networks.append(LiveNetwork(_short(lab, name), host, seen.driver, seen.subnets, seen.model))
+            devices = [d.split(", in the ")[0] for d in seen.carried_by]
+            view.networks.append(
+                LiveNetwork(_short(lab, name), host, seen.driver, seen.subnets, seen.model, devices)
+            )
         for ep in seen.endpoints:
             if ep.container in by_name:
                 by_name[ep.container].addresses[_short(lab, name)] = ep.addresses
     vols = engine_call(e.client.volumes.list, filters=mine, what=f"list lab {lab}'s volumes on {host}")
     view.volumes += [(_short(lab, str(v.name)), host) for v in vols]
+
+
+def _observe_services(view: LabView, manager: Engine, pb: Playbook) -> None:
+    """Each service's running tasks per lab host, as the swarm manager places them."""
+    services = engine_call(
+        manager.client.services.list, filters=owned_filter(pb.name), what="list the services"
+    )
+    for svc in services:
+        tasks: dict[str, int] = {}
+        for task in svc.tasks(filters={"desired-state": "running"}):
+            if (task.get("Status") or {}).get("State") != "running":
+                continue
+            node = engine_call(manager.client.nodes.get, task["NodeID"], what="find a task's node")
+            host = ((node.attrs.get("Spec") or {}).get("Labels") or {}).get(NODE_LABEL) or task["NodeID"][:12]
+            tasks[host] = tasks.get(host, 0) + 1
+        view.services.append(LiveService(_short(pb.name, str(svc.name)), tasks))

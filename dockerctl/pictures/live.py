@@ -45,6 +45,8 @@ def mark_live(scene: Scene, view: LabView) -> dict[str, str]:
             e.lines.append("did not answer")
             states[e.id] = "unknown"
         else:
+            if view.facts.get(h):
+                e.lines.append(view.facts[h])
             states[e.id] = "holds"
     live = {c.name: [x for x in view.containers if x.name == c.name] for c in view.containers}
     edges: list[Edge] = []
@@ -73,6 +75,8 @@ def mark_live(scene: Scene, view: LabView) -> dict[str, str]:
             _container(e, live.get(e.name, []), view, states)
         elif e.kind == "network" and e.id.startswith("network:"):
             _network(e, view, states)
+        elif e.kind == "service":
+            _service(e, view, states)
         elif e.kind == "volume":
             on = [h for n, h in view.volumes if n == e.name]
             if not on:
@@ -120,12 +124,26 @@ def _network(e: Element, view: LabView, states: dict[str, str]) -> None:
         return
     n = live[0]
     e.lines.append(f"now: {', '.join(n.subnets) or 'no subnet'} ({n.model})")
+    e.lines += sorted({f"{x.host}: {d}" if len(live) > 1 else d for x in live for d in x.devices})
     asked = e.asked.get("driver", "")
     if asked and n.driver.split(":")[0] != asked:
         _differs(e, f"driver {n.driver}", states)
     subnet = e.asked.get("subnet")
     if subnet and not any(_same_net(subnet, s) for x in live for s in x.subnets):
         _differs(e, f"subnet {subnet} asked", states)
+    states.setdefault(e.id, "holds")
+
+
+def _service(e: Element, view: LabView, states: dict[str, str]) -> None:
+    svc = next((x for x in view.services if x.name == e.name), None)
+    if svc is None:
+        _differs(e, "missing: no such service", states)
+        return
+    running = sum(svc.tasks.values())
+    e.lines.append("tasks now: " + (", ".join(f"{h} ×{n}" for h, n in sorted(svc.tasks.items())) or "none"))
+    asked = int(e.asked.get("replicas", "1"))
+    if running != asked:
+        _differs(e, f"{running} running, {asked} asked", states)
     states.setdefault(e.id, "holds")
 
 

@@ -202,7 +202,7 @@ def build(data: dict[str, Any], lines: dict[Any, int], source: str, pb: Playbook
         if s.get("host"):
             facts.append(f"on {s['host']}")
         scene.add(Element(f"service:{name}", "service", name, [name, "swarm service", *facts], None,
-                          where("services", name)))  # fmt: skip
+                          where("services", name), asked={"replicas": str(s.get("replicas", 1))}))  # fmt: skip
         for net in s.get("networks") or []:
             if f"network:{net}" in scene.elements:
                 scene.edges.append(Edge(f"service:{name}", f"network:{net}"))

@@ -129,3 +129,24 @@ def test_a_live_view_marks_what_differs_from_the_playbook() -> None:
     assert states["container:web"] == "fails"
     assert "≠ ip 172.31.150.10 asked, the kernel shows 172.31.150.99/24" in s.elements["container:web"].lines
     assert states["container:app"] == "fails" and "≠ missing: on no host" in s.elements["container:app"].lines
+
+
+def test_a_services_tasks_per_host_against_its_replicas() -> None:
+    from dockerctl.ops.livelab import LabView, LiveService
+    from dockerctl.pictures.live import mark_live
+
+    s = scene_of(PLAYBOOKS / "swarm-service-limits.yaml")
+    view = LabView(
+        "swarm-service-limits",
+        ["svh1", "svh2"],
+        services=[LiveService("web", {"svh1": 1})],
+        facts={"svh1": "kernel 6.1.0, cgroup v2"},
+    )
+    states = mark_live(s, view)
+    assert states["service:web"] == "fails"  # 2 replicas asked
+    assert s.elements["service:web"].lines[-2:] == ["tasks now: svh1 ×1", "≠ 1 running, 2 asked"]
+    assert (
+        states["service:worker"] == "fails"
+        and "≠ missing: no such service" in s.elements["service:worker"].lines
+    )
+    assert "kernel 6.1.0, cgroup v2" in s.elements["host:svh1"].lines
