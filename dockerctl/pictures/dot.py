@@ -5,9 +5,9 @@ kind and verdict in the SVG, so a page can find, colour and filter it."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 
 from dockerctl.errors import DockerctlError
+from dockerctl.hosts.local import LocalHost
 from dockerctl.pictures.scene import Element, Scene
 
 SHAPES = {
@@ -90,10 +90,8 @@ def svg(dot_text: str) -> str:
             "Graphviz's dot is not installed",
             hint="apt-get install graphviz (scripts/setup does), or --out FILE.dot",
         )
-    done = subprocess.run(
-        [exe, "-Tsvg"], input=dot_text, capture_output=True, text=True, timeout=60, check=False
-    )
-    if done.returncode != 0:
-        raise DockerctlError(f"dot could not lay out the picture: {done.stderr.strip()[:300]}")
+    done = LocalHost().run([exe, "-Tsvg"], stdin=dot_text, timeout=60)
+    if not done.ok:
+        raise DockerctlError(f"dot could not lay out the picture: {done.output[:300]}")
     text = done.stdout
     return text[text.index("<svg") :]
