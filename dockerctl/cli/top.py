@@ -7,6 +7,7 @@ import select
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import typer
 from rich.live import Live
@@ -28,6 +29,18 @@ def _size(value: int | None) -> str:
     return f"{value / 2**20:.1f}M"
 
 
+def _io(devices: list[dict[str, Any]]) -> str:
+    """Read and write rates of the busiest devices, each with the throttle the kernel holds for it."""
+    parts = []
+    for d in sorted(devices, key=lambda x: -((x["read_bps"] or 0) + (x["write_bps"] or 0)))[:2]:
+        for tag, key in (("r", "read"), ("w", "write")):
+            rate, limit = d[f"{key}_bps"], d[f"{key}_limit_bps"]
+            if rate or limit:
+                shown = "-" if rate is None else f"{rate / 2**20:.1f}M/s"
+                parts.append(f"{tag} {shown}" + (f" ≤ {limit / 2**20:g}M" if limit else ""))
+    return ", ".join(parts) or "-"
+
+
 def _table(found: list[Row]) -> Table:
     table = Table(title=f"dockerctl top — {time.strftime('%H:%M:%S')} (q quits)", title_justify="left")
     for col in (
@@ -39,6 +52,7 @@ def _table(found: list[Row]) -> Table:
         "OOM",
         "CPU %",
         "throttled %",
+        "IO (≤ throttle)",
         "pids",
         "limits",
         "PSI some avg10",
@@ -50,7 +64,7 @@ def _table(found: list[Row]) -> Table:
             return f"[bold yellow]{escape(text)}[/bold yellow]" if key in row.changed else escape(text)
 
         if r.error:
-            table.add_row(escape(r.name), f"[dim]{escape(r.error)}[/dim]", *["-"] * 9)
+            table.add_row(escape(r.name), f"[dim]{escape(r.error)}[/dim]", *["-"] * 10)
             continue
         limit = "∞" if r.memory_limit is None else _size(r.memory_limit)
         pct = "-" if r.memory_percent is None else f"{r.memory_percent:.0f}"
@@ -73,6 +87,7 @@ def _table(found: list[Row]) -> Table:
             mark("oom_kills", str(r.oom_kills if r.oom_kills is not None else "-")),
             mark("cpu_percent", cpu),
             mark("throttled_percent", "-" if r.throttled_percent is None else f"{r.throttled_percent:.0f}"),
+            mark("io", _io(r.io)),
             mark("pids", f"{r.pids if r.pids is not None else '-'} / {r.pids_max or '∞'}"),
             limits,
             psi,

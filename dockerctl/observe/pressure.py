@@ -10,8 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any
 
-from dockerctl.observe.cgroup import CgroupNotFound, CgroupReader, container_cgroup, read_file
+from dockerctl.observe.cgroup import (
+    CgroupNotFound,
+    CgroupReader,
+    container_cgroup,
+    parse_io_max,
+    parse_throttle_v1,
+    read_file,
+)
 
 FILES: dict[tuple[str, int], tuple[str, ...]] = {
     ("memory", 1): (
@@ -35,6 +43,12 @@ FILES: dict[tuple[str, int], tuple[str, ...]] = {
     ("cpuacct", 1): ("cpuacct.usage",),
     ("pids", 1): ("pids.current", "pids.max", "pids.events"),
     ("pids", 2): ("pids.current", "pids.max", "pids.events"),
+    ("blkio", 1): (
+        "blkio.throttle.io_service_bytes",
+        "blkio.throttle.read_bps_device",
+        "blkio.throttle.write_bps_device",
+    ),
+    ("io", 2): ("io.stat", "io.max"),
 }
 
 
@@ -59,6 +73,28 @@ def parse_psi(text: str) -> dict[str, dict[str, float]]:
     return out
 
 
+def parse_io_service_bytes(text: str) -> dict[str, tuple[int, int]]:
+    """v1 blkio.throttle.io_service_bytes: 'MAJ:MIN Read N' / 'MAJ:MIN Write N' lines (and a Total) →
+    {device: (bytes read, bytes written)} since the cgroup was made."""
+    out: dict[str, list[int]] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] in ("Read", "Write") and parts[2].isdigit():
+            out.setdefault(parts[0], [0, 0])[0 if parts[1] == "Read" else 1] = int(parts[2])
+    return {dev: (r, w) for dev, (r, w) in out.items()}
+
+
+def parse_io_stat(text: str) -> dict[str, tuple[int, int]]:
+    """v2 io.stat: 'MAJ:MIN rbytes=N wbytes=N rios=N wios=N …' → {device: (bytes read, bytes written)}."""
+    out: dict[str, tuple[int, int]] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        values = dict(item.split("=", 1) for item in parts[1:] if "=" in item)
+        if parts and "rbytes" in values and "wbytes" in values:
+            out[parts[0]] = (int(values["rbytes"]), int(values["wbytes"]))
+    return out
+
+
 @dataclass
 class Pressure:
     version: int = 0  # of the memory controller's hierarchy; 0 when not found
@@ -76,6 +112,8 @@ class Pressure:
     pids_max: int | None = None  # None: unlimited
     pids_limit_hits: int | None = None  # pids.events `max`: forks refused at the limit
     psi: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)  # memory/cpu → some/full
+    io_bytes: dict[str, tuple[int, int]] = field(default_factory=dict)  # MAJ:MIN → (read, written) so far
+    io_limits: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)  # MAJ:MIN → bytes/s
     evidence: dict[str, str] = field(default_factory=dict)  # figure → the file it came from
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -92,12 +130,12 @@ class Pressure:
 
 def read_pressure(reader: CgroupReader, pid: int, container_id: str) -> Pressure:
     out = Pressure()
-    for controller in ("memory", "cpu", "cpuacct", "pids"):
+    for controller in ("memory", "cpu", "cpuacct", "pids", "blkio", "io"):
         try:
             where = container_cgroup(reader, pid, container_id, controller)
         except CgroupNotFound as exc:
-            if controller != "cpuacct":  # v2 has none: usage is in cpu.stat
-                out.errors[controller] = str(exc)
+            if controller not in ("cpuacct", "blkio", "io"):  # v2 has no cpuacct (usage is in cpu.stat),
+                out.errors[controller] = str(exc)  # and the IO controller is blkio on v1, io on v2
             continue
         if (controller, where.version) not in FILES:
             continue
@@ -150,6 +188,8 @@ def read_pressure(reader: CgroupReader, pid: int, container_id: str) -> Pressure
                 out.cpu_usage_seconds = stat["usage_usec"] / 1e6
             if "cpu.pressure" in r and r["cpu.pressure"].present:
                 out.psi["cpu"] = parse_psi(r["cpu.pressure"].text)
+        elif controller in ("blkio", "io"):
+            _io(out, r)
         elif controller == "cpuacct":
             if r["cpuacct.usage"].present:
                 out.cpu_usage_seconds = int(r["cpuacct.usage"].text) / 1e9
@@ -164,3 +204,31 @@ def read_pressure(reader: CgroupReader, pid: int, container_id: str) -> Pressure
             )
             out.evidence["pids"] = r["pids.max"].path
     return out
+
+
+def _io(out: Pressure, r: dict[str, Any]) -> None:
+    """Bytes read and written per device, and the bytes/s throttles the kernel holds for them."""
+    if "io.stat" in r:
+        if r["io.stat"].present:
+            out.io_bytes = parse_io_stat(r["io.stat"].text)
+            out.evidence["io"] = r["io.stat"].path
+        if r["io.max"].present:
+            out.io_limits = {
+                d: (v.get("rbps"), v.get("wbps")) for d, v in parse_io_max(r["io.max"].text).items()
+            }
+        return
+    served = r["blkio.throttle.io_service_bytes"]
+    if served.present:
+        out.io_bytes = parse_io_service_bytes(served.text)
+        out.evidence["io"] = served.path
+    reads = (
+        parse_throttle_v1(r["blkio.throttle.read_bps_device"].text)
+        if r["blkio.throttle.read_bps_device"].present
+        else {}
+    )
+    writes = (
+        parse_throttle_v1(r["blkio.throttle.write_bps_device"].text)
+        if r["blkio.throttle.write_bps_device"].present
+        else {}
+    )
+    out.io_limits = {d: (reads.get(d), writes.get(d)) for d in sorted(set(reads) | set(writes))}

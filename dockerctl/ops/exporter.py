@@ -109,6 +109,11 @@ class DockerctlCollector(Collector):
             "dockerctl_limit_holds", "1 when the kernel holds the limit as asked (or none asked, none held).",
             labels=limit_labels,
         )  # fmt: skip
+        blkio = CounterMetricFamily(
+            "container_blkio_device_usage_total",
+            "Bytes read and written per device, from its cgroup (v1 blkio.throttle.io_service_bytes, v2 io.stat).",
+            labels=(*LABELS, "device", "major", "minor", "operation"),
+        )
         seen = 0
         for engine in self.engines:
             try:
@@ -142,6 +147,10 @@ class DockerctlCollector(Collector):
                 for name, value in values.items():
                     if value is not None:
                         (g.get(name) or c[name]).add_metric(lv, float(value))
+                for dev, (read, written) in sorted(p.io_bytes.items()):
+                    major, _, minor = dev.partition(":")
+                    blkio.add_metric([*lv, dev, major, minor, "Read"], float(read))
+                    blkio.add_metric([*lv, dev, major, minor, "Write"], float(written))
                 for check in s.checks:
                     la = [*lv, check.subject]
                     want, have = number_of(check.desired), number_of(check.observed)
@@ -152,6 +161,7 @@ class DockerctlCollector(Collector):
                     holds.add_metric(la, 1.0 if check.ok else 0.0)
         yield from g.values()
         yield from c.values()
+        yield blkio
         yield asked
         yield kernel
         yield holds

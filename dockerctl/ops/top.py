@@ -116,6 +116,7 @@ class Row:
     psi: dict[str, dict[str, dict[str, float]]]
     error: str = ""
     changed: tuple[str, ...] = ()  # figures that differ from the last refresh
+    io: list[dict[str, Any]] = field(default_factory=list)  # per device: rates over the interval, throttles
 
     @property
     def memory_percent(self) -> float | None:
@@ -140,6 +141,7 @@ class Row:
             "pids_max": self.pids_max,
             "verdicts": self.verdicts,
             "psi": self.psi,
+            "io": self.io,
             "error": self.error,
         }
 
@@ -174,10 +176,29 @@ def rows(before: list[Sample], now: list[Sample], shown: dict[str, Row] | None =
             p.pids_current if p else None, p.pids_max if p else None,
             {c.subject: str(c.verdict) for c in s.checks}, p.psi if p else {}, s.error,
         )  # fmt: skip
+        if p is not None:
+            row.io = io_rates(q, p, s.at - prev[s.id].at if s.id in prev else 0.0)
         if shown and s.name in shown:
             old = shown[s.name].to_dict()
             row.changed = tuple(k for k, v in row.to_dict().items() if k != "psi" and old.get(k) != v)
         out.append(row)
+    return out
+
+
+def io_rates(before: Pressure | None, now: Pressure, seconds: float) -> list[dict[str, Any]]:
+    """Bytes/s read and written per device over the interval, beside the throttles the kernel holds for
+    it; only devices with traffic or a throttle."""
+    out = []
+    for dev in sorted(set(now.io_bytes) | set(now.io_limits)):
+        read_limit, write_limit = now.io_limits.get(dev, (None, None))
+        rates: list[float | None] = [None, None]
+        if before is not None and seconds > 0 and dev in now.io_bytes and dev in before.io_bytes:
+            was = before.io_bytes[dev]
+            rates = [max(0.0, (now.io_bytes[dev][i] - was[i]) / seconds) for i in (0, 1)]
+        if not any(rates) and read_limit is None and write_limit is None:
+            continue
+        out.append({"device": dev, "read_bps": rates[0], "write_bps": rates[1],
+                    "read_limit_bps": read_limit, "write_limit_bps": write_limit})  # fmt: skip
     return out
 
 
