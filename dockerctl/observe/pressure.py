@@ -141,69 +141,79 @@ def read_pressure(reader: CgroupReader, pid: int, container_id: str) -> Pressure
             continue
         directory = PurePosixPath(where.path)
         r = {n: read_file(reader, directory, n) for n in FILES[(controller, where.version)]}
-        if controller == "memory":
-            out.version = where.version
-            if where.version == 1:
-                oom = parse_flat_keyed(r["memory.oom_control"].text)
-                out.oom_kills = oom.get("oom_kill")
-                out.evidence["oom_kills"] = r["memory.oom_control"].path
-                if r["memory.failcnt"].present:
-                    out.limit_hits = int(r["memory.failcnt"].text)
-                    out.evidence["limit_hits"] = r["memory.failcnt"].path
-                usage, limit, peak = (
-                    r["memory.usage_in_bytes"],
-                    r["memory.limit_in_bytes"],
-                    r["memory.max_usage_in_bytes"],
-                )
-            else:
-                events = parse_flat_keyed(r["memory.events"].text)
-                out.oom_kills = events.get("oom_kill")
-                out.limit_hits = events.get("max")
-                out.evidence["oom_kills"] = out.evidence["limit_hits"] = r["memory.events"].path
-                usage, limit, peak = r["memory.current"], r["memory.max"], r["memory.peak"]
-                if r["memory.pressure"].present:
-                    out.psi["memory"] = parse_psi(r["memory.pressure"].text)
-            if usage.present:
-                out.memory_usage = int(usage.text)
-                out.evidence["memory_usage"] = usage.path
-            if limit.present:
-                out.memory_limit = limit.as_limit()
-                out.evidence["memory_limit"] = limit.path
-            if peak.present:
-                out.memory_peak = int(peak.text)
-                out.evidence["memory_peak"] = peak.path
-            swap = r.get("memory.memsw.usage_in_bytes") or r.get("memory.swap.current")
-            if swap is not None and swap.present and out.memory_usage is not None:
-                out.swap_usage = int(swap.text) - (out.memory_usage if where.version == 1 else 0)
-        elif controller == "cpu":
-            stat = parse_flat_keyed(r["cpu.stat"].text)
-            out.cpu_periods = stat.get("nr_periods")
-            out.cpu_throttled_periods = stat.get("nr_throttled")
-            if "throttled_time" in stat:  # v1: ns
-                out.cpu_throttled_seconds = stat["throttled_time"] / 1e9
-            elif "throttled_usec" in stat:
-                out.cpu_throttled_seconds = stat["throttled_usec"] / 1e6
-            out.evidence["cpu"] = r["cpu.stat"].path
-            if "usage_usec" in stat:
-                out.cpu_usage_seconds = stat["usage_usec"] / 1e6
-            if "cpu.pressure" in r and r["cpu.pressure"].present:
-                out.psi["cpu"] = parse_psi(r["cpu.pressure"].text)
-        elif controller in ("blkio", "io"):
-            _io(out, r)
-        elif controller == "cpuacct":
-            if r["cpuacct.usage"].present:
-                out.cpu_usage_seconds = int(r["cpuacct.usage"].text) / 1e9
-                out.evidence["cpu_usage"] = r["cpuacct.usage"].path
-        else:
-            if r["pids.current"].present:
-                out.pids_current = int(r["pids.current"].text)
-            if r["pids.max"].present:
-                out.pids_max = r["pids.max"].as_limit()
-            out.pids_limit_hits = (
-                parse_flat_keyed(r["pids.events"].text).get("max") if r["pids.events"].present else None
-            )
-            out.evidence["pids"] = r["pids.max"].path
+        try:
+            _parse(out, controller, where.version, r)
+        except ValueError as exc:  # a file of a cgroup being removed reads empty: the container is stopping
+            raise CgroupNotFound(
+                f"the {controller} files of container {container_id[:12]} held no number ({exc}): it is stopping"
+            ) from None
     return out
+
+
+def _parse(out: Pressure, controller: str, version: int, r: dict[str, Any]) -> None:
+    """One controller's files into `out` (ValueError: a file held no number)."""
+    if controller == "memory":
+        out.version = version
+        if version == 1:
+            oom = parse_flat_keyed(r["memory.oom_control"].text)
+            out.oom_kills = oom.get("oom_kill")
+            out.evidence["oom_kills"] = r["memory.oom_control"].path
+            if r["memory.failcnt"].present:
+                out.limit_hits = int(r["memory.failcnt"].text)
+                out.evidence["limit_hits"] = r["memory.failcnt"].path
+            usage, limit, peak = (
+                r["memory.usage_in_bytes"],
+                r["memory.limit_in_bytes"],
+                r["memory.max_usage_in_bytes"],
+            )
+        else:
+            events = parse_flat_keyed(r["memory.events"].text)
+            out.oom_kills = events.get("oom_kill")
+            out.limit_hits = events.get("max")
+            out.evidence["oom_kills"] = out.evidence["limit_hits"] = r["memory.events"].path
+            usage, limit, peak = r["memory.current"], r["memory.max"], r["memory.peak"]
+            if r["memory.pressure"].present:
+                out.psi["memory"] = parse_psi(r["memory.pressure"].text)
+        if usage.present:
+            out.memory_usage = int(usage.text)
+            out.evidence["memory_usage"] = usage.path
+        if limit.present:
+            out.memory_limit = limit.as_limit()
+            out.evidence["memory_limit"] = limit.path
+        if peak.present:
+            out.memory_peak = int(peak.text)
+            out.evidence["memory_peak"] = peak.path
+        swap = r.get("memory.memsw.usage_in_bytes") or r.get("memory.swap.current")
+        if swap is not None and swap.present and out.memory_usage is not None:
+            out.swap_usage = int(swap.text) - (out.memory_usage if version == 1 else 0)
+    elif controller == "cpu":
+        stat = parse_flat_keyed(r["cpu.stat"].text)
+        out.cpu_periods = stat.get("nr_periods")
+        out.cpu_throttled_periods = stat.get("nr_throttled")
+        if "throttled_time" in stat:  # v1: ns
+            out.cpu_throttled_seconds = stat["throttled_time"] / 1e9
+        elif "throttled_usec" in stat:
+            out.cpu_throttled_seconds = stat["throttled_usec"] / 1e6
+        out.evidence["cpu"] = r["cpu.stat"].path
+        if "usage_usec" in stat:
+            out.cpu_usage_seconds = stat["usage_usec"] / 1e6
+        if "cpu.pressure" in r and r["cpu.pressure"].present:
+            out.psi["cpu"] = parse_psi(r["cpu.pressure"].text)
+    elif controller in ("blkio", "io"):
+        _io(out, r)
+    elif controller == "cpuacct":
+        if r["cpuacct.usage"].present:
+            out.cpu_usage_seconds = int(r["cpuacct.usage"].text) / 1e9
+            out.evidence["cpu_usage"] = r["cpuacct.usage"].path
+    else:
+        if r["pids.current"].present:
+            out.pids_current = int(r["pids.current"].text)
+        if r["pids.max"].present:
+            out.pids_max = r["pids.max"].as_limit()
+        out.pids_limit_hits = (
+            parse_flat_keyed(r["pids.events"].text).get("max") if r["pids.events"].present else None
+        )
+        out.evidence["pids"] = r["pids.max"].path
 
 
 def _io(out: Pressure, r: dict[str, Any]) -> None:

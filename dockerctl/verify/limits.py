@@ -368,9 +368,12 @@ def verify_limits(
             _unknown("memory", "R1", format_bytes(asked.effective_memory), kernel.errors.get("memory", ""))
         )
     else:
-        for c in verify_memory(asked, memory, page):
-            key = "memory" if c.subject == "memory" else "memory_swap"
-            checks.append(Check(**{**c.__dict__, "engine": echo.get(key, "")}))
+        try:
+            for c in verify_memory(asked, memory, page):
+                key = "memory" if c.subject == "memory" else "memory_swap"
+                checks.append(Check(**{**c.__dict__, "engine": echo.get(key, "")}))
+        except ValueError as exc:
+            checks.append(_unknown("memory", "R1", format_bytes(asked.effective_memory), _garbled(exc)))
     parts: list[tuple[str, str, str, Callable[[ControllerFiles], Check]]] = [
         ("cpu", "cpu shares", "R4", lambda f: _check_cpu_shares(asked, f, echo.get("cpu_shares", ""))),
         ("cpu", "cpus", "-", lambda f: _check_cpus(asked, f, echo.get("cpus", ""))),
@@ -388,8 +391,20 @@ def verify_limits(
         if files is None:
             checks.append(_unknown(subject, claim, "", kernel.errors.get(controller, "not mounted")))
         else:
-            checks.append(build(files))
+            try:
+                checks.append(build(files))
+            except ValueError as exc:
+                checks.append(_unknown(subject, claim, "", _garbled(exc)))
     blkio = kernel.controllers.get("blkio")
     if blkio is not None:
-        checks.extend(_check_throttles(asked, blkio, devices or {}, echo))
+        try:
+            checks.extend(_check_throttles(asked, blkio, devices or {}, echo))
+        except ValueError as exc:
+            checks.append(_unknown("device throttles", "R6", "", _garbled(exc)))
     return checks
+
+
+def _garbled(exc: ValueError) -> str:
+    """A limit file that held no number: read while its cgroup was being removed (a container stopping
+    between the listing and the read), or a kernel that writes it otherwise."""
+    return f"its cgroup file held no number ({exc}): the container may be stopping"

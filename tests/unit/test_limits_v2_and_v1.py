@@ -203,3 +203,26 @@ def test_unresolvable_device_is_unknown(tmp_path: Path) -> None:
     kernel = read_container_limits(tree.reader, tree.pid, tree.container_id)
     checks = _by(verify_limits(asked, kernel, {"/dev/gone": "/dev/gone does not exist"}))
     assert checks["device-write-bps /dev/gone"].verdict is Verdict.UNKNOWN
+
+
+def test_files_of_a_cgroup_being_removed_read_empty_and_are_unknown(tmp_path: Path) -> None:
+    """Read while the container stops (the exporter under a container churn saw it): a limit file that
+    holds no number is an unknown check, not a crash of the whole scrape."""
+    from dockerctl.errors import DockerctlError
+    from dockerctl.observe.pressure import read_pressure
+
+    files = {**V1_FILES, "cpu/cpu.shares": "", "cpu/cpu.cfs_period_us": "", "pids/pids.current": ""}
+    tree = v1_tree(tmp_path, {"memory.limit_in_bytes": "", "memory.memsw.limit_in_bytes": ""}, files)
+    kernel = read_container_limits(tree.reader, tree.pid, tree.container_id)
+    checks = _by(verify_limits(Limits(memory=M100, cpus=1.5), kernel, {"/dev/vda": VDA}))
+    for subject in ("memory", "cpu shares", "cpus"):
+        assert checks[subject].verdict is Verdict.UNKNOWN and "held no number" in checks[subject].note, (
+            subject
+        )
+    assert checks["pids"].verdict is not Verdict.UNKNOWN  # the files that were whole are judged
+    try:
+        read_pressure(tree.reader, tree.pid, tree.container_id)
+    except DockerctlError as exc:  # one clear error for that container, which top and the exporter skip
+        assert "held no number" in exc.message and "stopping" in exc.message
+    else:
+        raise AssertionError("an empty counter file read as a figure")
