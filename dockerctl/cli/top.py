@@ -18,7 +18,7 @@ from dockerctl.cli import render
 from dockerctl.cli._context import engine, lab_name
 from dockerctl.engines.engine import Engine
 from dockerctl.engines.signals import Interrupted
-from dockerctl.errors import InvalidInput
+from dockerctl.errors import EngineUnavailable, InvalidInput
 from dockerctl.ops.exporter import DEFAULT_LISTEN, parse_listen, serve
 from dockerctl.ops.top import Row, Selection, rows, sample, top_once
 
@@ -41,8 +41,11 @@ def _io(devices: list[dict[str, Any]]) -> str:
     return ", ".join(parts) or "-"
 
 
-def _table(found: list[Row]) -> Table:
-    table = Table(title=f"dockerctl top — {time.strftime('%H:%M:%S')} (q quits)", title_justify="left")
+def _table(found: list[Row], trouble: str = "") -> Table:
+    title = f"dockerctl top — {time.strftime('%H:%M:%S')} (q quits)"
+    if trouble:
+        title += f"\n[bold red]{escape(trouble)}[/bold red] — the figures below are the last read"
+    table = Table(title=title, title_justify="left")
     for col in (
         "container",
         "memory",
@@ -126,12 +129,23 @@ def _quit_pressed(wait: float, keys: bool) -> bool:
 
 
 def _live(eng: Engine, selection: Selection, interval: float) -> None:
+    """Refresh until q or Ctrl-C. An engine that stops answering keeps the last figures on the screen
+    under a line saying since when; the rows come back when it answers again."""
     previous = sample(eng, selection)
     shown: dict[str, Row] = {}
+    lost: str | None = None  # since when the engine has not answered
     with _keys() as keys, Live(_table([]), console=render.out, auto_refresh=False, screen=False) as live:
         try:
             while not _quit_pressed(interval, keys):
-                now = sample(eng, selection)
+                try:
+                    now = sample(eng, selection)
+                except EngineUnavailable as exc:
+                    lost = lost or time.strftime("%H:%M:%S")
+                    live.update(_table(list(shown.values()), f"engine not answering since {lost}: {exc.message}"),
+                                refresh=True)  # fmt: skip
+                    continue
+                if lost:
+                    previous, lost = now, None  # rates start again from this read
                 found = rows(previous, now, shown)
                 shown = {r.name: r for r in found}
                 previous = now

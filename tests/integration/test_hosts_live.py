@@ -356,3 +356,57 @@ def test_the_exporter_keeps_answering_while_its_engine_restarts(
         proc.terminate()
         proc.wait(timeout=20)
         handle.client.containers.get("scraped").remove(force=True)
+
+
+def test_top_rides_out_its_engine_restart(
+    sim: tuple[Namespace, simhost.SimEngine, Engine], base_image: str, tmp_path: Path
+) -> None:
+    """`top` in a real terminal (tmux) while its engine is killed and started again: the last figures stay
+    on the screen under a line saying since when the engine has not answered, and the container's row
+    comes back once the engine answers; q still quits with 0."""
+    import uuid
+
+    ns, sim_engine, handle = sim
+    handle.client.containers.run(base_image, ["sleep", "600"], name="watched", detach=True, mem_limit="32m")
+    session = f"dctltop{uuid.uuid4().hex[:6]}"
+    status = tmp_path / "status"
+    cmd = (
+        f"env -u COLUMNS -u LINES {sys.executable} -m dockerctl -H {sim_engine.url} top --interval 0.5 watched;"
+        f" echo $? > {status}"
+    )
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "220", "-y", "30", cmd], check=True)
+
+    def screen() -> str:
+        argv = ["tmux", "capture-pane", "-p", "-t", session]
+        return subprocess.run(argv, capture_output=True, text=True, check=False).stdout
+
+    def until(what: str, ok: Callable[[str], bool], timeout: float = 90) -> str:
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            last = screen()
+            if ok(last):
+                return last
+            time.sleep(0.3)
+        raise AssertionError(f"not within {timeout:g} s: {what}; the screen:\n{last}")
+
+    client = None
+    try:
+        until("top shows the container", lambda s: "watched" in s and "32.0M" in s)
+        simhost.kill(sim_engine)
+        shown = until("top says the engine is not answering", lambda s: "engine not answering since" in s)
+        assert "watched" in shown and "32.0M" in shown  # the last figures stay
+        simhost.start(sim_engine, ns)
+        client = connect(sim_engine.url)
+        client.containers.get("watched").start()
+        until(
+            "top reads the engine again",
+            lambda s: "engine not answering" not in s and "watched" in s and "32.0M" in s,
+        )
+        subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
+        until("top quits on q", lambda _: status.exists() and bool(status.read_text().strip()), timeout=30)
+        assert status.read_text().strip() == "0"
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)
+        if client is not None:
+            client.close()
