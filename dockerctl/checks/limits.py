@@ -35,12 +35,21 @@ def asked_of(container: Container) -> tuple[Limits, str]:
     return limits_from_host_config(container.attrs.get("HostConfig") or {}), "engine HostConfig"
 
 
-def check_limits(host: Host, container: Container, asked: Limits) -> tuple[list[Check], list[str]]:
-    """Every limit of `asked` against the container's cgroup files on `host` → (checks, warnings)."""
-    kernel = read_container_limits(CgroupReader(host), pid_of(container), container.id)
+def check_limits(
+    host: Host,
+    container: Container,
+    asked: Limits,
+    reader: CgroupReader | None = None,
+    page: int | None = None,
+) -> tuple[list[Check], list[str]]:
+    """Every limit of `asked` against the container's cgroup files on `host` → (checks, warnings).
+    `reader` and `page`: the ones an operation over many containers already has (one scrape)."""
+    kernel = read_container_limits(reader or CgroupReader(host), pid_of(container), container.id)
     devices = resolve_devices(host, asked)
     warnings = [d.partition_warning() for d in devices.values() if isinstance(d, BlockDevice) and d.partition]
-    checks = verify_limits(asked, kernel, devices, container.attrs.get("HostConfig"), host.page_size())
+    checks = verify_limits(
+        asked, kernel, devices, container.attrs.get("HostConfig"), page or host.page_size()
+    )
     return checks, warnings
 
 

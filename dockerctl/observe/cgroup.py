@@ -84,10 +84,14 @@ def parse_proc_cgroup(text: str) -> list[ProcCgroupLine]:
 
 
 class CgroupReader:
-    """Cgroup lookups on one host (this machine by default; a captured tree in the unit tests)."""
+    """Cgroup lookups on one host (this machine by default; a captured tree in the unit tests).
+
+    A reader serves one operation (a scrape, a check, a refresh): the host's cgroup mounts are read once
+    per reader — with a hundred containers, mountinfo is long and was read thousands of times a scrape."""
 
     def __init__(self, host: Host | None = None) -> None:
         self.host: Host = host or LocalHost()
+        self._hierarchies: list[Hierarchy] | None = None
 
     def read(self, path: PurePosixPath | str) -> str | None:
         return self.host.read_text(str(path))
@@ -96,6 +100,11 @@ class CgroupReader:
         return parse_mountinfo(self.read("/proc/self/mountinfo") or "")
 
     def hierarchies(self) -> list[Hierarchy]:
+        if self._hierarchies is None:
+            self._hierarchies = self._read_hierarchies()
+        return list(self._hierarchies)
+
+    def _read_hierarchies(self) -> list[Hierarchy]:
         out = []
         for m in self.mounts():
             if m.fstype == "cgroup":

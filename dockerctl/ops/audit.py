@@ -163,7 +163,9 @@ def _cpu(reader: CgroupReader, pid: int, cid: str) -> tuple[str | None, bool, di
     return weight.text or None, cpu_max.present and not cpu_max.text.startswith("max"), {"cpu": weight.path}
 
 
-def _audit_one(engine: Engine, c: Container, *, userns_remap: bool, socket: str | None) -> ContainerAudit:
+def _audit_one(
+    engine: Engine, c: Container, reader: CgroupReader, page: int, *, userns_remap: bool, socket: str | None
+) -> ContainerAudit:
     labels = c.labels or {}
     row = ContainerAudit(
         str(c.name),
@@ -179,8 +181,7 @@ def _audit_one(engine: Engine, c: Container, *, userns_remap: bool, socket: str 
     host = engine.host
     asked, row.asked_from = asked_of(c)
     try:
-        row.checks, _ = check_limits(host, c, asked)
-        reader = CgroupReader(host)
+        row.checks, _ = check_limits(host, c, asked, reader, page)
         row.pressure = read_pressure(reader, pid, str(c.id))
         shares, quota, cpu_evidence = _cpu(reader, pid, str(c.id))
         iso = read_isolation(host, pid, socket)
@@ -331,10 +332,13 @@ def audit(
         )
     containers = engine_call(engine.client.containers.list, all=True, what="list the containers")
     socket = _socket_path(engine.url)
+    reader, page = CgroupReader(engine.host), engine.host.page_size()  # one of each for the whole audit
     for i, c in enumerate(containers, 1):
         progress(f"{i}/{len(containers)} {c.name}")
         try:
-            report.containers.append(_audit_one(engine, c, userns_remap=userns_remap, socket=socket))
+            report.containers.append(
+                _audit_one(engine, c, reader, page, userns_remap=userns_remap, socket=socket)
+            )
         except DockerctlError as exc:  # it went away while being read
             report.notes.append(f"{c.name}: not audited: {exc.message}")
     report.containers.sort(key=lambda r: (r.group, r.name))

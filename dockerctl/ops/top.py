@@ -74,7 +74,7 @@ def select(engine: Engine, selection: Selection) -> list[Container]:
     )
 
 
-def read_one(engine: Engine, c: Container, reader: CgroupReader) -> Sample:
+def read_one(engine: Engine, c: Container, reader: CgroupReader, page: int | None = None) -> Sample:
     labels = dict(c.labels or {})
     s = Sample(str(c.name), str(c.id), str((c.attrs.get("Config") or {}).get("Image", "")), group_of(labels), labels,
                time.monotonic())  # fmt: skip
@@ -85,7 +85,7 @@ def read_one(engine: Engine, c: Container, reader: CgroupReader) -> Sample:
     try:
         s.asked, _ = asked_of(c)
         s.pressure = read_pressure(reader, pid, s.id)
-        s.checks, _ = check_limits(engine.host, c, s.asked)
+        s.checks, _ = check_limits(engine.host, c, s.asked, reader, page)
     except DockerctlError as exc:  # gone between the listing and the read, or its kernel not readable
         s.error = exc.message
     return s
@@ -93,7 +93,8 @@ def read_one(engine: Engine, c: Container, reader: CgroupReader) -> Sample:
 
 def sample(engine: Engine, selection: Selection) -> list[Sample]:
     reader = CgroupReader(engine.host)
-    return [read_one(engine, c, reader) for c in select(engine, selection)]
+    page = engine.host.page_size()
+    return [read_one(engine, c, reader, page) for c in select(engine, selection)]
 
 
 @dataclass
