@@ -13,8 +13,6 @@ from dockerctl.cli._context import engine
 from dockerctl.cli.junit import write_junit
 from dockerctl.errors import InvalidInput
 from dockerctl.ops.play import PlayReport, play
-from dockerctl.pictures.pages import check_target, write_graph, write_index, write_play_report
-from dockerctl.pictures.scene import scene_of
 from dockerctl.spec.playbook import Playbook, load_playbook
 
 playbook_app = typer.Typer(help="Playbook format: JSON Schema and validation.", no_args_is_help=True)
@@ -85,6 +83,8 @@ def play_cmd(
       dockerctl play playbooks/overlay-hosts.yaml --html overlay.html
     """
     if html is not None:
+        from dockerctl.pictures.pages import check_target
+
         check_target(html, "--html", (".html",))
     with engine(ctx) as eng:
         status = render.status("validating")
@@ -101,6 +101,8 @@ def play_cmd(
     if junit is not None:
         write_junit(junit, report.lab, report.checks, report.error)
     if html is not None:
+        from dockerctl.pictures.pages import write_play_report
+
         write_play_report(report, file, html)
         render.err.print(f"wrote {escape(str(html))}")
     render.finish(report, json_out, lambda: _show(report))
@@ -163,6 +165,9 @@ def tour(
     reports: list[PlayReport] = []
     pages: list[tuple[PlayReport, str, str]] = []
     if html_dir is not None:
+        from dockerctl.pictures.pages import check_target, write_graph, write_index, write_play_report
+        from dockerctl.pictures.scene import scene_of
+
         html_dir.mkdir(parents=True, exist_ok=True)
         check_target(html_dir / "index.html", "--html-dir", (".html",))
     with engine(ctx) as eng:

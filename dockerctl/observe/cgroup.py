@@ -92,6 +92,7 @@ class CgroupReader:
     def __init__(self, host: Host | None = None) -> None:
         self.host: Host = host or LocalHost()
         self._hierarchies: list[Hierarchy] | None = None
+        self._lines: dict[str, list[ProcCgroupLine]] = {}  # pid → its /proc/<pid>/cgroup, read once
 
     def read(self, path: PurePosixPath | str) -> str | None:
         return self.host.read_text(str(path))
@@ -125,10 +126,14 @@ class CgroupReader:
 
     def locate(self, pid: int | str, controller: str) -> CgroupDir:
         """The directory holding `controller`'s files for process `pid` (or "self")."""
-        text = self.read(f"/proc/{pid}/cgroup")
-        if text is None:
-            raise CgroupNotFound(f"process {pid} does not exist on {self.host.name} (no /proc/{pid}/cgroup)")
-        lines = parse_proc_cgroup(text)
+        lines = self._lines.get(str(pid))
+        if lines is None:
+            text = self.read(f"/proc/{pid}/cgroup")
+            if text is None:
+                raise CgroupNotFound(
+                    f"process {pid} does not exist on {self.host.name} (no /proc/{pid}/cgroup)"
+                )
+            lines = self._lines[str(pid)] = parse_proc_cgroup(text)
         hierarchies = self.hierarchies()
         for line in lines:  # a v1 hierarchy holding the controller wins
             if controller in line.controllers:

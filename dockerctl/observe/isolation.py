@@ -86,7 +86,11 @@ def _host_path(m: Mount, host_mounts: list[Mount]) -> str | None:
     return best[1] if best else None
 
 
-def read_isolation(host: Host, pid: int, socket_path: str | None) -> Isolation:
+def read_isolation(
+    host: Host, pid: int, socket_path: str | None, mount_tables: dict[str, list[Mount]] | None = None
+) -> Isolation:
+    """`mount_tables`: mount tables already parsed, by mount namespace — the shims of a hundred
+    containers share one, and parsing it is most of the read (an audit passes one dict for all)."""
     status = parse_status(host.read_text(f"/proc/{pid}/status") or "")
     ppid = int(status.get("PPid", "0") or 0)
     cmd = host.read_text(f"/proc/{ppid}/cmdline") or "" if ppid else ""
@@ -113,7 +117,13 @@ def read_isolation(host: Host, pid: int, socket_path: str | None) -> Isolation:
             out.devices_all = "a *:* rwm" in text
             out.evidence["devices"] = f"{path} on {host.name}"
     mounts = parse_mountinfo(host.read_text(f"/proc/{pid}/mountinfo") or "")
-    host_mounts = parse_mountinfo(host.read_text(f"/proc/{reference}/mountinfo") or "")
+    mnt = out.host_namespaces.get("mnt") if mount_tables is not None else None
+    if mount_tables is not None and mnt and mnt in mount_tables:
+        host_mounts = mount_tables[mnt]
+    else:
+        host_mounts = parse_mountinfo(host.read_text(f"/proc/{reference}/mountinfo") or "")
+        if mount_tables is not None and mnt:
+            mount_tables[mnt] = host_mounts
     out.evidence["mounts"] = f"/proc/{pid}/mountinfo and /proc/{reference}/mountinfo on {host.name}"
     roots = [x for x in mounts if x.mount_point == "/"]
     out.root_read_only = roots[-1].read_only if roots else None

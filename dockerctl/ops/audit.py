@@ -18,10 +18,12 @@ from dockerctl.checks.limits import asked_of, check_limits
 from dockerctl.checks.subject import pid_of
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
+from dockerctl.engines.inspect import list_inspected
 from dockerctl.engines.labels import LAB, MANAGED
 from dockerctl.errors import DockerctlError, NotFound
 from dockerctl.observe.cgroup import CgroupNotFound, CgroupReader, container_cgroup, read_file
 from dockerctl.observe.isolation import read_isolation
+from dockerctl.observe.mounts import Mount
 from dockerctl.observe.orphans import (
     Layout,
     Sandbox,
@@ -164,7 +166,14 @@ def _cpu(reader: CgroupReader, pid: int, cid: str) -> tuple[str | None, bool, di
 
 
 def _audit_one(
-    engine: Engine, c: Container, reader: CgroupReader, page: int, *, userns_remap: bool, socket: str | None
+    engine: Engine,
+    c: Container,
+    reader: CgroupReader,
+    page: int,
+    mount_tables: dict[str, list[Mount]],
+    *,
+    userns_remap: bool,
+    socket: str | None,
 ) -> ContainerAudit:
     labels = c.labels or {}
     row = ContainerAudit(
@@ -184,7 +193,7 @@ def _audit_one(
         row.checks, _ = check_limits(host, c, asked, reader, page)
         row.pressure = read_pressure(reader, pid, str(c.id))
         shares, quota, cpu_evidence = _cpu(reader, pid, str(c.id))
-        iso = read_isolation(host, pid, socket)
+        iso = read_isolation(host, pid, socket, mount_tables)
     except DockerctlError as exc:  # the kernel unreachable, a cgroup gone, the engine
         row.note = f"its kernel could not be read: {getattr(exc, 'message', exc)}"
         return row
@@ -330,14 +339,15 @@ def audit(
             "the engine does not remap users (no --userns-remap): every container shares the host's user "
             "namespace, root inside is root outside (CIS 2.8); 5.31 is not judged per container"
         )
-    containers = engine_call(engine.client.containers.list, all=True, what="list the containers")
+    containers = list_inspected(engine.client, all=True)
     socket = _socket_path(engine.url)
     reader, page = CgroupReader(engine.host), engine.host.page_size()  # one of each for the whole audit
+    mount_tables: dict[str, list[Mount]] = {}
     for i, c in enumerate(containers, 1):
         progress(f"{i}/{len(containers)} {c.name}")
         try:
             report.containers.append(
-                _audit_one(engine, c, reader, page, userns_remap=userns_remap, socket=socket)
+                _audit_one(engine, c, reader, page, mount_tables, userns_remap=userns_remap, socket=socket)
             )
         except DockerctlError as exc:  # it went away while being read
             report.notes.append(f"{c.name}: not audited: {exc.message}")

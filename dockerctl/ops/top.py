@@ -15,6 +15,7 @@ from dockerctl.checks.limits import asked_of, check_limits
 from dockerctl.checks.subject import pid_of
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
+from dockerctl.engines.inspect import list_inspected
 from dockerctl.engines.labels import LAB
 from dockerctl.errors import DockerctlError, InvalidInput, NotFound
 from dockerctl.observe.cgroup import CgroupReader
@@ -69,9 +70,7 @@ def select(engine: Engine, selection: Selection) -> list[Container]:
                     hint="`docker ps` lists the running ones",
                 ) from None
         return out
-    return list(
-        engine_call(engine.client.containers.list, filters=selection.filters(), what="list the containers")
-    )
+    return list_inspected(engine.client, filters=selection.filters())
 
 
 def read_one(engine: Engine, c: Container, reader: CgroupReader, page: int | None = None) -> Sample:
@@ -92,9 +91,13 @@ def read_one(engine: Engine, c: Container, reader: CgroupReader, page: int | Non
 
 
 def sample(engine: Engine, selection: Selection) -> list[Sample]:
+    return sample_of(engine, select(engine, selection))
+
+
+def sample_of(engine: Engine, containers: list[Container]) -> list[Sample]:
     reader = CgroupReader(engine.host)
     page = engine.host.page_size()
-    return [read_one(engine, c, reader, page) for c in select(engine, selection)]
+    return [read_one(engine, c, reader, page) for c in containers]
 
 
 @dataclass
@@ -209,9 +212,10 @@ def top_once(engine: Engine, selection: Selection, interval: float) -> list[Row]
         raise InvalidInput(
             f"--interval must be between 0.1 and 60 seconds, got {interval:g}", where="--interval"
         )
-    first = sample(engine, selection)
+    chosen = select(engine, selection)  # the same containers both times (a stopped one reads as such)
+    first = sample_of(engine, chosen)
     time.sleep(interval)
-    return rows(first, sample(engine, selection))
+    return rows(first, sample_of(engine, chosen))
 
 
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?")
