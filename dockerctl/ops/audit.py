@@ -245,20 +245,23 @@ def orphans(
     out = orphan_findings(found, groups, _engine_view(containers), engine.host.name)
     if layout is not None:
         host = engine.host
-        boxes = _settled_sandboxes(engine, layout)
+        boxes = _settled_sandboxes(engine, layout, containers)
         out += sandbox_findings(boxes, unmoved_veth_pairs(host, layout), layout.daemon_pid, host.name)
     return out
 
 
 def _running(engine: Engine) -> list[Container]:
-    return list(engine_call(engine.client.containers.list, what="list the running containers"))
+    return list_inspected(engine.client)
 
 
-def _settled_sandboxes(engine: Engine, layout: Layout, settle: float = 1.0) -> list[Sandbox]:
-    """Sandboxes no running container uses, read twice `settle` seconds apart against the engine's list of
-    the moment: a container starting or just exited has a netns file the engine is still making or
-    releasing — only what stays unused both times is something the engine lost track of."""
-    first = sandboxes(engine.host, layout, _sandboxes_in_use(_running(engine)))
+def _settled_sandboxes(
+    engine: Engine, layout: Layout, containers: list[Container], settle: float = 1.0
+) -> list[Sandbox]:
+    """Sandboxes no running container uses: first against `containers` (the caller's inspected list),
+    then — only when there are candidates — again `settle` seconds later against a fresh list: a
+    container starting or just exited has a netns file the engine is still making or releasing, and only
+    what stays unused both times is something the engine lost track of."""
+    first = sandboxes(engine.host, layout, _sandboxes_in_use(containers))
     if not first:
         return []
     time.sleep(settle)
@@ -289,7 +292,7 @@ class OrphanCleanup:
 
 def clean_orphans(engine: Engine) -> OrphanCleanup:
     """End the shims (and their processes) and remove the cgroups of containers this engine lost track of."""
-    containers = engine_call(engine.client.containers.list, all=True, what="list the containers")
+    containers = list_inspected(engine.client, all=True)
     out = OrphanCleanup(engine.url)
     info = engine_call(engine.client.info, what="read the engine info")
     layout, found, groups = _lost_track(engine, info, out.notes)
@@ -317,7 +320,7 @@ def clean_orphans(engine: Engine) -> OrphanCleanup:
 
         return check
 
-    for sb in _settled_sandboxes(engine, layout):
+    for sb in _settled_sandboxes(engine, layout, containers):
         out.removed.append(remove_sandbox(engine.host, layout, sb, unused(sb.name)))
     out.removed += remove_unmoved_pairs(engine.host, layout, unmoved_veth_pairs(engine.host, layout))
     return out
