@@ -91,18 +91,20 @@ def _observe_host(view: LabView, host: str, e: Engine, pb: Playbook) -> None:
     mine = owned_filter(lab)
     info = engine_call(e.client.info, what=f"ask the engine of {host}")
     view.facts[host] = f"kernel {info.get('KernelVersion', '?')}, cgroup v{info.get('CgroupVersion') or '1'}"
-    listed = engine_call(e.client.containers.list, all=True, filters=mine, what=f"list lab {lab} on {host}")
+    # one list call: its summaries carry the names, states, labels and networks used here (no inspect)
+    listed = engine_call(e.client.api.containers, all=True, filters=mine, what=f"list lab {lab} on {host}")
     # a service's task containers are its tasks (counted per host by the manager), not the lab's own
-    containers = [c for c in listed if "com.docker.swarm.task.id" not in (c.labels or {})]
-    by_name = {str(c.name): LiveContainer(_short(lab, str(c.name)), host, str(c.status)) for c in containers}
+    containers = [c for c in listed if "com.docker.swarm.task.id" not in (c.get("Labels") or {})]
+    by_name = {
+        (name := str((c.get("Names") or ["?"])[0]).lstrip("/")): LiveContainer(
+            _short(lab, name), host, str(c.get("State"))
+        )
+        for c in containers
+    }
     view.containers += by_name.values()
     nets = engine_call(e.client.networks.list, filters=mine, what=f"list lab {lab}'s networks on {host}")
     names = {str(n.name) for n in nets}
-    if any(
-        not c.attrs.get("HostConfig", {}).get("NetworkMode", "").startswith(("container:", "host", "none"))
-        and "bridge" in (c.attrs.get("NetworkSettings", {}).get("Networks") or {})
-        for c in containers
-    ):
+    if any("bridge" in ((c.get("NetworkSettings") or {}).get("Networks") or {}) for c in containers):
         names.add("bridge")  # the engine's default bridge, where lab containers are on it
     for name in sorted(names):
         try:
