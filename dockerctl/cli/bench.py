@@ -11,7 +11,8 @@ from rich.table import Table
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
 from dockerctl.ops.bench import BenchReport, bench_net
-from dockerctl.pictures.pages import check_target, write_bench_page
+from dockerctl.pictures.files import check_target
+from dockerctl.pictures.pages import write_bench_page
 from dockerctl.pictures.plot import check_plot_target, write_plot
 from dockerctl.spec.bench import PATHS, bench_spec
 from dockerctl.verify.bench import Stat

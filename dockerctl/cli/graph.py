@@ -8,8 +8,9 @@ from rich.markup import escape
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
 from dockerctl.errors import ExitCode
+from dockerctl.pictures.files import check_target
 from dockerctl.pictures.live import live_scene
-from dockerctl.pictures.pages import check_target, write_graph
+from dockerctl.pictures.pages import write_graph
 from dockerctl.pictures.scene import scene_of
 
 

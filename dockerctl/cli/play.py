@@ -83,7 +83,7 @@ def play_cmd(
       dockerctl play playbooks/overlay-hosts.yaml --html overlay.html
     """
     if html is not None:
-        from dockerctl.pictures.pages import check_target
+        from dockerctl.pictures.files import check_target
 
         check_target(html, "--html", (".html",))
     with engine(ctx) as eng:
@@ -165,7 +165,8 @@ def tour(
     reports: list[PlayReport] = []
     pages: list[tuple[PlayReport, str, str]] = []
     if html_dir is not None:
-        from dockerctl.pictures.pages import check_target, write_graph, write_index, write_play_report
+        from dockerctl.pictures.files import check_target
+        from dockerctl.pictures.pages import write_graph, write_index, write_play_report
         from dockerctl.pictures.scene import scene_of
 
         html_dir.mkdir(parents=True, exist_ok=True)

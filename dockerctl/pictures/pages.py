@@ -11,13 +11,12 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from dockerctl.errors import DockerctlError, InvalidInput
+from dockerctl.errors import DockerctlError
 from dockerctl.ops.play import PlayReport
 from dockerctl.pictures.dot import svg, to_dot
+from dockerctl.pictures.files import write_text
 from dockerctl.pictures.scene import Scene, elements_of, scene_of
 from dockerctl.spec.playbook import Playbook, load_playbook
-
-SUFFIXES = (".svg", ".html", ".dot")
 
 STYLE = """
 body{font-family:Helvetica,Arial,sans-serif;margin:1.5em;color:#1a202c}
@@ -57,32 +56,6 @@ SCRIPT = """
 """
 
 
-def check_target(path: Path, flag: str, suffixes: tuple[str, ...] = SUFFIXES) -> None:
-    """Before any work: the suffix is one that is written, and its directory is there and writable."""
-    if path.suffix.lower() not in suffixes:
-        raise InvalidInput(
-            f"{path}: give a name ending in {' or '.join(suffixes)}",
-            where=flag,
-            hint=f"e.g. {flag} lab{suffixes[0]}",
-        )
-    parent = path.resolve().parent
-    if not parent.is_dir():
-        raise InvalidInput(f"the directory {parent} does not exist", where=flag, hint="create it first")
-    probe = parent / f".{path.name}.dockerctl-probe"
-    try:
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise InvalidInput(f"cannot write to {parent}: {exc.strerror}", where=flag) from None
-
-
-def _write(path: Path, text: str, flag: str) -> None:
-    try:
-        path.write_text(text)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {path}: {exc.strerror}", where=flag) from None
-
-
 def _page(title: str, body: str, script: str = "") -> str:
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
@@ -120,9 +93,9 @@ def write_graph(scene: Scene, out: Path | None, live: dict[str, str] | None = No
         return dot_text
     suffix = out.suffix.lower()
     if suffix == ".dot":
-        _write(out, dot_text, "--out")
+        write_text(out, dot_text, "--out")
     elif suffix == ".svg":
-        _write(out, svg(dot_text), "--out")
+        write_text(out, svg(dot_text), "--out")
     else:
         error = f'<div class="error" id="playbook-error">{escape(scene.error)}</div>' if scene.error else ""
         said = (
@@ -135,7 +108,7 @@ def write_graph(scene: Scene, out: Path | None, live: dict[str, str] | None = No
             f'<h1>{escape(scene.name)}</h1><p class="sum">{said}</p>'
             f'{error}{legend}<div class="picture">{svg(dot_text)}</div>'
         )
-        _write(out, _page(f"{scene.name}: topology", body), "--out")
+        write_text(out, _page(f"{scene.name}: topology", body), "--out")
     return ""
 
 
@@ -215,7 +188,7 @@ def write_report(report: PlayReport, pb: Playbook | None, scene: Scene, out: Pat
         f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         f'<script type="application/json" id="report-json">{_embedded(report.to_dict())}</script>'
     )
-    _write(out, _page(f"lab {report.lab}: report", body, SCRIPT), "--html")
+    write_text(out, _page(f"lab {report.lab}: report", body, SCRIPT), "--html")
 
 
 def _embedded(data: Any) -> str:
@@ -242,7 +215,7 @@ def write_index(entries: list[tuple[PlayReport, str, str]], out: Path) -> None:
         '<table id="labs"><thead><tr><th>lab</th><th>result</th><th>checks</th><th></th><th></th></tr></thead>'
         f"<tbody>{rows}</tbody></table>"
     )
-    _write(out, _page("tour", body), "--html-dir")
+    write_text(out, _page("tour", body), "--html-dir")
 
 
 def write_bench_page(report: dict[str, Any], out: Path) -> None:
@@ -274,4 +247,4 @@ def write_bench_page(report: dict[str, Any], out: Path) -> None:
         f"<tbody>{''.join(rows)}</tbody></table>"
         f'<script type="application/json" id="report-json">{_embedded(report)}</script>'
     )
-    _write(out, _page("bench net", body), "--html")
+    write_text(out, _page("bench net", body), "--html")

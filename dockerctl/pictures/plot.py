@@ -8,6 +8,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from dockerctl.errors import InvalidInput
+from dockerctl.pictures.files import check_target
 
 COLOURS = {"underlay": "#2b6cb0", "overlay": "#dd6b20"}
 ROW, BAR, LEFT, WIDTH = 34, 12, 150, 520
@@ -15,10 +16,8 @@ ROW, BAR, LEFT, WIDTH = 34, 12, 150, 520
 
 def check_plot_target(path: Path) -> None:
     """Before measuring: the suffix is one we can write, and PNG's library is there."""
-    suffix = path.suffix.lower()
-    if suffix not in (".svg", ".png"):
-        raise InvalidInput(f"{path} is neither .svg nor .png", where="--plot", hint="e.g. --plot bench.svg")
-    if suffix == ".png":
+    check_target(path, "--plot", (".svg", ".png"))
+    if path.suffix.lower() == ".png":
         try:
             import matplotlib  # type: ignore[import-not-found]  # noqa: F401
         except ImportError:
