@@ -48,7 +48,9 @@ def mark_live(scene: Scene, view: LabView) -> dict[str, str]:
             if view.facts.get(h):
                 e.lines.append(view.facts[h])
             states[e.id] = "holds"
-    live = {c.name: [x for x in view.containers if x.name == c.name] for c in view.containers}
+    live: dict[str, list[LiveContainer]] = {}  # by name: one per host it is on
+    for c in view.containers:
+        live.setdefault(c.name, []).append(c)
     edges: list[Edge] = []
     for edge in scene.edges:
         a = scene.elements.get(edge.a)
