@@ -214,8 +214,8 @@ def sandbox_paths(host: Host, layout: Layout) -> list[str]:
 
 def sandboxes(host: Host, layout: Layout, in_use: set[str]) -> list[Sandbox]:
     """The sandbox files no running container uses (`in_use`: the running containers' SandboxKeys or their
-    names), each
-    with whether the daemon still holds it mounted and the host-side veths whose peer is inside it.
+    names), each with whether the daemon still holds it mounted and the host-side veths whose peer is
+    inside it.
 
     A file the daemon no longer holds mounted is listed only when it is older than the daemon: libnetwork
     unmounts a sandbox's file when the container stops and removes it in a garbage collection every 60 s
