@@ -150,12 +150,14 @@ def test_limits_over_ssh_are_read_on_that_machine(
     # audit over the same ssh host: its kernel's figures for the container, nothing lost track of
     before = remote.accepted()
     done = subprocess.run(
-        [sys.executable, "-m", "dockerctl", "-H", remote.url, "audit", "--json", "--fail-on", "orphan"],
+        [sys.executable, "-m", "dockerctl", "-H", remote.url, "audit", "--json", "--fail-on", "none"],
         capture_output=True, text=True, env=env, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     audit = json.loads(done.stdout)
     [row] = [c for c in audit["containers"] if c["name"] == name]
+    mine = engine.containers.get(name).id[:12]  # this shared engine may list what earlier daemons left
+    assert not [o for o in audit["orphans"] if mine in o["found"] or o["container"] == name], audit["orphans"]
     assert audit["host"] == remote.url and row["group"] == f"dockerctl lab {lab}"
     assert row["pressure"]["memory_limit_bytes"] == 104857600 and row["pressure"]["pids_max"] == 40
     rules = {f["rule"] for f in row["findings"]}
