@@ -114,13 +114,20 @@ class DockerctlCollector(Collector):
             "Bytes read and written per device, from its cgroup (v1 blkio.throttle.io_service_bytes, v2 io.stat).",
             labels=(*LABELS, "device", "major", "minor", "operation"),
         )
+        up = GaugeMetricFamily(
+            "dockerctl_engine_up",
+            "1 when the engine answered this scrape, 0 when it did not.",
+            labels=("host",),
+        )
         seen = 0
         for engine in self.engines:
             try:
                 samples = sample(engine, self.selection)
             except DockerctlError:
                 self.read_errors += 1
+                up.add_metric([engine.name], 0.0)
                 continue
+            up.add_metric([engine.name], 1.0)
             for s in samples:
                 if s.error or s.pressure is None:
                     if s.error != "not running":
@@ -165,6 +172,7 @@ class DockerctlCollector(Collector):
         yield asked
         yield kernel
         yield holds
+        yield up
         yield GaugeMetricFamily(
             "dockerctl_containers_seen", "Running containers read in this scrape.", value=seen
         )

@@ -179,6 +179,10 @@ def test_prometheus_sees_what_the_kernel_holds(stack: dict[str, Any], engine: do
         ]
 
     assert _until("DockerctlOOMKilled fires", firing)
+    loaded = {r["name"]: r for g in _get(f"{api}/rules")["data"]["groups"] for r in g["rules"]}
+    assert {"DockerctlLimitNotHeld", "DockerctlCPUThrottled", "DockerctlEngineDown"} <= set(loaded)
+    assert all(r["health"] == "ok" for r in loaded.values()), loaded  # each evaluated without an error
+    assert loaded["DockerctlEngineDown"]["state"] == "inactive"  # the engine answers every scrape
     assert (_value(api, "dockerctl_containers_seen") or 0) >= 4
 
 

@@ -5,6 +5,7 @@ independently of dockerctl, before and after), a simulated host's engine killed 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -215,9 +216,67 @@ def test_hosts_up_ls_doctor_and_down(clean_machine: dict[str, object]) -> None:
         # X10: 802.1q sub-interfaces are reported as this kernel lacks them, from the host's own stack
         assert topics["link type vlan"]["verdict"] == "not-supported"
         assert cli("doctor", "--host", "nosuch").returncode == 2
+        _exporter_outlives_its_hosts(hosts["mvh1"]["url"])
     finally:
         down = cli("hosts", "down", "--lab", "macvlan-hosts")
     assert down.returncode == 0, down.stdout + down.stderr
+
+
+def _scrape(port: int) -> dict[str, float]:
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as r:  # loopback only
+        text = r.read().decode()
+    assert text.rstrip().splitlines()[-1].startswith("dockerctl_scrape_duration_seconds "), text  # whole
+    return {
+        key: float(value)
+        for line in text.splitlines()
+        if line and not line.startswith("#")
+        for key, _, value in [line.rpartition(" ")]
+    }
+
+
+def _exporter_outlives_its_hosts(url: str) -> None:
+    """`exporter --host` reads each lab host's kernel; when the lab's hosts go away under it (`hosts down`:
+    engines stopped, namespaces deleted) every scrape still answers, whole, with those engines down."""
+    import socket
+
+    with contextlib.closing(docker.DockerClient(base_url=url)) as client:
+        client.containers.run("dockerctl/base:latest", ["sleep", "600"], name="exp-on-mvh1", detach=True,
+                              mem_limit="48m", labels={"dctl-test": "exporter"})  # fmt: skip
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dockerctl", "exporter", "--listen", f"127.0.0.1:{port}", "--host", "mvh1",
+         "--host", "mvh2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline, got = time.monotonic() + 60, {}
+        while time.monotonic() < deadline and not got:
+            try:
+                got = _scrape(port)
+            except OSError:
+                time.sleep(0.3)
+        ups = {k: v for k, v in got.items() if k.startswith("dockerctl_engine_up{")}
+        assert sorted(ups.values()) == [1.0, 1.0] and 'host="mvh1"' in " ".join(ups), got
+        [limit] = [v for k, v in got.items()
+                   if k.startswith("container_spec_memory_limit_bytes{") and 'name="exp-on-mvh1"' in k]  # fmt: skip
+        assert limit == 48 * 2**20
+        down = cli("hosts", "down", "--lab", "macvlan-hosts")
+        assert down.returncode == 0, down.stdout + down.stderr
+        assert not Path("/var/run/netns/mvh1").exists()
+        for _ in range(3):  # every scrape whole, the hosts down, nothing read, the errors counted
+            after = _scrape(port)
+            ups = {k: v for k, v in after.items() if k.startswith("dockerctl_engine_up{")}
+            assert sorted(ups.values()) == [0.0, 0.0], after
+            assert after["dockerctl_containers_seen"] == 0 and after["dockerctl_read_errors_total"] >= 2
+            assert not [k for k in after if k.startswith("container_")], after
+        assert proc.poll() is None, proc.communicate()
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert "Traceback" not in err, err
 
 
 def test_a_hosts_engine_killed_mid_play_is_named_and_down_cleans_everything(
