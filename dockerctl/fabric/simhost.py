@@ -32,6 +32,11 @@ class SimEngine:
 
     host: str  # the simulated host's name (= its namespace's name)
     bip: str  # docker0 inside that host, e.g. 172.30.1.1/24 (no collision with the machine's)
+    remap: str = ""  # "user:group": the engine remaps containers' users to that user's subordinate range
+
+    # the range `remap` gets: dockerd reads it from /etc/subuid and /etc/subgid, which are the machine's;
+    # a remapping engine sees files of its own there instead (bind-mounted in a mount namespace of its own)
+    REMAP_RANGE = (231072, 65536)
 
     @property
     def root(self) -> Path:
@@ -69,10 +74,23 @@ class SimEngine:
     def containerd_namespace(self) -> str:
         return f"dctl-{self.host}"
 
+    @property
+    def subids(self) -> Path:
+        """The subordinate-id file a remapping engine reads as both /etc/subuid and /etc/subgid."""
+        return self.root / "subid"
+
     def argv(self, ns: Namespace) -> list[str]:
+        private = []
+        if self.remap:
+            # unshare's default propagation is private: the binds and dockerd's own mounts stay inside
+            private = ["unshare", "--mount", "--", "sh", "-c",
+                       'mount --bind "$0" /etc/subuid && mount --bind "$0" /etc/subgid && exec "$@"',
+                       str(self.subids)]  # fmt: skip
         return [
             "nsenter", f"--net=/var/run/netns/{ns.name}", "--",
+            *private,
             "dockerd",
+            *(["--userns-remap", self.remap] if self.remap else []),
             "--data-root", str(self.data_root),
             "--exec-root", self.exec_root,
             "-H", self.url,
@@ -158,6 +176,12 @@ def _launch(engine: SimEngine, ns: Namespace) -> None:
 
     engine.root.mkdir(parents=True, exist_ok=True)
     engine.pidfile.unlink(missing_ok=True)  # a stale one would stop dockerd from starting
+    if engine.remap:
+        first, count = engine.REMAP_RANGE
+        user, _, group = engine.remap.partition(":")
+        engine.subids.write_text(
+            "".join(f"{name}:{first}:{count}\n" for name in dict.fromkeys([user, group or user]))
+        )
     # detached (the shell exits at once): the daemon is not this process's child, so it never lingers
     # as a zombie of a short-lived dockerctl, and it outlives the command that started it
     subprocess.run(
@@ -270,3 +294,6 @@ def purge(engine: SimEngine) -> None:
         raise RuntimeError(f"the engine of {engine.host} still runs")
     shutil.rmtree(engine.root, ignore_errors=True)
     shutil.rmtree(engine.exec_root, ignore_errors=True)
+    if engine.remap:  # a remapping engine's containerd keeps its state beside, owned by the range
+        first, _ = engine.REMAP_RANGE
+        shutil.rmtree(f"{engine.exec_root}.{first}.{first}", ignore_errors=True)
