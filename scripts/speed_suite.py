@@ -7,7 +7,7 @@ exporter scrape — against `docker stats --no-stream` over the same 100, and li
 containers against a `docker exec cat` loop. Prints each target of issue #26 with met / missed, and
 `--markdown` prints the README's section from this one run.
 
-    scripts/bench [--sizes 20,100,300] [--repeat 3] [--json FILE] [--markdown]
+    scripts/bench [--sizes 20,100,300] [--repeat 3] [--peers all|none|LIST] [--json FILE] [--markdown]
 """
 
 from __future__ import annotations
@@ -259,9 +259,19 @@ def main() -> None:
     ap.add_argument("--sizes", default="20,100,300")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-reading", action="store_true", help="skip the reading commands over 100")
+    ap.add_argument(
+        "--peers", default="all",
+        help="comma-separated peers beside dockerctl, compose v2 and the raw engine (the targets' own): "
+        "'docker CLI loop', 'compose v1', 'Ansible', or all, or none",
+    )  # fmt: skip
     ap.add_argument("--json", type=Path)
     ap.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
+    known = ["docker CLI loop", "compose v1", "Ansible"]
+    words = [w.strip() for w in args.peers.split(",") if w.strip()]
+    peers = known if words == ["all"] else [] if words == ["none"] else words
+    if unknown := [w for w in peers if w not in known]:
+        ap.error(f"--peers: unknown {', '.join(unknown)}; use {', '.join(known)}, all or none")
     client = docker.from_env(timeout=300)
     build_base_image(client)
     result: dict[str, object] = {
@@ -277,12 +287,16 @@ def main() -> None:
                 "dockerctl": dockerctl_tool(work, n),
                 "dockerctl (library, in-process)": dockerctl_library_tool(work, n),
                 "raw engine": raw_tool(client, n),
-                "docker CLI loop": cli_loop_tool(n),
                 "compose v2": compose_tool(work, n, ("docker", "compose")),
-                "compose v1": compose_tool(work, n),
             }
-            if shutil.which("ansible-playbook"):
-                tools["Ansible"] = ansible_tool(work, n)
+            extra = {
+                "docker CLI loop": lambda n=n: cli_loop_tool(n),
+                "compose v1": lambda n=n: compose_tool(work, n),
+                "Ansible": lambda n=n: ansible_tool(work, n),
+            }
+            for peer in peers:
+                if peer != "Ansible" or shutil.which("ansible-playbook"):
+                    tools[peer] = extra[peer]()
             print(f"measuring {n} containers …", file=sys.stderr)
             times = measure(tools, args.repeat)
             ratios = {
@@ -335,7 +349,8 @@ def render(result: dict[str, object]) -> str:
         ]
     for step, r in (result.get("flat") or {}).items():  # type: ignore[attr-defined]
         lines.append(
-            f"- cost per container, {step}, largest size / smallest: {r:.2f} (at most {FLAT}) — {_met(r, FLAT)}"
+            f"- cost per container, {step}, largest size / smallest: {r:.2f} (within {FLAT}× either way) — "
+            f"{_met(max(r, 1 / r), FLAT)}"
         )
     if "reading_100" in result:
         rd: dict[str, float] = result["reading_100"]  # type: ignore[assignment]
