@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from dockerctl.hosts.paths import state_dir
+
 
 def _dir() -> Path:
-    return Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state")) / "requested"
+    return state_dir() / "requested"
 
 
 def save(container_id: str, asked: dict[str, Any]) -> None:

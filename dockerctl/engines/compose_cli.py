@@ -13,13 +13,14 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dockerctl.errors import DockerctlError, ExitCode, InvalidInput
+from dockerctl.hosts.base import Completed
+from dockerctl.hosts.local import run_local
 from dockerctl.spec.compose import (
     ComposeProject,
     Locator,
@@ -42,21 +43,12 @@ class ComposeBinary:
     argv: tuple[str, ...]
     version: str
 
-    def run(
-        self, args: list[str], *, cwd: str | None = None, timeout: float = 60
-    ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*self.argv, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd, check=False
-        )
+    def run(self, args: list[str], *, cwd: str | None = None, timeout: float = 60) -> Completed:
+        return run_local([*self.argv, *args], timeout=timeout, cwd=cwd)
 
 
 def _version(argv: tuple[str, ...]) -> str | None:
-    try:
-        done = subprocess.run(
-            [*argv, "version", "--short"], capture_output=True, text=True, timeout=15, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
+    done = run_local([*argv, "version", "--short"], timeout=15)
     m = re.match(r"v?(\d+)\.(\d+)\.(\d+)", done.stdout.strip())
     if done.returncode != 0 or not m:
         return None

@@ -20,6 +20,7 @@ import docker
 from dockerctl.engines.client import connect, engine_url
 from dockerctl.errors import InvalidInput
 from dockerctl.hosts import Host, LocalHost, SshHost, UnreachableHost
+from dockerctl.hosts.paths import state_dir
 
 SSH_CONFIG_ENV = "DOCKERCTL_SSH_CONFIG"
 
@@ -107,8 +108,7 @@ VM_ALIAS_PREFIX = "dctl-vm-"  # ssh://root@dctl-vm-NAME: a VM host dockerctl boo
 
 def vm_ssh_path() -> str:
     """The ssh_config holding a Host block per VM that is up (written by fabric/vm.py)."""
-    state = os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state")
-    return os.path.join(state, "vm", "ssh_config")
+    return str(state_dir() / "vm" / "ssh_config")
 
 
 def vm_ssh_config(url: str) -> str | None:

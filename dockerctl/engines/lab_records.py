@@ -6,13 +6,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from dockerctl.hosts.paths import state_dir
+
 
 def _path(lab: str, engine_url: str) -> Path:
-    state = Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state"))
+    state = state_dir()
     digest = hashlib.sha256(engine_url.encode()).hexdigest()[:10]
     return state / "labs" / f"{lab}@{digest}.json"
 

@@ -21,10 +21,7 @@ from typing import IO
 
 from dockerctl.engines.signals import reached
 from dockerctl.errors import Conflict, StateUnwritable
-
-
-def state_dir() -> Path:
-    return Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state"))
+from dockerctl.hosts.paths import state_dir
 
 
 def writable_state(sub: str) -> Path:

@@ -16,14 +16,10 @@ projectcalico/libnetwork-plugin (multi-host.md): pure L3, no encapsulation.
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import json
-import os
 import re
 import shutil
-import signal
-import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,14 +27,16 @@ from typing import Any
 
 from dockerctl.errors import EngineError, EngineUnavailable
 from dockerctl.fabric import etcd
+from dockerctl.hosts import LocalHost, NetnsHost
 from dockerctl.hosts.base import Host
+from dockerctl.hosts.paths import state_dir
 
 HOST_MAC = "ee:ee:ee:ee:ee:ee"
 BLOCKS = "/calico/ipam/v2/host/"
 
 
 def _state() -> Path:
-    return Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state")) / "calico"
+    return state_dir() / "calico"
 
 
 @dataclass(frozen=True)
@@ -174,17 +172,7 @@ template bgp mesh {{
 
 def bird_pid(cl: CalicoLab, host: str) -> int | None:
     d = cl.host_dir(host)
-    try:
-        pid = int((d / "bird.pid").read_text().strip())
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except (OSError, ValueError, IndexError):
-        return None
-    return (
-        pid
-        if state != "Z" and argv and argv[0].endswith(b"bird") and str(d).encode() in b" ".join(argv)
-        else None
-    )
+    return LocalHost().owned_pid(str(d / "bird.pid"), "bird", str(d))
 
 
 def start_bird(cl: CalicoLab, host: str, block: str) -> None:
@@ -200,13 +188,9 @@ def start_bird(cl: CalicoLab, host: str, block: str) -> None:
     stop_bird(cl, host)
     (d / "bird.conf").write_text(conf)
     argv = [
-        "nsenter", f"--net=/var/run/netns/{host}",
         "bird", "-f", "-c", str(d / "bird.conf"), "-s", str(d / "bird.ctl"), "-P", str(d / "bird.pid"),
     ]  # fmt: skip
-    with open(d / "bird.log", "ab") as log:
-        proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True
-        )
+    proc = NetnsHost(host).spawn(argv, log=d / "bird.log")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if (d / "bird.ctl").exists() and bird_pid(cl, host) is not None:
@@ -220,14 +204,7 @@ def start_bird(cl: CalicoLab, host: str, block: str) -> None:
 def stop_bird(cl: CalicoLab, host: str) -> None:
     pid = bird_pid(cl, host)
     if pid is not None:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
-            deadline = time.monotonic() + 5
-            while bird_pid(cl, host) is not None and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if bird_pid(cl, host) is None:
-                break
+        LocalHost().end(pid, lambda: bird_pid(cl, host), wait=5)
     for name in ("bird.ctl", "bird.pid"):
         (cl.host_dir(host) / name).unlink(missing_ok=True)
 
@@ -244,10 +221,7 @@ def parse_protocols(text: str) -> dict[str, tuple[str, str]]:
 
 
 def bgp_sessions(cl: CalicoLab, host: str) -> dict[str, tuple[str, str]]:
-    done = subprocess.run(
-        ["birdc", "-s", str(cl.host_dir(host) / "bird.ctl"), "show", "protocols"],
-        capture_output=True, text=True, timeout=10, check=False,
-    )  # fmt: skip
+    done = LocalHost().run(["birdc", "-s", str(cl.host_dir(host) / "bird.ctl"), "show", "protocols"])
     return {k: v for k, v in parse_protocols(done.stdout).items() if k.startswith("mesh_")}
 
 

@@ -13,11 +13,8 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import os
 import shutil
-import signal
 import socket
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +23,12 @@ from typing import Any
 import requests
 
 from dockerctl.errors import EngineError, EngineUnavailable
+from dockerctl.hosts import LocalHost
+from dockerctl.hosts.paths import state_dir
 
 
 def _state() -> Path:
-    return Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state")) / "etcd"
+    return state_dir() / "etcd"
 
 
 def _b64(text: str) -> str:
@@ -165,14 +164,7 @@ class Etcd:
 
     def pid(self) -> int | None:
         """The lab's etcd process, if it runs (pid file checked against its command line)."""
-        try:
-            pid = int((self.dir / "etcd.pid").read_text().strip())
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-        except (OSError, ValueError, IndexError):
-            return None
-        data = str(self.dir / "data").encode()
-        return pid if state != "Z" and argv and argv[0].endswith(b"etcd") and data in argv else None
+        return LocalHost().owned_pid(str(self.dir / "etcd.pid"), "etcd", str(self.dir / "data"))
 
 
 def _free_port() -> int:
@@ -205,10 +197,7 @@ def start(etcd: Etcd, *, wait: float = 20) -> EtcdClient:
         "--initial-cluster", f"{name}=http://127.0.0.1:{peer_port}",
         "--log-outputs", "stderr",
     ]  # fmt: skip
-    with open(etcd.dir / "etcd.log", "ab") as log:
-        proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True
-        )
+    proc = LocalHost().spawn(argv, log=etcd.dir / "etcd.log")
     (etcd.dir / "etcd.pid").write_text(f"{proc.pid}\n")
     client = etcd.client()
     deadline = time.monotonic() + wait
@@ -227,16 +216,7 @@ def stop(etcd: Etcd, *, keep_data: bool = False, wait: float = 10) -> bool:
     """End the lab's etcd (by its pid file, checked); its data goes too unless keep_data. → it ran."""
     pid = etcd.pid()
     if pid is not None:
-        for sig, limit in ((signal.SIGTERM, wait), (signal.SIGKILL, 5.0)):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
-            deadline = time.monotonic() + limit
-            while etcd.pid() is not None and time.monotonic() < deadline:
-                with contextlib.suppress(ChildProcessError):
-                    os.waitpid(pid, os.WNOHANG)
-                time.sleep(0.1)
-            if etcd.pid() is None:
-                break
+        LocalHost().end(pid, etcd.pid, wait=wait)
     if not keep_data:
         shutil.rmtree(etcd.dir, ignore_errors=True)
     return pid is not None

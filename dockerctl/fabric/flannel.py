@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 
 from dockerctl.errors import EngineError
 from dockerctl.hosts.base import Host
+from dockerctl.hosts.paths import state_dir
 
 PREFIX = "/coreos.com/network"
 CONFIG_KEY = f"{PREFIX}/config"
@@ -262,7 +262,7 @@ def network_mtu(host: Host, config: Config) -> int:
 
 
 def _state() -> Path:
-    return Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state")) / "flannel"
+    return state_dir() / "flannel"
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,14 @@ from typing import Any
 from dockerctl.errors import Conflict, EngineError, InvalidInput, NotFound
 from dockerctl.hosts import LocalHost, NetnsHost
 from dockerctl.hosts.base import Completed
+from dockerctl.hosts.paths import state_dir
 
 MARKER = ".dockerctl-pool"  # in a brick directory: which lab's pool it belongs to
 GB = 1024**3
 
 
 def _state() -> Path:
-    return Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state")) / "gluster"
+    return state_dir() / "gluster"
 
 
 @dataclass(frozen=True)
@@ -221,14 +222,7 @@ def _end(pids: list[int], wait: float = 10) -> None:
 
 
 def glusterd_pid(pool: Pool, host: str) -> int | None:
-    try:
-        pid = int(pool.pidfile(host).read_text().strip())
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except (OSError, ValueError):
-        return None
-    if argv and argv[0].endswith(b"glusterd") and any(str(pool.work(host)).encode() in a for a in argv):
-        return pid if _alive(pid) else None
-    return None
+    return LocalHost().owned_pid(str(pool.pidfile(host)), "glusterd", str(pool.work(host)))
 
 
 # -- mounts -----------------------------------------------------------------------------------------
@@ -273,7 +267,7 @@ def _argv(pool: Pool, h: PoolHost) -> list[str]:
         "run-directory": pool.run_dir(h.name),
         "logging-directory": pool.logs(h.name),
     }
-    argv = ["nsenter", f"--net=/var/run/netns/{h.name}", "--", "glusterd"]
+    argv = [*NetnsHost(h.name).prefix(), "glusterd"]
     argv += ["-p", str(pool.pidfile(h.name)), "-l", str(pool.logs(h.name) / "glusterd.log")]
     for key, value in opts.items():
         argv += ["--xlator-option", f"management.{key}={value}"]

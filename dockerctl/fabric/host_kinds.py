@@ -18,6 +18,7 @@ from dockerctl.fabric.lab_host_records import HostRecord, LabHosts, save
 from dockerctl.fabric.netns import create_namespace, delete_namespace, record_of
 from dockerctl.fabric.switch import switch_for
 from dockerctl.hosts import Host, LocalHost
+from dockerctl.hosts.paths import NETNS_DIR
 
 Progress = Callable[[str], None]
 
@@ -114,7 +115,7 @@ class Simulated(FabricKind):
         return e
 
     def preflight(self, lab: str, name: str, entry: Any, machine: Host, where: Callable[[str], str]) -> None:
-        if not machine.exists(f"/var/run/netns/{name}"):
+        if not machine.exists(f"{NETNS_DIR}/{name}"):
             return
         owner = record_of(name)
         if owner is None:
@@ -137,7 +138,7 @@ class Simulated(FabricKind):
         b.rec.hosts[name] = HostRecord(name, self.name, sim.url, b.addresses[name].split("/")[0], sim.bip)
         save(b.rec)
         ns = record_of(name)
-        if ns is None or not b.machine.exists(f"/var/run/netns/{name}"):
+        if ns is None or not b.machine.exists(f"{NETNS_DIR}/{name}"):
             ns = create_namespace(
                 name, lab=b.lab, ns_addr=b.addresses[name], bridge=switch_for(b.lab, b.rec.subnet).bridge
             )

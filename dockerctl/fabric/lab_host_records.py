@@ -4,12 +4,12 @@ anything is made and removed after everything is gone, so `down` removes exactly
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dockerctl.fabric.switch import Switch, switch_for
+from dockerctl.hosts.paths import state_dir
 
 
 @dataclass
@@ -40,7 +40,7 @@ class LabHosts:
 
 
 def _dir() -> Path:
-    return Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state")) / "labhosts"
+    return state_dir() / "labhosts"
 
 
 def save(rec: LabHosts) -> None:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from dockerctl.errors import Conflict, EngineError, InvalidInput
 from dockerctl.fabric.hostlinks import alias
 from dockerctl.hosts import Host, LocalHost, NetnsHost
-from dockerctl.hosts.netns import NETNS_DIR
+from dockerctl.hosts.paths import NETNS_DIR, state_dir
 
 LAB_RANGE = ipaddress.ip_network("198.18.0.0/15")
 
@@ -42,7 +41,7 @@ class Namespace:
 
 
 def _records() -> Path:
-    return Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state")) / "netns"
+    return state_dir() / "netns"
 
 
 def record_of(name: str) -> Namespace | None:

@@ -26,7 +26,7 @@ class Outside:
         return NetnsHost(self.namespace)
 
     def nsenter(self, *argv: str) -> list[str]:
-        return ["nsenter", f"--net=/var/run/netns/{self.namespace}", "--", *argv]
+        return [*NetnsHost(self.namespace).prefix(), *argv]
 
 
 @contextmanager

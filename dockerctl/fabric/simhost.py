@@ -19,11 +19,12 @@ from pathlib import Path
 from dockerctl.engines.client import connect
 from dockerctl.errors import EngineUnavailable
 from dockerctl.fabric.netns import Namespace
-from dockerctl.hosts import LocalHost
+from dockerctl.hosts import LocalHost, NetnsHost
+from dockerctl.hosts.paths import state_dir
 
 
 def _state() -> Path:
-    return Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state")) / "hosts"
+    return state_dir() / "hosts"
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class SimEngine:
                        'mount --bind "$0" /etc/subuid && mount --bind "$0" /etc/subgid && exec "$@"',
                        str(self.subids)]  # fmt: skip
         return [
-            "nsenter", f"--net=/var/run/netns/{ns.name}", "--",
+            *NetnsHost(ns.name).prefix(),
             *private,
             "dockerd",
             *(["--userns-remap", self.remap] if self.remap else []),
@@ -104,14 +105,7 @@ class SimEngine:
 
     def pid(self) -> int | None:
         """The running dockerd of this host: the pid file's process, checked by its command line."""
-        try:
-            pid = int(self.pidfile.read_text().strip())
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except (OSError, ValueError):
-            return None
-        if cmdline and cmdline[0].endswith(b"dockerd") and str(self.data_root).encode() in cmdline:
-            return pid
-        return None
+        return LocalHost().owned_pid(str(self.pidfile), "dockerd", str(self.data_root))
 
 
 def _pool(bip: str) -> str:
@@ -172,8 +166,6 @@ def _cmdline(pid: int) -> bytes:
 
 
 def _launch(engine: SimEngine, ns: Namespace) -> None:
-    import subprocess
-
     engine.root.mkdir(parents=True, exist_ok=True)
     engine.pidfile.unlink(missing_ok=True)  # a stale one would stop dockerd from starting
     if engine.remap:
@@ -184,12 +176,13 @@ def _launch(engine: SimEngine, ns: Namespace) -> None:
         )
     # detached (the shell exits at once): the daemon is not this process's child, so it never lingers
     # as a zombie of a short-lived dockerctl, and it outlives the command that started it
-    subprocess.run(
-        ["sh", "-c", 'setsid "$@" >>"$LOG" 2>&1 </dev/null &', "sh", *engine.argv(ns)],
-        env={**os.environ, "LOG": str(engine.log)},
-        check=True,
-        timeout=10,
+    done = LocalHost().run(
+        ["sh", "-c", 'setsid "$@" >>"$0" 2>&1 </dev/null &', str(engine.log), *engine.argv(ns)]
     )
+    if not done.ok:
+        raise EngineUnavailable(
+            f"the engine of simulated host {engine.host} could not be started: {done.output}"
+        )
 
 
 def shim_pids(engine: SimEngine) -> list[int]:
@@ -257,10 +250,8 @@ def engine_mounts(engine: SimEngine) -> list[str]:
 
 
 def _unmount(engine: SimEngine) -> None:
-    import subprocess
-
     for point in engine_mounts(engine):
-        subprocess.run(["umount", "-l", point], capture_output=True, check=False)
+        LocalHost().run(["umount", "-l", point])
 
 
 def _remove_cgroups(engine: SimEngine) -> None:

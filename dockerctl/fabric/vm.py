@@ -22,13 +22,14 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from dockerctl.engines.engine import VM_ALIAS_PREFIX, vm_ssh_path
 from dockerctl.errors import EngineError, EngineUnavailable
+from dockerctl.hosts import LocalHost
+from dockerctl.hosts.paths import state_dir
 
 SUITE = "bookworm"
 MIRROR = os.environ.get("DOCKERCTL_VM_MIRROR", "http://deb.debian.org/debian")
@@ -44,7 +45,7 @@ PORT_NAME = "eth0"  # a VM's port on the lab switch, named in the guest as on a 
 
 
 def _state() -> Path:
-    return Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state")) / "vm"
+    return state_dir() / "vm"
 
 
 def image_key() -> str:
@@ -74,18 +75,15 @@ _GUEST_FILES = {
 }
 
 
-def _run(argv: list[str], *, timeout: float, what: str, env: dict[str, str] | None = None) -> str:
-    try:
-        done = subprocess.run(
-            argv, capture_output=True, text=True, timeout=timeout, check=False, env=env or None
-        )
-    except subprocess.TimeoutExpired:
-        raise EngineError(f"{what}: no result within {timeout:g}s") from None
-    except FileNotFoundError:
+def _run(argv: list[str], *, timeout: float, what: str) -> str:
+    done = LocalHost().run(argv, timeout=timeout)
+    if done.returncode is None and shutil.which(argv[0]) is None:
         raise EngineUnavailable(
             f"{what}: {argv[0]} is not installed",
             hint="scripts/setup installs the VM tools (Debian: qemu-system-x86 debootstrap)",
-        ) from None
+        )
+    if done.returncode is None:  # it did not end within the timeout
+        raise EngineError(f"{what}: no result within {timeout:g}s")
     if done.returncode != 0:
         raise EngineError(f"{what} failed (exit {done.returncode}): {(done.stderr or done.stdout)[-600:]}")
     return done.stdout
@@ -223,14 +221,7 @@ class Vm:
         return f"ssh://root@{self.alias}:{self.port}"
 
     def pid(self) -> int | None:
-        try:
-            pid = int(self.pidfile.read_text().strip())
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except (OSError, ValueError):
-            return None
-        if argv and b"qemu-system" in argv[0] and str(self.dir).encode() in b" ".join(argv):
-            return pid
-        return None
+        return LocalHost().owned_pid(str(self.pidfile), "qemu-system", str(self.dir))
 
 
 def ssh_config() -> Path:
@@ -324,7 +315,7 @@ def _tap_down(vm: Vm) -> None:
     except OSError:
         return
     if tagged:
-        subprocess.run(["ip", "link", "del", "dev", vm.tap], capture_output=True, timeout=30, check=False)
+        LocalHost().run(["ip", "link", "del", "dev", vm.tap], timeout=30)
 
 
 def _guest_port(vm: Vm, port: SwitchPort) -> None:
@@ -393,12 +384,11 @@ def start(
     while time.monotonic() < deadline:
         if vm.pid() is None:
             raise EngineError(f"VM {vm.name} stopped while booting: {_tail(vm)}")
-        try:
-            done = subprocess.run(
-                ["ssh", "-F", str(ssh_config()), vm.alias, "docker", "info", "--format", "{{.CgroupVersion}}"],
-                capture_output=True, text=True, timeout=60, check=False,
-            )  # fmt: skip
-        except subprocess.TimeoutExpired:
+        done = LocalHost().run(
+            ["ssh", "-F", str(ssh_config()), vm.alias, "docker", "info", "--format", "{{.CgroupVersion}}"],
+            timeout=60,
+        )
+        if done.returncode is None:
             # measured in CI under software emulation: sshd accepts while the guest is still booting
             # and the session hangs; that is "not yet", not a failure — the deadline decides
             last = "ssh did not answer within 60s"

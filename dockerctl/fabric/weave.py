@@ -14,20 +14,20 @@ Open vSwitch (weave's kernel datapath) is absent here; the vxlan bridge port is 
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import json
 import os
 import shutil
 import signal
-import subprocess
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from dockerctl.errors import EngineError, EngineUnavailable
+from dockerctl.hosts import LocalHost, NetnsHost
 from dockerctl.hosts.base import Host
+from dockerctl.hosts.paths import state_dir
 from dockerctl.spec.weave import DOMAIN, split_range
 
 BRIDGE = "weave"
@@ -40,7 +40,7 @@ FLOOD = "00:00:00:00:00:00"
 
 
 def _state() -> Path:
-    return Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state")) / "weave"
+    return state_dir() / "weave"
 
 
 @dataclass(frozen=True)
@@ -145,12 +145,7 @@ def write_names(wl: WeaveLab, names: dict[str, str]) -> None:
 
 
 def dnsmasq_pid(wl: WeaveLab) -> int | None:
-    try:
-        pid = int((wl.dir / "dnsmasq.pid").read_text().strip())
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except (OSError, ValueError):
-        return None
-    return pid if argv and argv[0].endswith(b"dnsmasq") and str(wl.dir).encode() in b" ".join(argv) else None
+    return LocalHost().owned_pid(str(wl.dir / "dnsmasq.pid"), "dnsmasq", str(wl.dir))
 
 
 def start_resolver(wl: WeaveLab) -> None:
@@ -166,15 +161,12 @@ def start_resolver(wl: WeaveLab) -> None:
         )
     first = next(iter(wl.hosts))
     argv = [
-        "nsenter", f"--net=/var/run/netns/{first}", "dnsmasq", "--keep-in-foreground", "--no-resolv",
+        "dnsmasq", "--keep-in-foreground", "--no-resolv",
         "--no-hosts", "--no-poll", f"--addn-hosts={hosts_file(wl)}", f"--local=/{DOMAIN}/", f"--domain={DOMAIN}",
         f"--listen-address={wl.resolver}", "--bind-interfaces", "--except-interface=lo",
         f"--pid-file={wl.dir / 'dnsmasq.pid'}", "--user=root", "--log-facility=-",
     ]  # fmt: skip
-    with open(wl.dir / "dnsmasq.log", "ab") as log:
-        proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True
-        )
+    proc = NetnsHost(first).spawn(argv, log=wl.dir / "dnsmasq.log")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if dnsmasq_pid(wl) is not None:
@@ -187,13 +179,5 @@ def start_resolver(wl: WeaveLab) -> None:
 
 def stop_resolver(wl: WeaveLab) -> None:
     pid = dnsmasq_pid(wl)
-    if pid is None:
-        return
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, sig)
-        deadline = time.monotonic() + 5
-        while dnsmasq_pid(wl) is not None and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if dnsmasq_pid(wl) is None:
-            return
+    if pid is not None:
+        LocalHost().end(pid, lambda: dnsmasq_pid(wl), wait=5)

@@ -132,6 +132,24 @@ class Host(ABC):
                 out[int(pid)] = tuple(a for a in rest.split("\x1f") if a)
         return out
 
+    def owned_pid(self, pid: int | str | None, program: str, *marks: str) -> int | None:
+        """`pid` (a number, or the path of a pid file) while it is a live process of ours: not a zombie,
+        running `program` (a name its argv[0] contains) with every mark (a path of its own) in its command
+        line. A pid file outlives its process and a pid is reused: dockerctl never trusts one alone."""
+        if isinstance(pid, str):
+            text = self.read_text(pid)
+            pid = int(text.strip()) if text and text.strip().isdigit() else None
+        if pid is None or pid <= 0:
+            return None
+        cmdline, stat = self.read_text(f"/proc/{pid}/cmdline"), self.read_text(f"/proc/{pid}/stat")
+        if not cmdline or not stat:
+            return None  # gone, or a zombie (whose command line is empty)
+        fields = stat.rpartition(")")[2].split()
+        argv = [a for a in cmdline.split("\0") if a]
+        if not fields or fields[0] == "Z" or not argv or program not in argv[0].rsplit("/", 1)[-1]:
+            return None
+        return pid if all(any(m in a for a in argv) for m in marks) else None
+
     def nsenter(
         self, pid: int, argv: Sequence[str], *, net: bool = True, uts: bool = False, timeout: float = 10
     ) -> Completed:

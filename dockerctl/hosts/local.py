@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import stat as stat_
 import subprocess
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from dockerctl.hosts.base import Completed, FileStat, Host
 
 
-def run_local(argv: Sequence[str], *, timeout: float = 10, stdin: str | None = None) -> Completed:
+def run_local(
+    argv: Sequence[str], *, timeout: float = 10, stdin: str | None = None, cwd: str | None = None
+) -> Completed:
     argv = tuple(argv)
     if shutil.which(argv[0]) is None:
         return Completed(argv, None, "", f"{argv[0]}: not installed")
     try:
-        done = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
+        done = subprocess.run(
+            argv, input=stdin, capture_output=True, text=True, timeout=timeout, check=False, cwd=cwd
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return Completed(argv, None, "", str(exc))
     return Completed(argv, done.returncode, done.stdout, done.stderr)
@@ -28,6 +35,38 @@ class LocalHost(Host):
 
     def __init__(self, name: str = "this machine") -> None:
         super().__init__(name)
+
+    # -- long-lived processes: dockerctl's daemons start, are found and end here ------------------
+    def prefix(self) -> list[str]:
+        """What runs a command on this host from this machine (nothing: here)."""
+        return []
+
+    def spawn(self, argv: Sequence[str], *, log: Path | None) -> subprocess.Popen[bytes]:
+        """Start a daemon on this host, detached (its own session, stdin closed, output appended to `log`
+        or dropped): it outlives the command that started it. → the process (poll() says whether it died
+        at once)."""
+        if log is not None:
+            log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log or os.devnull, "ab") as out:
+            return subprocess.Popen(
+                [*self.prefix(), *argv], stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                start_new_session=True, close_fds=True,
+            )  # fmt: skip
+
+    def end(self, pid: int, running: Callable[[], int | None], *, wait: float = 10, kill: float = 5) -> bool:
+        """SIGTERM to `pid`, SIGKILL if it outlives `wait` — each only while `running()` (its ownership
+        check) still names it. → whether it is gone."""
+        for sig, limit in ((signal.SIGTERM, wait), (signal.SIGKILL, kill)):
+            if running() != pid:
+                return True
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+            deadline = time.monotonic() + limit
+            while running() == pid and time.monotonic() < deadline:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)  # reap it if this process started it
+                time.sleep(0.1)
+        return running() != pid
 
     def run(self, argv: Sequence[str], *, timeout: float = 10, stdin: str | None = None) -> Completed:
         return run_local(argv, timeout=timeout, stdin=stdin)

@@ -10,8 +10,7 @@ from collections.abc import Sequence
 
 from dockerctl.hosts.base import Completed
 from dockerctl.hosts.local import LocalHost, run_local
-
-NETNS_DIR = "/var/run/netns"
+from dockerctl.hosts.paths import NETNS_DIR
 
 
 class NetnsHost(LocalHost):
@@ -25,8 +24,11 @@ class NetnsHost(LocalHost):
     def netns_path(self) -> str:
         return f"{NETNS_DIR}/{self.namespace}"
 
+    def prefix(self) -> list[str]:
+        return ["nsenter", f"--net={self.netns_path}", "--"]
+
     def run(self, argv: Sequence[str], *, timeout: float = 10, stdin: str | None = None) -> Completed:
-        return run_local(["nsenter", f"--net={self.netns_path}", "--", *argv], timeout=timeout, stdin=stdin)
+        return run_local([*self.prefix(), *argv], timeout=timeout, stdin=stdin)
 
     def nsenter(
         self, pid: int, argv: Sequence[str], *, net: bool = True, uts: bool = False, timeout: float = 10

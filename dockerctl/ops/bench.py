@@ -7,7 +7,6 @@ when a run fails or is interrupted. A lab that cannot be made marks its paths un
 from __future__ import annotations
 
 import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,9 +18,10 @@ import yaml
 
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
-from dockerctl.engines.locks import state_dir
 from dockerctl.errors import DockerctlError, NotFound
 from dockerctl.fabric import labhosts
+from dockerctl.hosts import LocalHost, NetnsHost
+from dockerctl.hosts.paths import state_dir
 from dockerctl.observe.iperf import MeasureFailed, Throughput, parse_iperf3, parse_ping_avg_ms
 from dockerctl.ops import cnm
 from dockerctl.ops.down import down
@@ -179,7 +179,7 @@ class BenchReport:
 
 
 def _libraries(binary: str) -> list[str]:
-    done = subprocess.run(["ldd", binary], capture_output=True, text=True, timeout=10, check=False)
+    done = LocalHost().run(["ldd", binary])
     libs = []
     for line in done.stdout.splitlines():
         parts = line.split()
@@ -290,10 +290,6 @@ def _measure_path(
     return result
 
 
-def _in_netns(host: str, argv: list[str]) -> list[str]:
-    return ["nsenter", f"--net=/var/run/netns/{host}", "--", *argv]
-
-
 def _measure_hosts(result: PathResult, lab: str, leg: Leg, spec: BenchSpec, say: Progress) -> PathResult:
     """host-host: Debian's iperf3 run in the two simulated hosts' namespaces; each server is one-off
     (-1) and waited for, so no process outlives its run."""
@@ -301,32 +297,28 @@ def _measure_hosts(result: PathResult, lab: str, leg: Leg, spec: BenchSpec, say:
     assert rec is not None
     address = rec.hosts[leg.server_host].address
     result.kind, result.evidence = "underlay", "eth0 on the lab switch: no encapsulation device"
-    done = subprocess.run(_in_netns(leg.client_host, ["cat", "/sys/class/net/eth0/mtu"]),
-                          capture_output=True, text=True, timeout=10, check=False)  # fmt: skip
+    client, server_host = NetnsHost(leg.client_host), NetnsHost(leg.server_host)
+    done = client.run(["cat", "/sys/class/net/eth0/mtu"])
     result.mtu = int(done.stdout.strip()) if done.stdout.strip().isdigit() else None
 
     def run(argv: list[str]) -> tuple[int, str]:
-        server = subprocess.Popen(
-            _in_netns(leg.server_host, ["iperf3", "-s", "-1", "-B", address, "-p", str(PORT)]),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        server = server_host.spawn(["iperf3", "-s", "-1", "-B", address, "-p", str(PORT)], log=None)
         try:
-            done = subprocess.run(_in_netns(leg.client_host, argv), capture_output=True, text=True,
-                                  timeout=spec.seconds + 30, check=False)  # fmt: skip
+            done = client.run(argv, timeout=spec.seconds + 30)
         finally:
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
+            deadline = time.monotonic() + 10  # a one-off server (-1) ends after its one client
+            while server.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if server.poll() is None:
                 server.kill()  # ours: started just above
                 server.wait()
-        return done.returncode, done.stdout
+        return done.returncode if done.returncode is not None else 127, done.stdout
 
     for k in range(spec.repeat):
         say(f"{result.path}: run {k + 1}/{spec.repeat}")
         result.forward.append(_iperf_client(run, address, spec.seconds, False).bits_per_second)
         result.reverse.append(_iperf_client(run, address, spec.seconds, True).bits_per_second)
-        done = subprocess.run(_in_netns(leg.client_host, ["busybox", "ping", "-c", "5", "-i", "0.2", "-q", address]),
-                              capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
+        done = client.run(["busybox", "ping", "-c", "5", "-i", "0.2", "-q", address], timeout=30)
         result.rtt_ms.append(parse_ping_avg_ms(done.stdout))
     return result
 

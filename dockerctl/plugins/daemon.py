@@ -8,12 +8,10 @@ written when the process answers; the process is ours only while its command lin
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -22,12 +20,14 @@ from typing import Any
 
 from dockerctl.errors import Conflict, EngineError, NotFound
 from dockerctl.fabric import gluster
+from dockerctl.hosts import LocalHost
+from dockerctl.hosts.paths import state_dir
 
 PLUGIN_DIR = Path(os.environ.get("DOCKERCTL_PLUGIN_DIR", "/run/docker/plugins"))
 
 
 def _state() -> Path:
-    return Path(os.environ.get("DOCKERCTL_STATE_DIR", "/var/lib/dockerctl-state")) / "plugins"
+    return state_dir() / "plugins"
 
 
 @dataclass
@@ -80,14 +80,7 @@ def records() -> list[PluginRecord]:
 
 def running_pid(rec: PluginRecord) -> int | None:
     """The record's process, if it still runs as this driver's server."""
-    try:
-        argv = Path(f"/proc/{rec.pid}/cmdline").read_bytes().split(b"\0")
-        state = Path(f"/proc/{rec.pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except (OSError, IndexError):
-        return None
-    if state != "Z" and b"serve" in argv and rec.driver.encode() in argv and b"plugin" in argv:
-        return rec.pid
-    return None
+    return LocalHost().owned_pid(rec.pid, "python", "plugin", "serve", rec.driver)
 
 
 def call(
@@ -165,10 +158,7 @@ def _start(driver: str, lab: str, kind: str, *, wait: float) -> PluginRecord:
     argv = [sys.executable, "-m", "dockerctl", "plugin", "serve", "--lab", lab, "--driver", driver]
     rec = PluginRecord(driver, lab, kind, 0, str(sock))
     _save(rec)  # before the process exists: `down` finds it even if this run is killed now
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True, close_fds=True
-        )
+    proc = LocalHost().spawn(argv, log=log)
     rec.pid = proc.pid
     _save(rec)
     deadline = time.monotonic() + wait
@@ -193,18 +183,7 @@ def stop(driver: str, *, wait: float = 10) -> bool:
         return False
     pid = running_pid(rec)
     if pid is not None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + wait
-        while running_pid(rec) is not None and time.monotonic() < deadline:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)
-            time.sleep(0.1)
-        if running_pid(rec) is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
+        LocalHost().end(pid, lambda: running_pid(rec), wait=wait)
     if rec.socket:
         Path(rec.socket).unlink(missing_ok=True)
     _record_path(driver).unlink(missing_ok=True)

@@ -20,6 +20,7 @@ from typing import Any
 
 from dockerctl.errors import DockerctlError, InvalidInput
 from dockerctl.fabric import gluster
+from dockerctl.hosts.paths import NETNS_DIR
 from dockerctl.plugins.protocol import Caller, PluginApp, PluginError
 from dockerctl.spec.storage import volume_size_gb
 
@@ -57,7 +58,7 @@ class GlusterVolumeDriver:
 
             for h in self.pool.hosts:
                 try:
-                    self._netns[os.stat(f"/var/run/netns/{h.name}").st_ino] = h.name
+                    self._netns[os.stat(f"{NETNS_DIR}/{h.name}").st_ino] = h.name
                 except OSError:
                     continue
         return self._netns.get(caller.netns)

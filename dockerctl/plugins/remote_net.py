@@ -8,6 +8,7 @@ import contextlib
 import os
 from typing import Any
 
+from dockerctl.hosts.paths import NETNS_DIR
 from dockerctl.plugins.protocol import Caller, PluginApp, PluginError
 
 CALLS = {
@@ -52,7 +53,7 @@ class CallerHosts:
         if caller.netns not in self._by_inode:
             for name in self.hosts:
                 with contextlib.suppress(OSError):
-                    self._by_inode[os.stat(f"/var/run/netns/{name}").st_ino] = name
+                    self._by_inode[os.stat(f"{NETNS_DIR}/{name}").st_ino] = name
         host = self._by_inode.get(caller.netns)
         if host is None:
             raise PluginError(

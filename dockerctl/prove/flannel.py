@@ -4,15 +4,13 @@ seen from inside the receiving container. Registered with the expectations."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from typing import Any
 
 from dockerctl.fabric import etcd, flannel
 from dockerctl.hosts import LocalHost, NetnsHost
+from dockerctl.hosts.listener import tcp_listener
 from dockerctl.observe.traffic import addresses
-from dockerctl.prove.network import LISTENER
 from dockerctl.prove.registry import Context, _v, handles
 from dockerctl.verify.checks import Check, Verdict
 
@@ -54,24 +52,9 @@ def _source_ip(body: Any, ctx: Context) -> list[Check]:
             Check(subject, "X11", a_ip, "not read", Verdict.UNKNOWN, "", "b's host is not on this machine")
         ]
     pid = int((b.attrs.get("State") or {}).get("Pid") or 0)
-    listener = subprocess.Popen(
-        ["nsenter", f"--net=/proc/{pid}/ns/net", sys.executable, "-c", LISTENER, str(body.port)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert listener.stdout is not None
-        listener.stdout.readline()  # ready
+    with tcp_listener(f"/proc/{pid}/ns/net", body.port) as arrived:
         result = a.exec_run(["sh", "-c", f"nc -w 3 {b_ip} {body.port} </dev/null"])
-        try:
-            seen = listener.communicate(timeout=10)[0]
-        except subprocess.TimeoutExpired:
-            seen = ""
-    finally:
-        if listener.poll() is None:
-            listener.kill()
-            listener.wait()
-    peer = next((line.split()[1] for line in seen.splitlines() if line.startswith("peer ")), None)
+        peer = arrived(10)
     observed = peer or f"no connection arrived (nc exit {result.exit_code})"
     return [
         Check(

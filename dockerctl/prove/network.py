@@ -8,47 +8,28 @@ O2: a port published on the host answers from the host, and the process listenin
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from dockerctl.fabric.outside import outside_namespace
+from dockerctl.hosts import NetnsHost
+from dockerctl.hosts.listener import tcp_listener
 from dockerctl.observe.processes import processes
 from dockerctl.prove.twins import Twins
 from dockerctl.spec.models import Limits
 from dockerctl.spec.network import PortSpec
 from dockerctl.verify.checks import Check, Verdict
 
-LISTENER = (
-    "import socket,sys\n"
-    "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-    "s.bind(('0.0.0.0', int(sys.argv[1]))); s.listen(1); s.settimeout(20)\n"
-    "print('ready', flush=True)\n"
-    "c, a = s.accept(); print('peer', a[0], flush=True); c.close()\n"
-)
-
 
 def prove_outbound_nat(lab: Twins, port: int = 9999, network: str | None = None) -> Check:
     container = lab.start(Limits(), ["sleep", "60"], network=network)
     container_ip = next(iter((container.attrs["NetworkSettings"]["Networks"] or {}).values()))["IPAddress"]
-    with outside_namespace(lab.host) as out:
-        listener = subprocess.Popen(
-            out.nsenter(sys.executable, "-c", LISTENER, str(port)), stdout=subprocess.PIPE, text=True
-        )
-        try:
-            assert listener.stdout is not None
-            listener.stdout.readline()  # ready
-            result = container.exec_run(["sh", "-c", f"nc -w 3 {out.outside_addr} {port} </dev/null"])
-            try:
-                seen = listener.communicate(timeout=10)[0]
-            except subprocess.TimeoutExpired:
-                seen = ""
-        finally:
-            if listener.poll() is None:
-                listener.kill()
-                listener.wait()
-    peer = next((line.split()[1] for line in seen.splitlines() if line.startswith("peer ")), None)
+    with (
+        outside_namespace(lab.host) as out,
+        tcp_listener(NetnsHost(out.namespace).netns_path, port) as arrived,
+    ):
+        result = container.exec_run(["sh", "-c", f"nc -w 3 {out.outside_addr} {port} </dev/null"])
+        peer = arrived(10)
     observed = (
         f"connection seen from {peer}" if peer else f"no connection arrived (nc exit {result.exit_code})"
     )
