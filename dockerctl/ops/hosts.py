@@ -8,18 +8,13 @@ from typing import Any
 
 from dockerctl.apply.containers import ensure_image_local
 from dockerctl.apply.playbook import build_images, image_tags
-from dockerctl.engines import lab_records
 from dockerctl.engines.client import engine_call, engine_url
 from dockerctl.engines.engine import Engine
 from dockerctl.errors import DockerctlError, InvalidInput
 from dockerctl.fabric import flannel as fabric_flannel
 from dockerctl.fabric import labhosts
-from dockerctl.fabric import swarm as lab_swarm
 from dockerctl.hosts import Host
-from dockerctl.ops import calico as lab_calico
-from dockerctl.ops import flannel as lab_flannel
-from dockerctl.ops import pool as lab_pool
-from dockerctl.ops import weave as lab_weave
+from dockerctl.ops import lifecycle
 from dockerctl.ops.doctor import DoctorReport, doctor_report
 from dockerctl.spec.models import BASE_IMAGE
 from dockerctl.spec.playbook import load_playbook
@@ -83,33 +78,13 @@ def hosts_up(engine: Engine, path: Path, progress: Any = None) -> HostsReport:
         )
     ensure_image_local(engine.client, BASE_IMAGE)
     build_images(engine.client, pb, path.parent, progress)
-    lab_pool.preflight(pb)
-    lab_flannel.preflight(pb)
-    lab_calico.preflight(pb)
-    lab_weave.preflight(pb)
-    engines = labhosts.hosts_up(
-        pb.name,
-        pb.hosts,
-        pb.switch.subnet,
-        pb.switch_addresses(),
-        engine,
-        images=[BASE_IMAGE, *image_tags(pb).values()],
-        where=pb.where,
-        progress=progress,
-    )
+    lifecycle.preflight(pb)
+    engines = lifecycle.hosts_up(engine, pb, [BASE_IMAGE, *image_tags(pb).values()], progress)
     try:
-        if pb.swarm:
-            joined = lab_swarm.swarm_up(engines, list(pb.hosts), pb.lab_addresses())
-            if joined:
-                lab_records.save(pb.name, engine.url, {"joined_swarm": joined})
-        lab_pool.pool_up(pb, progress)  # a storage: section: its pool and volume driver (V1, V2)
-        lab_flannel.flannel_up(pb, progress)  # a flannel: section: etcd and the network driver (X11)
-        lab_calico.calico_up(pb, progress)  # a calico: section: etcd, BIRD per host, the driver (X13)
-        lab_weave.weave_up(pb, progress)  # a weave: section: the driver (X12)
+        lifecycle.models_up(pb, progress)
+        lifecycle.swarm_up(engine, engines, pb, list(pb.hosts))
     finally:
-        for e in engines.values():
-            if e.client is not engine.client:
-                e.close()
+        lifecycle.close_engines(engines, engine)
     return hosts_ls(pb.name)
 
 

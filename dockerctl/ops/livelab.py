@@ -12,7 +12,7 @@ from dockerctl.engines.labels import NODE_LABEL, owned_filter
 from dockerctl.errors import DockerctlError, NotFound
 from dockerctl.fabric import labhosts
 from dockerctl.ops.cnm import view_of
-from dockerctl.ops.down import close_engines, reconnect
+from dockerctl.ops.lifecycle import close_engines, reconnect
 from dockerctl.spec.playbook import Playbook
 
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockerctl.apply.cleanup import Removed
 from dockerctl.apply.containers import ensure_image_local
 from dockerctl.apply.plan import Change
 from dockerctl.apply.plan import plan as make_plan
@@ -23,20 +22,15 @@ from dockerctl.apply.playbook import (
     roll_back,
     wait_for_services,
 )
-from dockerctl.engines import lab_records
 from dockerctl.engines.client import engine_call, translate
 from dockerctl.engines.engine import Engine
 from dockerctl.engines.locks import lab_lock
 from dockerctl.engines.signals import Interrupted, on_stop, reached, shielded
 from dockerctl.errors import DockerctlError, EngineUnavailable, InvalidInput
 from dockerctl.fabric import labhosts
-from dockerctl.fabric import swarm as lab_swarm
 from dockerctl.fabric.hostlinks import ensure_veth
-from dockerctl.ops import calico as lab_calico
-from dockerctl.ops import flannel as lab_flannel
-from dockerctl.ops import pool as lab_pool
-from dockerctl.ops import weave as lab_weave
-from dockerctl.ops.down import close_engines, reconnect, remove_everywhere
+from dockerctl.ops import lifecycle
+from dockerctl.ops.lifecycle import close_engines, reconnect
 from dockerctl.spec.models import BASE_IMAGE
 from dockerctl.spec.playbook import Playbook, load_playbook
 from dockerctl.verify.checks import Check
@@ -94,23 +88,6 @@ def _made(applied: Applied) -> str:
     return f"it had created {made}" + (f" and was creating {doing}" if doing else "")
 
 
-def _engines_up(
-    engine: Engine, pb: Playbook, images: list[str], progress: Progress | None
-) -> dict[str, Engine]:
-    if not pb.hosts:
-        return {"local": engine}
-    return labhosts.hosts_up(
-        pb.name,
-        pb.hosts,
-        pb.switch.subnet,
-        pb.switch_addresses(),
-        engine,
-        images=images,
-        where=pb.where,
-        progress=progress,
-    )
-
-
 def play(
     engine: Engine,
     path: Path,
@@ -161,46 +138,32 @@ def _play(
     kept_pool: list[str] = []  # pool volumes with data from before this run: they stay
     finished = interrupted = False
     failure: BaseException | None = None
-    lab_pool.preflight(pb)
-    lab_flannel.preflight(pb)
-    lab_calico.preflight(pb)
-    lab_weave.preflight(pb)
+    lifecycle.preflight(pb)
     mark = time.monotonic()
     try:
         reached("play:building")
         build_images(engine.client, pb, path.parent, progress)
         mark = report.timed("images", mark)
-        engines = _engines_up(engine, pb, [BASE_IMAGE, *image_tags(pb).values()], progress)
+        engines = lifecycle.hosts_up(engine, pb, [BASE_IMAGE, *image_tags(pb).values()], progress)
         report.hosts = {name: e.url for name, e in engines.items()}
-        if pb.storage is not None:
-            kept_pool = lab_pool.pool_up(pb, progress)
-            if kept_pool:
-                report.notes.append(
-                    f"the storage pool holds data from before: {', '.join(kept_pool)} (kept after this run; "
-                    f"`dockerctl down --lab {pb.name} --volumes` removes it)"
-                )
-        lab_flannel.flannel_up(pb, progress)  # a flannel: section: etcd and the network driver (X11)
-        lab_calico.calico_up(pb, progress)  # a calico: section: etcd, BIRD per host, the driver (X13)
-        lab_weave.weave_up(pb, progress)  # a weave: section: the driver (X12)
+        kept_pool = lifecycle.models_up(pb, progress)
+        if kept_pool:
+            report.notes.append(
+                f"the storage pool holds data from before: {', '.join(kept_pool)} (kept after this run; "
+                f"`dockerctl down --lab {pb.name} --volumes` removes it)"
+            )
+        if pb.swarm:
+            say("swarm mode" + (f" across {', '.join(order)}" if len(order) > 1 else ""))
+        joined = lifecycle.swarm_up(engine, engines, pb, order)  # `down` leaves it again
         mark = report.timed("hosts and models", mark)
         observed = observe_hosts(engines, pb.name, order)
         report.plan = make_plan(pb, observed)
-        if pb.swarm:
-            say("swarm mode" + (f" across {', '.join(order)}" if len(order) > 1 else ""))
-            joined = lab_swarm.swarm_up(engines, order, pb.lab_addresses())
-            if joined:
-                lab_records.save(pb.name, engine.url, {"joined_swarm": joined})  # `down` leaves it again
         for link, entry in pb.host_links.items():
             ensure_veth(engines[pb.default_host].host, link, entry.peer, pb.name)
         _check_parents(pb, engines)
         reached("play:applying")
         execute(engines, pb, report.plan, observed, applied, parallel=parallel, progress=progress)
-        if pb.weave is not None:
-            say("weave.local names")
-            lab_weave.publish_names(pb, engines)
-        if pb.policies:
-            say(f"calico policies: {', '.join(pb.policies)}")
-            lab_calico.apply_policies(pb, engines)
+        lifecycle.after_containers(pb, engines, say)
         if pb.services:
             say(f"waiting for the tasks of {len(pb.services)} service(s)")
             wait_for_services(engines[pb.manager].client, pb)
@@ -237,15 +200,10 @@ def _play(
                     if not keep:
                         say("tearing down")
                         reached("play:tearing-down")
-                        _tear_down(
-                            engine,
-                            engines,
-                            pb.name,
-                            order,
-                            joined,
-                            settle=failure is not None,
-                            keep_pool=bool(kept_pool),
-                        )
+                        lifecycle.lab_down(
+                            engine, engines, pb.name, order,
+                            joined=joined, settle=failure is not None, keep_pool=bool(kept_pool),
+                        )  # fmt: skip
                         left = f"lab {pb.name} was removed"
                         report.timed("tear down", mark)
                     elif not finished and interrupted:
@@ -323,35 +281,3 @@ def _which(exc: BaseException, engines: dict[str, Engine], local: Engine) -> str
         except Exception:
             gone.append(f"{e.url} (host {name})" if name != "local" else e.url)
     return " and ".join(gone) or local.url
-
-
-def _tear_down(
-    local: Engine,
-    engines: dict[str, Engine],
-    lab: str,
-    order: list[str],
-    joined: list[str],
-    *,
-    settle: bool = False,
-    keep_pool: bool = False,
-) -> Removed:
-    """Remove the lab. `settle`: the run was cut short, maybe while the engine was still making
-    something it had been asked for (measured: a network created just after the first sweep listed
-    the lab) — sweep again until a pass finds nothing. keep_pool: the storage pool held data before
-    this run, and it all stays."""
-    removed = remove_everywhere(engines, lab, order, volumes=True, keep_pool=keep_pool)
-    for _ in range(4 if settle else 0):
-        time.sleep(0.5)
-        more = remove_everywhere(engines, lab, order, volumes=True, keep_pool=keep_pool)
-        removed.add(more)
-        if not more.count:
-            break
-    if joined:
-        lab_swarm.swarm_down(engines, order, joined)
-    lab_records.forget(lab, local.url)
-    removed.kept_pool = lab_pool.pool_down(lab, keep_data=keep_pool)
-    lab_flannel.flannel_down(lab)
-    lab_calico.calico_down(lab)
-    lab_weave.weave_down(lab)
-    labhosts.hosts_down(lab)
-    return removed

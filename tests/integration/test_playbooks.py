@@ -168,3 +168,29 @@ def test_junit_report_lists_every_check(
     suite = ET.parse(out).getroot()
     assert suite.tag == "testsuite" and suite.get("tests") == str(len(report.checks))
     assert suite.get("failures") == "0" and len(suite.findall("testcase")) == len(report.checks)
+
+
+def test_a_play_that_tears_down_a_kept_swarm_lab_leaves_swarm_mode(
+    engine: docker.DockerClient, base_image: str, tmp_path: Path, eng: Engine
+) -> None:
+    """`play --keep` joins swarm mode for the lab; a later `play` of the same lab finds swarm mode already
+    on (it joins nothing itself) and tears the lab down: the swarm mode the lab joined goes with it."""
+    if engine.info()["Swarm"]["LocalNodeState"] != "inactive":
+        pytest.skip("this engine is in swarm mode already: the lab would not join it")
+    name = f"swk-{uuid.uuid4().hex[:6]}"
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(
+        f"version: 1\nname: {name}\nswarm: true\nnetworks:\n  ov: {{driver: overlay, attachable: true}}\n"
+        "containers:\n  a: {networks: [ov]}\n"
+    )
+    try:
+        assert play(eng, path, keep=True).ok
+        assert engine.info()["Swarm"]["LocalNodeState"] == "active"
+        again = play(eng, path)  # tears down at the end (no --keep)
+        assert again.ok
+        assert _lab_resources(engine, name) == []
+        assert engine.info()["Swarm"]["LocalNodeState"] == "inactive"
+    finally:
+        down(eng, name)
+        if engine.info()["Swarm"]["LocalNodeState"] != "inactive":
+            engine.swarm.leave(force=True)  # only after the failure this test is about

@@ -1,0 +1,185 @@
+"""A lab's lifecycle, written once: what `play`, `hosts up` and `down` each did by hand, in one order.
+
+Up: the models' preflights (before anything is made) → the hosts → the storage pool and the network
+models (each a no-op unless the playbook has its section) → swarm mode across the hosts.
+Down: the lab's resources on every host → swarm mode left → the lab's record → the pool and the models
+→ the hosts. A model here is a module of `ops/` with `preflight`, `up`, `serve_again` and `down`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from dockerctl.apply.cleanup import Removed, remove_owned
+from dockerctl.engines import lab_records
+from dockerctl.engines.client import engine_call
+from dockerctl.engines.engine import Engine
+from dockerctl.errors import DockerctlError
+from dockerctl.fabric import labhosts
+from dockerctl.fabric import swarm as lab_swarm
+from dockerctl.fabric.hostlinks import remove_lab_links
+from dockerctl.ops import calico as lab_calico
+from dockerctl.ops import flannel as lab_flannel
+from dockerctl.ops import pool as lab_pool
+from dockerctl.ops import weave as lab_weave
+from dockerctl.spec.gluster import GLUSTER_DRIVER
+
+if TYPE_CHECKING:  # `down` never loads the playbook models
+    from dockerctl.spec.playbook import Playbook
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Model:
+    """One network model as the lifecycle drives it (a module of ops/)."""
+
+    name: str
+    preflight: Callable[[Playbook], None]
+    up: Callable[[Playbook, Progress | None], object]
+    serve_again: Callable[[str], None]
+    down: Callable[[str], object]
+
+
+# the order they come up and go down in (after the storage pool, which is not a network model)
+MODELS = (
+    Model("flannel", lab_flannel.preflight, lab_flannel.flannel_up, lab_flannel.serve_again, lab_flannel.flannel_down),
+    Model("calico", lab_calico.preflight, lab_calico.calico_up, lab_calico.serve_again, lab_calico.calico_down),
+    Model("weave", lab_weave.preflight, lab_weave.weave_up, lab_weave.serve_again, lab_weave.weave_down),
+)  # fmt: skip
+
+
+def preflight(pb: Playbook) -> None:
+    """Every model's and the pool's checks of this machine, before anything is made."""
+    lab_pool.preflight(pb)
+    for m in MODELS:
+        m.preflight(pb)
+
+
+def hosts_up(engine: Engine, pb: Playbook, images: list[str], progress: Progress | None) -> dict[str, Engine]:
+    """The playbook's hosts with their engines (this engine alone for a lab without hosts)."""
+    if not pb.hosts:
+        return {"local": engine}
+    return labhosts.hosts_up(
+        pb.name, pb.hosts, pb.switch.subnet, pb.switch_addresses(), engine,
+        images=images, where=pb.where, progress=progress,
+    )  # fmt: skip
+
+
+def models_up(pb: Playbook, progress: Progress | None) -> list[str]:
+    """The storage pool and each model the playbook has a section for (idempotent). → the pool's volumes
+    that held data before this run."""
+    kept = lab_pool.pool_up(pb, progress)  # a storage: section: its pool and volume driver (V1, V2)
+    for m in MODELS:
+        m.up(pb, progress)
+    return kept
+
+
+def swarm_up(engine: Engine, engines: dict[str, Engine], pb: Playbook, order: list[str]) -> list[str]:
+    """Swarm mode across the hosts when the playbook asks; what this lab joined is recorded, so `down`
+    leaves exactly that. → the hosts it joined."""
+    if not pb.swarm:
+        return []
+    joined = lab_swarm.swarm_up(engines, order, pb.lab_addresses())
+    if joined:
+        lab_records.save(pb.name, engine.url, {"joined_swarm": joined})
+    return joined
+
+
+def after_containers(pb: Playbook, engines: dict[str, Engine], say: Progress) -> None:
+    """What a model does once the lab's containers run: weave publishes their names, calico applies
+    its policies to their workloads."""
+    if pb.weave is not None:
+        say("weave.local names")
+        lab_weave.publish_names(pb, engines)
+    if pb.policies:
+        say(f"calico policies: {', '.join(pb.policies)}")
+        lab_calico.apply_policies(pb, engines)
+
+
+def serve_again(lab: str, *, pool: bool) -> None:
+    """Serve the models' drivers (and the pool's, if `pool`) again, so the engines can remove what was
+    made through them; a driver that cannot come back is left (its host may be gone with its networks)."""
+    if pool:
+        with contextlib.suppress(DockerctlError):
+            lab_pool.serve_again(lab)
+    for m in MODELS:
+        with contextlib.suppress(DockerctlError):
+            m.serve_again(lab)
+
+
+def lab_down(
+    local: Engine,
+    engines: dict[str, Engine],
+    lab: str,
+    order: list[str],
+    *,
+    joined: list[str] | None = None,
+    volumes: bool = True,
+    keep_pool: bool = False,
+    settle: bool = False,
+) -> Removed:
+    """Remove the lab everywhere, in one order. joined: the hosts this run joined to swarm mode (with
+    those the lab's record names: all of them leave it again). settle: the run was cut short, maybe while the engine was still making
+    something it had been asked for (measured: a network created just after the first sweep listed the
+    lab) — sweep again until a pass finds nothing. keep_pool: the storage pool's data stays."""
+    removed = remove_everywhere(engines, lab, order, volumes=volumes, keep_pool=keep_pool)
+    for _ in range(4 if settle else 0):
+        time.sleep(0.5)
+        more = remove_everywhere(engines, lab, order, volumes=volumes, keep_pool=keep_pool)
+        removed.add(more)
+        if not more.count:
+            break
+    recorded = lab_records.load(lab, local.url).get("joined_swarm")  # by this run or an earlier one
+    earlier = order[:1] if recorded is True else list(recorded or [])  # True: an older single-host record
+    joined = list(dict.fromkeys([*(joined or []), *earlier]))
+    if joined:
+        lab_swarm.swarm_down(engines, order, [j for j in joined if j in engines])
+    lab_records.forget(lab, local.url)
+    removed.kept_pool = lab_pool.pool_down(lab, keep_data=keep_pool)
+    for m in MODELS:
+        m.down(lab)
+    removed.hosts = labhosts.hosts_down(lab)
+    return removed
+
+
+def close_engines(engines: dict[str, Engine], local: Engine) -> None:
+    for e in engines.values():
+        if e.client is not local.client:
+            e.close()
+
+
+def reconnect(up: labhosts.LabHosts, local: Engine) -> dict[str, Engine]:
+    """Engines of a lab's hosts that are up (for dry runs and `down`); one that does not answer is skipped."""
+    engines: dict[str, Engine] = {}
+    for name, h in up.hosts.items():
+        try:
+            e = labhosts.connect_record(h, local)
+            if not labhosts.is_this_machine(h):
+                engine_call(e.client.ping, what=f"reach host {name}")
+        except DockerctlError:
+            continue
+        engines[name] = e
+    return engines
+
+
+def remove_everywhere(
+    engines: dict[str, Engine], lab: str, order: list[str], *, volumes: bool, keep_pool: bool = False
+) -> Removed:
+    """Services and containers on every host first (the manager's services take their tasks with
+    them), then networks and volumes: an overlay network goes only once no host uses it. keep_pool:
+    the storage pool's volumes (their data) stay. One host: one pass (it removes its containers before
+    its networks)."""
+    removed = Removed()
+    present = [n for n in order if n in engines]
+    spare = GLUSTER_DRIVER if keep_pool else None
+    for name in present if len(present) > 1 else []:
+        removed.add(remove_owned(engines[name].client, lab=lab, volumes=volumes, networks=False))
+    for name in present:
+        removed.add(remove_owned(engines[name].client, lab=lab, volumes=volumes, spare_driver=spare))
+        remove_lab_links(engines[name].host, lab)
+    return removed
