@@ -258,15 +258,20 @@ def _settled_sandboxes(
     engine: Engine, layout: Layout, containers: list[Container], settle: float = 1.0
 ) -> list[Sandbox]:
     """Sandboxes no running container uses: first against `containers` (the caller's inspected list),
-    then — only when there are candidates — again `settle` seconds later against a fresh list: a
+    then — only when a candidate is still mounted — again `settle` seconds later against a fresh list: a
     container starting or just exited has a netns file the engine is still making or releasing, and only
-    what stays unused both times is something the engine lost track of."""
+    what stays unused both times is something the engine lost track of. A file the daemon does not hold
+    mounted is a candidate only when it is older than the daemon (`sandboxes`): no container starting
+    now has it, so it needs no second look (before, an earlier daemon's files cost every audit a second
+    listing and inspect of every container)."""
     first = sandboxes(engine.host, layout, _sandboxes_in_use(containers))
-    if not first:
-        return []
+    if all(b.mounted is False for b in first):
+        return first
     time.sleep(settle)
     again = {b.path: b for b in sandboxes(engine.host, layout, _sandboxes_in_use(_running(engine)))}
-    return [again[b.path] for b in first if b.path in again]
+    return [
+        b if b.mounted is False else again[b.path] for b in first if b.mounted is False or b.path in again
+    ]
 
 
 @dataclass
