@@ -12,17 +12,14 @@ No bridge, no encapsulation: the host routes, BIRD tells the other hosts (fabric
 from __future__ import annotations
 
 import ipaddress
-import json
-import threading
 from typing import Any
 
 from dockerctl.errors import DockerctlError
 from dockerctl.fabric import calico
 from dockerctl.fabric import etcd as etcd_mod
-from dockerctl.fabric.hostlinks import alias
 from dockerctl.hosts import NetnsHost
 from dockerctl.plugins.protocol import Caller, PluginApp, PluginError
-from dockerctl.plugins.remote_net import CallerHosts, network_app
+from dockerctl.plugins.remote_net import LabNetDriver, network_app, pick_address
 from dockerctl.spec.calico import GATEWAY
 
 POOL_ID = "CalicoPoolIPv4"  # calico's own fixed pool id
@@ -33,35 +30,19 @@ def veth_names(endpoint_id: str) -> tuple[str, str]:
     return f"cali{endpoint_id[:11]}", f"temp{endpoint_id[:11]}"
 
 
-class CalicoDriver:
+class CalicoDriver(LabNetDriver):
+    what = "calico"
+    STATE = ("addresses", "endpoints")  # host → [ip, …] handed out; endpoint id → {host, ip}
+
     def __init__(self, cl: calico.CalicoLab, store: etcd_mod.EtcdClient, log: Any = None) -> None:
+        super().__init__(cl.lab, list(cl.hosts), cl.dir, log)
         self.cl = cl
         self.store = store
-        self.log = log or (lambda _m: None)
-        self.lock = threading.RLock()
-        self.callers = CallerHosts(cl.lab, list(cl.hosts), "calico")
-        self.state_file = cl.dir / "plugin-state.json"
-        self.tag = alias(cl.lab)
-        try:
-            self.state: dict[str, Any] = json.loads(self.state_file.read_text())
-        except (OSError, ValueError):
-            self.state = {}
-        self.state.setdefault("addresses", {})  # host → [ip, …] handed out
-        self.state.setdefault("endpoints", {})  # endpoint id → {host, ip}
 
-    def _save(self) -> None:
-        self.cl.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.state, sort_keys=True, indent=1))
-        tmp.replace(self.state_file)
-
-    def _host(self, caller: Caller) -> str:
-        return self.callers.of(caller)
+    def veth_names(self, endpoint_id: str) -> tuple[str, str]:
+        return veth_names(endpoint_id)
 
     # -- IPAM ---------------------------------------------------------------------------------------
-    def ipam_capabilities(self, _b: dict[str, Any], _c: Caller) -> dict[str, Any]:
-        return {"RequiresMACAddress": False}
-
     def address_spaces(self, _b: dict[str, Any], _c: Caller) -> dict[str, Any]:
         return {
             "LocalDefaultAddressSpace": "CalicoLocalAddressSpace",
@@ -77,9 +58,6 @@ class CalicoDriver:
         # a dummy gateway: libnetwork then asks for none (the workloads' gateway is 169.254.1.1)
         return {"PoolID": POOL_ID, "Pool": "0.0.0.0/0", "Data": {GATEWAY_TYPE: "0.0.0.0/0"}}
 
-    def release_pool(self, _b: dict[str, Any], _c: Caller) -> dict[str, Any]:
-        return {}
-
     def request_address(self, body: dict[str, Any], caller: Caller) -> dict[str, Any]:
         host = self._host(caller)
         if (body.get("Options") or {}).get("RequestAddressType") == GATEWAY_TYPE:
@@ -88,34 +66,17 @@ class CalicoDriver:
             )
         with self.lock:
             try:
-                block = ipaddress.ip_network(calico.claim_block(self.store, self.cl, host))
+                block = ipaddress.IPv4Network(calico.claim_block(self.store, self.cl, host))
             except DockerctlError as exc:
                 raise PluginError(exc.message) from None
             taken = set(self.state["addresses"].setdefault(host, []))
-            if body.get("Address"):
-                address = str(body["Address"])
-                if ipaddress.ip_address(address) not in block or address in taken:
-                    raise PluginError(f"{address} is not a free address of {host}'s block {block}")
-            else:
-                address = next((str(ip) for ip in block.hosts() if str(ip) not in taken), "")
-                if not address:
-                    raise PluginError(f"{host}'s block {block} is full")
+            where = f"{host}'s block {block}"
+            address = pick_address(block.hosts(), block, taken, str(body.get("Address") or ""), where)
             self.state["addresses"][host].append(address)
             self._save()
         return {"Address": f"{address}/32", "Data": {}}
 
-    def release_address(self, body: dict[str, Any], caller: Caller) -> dict[str, Any]:
-        with self.lock:
-            for ips in self.state["addresses"].values():
-                if body.get("Address") in ips:
-                    ips.remove(body["Address"])
-            self._save()
-        return {}
-
     # -- network driver -----------------------------------------------------------------------------
-    def net_capabilities(self, _b: dict[str, Any], _c: Caller) -> dict[str, Any]:
-        return {"Scope": "local", "ConnectivityScope": "global"}
-
     def create_network(self, body: dict[str, Any], caller: Caller) -> dict[str, Any]:
         host = self._host(caller)
         for data in body.get("IPv4Data") or []:
@@ -145,51 +106,23 @@ class CalicoDriver:
             self._save()
         return {"Interface": {}}
 
-    def delete_endpoint(self, body: dict[str, Any], _c: Caller) -> dict[str, Any]:
-        with self.lock:
-            ep = self.state["endpoints"].pop(str(body.get("EndpointID")), None)
-            if ep is not None:
-                NetnsHost(ep["host"]).run(
-                    ["ip", "link", "del", "dev", veth_names(str(body["EndpointID"]))[0]]
-                )
-            self._save()
-        return {}
-
-    def endpoint_info(self, body: dict[str, Any], _c: Caller) -> dict[str, Any]:
-        return {"Value": dict(self.state["endpoints"].get(str(body.get("EndpointID"))) or {})}
-
     def join(self, body: dict[str, Any], caller: Caller) -> dict[str, Any]:
         host = self._host(caller)
         ep = self.state["endpoints"].get(str(body.get("EndpointID")))
         if ep is None:
             raise PluginError(f"endpoint {str(body.get('EndpointID'))[:12]} is not a calico endpoint here")
         cali, temp = veth_names(str(body["EndpointID"]))
-        k = NetnsHost(host)
-        k.run(["ip", "link", "del", "dev", cali])  # a leftover of an interrupted Join
-        for argv in (
+        self.make_veth(host, str(body["EndpointID"]), [
             ["ip", "link", "add", cali, "type", "veth", "peer", "name", temp],
             ["ip", "link", "set", "dev", cali, "address", calico.HOST_MAC, "alias", self.tag, "up"],
             ["sysctl", "-qw", f"net.ipv4.conf.{cali}.proxy_arp=1"],
             ["ip", "route", "replace", f"{ep['ip']}/32", "dev", cali, "scope", "link"],
-        ):
-            done = k.run(argv)
-            if not done.ok:
-                k.run(["ip", "link", "del", "dev", cali])
-                raise PluginError(f"{host}: `{' '.join(argv)}` failed: {done.stderr.strip()}")
+        ])  # fmt: skip
         return {
             "InterfaceName": {"SrcName": temp, "DstPrefix": "eth"},
             "Gateway": GATEWAY,
             "StaticRoutes": [{"Destination": f"{GATEWAY}/32", "RouteType": 1, "NextHop": ""}],
         }
-
-    def leave(self, body: dict[str, Any], _c: Caller) -> dict[str, Any]:
-        ep = self.state["endpoints"].get(str(body.get("EndpointID")))
-        if ep is not None:
-            NetnsHost(ep["host"]).run(["ip", "link", "del", "dev", veth_names(str(body["EndpointID"]))[0]])
-        return {}
-
-    def nothing(self, _b: dict[str, Any], _c: Caller) -> dict[str, Any]:
-        return {}
 
 
 def app_for(driver: CalicoDriver) -> PluginApp:

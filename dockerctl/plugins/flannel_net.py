@@ -20,17 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import json
 import threading
 from typing import Any
 
 from dockerctl.errors import DockerctlError
 from dockerctl.fabric import etcd as etcd_mod
 from dockerctl.fabric import flannel
-from dockerctl.fabric.hostlinks import alias
-from dockerctl.hosts import NetnsHost
 from dockerctl.plugins.protocol import Caller, PluginApp, PluginError
-from dockerctl.plugins.remote_net import CallerHosts, network_app
+from dockerctl.plugins.remote_net import LabNetDriver, network_app, pick_address
 
 GATEWAY_TYPE = "com.docker.network.gateway"
 
@@ -44,41 +41,19 @@ def veth_names(endpoint_id: str) -> tuple[str, str]:
     return f"vfl{endpoint_id[:10]}", f"cfl{endpoint_id[:10]}"
 
 
-class FlannelDriver:
+class FlannelDriver(LabNetDriver):
+    what = "flannel"
+    # host → {subnet, id}; pool id → {host, subnet, addresses: [...]}; network id → {host, bridge, subnet,
+    # gateway}; endpoint id → {host, network, address}
+    STATE = ("leases", "pools", "networks", "endpoints")
+
     def __init__(self, fl: flannel.FlannelLab, store: etcd_mod.EtcdClient, log: Any = None) -> None:
+        super().__init__(fl.lab, list(fl.hosts), fl.dir, log)
         self.fl = fl
         self.store = store
-        self.log = log or (lambda _m: None)
-        self.lock = threading.RLock()
-        self.callers = CallerHosts(fl.lab, list(fl.hosts), "flannel")
-        self.state_file = fl.dir / "plugin-state.json"
-        self.state: dict[str, Any] = self._load()
-        self.tag = alias(fl.lab)
 
-    # -- state on disk ------------------------------------------------------------------------------
-    def _load(self) -> dict[str, Any]:
-        try:
-            data: dict[str, Any] = json.loads(self.state_file.read_text())
-        except (OSError, ValueError):
-            data = {}
-        data.setdefault("leases", {})  # host → {subnet, id}
-        data.setdefault("pools", {})  # pool id → {host, subnet, addresses: [...]}
-        data.setdefault("networks", {})  # network id → {host, bridge, subnet, gateway}
-        data.setdefault("endpoints", {})  # endpoint id → {host, network, address, veth}
-        return data
-
-    def _save(self) -> None:
-        self.fl.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.state, sort_keys=True, indent=1))
-        tmp.replace(self.state_file)
-
-    # -- who calls ----------------------------------------------------------------------------------
-    def _host(self, caller: Caller) -> str:
-        return self.callers.of(caller)
-
-    def kernel(self, host: str) -> NetnsHost:
-        return NetnsHost(host)
+    def veth_names(self, endpoint_id: str) -> tuple[str, str]:
+        return veth_names(endpoint_id)
 
     def config(self) -> flannel.Config:
         text = self.store.get(flannel.CONFIG_KEY)
@@ -95,9 +70,6 @@ class FlannelDriver:
         return out
 
     # -- IPAM ---------------------------------------------------------------------------------------
-    def ipam_capabilities(self, _b: dict[str, Any], _c: Caller) -> dict[str, Any]:
-        return {"RequiresMACAddress": False}
-
     def address_spaces(self, _b: dict[str, Any], _c: Caller) -> dict[str, Any]:
         return {"LocalDefaultAddressSpace": "flannel-local", "GlobalDefaultAddressSpace": "flannel-global"}
 
@@ -175,24 +147,16 @@ class FlannelDriver:
             pool = self.state["pools"].get(str(body.get("PoolID")))
             if pool is None:
                 raise PluginError(f"unknown pool {body.get('PoolID')!r}")
-            net = ipaddress.ip_network(pool["subnet"])
+            net = ipaddress.IPv4Network(pool["subnet"])
             hosts = list(net.hosts())
             taken = set(pool["addresses"])
             gateway = str(hosts[0])
             opts = body.get("Options") or {}
             if opts.get("RequestAddressType") == GATEWAY_TYPE:
                 address = body.get("Address") or gateway
-            elif body.get("Address"):
-                address = str(body["Address"])
-                if ipaddress.ip_address(address) not in net:
-                    raise PluginError(f"{address} is not in this host's flannel subnet {net}")
-                if address in taken:
-                    raise PluginError(f"{address} is in use")
             else:
-                free = next((str(ip) for ip in hosts[1:] if str(ip) not in taken), None)
-                if free is None:
-                    raise PluginError(f"no free address left in {net}")
-                address = free
+                where = f"{pool['host']}'s flannel subnet {net}"
+                address = pick_address(hosts[1:], net, taken, str(body.get("Address") or ""), where)
             pool["addresses"].append(address)
             self._save()
         return {"Address": f"{address}/{net.prefixlen}", "Data": {}}
@@ -206,9 +170,6 @@ class FlannelDriver:
         return {}
 
     # -- network driver -----------------------------------------------------------------------------
-    def net_capabilities(self, _b: dict[str, Any], _c: Caller) -> dict[str, Any]:
-        return {"Scope": "local", "ConnectivityScope": "global"}
-
     def create_network(self, body: dict[str, Any], caller: Caller) -> dict[str, Any]:
         host = self._host(caller)
         data = (body.get("IPv4Data") or [{}])[0]
@@ -286,49 +247,16 @@ class FlannelDriver:
             self._save()
         return {"Interface": {}}  # the engine gave the address: the answer adds nothing (libnetwork's rule)
 
-    def delete_endpoint(self, body: dict[str, Any], _c: Caller) -> dict[str, Any]:
-        with self.lock:
-            ep = self.state["endpoints"].pop(str(body.get("EndpointID")), None)
-            if ep is not None:
-                host_end, _ = veth_names(str(body["EndpointID"]))
-                self.kernel(ep["host"]).run(["ip", "link", "del", "dev", host_end])
-            self._save()
-        return {}
-
     def endpoint_info(self, body: dict[str, Any], _c: Caller) -> dict[str, Any]:
         ep = self.state["endpoints"].get(str(body.get("EndpointID"))) or {}
         return {"Value": {"address": ep.get("address", ""), "host": ep.get("host", "")}}
 
     def join(self, body: dict[str, Any], caller: Caller) -> dict[str, Any]:
         host = self._host(caller)
-        net = self.state["networks"].get(str(body.get("NetworkID")))
-        if net is None:
-            raise PluginError(f"network {str(body.get('NetworkID'))[:12]} is not a flannel network here")
-        host_end, peer = veth_names(str(body["EndpointID"]))
-        k = self.kernel(host)
+        net = self._network(body)
         with self.lock:
-            k.run(["ip", "link", "del", "dev", host_end])  # a leftover of an interrupted Join
-            for argv in (
-                ["ip", "link", "add", host_end, "mtu", str(net["mtu"]), "type", "veth", "peer", "name", peer,
-                 "mtu", str(net["mtu"])],
-                ["ip", "link", "set", "dev", host_end, "alias", self.tag],
-                ["ip", "link", "set", "dev", host_end, "master", net["bridge"], "up"],
-            ):  # fmt: skip
-                done = k.run(argv)
-                if not done.ok:
-                    k.run(["ip", "link", "del", "dev", host_end])
-                    raise PluginError(f"{host}: `{' '.join(argv)}` failed: {done.stderr.strip()}")
+            peer = self.bridged_veth(host, str(body["EndpointID"]), int(net["mtu"]), net["bridge"])
         return {"InterfaceName": {"SrcName": peer, "DstPrefix": "eth"}, "Gateway": net["gateway"]}
-
-    def leave(self, body: dict[str, Any], _c: Caller) -> dict[str, Any]:
-        ep = self.state["endpoints"].get(str(body.get("EndpointID")))
-        if ep is not None:
-            host_end, _ = veth_names(str(body["EndpointID"]))
-            self.kernel(ep["host"]).run(["ip", "link", "del", "dev", host_end])
-        return {}
-
-    def nothing(self, _b: dict[str, Any], _c: Caller) -> dict[str, Any]:
-        return {}
 
     # -- the loop: leases → kernels, and renewal ------------------------------------------------------
     def reconcile_once(self) -> None:
