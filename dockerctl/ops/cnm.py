@@ -20,9 +20,7 @@ from dockerctl.errors import DockerctlError, NotFound
 from dockerctl.fabric import labhosts
 from dockerctl.hosts.base import Host
 from dockerctl.observe.overlay import exec_roots_of, namespace_path, read_overlay
-from dockerctl.spec.calico import DRIVER as CALICO
-from dockerctl.spec.flannel import DRIVER as FLANNEL
-from dockerctl.spec.weave import DRIVER as WEAVE
+from dockerctl.ops.netmodels import MODELS
 
 
 @dataclass
@@ -109,11 +107,8 @@ def _bridge_of(net: Network) -> str | None:
     if driver == "bridge":
         opts = attrs.get("Options") or {}
         return str(opts.get("com.docker.network.bridge.name") or f"br-{attrs['Id'][:12]}")
-    if driver == FLANNEL:
-        return f"flb-{attrs['Id'][:10]}"
-    if driver == WEAVE:
-        return "weave"
-    return None
+    model = MODELS.get(str(driver))
+    return model.bridge(str(attrs["Id"])) if model is not None else None
 
 
 def view_of(host_name: str, e: Engine, net: Network) -> NetworkView:
@@ -175,6 +170,7 @@ def _network_objects(
     view: NetworkView, host: Host, links: dict[int, dict[str, Any]], net: Network, overlay_ns: str | None
 ) -> None:
     by_name = {str(link["ifname"]): link for link in links.values()}
+    model = MODELS.get(view.driver)
     bridge = _bridge_of(net)
     if bridge and bridge in by_name:
         view.objects.append(
@@ -192,9 +188,7 @@ def _network_objects(
         view.notes.append("the overlay namespace is made when the first container joins on this host")
     for link in links.values():
         info = link.get("linkinfo") or {}
-        carries = (view.driver == FLANNEL and str(link["ifname"]).startswith("flannel.")) or (
-            view.driver == WEAVE and link["ifname"] == "vxw"
-        )
+        carries = model is not None and model.carries(str(link["ifname"]))
         if info.get("info_kind") != "vxlan" or not carries:
             continue
         data = info.get("info_data") or {}
@@ -202,16 +196,17 @@ def _network_objects(
             f"vxlan {link['ifname']} VNI {data.get('id')} port {data.get('port')} mtu {link.get('mtu')}"
         )
         view.carried_by.append(f"{link['ifname']}: vxlan, VNI {data.get('id')}, UDP {data.get('port')}")
-    if view.driver in (FLANNEL, CALICO):
+    lab = str((net.attrs.get("Labels") or {}).get(LAB_LABEL, ""))
+    ranges = model.route_ranges(lab, view.subnets) if model is not None else None
+    if model is not None and ranges is not None:
         for r in _json(host, ["ip", "-json", "route", "show"]):
             dst = str(r.get("dst", ""))
-            if "/" not in dst and dst not in ("default",) and view.driver == CALICO:
+            if "/" not in dst and dst not in ("default",) and model.host_routes:
                 dst += "/32"
             if not dst[:1].isdigit():
                 continue
             inside = any(
-                ipaddress.IPv4Network(dst, strict=False).subnet_of(ipaddress.IPv4Network(s))
-                for s in _pools(view, net)
+                ipaddress.IPv4Network(dst, strict=False).subnet_of(ipaddress.IPv4Network(s)) for s in ranges
             )
             if inside:
                 how = " ".join(
@@ -223,23 +218,6 @@ def _network_objects(
                     ) if x
                 )  # fmt: skip
                 view.objects.append(f"route {dst} {how}")
-
-
-def _pools(view: NetworkView, net: Network) -> list[str]:
-    """The range a plugin network's routes live in: calico's pool (its IPAM says 0.0.0.0/0), flannel's
-    network (the engine knows only its host's lease), else its subnets."""
-    lab = str((net.attrs.get("Labels") or {}).get(LAB_LABEL, ""))
-    if view.driver == CALICO:
-        from dockerctl.fabric import calico
-
-        cl = calico.load(lab)
-        return [cl.pool] if cl is not None else []
-    if view.driver == FLANNEL:  # the routes to the other hosts' leases: the whole flannel network
-        from dockerctl.fabric import flannel
-
-        fl = flannel.load(lab)
-        return [fl.config.network] if fl is not None else view.subnets
-    return view.subnets
 
 
 def net_cnm(engine: Engine, name: str) -> CnmReport:

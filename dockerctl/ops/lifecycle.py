@@ -3,15 +3,14 @@
 Up: the models' preflights (before anything is made) → the hosts → the storage pool and the network
 models (each a no-op unless the playbook has its section) → swarm mode across the hosts.
 Down: the lab's resources on every host → swarm mode left → the lab's record → the pool and the models
-→ the hosts. A model here is a module of `ops/` with `preflight`, `up`, `serve_again` and `down`.
+→ the hosts. The models come from their registry (ops/netmodels.py), each a `NetworkModel`
+(ops/netmodel.py); nothing here names one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dockerctl.apply.cleanup import Removed, remove_owned
@@ -22,41 +21,19 @@ from dockerctl.errors import DockerctlError
 from dockerctl.fabric import labhosts
 from dockerctl.fabric import swarm as lab_swarm
 from dockerctl.fabric.hostlinks import remove_lab_links
-from dockerctl.ops import calico as lab_calico
-from dockerctl.ops import flannel as lab_flannel
 from dockerctl.ops import pool as lab_pool
-from dockerctl.ops import weave as lab_weave
+from dockerctl.ops.netmodel import Progress
+from dockerctl.ops.netmodels import MODELS
 from dockerctl.spec.gluster import GLUSTER_DRIVER
 
 if TYPE_CHECKING:  # `down` never loads the playbook models
     from dockerctl.spec.playbook import Playbook
 
-Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Model:
-    """One network model as the lifecycle drives it (a module of ops/)."""
-
-    name: str
-    preflight: Callable[[Playbook], None]
-    up: Callable[[Playbook, Progress | None], object]
-    serve_again: Callable[[str], None]
-    down: Callable[[str], object]
-
-
-# the order they come up and go down in (after the storage pool, which is not a network model)
-MODELS = (
-    Model("flannel", lab_flannel.preflight, lab_flannel.flannel_up, lab_flannel.serve_again, lab_flannel.flannel_down),
-    Model("calico", lab_calico.preflight, lab_calico.calico_up, lab_calico.serve_again, lab_calico.calico_down),
-    Model("weave", lab_weave.preflight, lab_weave.weave_up, lab_weave.serve_again, lab_weave.weave_down),
-)  # fmt: skip
-
 
 def preflight(pb: Playbook) -> None:
     """Every model's and the pool's checks of this machine, before anything is made."""
     lab_pool.preflight(pb)
-    for m in MODELS:
+    for m in MODELS.values():
         m.preflight(pb)
 
 
@@ -74,7 +51,7 @@ def models_up(pb: Playbook, progress: Progress | None) -> list[str]:
     """The storage pool and each model the playbook has a section for (idempotent). → the pool's volumes
     that held data before this run."""
     kept = lab_pool.pool_up(pb, progress)  # a storage: section: its pool and volume driver (V1, V2)
-    for m in MODELS:
+    for m in MODELS.values():
         m.up(pb, progress)
     return kept
 
@@ -91,14 +68,10 @@ def swarm_up(engine: Engine, engines: dict[str, Engine], pb: Playbook, order: li
 
 
 def after_containers(pb: Playbook, engines: dict[str, Engine], say: Progress) -> None:
-    """What a model does once the lab's containers run: weave publishes their names, calico applies
-    its policies to their workloads."""
-    if pb.weave is not None:
-        say("weave.local names")
-        lab_weave.publish_names(pb, engines)
-    if pb.policies:
-        say(f"calico policies: {', '.join(pb.policies)}")
-        lab_calico.apply_policies(pb, engines)
+    """What a model does once the lab's containers run (weave publishes their names, calico applies
+    its policies to their workloads)."""
+    for m in MODELS.values():
+        m.after_containers(pb, engines, say)
 
 
 def serve_again(lab: str, *, pool: bool) -> None:
@@ -107,7 +80,7 @@ def serve_again(lab: str, *, pool: bool) -> None:
     if pool:
         with contextlib.suppress(DockerctlError):
             lab_pool.serve_again(lab)
-    for m in MODELS:
+    for m in MODELS.values():
         with contextlib.suppress(DockerctlError):
             m.serve_again(lab)
 
@@ -124,9 +97,10 @@ def lab_down(
     settle: bool = False,
 ) -> Removed:
     """Remove the lab everywhere, in one order. joined: the hosts this run joined to swarm mode (with
-    those the lab's record names: all of them leave it again). settle: the run was cut short, maybe while the engine was still making
-    something it had been asked for (measured: a network created just after the first sweep listed the
-    lab) — sweep again until a pass finds nothing. keep_pool: the storage pool's data stays."""
+    those the lab's record names: all of them leave it again). settle: the run was cut short, maybe
+    while the engine was still making something it had been asked for (measured: a network created
+    just after the first sweep listed the lab) — sweep again until a pass finds nothing. keep_pool:
+    the storage pool's data stays."""
     removed = remove_everywhere(engines, lab, order, volumes=volumes, keep_pool=keep_pool)
     for _ in range(4 if settle else 0):
         time.sleep(0.5)
@@ -141,7 +115,7 @@ def lab_down(
         lab_swarm.swarm_down(engines, order, [j for j in joined if j in engines])
     lab_records.forget(lab, local.url)
     removed.kept_pool = lab_pool.pool_down(lab, keep_data=keep_pool)
-    for m in MODELS:
+    for m in MODELS.values():
         m.down(lab)
     removed.hosts = labhosts.hosts_down(lab)
     return removed

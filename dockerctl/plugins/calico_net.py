@@ -12,6 +12,8 @@ No bridge, no encapsulation: the host routes, BIRD tells the other hosts (fabric
 from __future__ import annotations
 
 import ipaddress
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from dockerctl.errors import DockerctlError
@@ -19,7 +21,7 @@ from dockerctl.fabric import calico
 from dockerctl.fabric import etcd as etcd_mod
 from dockerctl.hosts import NetnsHost
 from dockerctl.plugins.protocol import Caller, PluginApp, PluginError
-from dockerctl.plugins.remote_net import LabNetDriver, network_app, pick_address
+from dockerctl.plugins.remote_net import LabNetDriver, network_app, no_model, pick_address
 from dockerctl.spec.calico import GATEWAY
 
 POOL_ID = "CalicoPoolIPv4"  # calico's own fixed pool id
@@ -125,5 +127,9 @@ class CalicoDriver(LabNetDriver):
         }
 
 
-def app_for(driver: CalicoDriver) -> PluginApp:
-    return network_app(driver)
+def serve_lab(lab: str, log: Callable[[str], None], stop: threading.Event) -> PluginApp:
+    """What `dockerctl plugin serve --driver dockerctl-calico` answers with for the lab."""
+    cl = calico.load(lab)
+    if cl is None:
+        raise no_model(lab, "calico")
+    return network_app(CalicoDriver(cl, etcd_mod.Etcd(lab).client(), log=log))

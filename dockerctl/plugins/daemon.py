@@ -8,6 +8,7 @@ written when the process answers; the process is ours only while its command lin
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -22,6 +23,10 @@ from dockerctl.errors import Conflict, EngineError, NotFound
 from dockerctl.fabric import gluster
 from dockerctl.hosts import LocalHost
 from dockerctl.hosts.paths import state_dir
+from dockerctl.plugins.protocol import PluginApp
+from dockerctl.spec.calico import DRIVER as CALICO_DRIVER
+from dockerctl.spec.flannel import DRIVER as FLANNEL_DRIVER
+from dockerctl.spec.weave import DRIVER as WEAVE_DRIVER
 
 PLUGIN_DIR = Path(os.environ.get("DOCKERCTL_PLUGIN_DIR", "/run/docker/plugins"))
 
@@ -118,25 +123,19 @@ def start_gluster_volume(pool: gluster.Pool, *, wait: float = 15) -> PluginRecor
     return _start(pool.driver, pool.lab, "gluster-volume", wait=wait)
 
 
-def start_flannel(lab: str, *, wait: float = 15) -> PluginRecord:
-    """The lab's flannel network + IPAM driver, served (idempotent)."""
-    from dockerctl.spec.flannel import DRIVER
-
-    return _start(DRIVER, lab, "flannel-network", wait=wait)
-
-
-def start_calico(lab: str, *, wait: float = 15) -> PluginRecord:
-    """The lab's calico network + IPAM driver, served (idempotent)."""
-    from dockerctl.spec.calico import DRIVER
-
-    return _start(DRIVER, lab, "calico-network", wait=wait)
+# the network plugins dockerctl serves: driver name → the module whose `serve_lab` answers for a lab
+NETWORK_PLUGINS = {
+    FLANNEL_DRIVER: "dockerctl.plugins.flannel_net",
+    CALICO_DRIVER: "dockerctl.plugins.calico_net",
+    WEAVE_DRIVER: "dockerctl.plugins.weave_net",
+}
 
 
-def start_weave(lab: str, *, wait: float = 15) -> PluginRecord:
-    """The lab's weave network + IPAM driver, served (idempotent)."""
-    from dockerctl.spec.weave import DRIVER
-
-    return _start(DRIVER, lab, "weave-network", wait=wait)
+def start_network(driver: str, lab: str, model: str, *, wait: float = 15) -> PluginRecord:
+    """The lab's network + IPAM driver of `model`, served (idempotent)."""
+    if driver not in NETWORK_PLUGINS:
+        raise NotFound(f"dockerctl serves no network driver {driver}", where="--driver")
+    return _start(driver, lab, f"{model}-network", wait=wait)
 
 
 def _start(driver: str, lab: str, kind: str, *, wait: float) -> PluginRecord:
@@ -198,52 +197,16 @@ def serve_forever(lab: str, driver: str) -> None:
     """The plugin process itself (`dockerctl plugin serve`): until SIGTERM."""
     import threading
 
-    from dockerctl.fabric import flannel
     from dockerctl.plugins.server import serve
-    from dockerctl.spec.calico import DRIVER as CALICO_DRIVER
-    from dockerctl.spec.flannel import DRIVER as FLANNEL_DRIVER
-    from dockerctl.spec.weave import DRIVER as WEAVE_DRIVER
 
     def log(line: str) -> None:
         sys.stderr.write(f"{time.strftime('%H:%M:%S')} {line}\n")
         sys.stderr.flush()
 
     stop_loop = threading.Event()
-    if driver == FLANNEL_DRIVER:
-        from dockerctl.fabric import etcd
-        from dockerctl.plugins.flannel_net import FlannelDriver
-        from dockerctl.plugins.flannel_net import app_for as flannel_app
-
-        fl = flannel.load(lab)
-        if fl is None:
-            raise NotFound(
-                f"lab {lab} has no flannel network: bring it up with `dockerctl play` first", where="--lab"
-            )
-        net_driver = FlannelDriver(fl, etcd.Etcd(lab).client(), log=log)
-        app = flannel_app(net_driver)
-        threading.Thread(target=net_driver.loop, args=(stop_loop,), daemon=True).start()
-    elif driver == CALICO_DRIVER:
-        from dockerctl.fabric import calico, etcd
-        from dockerctl.plugins.calico_net import CalicoDriver
-        from dockerctl.plugins.calico_net import app_for as calico_app
-
-        cl = calico.load(lab)
-        if cl is None:
-            raise NotFound(
-                f"lab {lab} has no calico network: bring it up with `dockerctl play` first", where="--lab"
-            )
-        app = calico_app(CalicoDriver(cl, etcd.Etcd(lab).client(), log=log))
-    elif driver == WEAVE_DRIVER:
-        from dockerctl.fabric import weave
-        from dockerctl.plugins.weave_net import WeaveDriver
-        from dockerctl.plugins.weave_net import app_for as weave_app
-
-        wl = weave.load(lab)
-        if wl is None:
-            raise NotFound(
-                f"lab {lab} has no weave network: bring it up with `dockerctl play` first", where="--lab"
-            )
-        app = weave_app(WeaveDriver(wl, log=log))
+    app: PluginApp
+    if driver in NETWORK_PLUGINS:
+        app = importlib.import_module(NETWORK_PLUGINS[driver]).serve_lab(lab, log, stop_loop)
     else:
         from dockerctl.plugins.gluster_volume import app_for
 

@@ -21,13 +21,14 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from dockerctl.errors import DockerctlError
 from dockerctl.fabric import etcd as etcd_mod
 from dockerctl.fabric import flannel
 from dockerctl.plugins.protocol import Caller, PluginApp, PluginError
-from dockerctl.plugins.remote_net import LabNetDriver, network_app, pick_address
+from dockerctl.plugins.remote_net import LabNetDriver, network_app, no_model, pick_address
 
 GATEWAY_TYPE = "com.docker.network.gateway"
 
@@ -296,5 +297,13 @@ class FlannelDriver(LabNetDriver):
             self.reconcile_once()
 
 
-def app_for(driver: FlannelDriver) -> PluginApp:
+def serve_lab(lab: str, log: Callable[[str], None], stop: threading.Event) -> PluginApp:
+    """What `dockerctl plugin serve --driver dockerctl-flannel` answers with for the lab."""
+    from dockerctl.fabric import etcd
+
+    fl = flannel.load(lab)
+    if fl is None:
+        raise no_model(lab, "flannel")
+    driver = FlannelDriver(fl, etcd.Etcd(lab).client(), log=log)
+    threading.Thread(target=driver.loop, args=(stop,), daemon=True).start()
     return network_app(driver)

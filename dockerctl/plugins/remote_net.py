@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from dockerctl.errors import NotFound
 from dockerctl.fabric.hostlinks import alias
 from dockerctl.hosts import NetnsHost
 from dockerctl.hosts.paths import NETNS_DIR
@@ -47,6 +48,12 @@ def network_app(driver: Any) -> PluginApp:
     for path, method in CALLS.items():
         app.route(path, getattr(driver, method))
     return app
+
+
+def no_model(lab: str, model: str) -> NotFound:
+    return NotFound(
+        f"lab {lab} has no {model} network: bring it up with `dockerctl play` first", where="--lab"
+    )
 
 
 class CallerHosts:

@@ -6,13 +6,15 @@ host's part of the one L2 segment (fabric/weave.py); `Join` a veth on the `weave
 from __future__ import annotations
 
 import ipaddress
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from dockerctl.errors import DockerctlError
 from dockerctl.fabric import weave
 from dockerctl.hosts import NetnsHost
 from dockerctl.plugins.protocol import Caller, PluginApp, PluginError
-from dockerctl.plugins.remote_net import LabNetDriver, network_app, pick_address
+from dockerctl.plugins.remote_net import LabNetDriver, network_app, no_model, pick_address
 
 GATEWAY_TYPE = "com.docker.network.gateway"
 
@@ -93,5 +95,9 @@ class WeaveDriver(LabNetDriver):
         return {"InterfaceName": {"SrcName": inside, "DstPrefix": "eth"}, "Gateway": self.wl.gateway(host)}
 
 
-def app_for(driver: WeaveDriver) -> PluginApp:
-    return network_app(driver)
+def serve_lab(lab: str, log: Callable[[str], None], stop: threading.Event) -> PluginApp:
+    """What `dockerctl plugin serve --driver dockerctl-weave` answers with for the lab."""
+    wl = weave.load(lab)
+    if wl is None:
+        raise no_model(lab, "weave")
+    return network_app(WeaveDriver(wl, log=log))
