@@ -44,17 +44,12 @@ class Ended:
         }
 
 
-def _alive(host: Host, pid: int) -> bool:
-    stat = host.read_text(f"/proc/{pid}/stat")
-    return stat is not None and ") Z " not in stat
-
-
 def _wait_gone(host: Host, pids: list[int], timeout: float) -> list[int]:
     deadline = time.monotonic() + timeout
-    left = [p for p in pids if _alive(host, p)]
+    left = [p for p in pids if host.alive(p)]
     while left and time.monotonic() < deadline:
         time.sleep(0.1)
-        left = [p for p in left if _alive(host, p)]
+        left = [p for p in left if host.alive(p)]
     return left
 
 

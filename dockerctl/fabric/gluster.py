@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
-import signal
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
@@ -200,27 +198,6 @@ def pool_processes(pool: Pool) -> dict[int, tuple[str, ...]]:
     return out
 
 
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[0] != "Z"
-
-
-def _end(pids: list[int], wait: float = 10) -> None:
-    for sig, limit in ((signal.SIGTERM, wait), (signal.SIGKILL, 5.0)):
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
-        deadline = time.monotonic() + limit
-        while pids and time.monotonic() < deadline:
-            pids = [p for p in pids if _alive(p)]
-            time.sleep(0.1)
-        if not pids:
-            return
-
-
 def glusterd_pid(pool: Pool, host: str) -> int | None:
     return LocalHost().owned_pid(str(pool.pidfile(host)), "glusterd", str(pool.work(host)))
 
@@ -311,9 +288,7 @@ def start(pool: Pool, *, wait: float = 30, progress: Any = None) -> None:
         _mount_bricks(pool, h.name)
         say(f"glusterd on {h.name} ({h.address})")
         pool.pidfile(h.name).unlink(missing_ok=True)
-        LocalHost().run(
-            ["sh", "-c", 'setsid "$@" </dev/null >/dev/null 2>&1 &', "sh", *_argv(pool, h)], timeout=10
-        )
+        LocalHost().start_detached(_argv(pool, h), log=None)
     deadline = time.monotonic() + wait
     for h in pool.hosts:
         while not _answers(pool, h.name):
@@ -555,8 +530,8 @@ def stop(pool: Pool, *, keep_data: bool) -> list[str]:
     procs = pool_processes(pool)
     sockets = [a for argv in procs.values() for i, a in enumerate(argv) if i and argv[i - 1] == "-S"]
     daemons = [p for p, argv in procs.items() if Path(argv[0]).name != "glusterd"]
-    _end(daemons)
-    _end([p for p in procs if p not in daemons])
+    LocalHost().end_all(daemons)
+    LocalHost().end_all([p for p in procs if p not in daemons])
     for sock in sockets:
         if sock.startswith("/var/run/gluster/") and sock.endswith(".socket"):
             Path(sock).unlink(missing_ok=True)

@@ -10,7 +10,6 @@ ends exactly those processes, and removes the empty cgroups under the engine's o
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import time
 from dataclasses import dataclass
@@ -153,8 +152,8 @@ def _clear_dead_containerd(engine: SimEngine, wait: float = 10) -> None:
         return
     ours = engine.exec_root.encode()
     if ours in _cmdline(pid):
-        _signal_and_wait([pid], 0, wait)  # signal 0: only wait for it
-    if not _alive(pid) or ours not in _cmdline(pid):  # a zombie's command line is empty
+        LocalHost().signal_all([pid], 0, wait)  # signal 0: only wait for it
+    if not LocalHost().alive(pid) or ours not in _cmdline(pid):  # a zombie's command line is empty
         pidfile.unlink(missing_ok=True)
 
 
@@ -174,11 +173,7 @@ def _launch(engine: SimEngine, ns: Namespace) -> None:
         engine.subids.write_text(
             "".join(f"{name}:{first}:{count}\n" for name in dict.fromkeys([user, group or user]))
         )
-    # detached (the shell exits at once): the daemon is not this process's child, so it never lingers
-    # as a zombie of a short-lived dockerctl, and it outlives the command that started it
-    done = LocalHost().run(
-        ["sh", "-c", 'setsid "$@" >>"$0" 2>&1 </dev/null &', str(engine.log), *engine.argv(ns)]
-    )
+    done = LocalHost().start_detached(engine.argv(ns), log=engine.log)
     if not done.ok:
         raise EngineUnavailable(
             f"the engine of simulated host {engine.host} could not be started: {done.output}"
@@ -194,43 +189,19 @@ def shim_pids(engine: SimEngine) -> list[int]:
     return out
 
 
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[0] != "Z"  # a zombie has exited
-
-
-def _signal_and_wait(pids: list[int], sig: int, wait: float) -> list[int]:
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, sig)
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        pids = [p for p in pids if _alive(p)]
-        if not pids:
-            break
-        time.sleep(0.1)
-    return pids
-
-
 def kill(engine: SimEngine) -> None:
     """SIGKILL the host's dockerd, as a crash would (fault tests)."""
     pid = engine.pid()
     if pid is not None:
-        _signal_and_wait([pid], signal.SIGKILL, 10)
+        LocalHost().signal_all([pid], signal.SIGKILL, 10)
 
 
 def stop(engine: SimEngine, *, wait: float = 30) -> None:
     """End the host's dockerd and every shim it left, then remove its empty cgroups and exec-root."""
     pid = engine.pid()
     if pid is not None:
-        left = _signal_and_wait([pid], signal.SIGTERM, wait)
-        _signal_and_wait(left, signal.SIGKILL, 5)
-    shims = shim_pids(engine)
-    if shims:
-        _signal_and_wait(_signal_and_wait(shims, signal.SIGTERM, 5), signal.SIGKILL, 5)
+        LocalHost().end_all([pid], wait=wait)
+    LocalHost().end_all(shim_pids(engine), wait=5)
     _unmount(engine)
     _remove_cgroups(engine)
     Path(engine.socket).unlink(missing_ok=True)
@@ -265,7 +236,7 @@ def _remove_cgroups(engine: SimEngine) -> None:
         with contextlib.suppress(OSError, ValueError):
             left.update(int(p) for p in procs.read_text().split())
     if left:
-        _signal_and_wait(sorted(left), signal.SIGKILL, 5)
+        LocalHost().signal_all(sorted(left), signal.SIGKILL, 5)
     for hierarchy in base.iterdir() if base.is_dir() else []:
         top = hierarchy / parent
         if not top.is_dir():

@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import socket
 import time
 from dataclasses import dataclass
@@ -413,16 +412,8 @@ def _tail(vm: Vm) -> str:
 
 def _end(vm: Vm) -> None:
     pid = vm.pid()
-    if pid is None:
-        return
-    for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, sig)
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
-            time.sleep(0.1)
-        if not Path(f"/proc/{pid}").exists():
-            return
+    if pid is not None:
+        LocalHost().end(pid, vm.pid)
 
 
 def stop(vm: Vm) -> None:

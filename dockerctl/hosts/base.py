@@ -132,6 +132,12 @@ class Host(ABC):
                 out[int(pid)] = tuple(a for a in rest.split("\x1f") if a)
         return out
 
+    def alive(self, pid: int) -> bool:
+        """Whether process `pid` runs: it exists and is not a zombie (one that has exited)."""
+        stat = self.read_text(f"/proc/{pid}/stat")
+        fields = stat.rpartition(")")[2].split() if stat else []
+        return bool(fields) and fields[0] != "Z"
+
     def owned_pid(self, pid: int | str | None, program: str, *marks: str) -> int | None:
         """`pid` (a number, or the path of a pid file) while it is a live process of ours: not a zombie,
         running `program` (a name its argv[0] contains) with every mark (a path of its own) in its command

@@ -53,6 +53,32 @@ class LocalHost(Host):
                 start_new_session=True, close_fds=True,
             )  # fmt: skip
 
+    def start_detached(self, argv: Sequence[str], *, log: Path | None) -> Completed:
+        """Start a daemon that is not this process's child: a shell starts it in a session of its own and
+        exits at once, so the daemon never lingers as a zombie of a long-lived caller (the test run, an
+        exporter) and outlives the command that started it. Output is appended to `log` or dropped."""
+        if log is not None:
+            log.parent.mkdir(parents=True, exist_ok=True)
+        script = 'setsid "$@" >>"$0" 2>&1 </dev/null &'
+        return self.run(["sh", "-c", script, str(log or os.devnull), *self.prefix(), *argv])
+
+    def signal_all(self, pids: Sequence[int], sig: int, wait: float) -> list[int]:
+        """Send `sig` to each of `pids` (0: none, only wait), then wait up to `wait` seconds for them to
+        end. For processes the caller has just found to be its own. → those still running."""
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        left = list(pids)
+        deadline = time.monotonic() + wait
+        while left and time.monotonic() < deadline:
+            time.sleep(0.1)
+            left = [p for p in left if self.alive(p)]
+        return [p for p in left if self.alive(p)]
+
+    def end_all(self, pids: Sequence[int], *, wait: float = 10, kill: float = 5) -> list[int]:
+        """SIGTERM to each of `pids`, SIGKILL to those that outlive `wait`. → those still running."""
+        return self.signal_all(self.signal_all(pids, signal.SIGTERM, wait), signal.SIGKILL, kill)
+
     def end(self, pid: int, running: Callable[[], int | None], *, wait: float = 10, kill: float = 5) -> bool:
         """SIGTERM to `pid`, SIGKILL if it outlives `wait` — each only while `running()` (its ownership
         check) still names it. → whether it is gone."""

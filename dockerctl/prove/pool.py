@@ -13,6 +13,7 @@ from docker.models.containers import Container
 from dockerctl.engines.client import engine_call
 from dockerctl.fabric import gluster, labhosts, simhost
 from dockerctl.fabric.netns import record_of
+from dockerctl.hosts import LocalHost
 from dockerctl.prove.registry import Context, _v, handles
 from dockerctl.prove.twins import Finished
 from dockerctl.spec.models import Limits
@@ -151,7 +152,7 @@ def _replica(body: Any, ctx: Context) -> list[Check]:
     ]
     bricks = _brick_pids(pool, body.down, vol)
     simhost.stop(sim)
-    gluster._end(bricks)
+    LocalHost().end_all(bricks)
     try:
         online = gluster.gluster(pool, body.up, "volume", "status", vol, "detail").stdout
         during = _run(

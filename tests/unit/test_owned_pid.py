@@ -83,3 +83,26 @@ def test_processes_are_started_only_through_hosts() -> None:
             if any(n == "subprocess" or n.startswith("subprocess.") for n in names):
                 importers.append(str(path.relative_to(root)))
     assert importers == []
+
+
+def test_alive_is_a_process_that_exists_and_has_not_exited(host: TreeHost) -> None:
+    assert host.alive(4242) and host.alive(4245)
+    assert not host.alive(4244) and not host.alive(4246), "a zombie has exited"
+    assert not host.alive(4999), "no such process"
+
+
+def test_signal_all_waits_for_this_machines_processes_to_end() -> None:
+    import signal
+    import subprocess
+
+    from dockerctl.hosts import LocalHost
+
+    procs = [subprocess.Popen(["sleep", "30"]) for _ in range(2)]
+    try:
+        assert LocalHost().signal_all([p.pid for p in procs], 0, 0.3) == [p.pid for p in procs]  # only waits
+        assert LocalHost().end_all([p.pid for p in procs], wait=5) == []
+        assert [p.wait(timeout=5) for p in procs] == [-signal.SIGTERM, -signal.SIGTERM]
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
