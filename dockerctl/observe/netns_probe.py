@@ -4,6 +4,7 @@ a write through /proc/PID/root for a mount's read-only flag, a TCP connect for a
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 from dataclasses import dataclass
@@ -74,3 +75,34 @@ def tcp_answers(address: str, port: int, *, timeout: float = 2.0) -> Probe:
             return Probe(False, command, "connected, then closed at once: nothing in the container answered")
     except OSError as exc:
         return Probe(False, command, str(exc))
+
+
+# a TCP connect run by the host's own python3 (inside a simulated host's namespace, through its Host):
+# connected or not, and the first bytes the server sends within `timeout`
+_CONNECT = """import json, socket, sys
+address, port, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+try:
+    with socket.create_connection((address, port), timeout=timeout) as s:
+        s.settimeout(timeout)
+        try:
+            answer = s.recv(64).decode(errors="replace").strip()
+        except OSError:
+            answer = ""
+    print(json.dumps({"connected": True, "answer": answer}))
+except OSError as exc:
+    print(json.dumps({"connected": False, "error": str(exc)}))
+"""
+
+
+def tcp_connect(host: Host, address: str, port: int, *, timeout: float = 3.0) -> tuple[bool, str, str]:
+    """Connect to address:port from `host` (a published port answers on the host its engine runs on, not
+    on this machine when that is a lab host). → (connected, what was seen, the command)."""
+    command = f"TCP connect to {address}:{port} on {host.name}"
+    done = host.run(["python3", "-c", _CONNECT, address, str(port), str(timeout)], timeout=timeout + 10)
+    try:
+        got = json.loads(done.stdout)
+    except ValueError:
+        return False, f"the probe did not run: {done.output.strip()[:120]}", command
+    if got.get("connected"):
+        return True, f"connected; answered {got.get('answer', '')!r}", command
+    return False, f"no connection: {got.get('error', '')}", command

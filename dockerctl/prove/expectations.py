@@ -8,7 +8,6 @@ Every check carries the seed claim the expectation cites. The evidence is what w
 from __future__ import annotations
 
 import ipaddress
-import socket
 from contextlib import ExitStack
 from dataclasses import replace
 from typing import Any
@@ -22,6 +21,7 @@ from dockerctl.engines.engine import Engine
 from dockerctl.engines.labels import NODE_LABEL
 from dockerctl.observe.devices import device_of_directory
 from dockerctl.observe.iproute import ip_json, parse_links
+from dockerctl.observe.netns_probe import tcp_connect
 from dockerctl.observe.overlay import OverlayNamespace, exec_roots_of, link_kind, namespace_path, read_overlay
 from dockerctl.observe.traffic import addresses
 from dockerctl.prove.registry import REGISTRY, Context, _v, handles
@@ -139,16 +139,8 @@ def _published(body: Any, ctx: Context) -> list[Check]:
     host_port = int(ports[0]["HostPort"])
     host_ip = ports[0].get("HostIp") or "127.0.0.1"
     host_ip = "127.0.0.1" if host_ip in ("0.0.0.0", "") else host_ip
-    try:
-        with socket.create_connection((host_ip, host_port), timeout=3) as s:
-            s.settimeout(3)
-            try:
-                answer = s.recv(64).decode(errors="replace").strip()
-            except OSError:
-                answer = ""
-        observed, ok = f"connected; answered {answer!r}", True
-    except OSError as exc:
-        observed, ok = f"no connection: {exc}", False
+    host = ctx.engine_of(body.container).host  # the port is published on the container's own host
+    ok, observed, command = tcp_connect(host, host_ip, host_port)
     return [
         Check(
             f"{host_ip}:{host_port} → {c.name}:{body.port}",
@@ -156,7 +148,7 @@ def _published(body: Any, ctx: Context) -> list[Check]:
             "answers from the host",
             observed,
             _v(ok),
-            f"TCP connect to {host_ip}:{host_port} from the host",
+            command,
         )
     ]
 

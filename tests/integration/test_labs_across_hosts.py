@@ -370,6 +370,33 @@ def test_a_worker_container_on_two_attachable_overlays(
         assert cli("down", "--lab", "duo").returncode == 0
 
 
+PUBLISHED_ON_A_HOST = """version: 1
+name: pubh
+hosts:
+  pbh1: {kind: simulated}
+switch: {subnet: 198.18.114.0/24}
+containers:
+  web:
+    host: pbh1
+    publish: ["127.0.0.1::8080"]
+    command: nc -ll -p 8080 -e echo published
+expect:
+  - {claim: O2, published: {container: web, port: 8080}}
+"""
+
+
+def test_a_port_published_on_a_simulated_host_answers_there(
+    clean_machine: dict[str, object], tmp_path: Path
+) -> None:
+    """A published port is on the container's own host: the check connects inside that host's network
+    namespace (it connected from this machine, where nothing listens on that port, and failed)."""
+    done = cli("play", str(_write(tmp_path, PUBLISHED_ON_A_HOST)), "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    [check] = [c for c in json.loads(done.stdout)["checks"] if c["claim"] == "O2"]
+    assert check["ok"] and "'published'" in check["observed"], check
+    assert check["evidence"].endswith("on pbh1"), check
+
+
 def test_the_single_host_overlay_lab_leaves_no_docker_gwbridge(engine: docker.DockerClient) -> None:
     """The overlay playbook joins swarm mode on this engine and leaves it; the docker_gwbridge that swarm
     made is removed with it (one that was there before the lab would stay)."""
