@@ -17,7 +17,7 @@ from typing import Any
 
 from dockerctl.errors import InvalidInput
 from dockerctl.spec.units import parse_size
-from dockerctl.spec.yamlpos import Path_, load_with_lines
+from dockerctl.spec.yamlpos import Path_, load_with_lines, read_text
 
 # ---------------------------------------------------------------------------------------------------------
 # resource keys
@@ -772,11 +772,7 @@ def subset_model(files: list[Path], project: str | None, env: Mapping[str, str])
     merged: dict[str, Any] = {}
     lines_of: dict[str, dict[Path_, int]] = {}
     for path in files:
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise InvalidInput(f"cannot read the compose file: {exc.strerror}", where=str(path)) from None
-        data, lines = load_with_lines(text, str(path))
+        data, lines = load_with_lines(read_text(path, what="a compose file"), str(path))
         lines_of[str(path)] = lines
         if not isinstance(data, dict):
             raise InvalidInput("a compose file is a mapping with a `services:` key", where=f"{path}:1")

@@ -29,7 +29,7 @@ from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
 from dockerctl.spec.storage import StorageEntry, volume_size_gb
 from dockerctl.spec.topology import NetworkEntry, Topology
 from dockerctl.spec.units import parse_size
-from dockerctl.spec.yamlpos import line_of, load_with_lines
+from dockerctl.spec.yamlpos import line_of, load_with_lines, read_text
 
 CLAIM = re.compile(r"^[RKNCOSXV]\d+$")
 _STRICT = ConfigDict(extra="forbid")
@@ -1032,14 +1032,7 @@ def _friendly(error: Any, loc: tuple[Any, ...]) -> str:
 def load_playbook(path: str | Path) -> Playbook:
     """Read and validate a playbook; errors say FILE:LINE: key: what is wrong."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise InvalidInput(
-            f"cannot read {path}: {exc.strerror}",
-            where="FILE",
-            hint="give the path of a playbook (YAML) file",
-        ) from None
+    text = read_text(path, what="a playbook", hint="give the path of a playbook (YAML) file")
     data, lines = load_with_lines(text, str(path))
     if not isinstance(data, dict):
         raise InvalidInput("a playbook is a mapping (version, name, containers, …)", where=f"{path}:1")

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from dockerctl.errors import InvalidInput
 from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
 from dockerctl.spec.models import BASE_IMAGE, Limits
+from dockerctl.spec.yamlpos import read_text
 
 BUILTIN_NETWORKS = ("bridge", "host", "none")
 
@@ -186,9 +187,7 @@ class Topology(BaseModel):
     def load(cls, path: str | Path) -> Topology:
         path = Path(path)
         try:
-            data = yaml.safe_load(path.read_text())
-        except OSError as exc:
-            raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+            data = yaml.safe_load(read_text(path, what="a topology"))
         except yaml.YAMLError as exc:
             raise InvalidInput(f"{path} is not valid YAML: {exc}") from None
         if not isinstance(data, dict):

@@ -6,6 +6,7 @@ at its line. Only plain data (mappings, sequences, scalars) is built: no tags, n
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -68,3 +69,19 @@ def line_of(lines: dict[Path_, int], path: Path_) -> int | None:
             return lines[path]
         path = path[:-1]
     return lines.get(())
+
+
+def read_text(path: Path, *, what: str, hint: str | None = None) -> str:
+    """A YAML file's text (UTF-8, as YAML files are); a file that cannot be read or is not UTF-8 is one
+    InvalidInput naming it (and the line of the first byte that is not)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {what} {path}: {exc.strerror}", where=str(path), hint=hint) from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise InvalidInput(
+            f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})",
+            where=f"{path}:{line}",
+            hint=f"{what} is a YAML file in UTF-8",
+        ) from None

@@ -8,6 +8,7 @@ import pytest
 
 from dockerctl.errors import InvalidInput
 from dockerctl.spec.inputs import limit_fields
+from dockerctl.spec.playbook import load_playbook
 from dockerctl.spec.topology import Topology
 
 
@@ -134,3 +135,12 @@ def test_playbook_binds_resolve_against_the_playbook(tmp_path: Path) -> None:
     )
     pb = load_playbook(tmp_path / "pb.yaml")
     assert pb.containers["a"].volumes == [f"{tmp_path.resolve()}/site:/srv:ro"]
+
+
+def test_a_playbook_that_is_not_utf8_is_one_error_at_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("version: 1\nname: caf\u00e9\n".encode("latin-1"))  # é as the one byte 0xe9
+    with pytest.raises(InvalidInput) as err:
+        load_playbook(path)
+    assert err.value.where == f"{path}:2"
+    assert "is not UTF-8 text (byte 0xe9" in err.value.message
