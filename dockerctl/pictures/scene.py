@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from dockerctl.errors import InvalidInput
+from dockerctl.ops.netmodels import MODELS
+from dockerctl.spec.host_kinds import KINDS as HOST_KINDS
 from dockerctl.spec.playbook import Playbook, load_playbook
 from dockerctl.spec.yamlpos import line_of, load_with_lines
 
@@ -109,7 +111,7 @@ def build(data: dict[str, Any], lines: dict[Any, int], source: str, pb: Playbook
     order = list(hosts) or ["local"]
     first = order[0]
     scene = Scene(source, str(data.get("name") or Path(source).stem), order, error=error)
-    scene.models = [m for m in ("flannel", "calico", "weave") if data.get(m) is not None]
+    scene.models = [m.name for m in MODELS.values() if data.get(m.name) is not None]
     addresses = pb.switch_addresses() if pb is not None else {}
     for name in order:
         entry = hosts.get(name, {})
@@ -119,13 +121,17 @@ def build(data: dict[str, Any], lines: dict[Any, int], source: str, pb: Playbook
             facts.append(addresses[name])
         if entry.get("url"):
             facts.append(str(entry["url"]))
-        if kind == "vm":
+        if kind in HOST_KINDS and HOST_KINDS[kind].sized:
             facts.append(f"{entry.get('cpus') or 2} CPU, {entry.get('memory') or 2048} MB, cgroup v2")
         scene.add(Element(f"host:{name}", "host", name, [name, *facts], name, where("hosts", name)))
     on_switch = (
         list(addresses)
         if pb is not None
-        else [n for n in hosts if str(hosts[n].get("kind") or "simulated") == "simulated"]
+        else [
+            n
+            for n in hosts
+            if HOST_KINDS.get(str(hosts[n].get("kind") or "simulated"), HOST_KINDS["remote"]).on_switch(False)
+        ]
     )
     if on_switch:
         subnet = pb.switch.subnet if pb is not None else str(_section(data, "switch").get("subnet") or "")
