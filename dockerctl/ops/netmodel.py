@@ -38,7 +38,7 @@ class NetworkModel:
 
     def section(self, pb: Playbook) -> Any:
         """The playbook's section for this model; None: the lab does not use it."""
-        return getattr(pb, self.name, None)
+        return pb.section(self.name)
 
     def preflight(self, pb: Playbook) -> None:
         """What would make the lab's model bad, refused before anything is made."""

@@ -26,6 +26,7 @@ from dockerctl.errors import InvalidInput
 from dockerctl.spec.gluster import GLUSTER_DRIVER
 from dockerctl.spec.host_kinds import kind as kind_of
 from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
+from dockerctl.spec.sections import SECTIONS
 from dockerctl.spec.storage import StorageEntry, volume_size_gb
 from dockerctl.spec.topology import NetworkEntry, Topology
 from dockerctl.spec.units import parse_size
@@ -474,6 +475,14 @@ class Playbook(Topology):
 
     _source: str = PrivateAttr(default="")
     _lines: dict[Any, int] = PrivateAttr(default_factory=dict)
+    _sections: dict[str, BaseModel] = PrivateAttr(default_factory=dict)  # those of spec/sections.py
+
+    def section(self, key: str) -> Any:
+        """A model's section: a declared one (flannel, calico, weave …) or one a model registered
+        (spec/sections.py); None when the playbook has none."""
+        if key in type(self).model_fields:
+            return getattr(self, key)
+        return self._sections.get(key)
 
     def where(self, dotted: str) -> str:
         """FILE:LINE of a key of this playbook (for errors found after validation, e.g. at a host)."""
@@ -1015,11 +1024,12 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
-def _friendly(error: Any, loc: tuple[Any, ...]) -> str:
-    """pydantic's message, with what would be right where it does not say."""
+def _friendly(error: Any, loc: tuple[Any, ...], section: type[BaseModel] | None = None) -> str:
+    """pydantic's message, with what would be right where it does not say. section: the registered
+    section's class when the key is in one (spec/sections.py)."""
     msg = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        model = _model_at(loc)
+        model = section if section is not None and len(loc) == 2 else _model_at(loc)
         allowed = sorted(f.alias or n for n, f in model.model_fields.items()) if model else []
         return f"unknown key {loc[-1]!r}" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
     if error["type"] == "string_pattern_mismatch" and loc == ("name",):
@@ -1038,15 +1048,20 @@ def load_playbook(path: str | Path) -> Playbook:
         raise InvalidInput("a playbook is a mapping (version, name, containers, …)", where=f"{path}:1")
     _check_sections(data, path, lines)
     _resolve_binds(data, path.resolve().parent)
+    plugged = {key: data.pop(key) for key in list(data) if key in SECTIONS}  # models' own sections
+    at: tuple[Any, ...] = ()
     try:
         pb = Playbook.model_validate(data)
+        for key, body in plugged.items():
+            at = (key,)
+            pb._sections[key] = SECTIONS[key].model_validate(body if body is not None else {})
         pb._source, pb._lines = str(path), lines
         return pb
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = tuple(first["loc"])
+        loc = (*at, *first["loc"])
         key = ".".join(str(p) for p in loc)
-        msg = _friendly(first, loc)
+        msg = _friendly(first, loc, SECTIONS[at[0]] if at else None)
         raise InvalidInput(
             f"{key}: {msg}" if key else msg, where=f"{path}:{line_of(lines, loc) or 1}"
         ) from None
