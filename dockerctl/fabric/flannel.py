@@ -28,6 +28,7 @@ from typing import Any
 from dockerctl.errors import EngineError
 from dockerctl.hosts.base import Host
 from dockerctl.hosts.paths import state_dir
+from dockerctl.observe.iproute import json_rows
 
 PREFIX = "/coreos.com/network"
 CONFIG_KEY = f"{PREFIX}/config"
@@ -159,23 +160,12 @@ def desired(config: Config, own_subnet: str, leases: list[Lease]) -> Entries:
 # ---- the kernel side: what a host holds, and programming the difference ----
 
 
-def _json(host: Host, argv: list[str]) -> list[dict[str, Any]]:
-    done = host.run(argv)
-    if not done.ok:
-        return []
-    try:
-        data = json.loads(done.stdout or "[]")
-    except ValueError:
-        return []
-    return data if isinstance(data, list) else []
-
-
 def observed(host: Host, config: Config) -> Entries:
     """The entries the backend owns on `host`, read from the kernel: routes into the flannel network
     (other than the host's own bridge subnet) and, for vxlan, the flannel device's neighbours and FDB."""
     net = ipaddress.ip_network(config.network)
     routes: dict[str, str] = {}
-    for r in _json(host, ["ip", "-json", "route", "show"]):
+    for r in json_rows(host, ["ip", "-json", "route", "show"]):
         dst = r.get("dst", "")
         if "/" not in dst or not r.get("gateway"):
             continue
@@ -186,10 +176,10 @@ def observed(host: Host, config: Config) -> Entries:
     neigh: dict[str, str] = {}
     fdb: dict[str, str] = {}
     if config.backend == "vxlan":
-        for n in _json(host, ["ip", "-json", "neigh", "show", "dev", config.device]):
+        for n in json_rows(host, ["ip", "-json", "neigh", "show", "dev", config.device]):
             if n.get("lladdr") and "PERMANENT" in (n.get("state") or []):
                 neigh[n["dst"]] = n["lladdr"]
-        for f in _json(host, ["bridge", "-json", "fdb", "show", "dev", config.device]):
+        for f in json_rows(host, ["bridge", "-json", "fdb", "show", "dev", config.device]):
             if f.get("dst") and f.get("mac") and f.get("mac") != "00:00:00:00:00:00":
                 fdb[f["mac"]] = f["dst"]
     return Entries(routes, neigh, fdb)
@@ -233,7 +223,7 @@ def reconcile(host: Host, config: Config, own_subnet: str, leases: list[Lease]) 
 
 
 def link_mtu(host: Host, dev: str = LINK) -> int:
-    for link in _json(host, ["ip", "-json", "link", "show", "dev", dev]):
+    for link in json_rows(host, ["ip", "-json", "link", "show", "dev", dev]):
         return int(link.get("mtu") or 1500)
     raise EngineError(f"{dev} does not exist on {host.name}: flannel needs the host's external interface")
 
@@ -242,13 +232,13 @@ def ensure_vxlan_device(host: Host, config: Config, public_ip: str, alias: str) 
     """flannel.<VNI> as flannel makes it (idempotent; its address, the lease's <subnet>.0/32, comes once
     the lease is taken). → its MAC (the lease's VtepMAC)."""
     dev = config.device
-    if not _json(host, ["ip", "-json", "link", "show", "dev", dev]):
+    if not json_rows(host, ["ip", "-json", "link", "show", "dev", dev]):
         mtu = link_mtu(host) - VXLAN_OVERHEAD
         _must(host, ["ip", "link", "add", dev, "type", "vxlan", "id", str(config.vni), "local", public_ip,
                      "dev", LINK, "dstport", str(VXLAN_PORT), "nolearning"])  # fmt: skip
         _must(host, ["ip", "link", "set", "dev", dev, "mtu", str(mtu), "alias", alias])
     _must(host, ["ip", "link", "set", "dev", dev, "up"])
-    for link in _json(host, ["ip", "-json", "link", "show", "dev", dev]):
+    for link in json_rows(host, ["ip", "-json", "link", "show", "dev", dev]):
         return str(link.get("address") or "")
     raise EngineError(f"{dev} vanished on {host.name}")
 

@@ -84,6 +84,17 @@ def ip_json(host: Host, args: list[str], pid: int | None = None) -> str:
     return done.stdout
 
 
+def json_rows(host: Host, argv: list[str], pid: int | None = None) -> list[dict[str, Any]]:
+    """The rows a `… -json` command prints (ip, bridge), run on the host or inside the network namespace
+    of process `pid` there; none when it fails or prints no list (a device that is gone, no such tool)."""
+    done = host.run(argv) if pid is None else host.nsenter(pid, argv)
+    try:
+        data = json.loads(done.stdout or "[]") if done.ok else []
+    except ValueError:
+        return []
+    return [row for row in data if isinstance(row, dict)] if isinstance(data, list) else []
+
+
 def as_dict(link: Link) -> dict[str, Any]:
     return {
         "ifindex": link.ifindex,

@@ -20,10 +20,10 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
 
 from dockerctl.hosts import Host
 from dockerctl.observe.cgroup import CgroupReader, Hierarchy
+from dockerctl.observe.iproute import json_rows
 from dockerctl.observe.mounts import parse_mountinfo
 
 ID = re.compile(r"^[0-9a-f]{64}$")
@@ -196,15 +196,6 @@ class Sandbox:
         return PurePosixPath(self.path).name
 
 
-def _links(host: Host, argv: list[str]) -> list[dict[str, Any]]:
-    done = host.run(argv, timeout=20)
-    try:
-        got = json.loads(done.stdout) if done.ok else []
-    except ValueError:
-        return []
-    return [x for x in got if isinstance(x, dict)]
-
-
 def sandbox_paths(host: Host, layout: Layout) -> list[str]:
     """Every container sandbox file under the engine's exec root (the engine's own — ingress_sbox, lb_…,
     overlay namespaces — are not containers' and never listed)."""
@@ -229,7 +220,7 @@ def sandboxes(host: Host, layout: Layout, in_use: set[str]) -> list[Sandbox]:
     nsfs = {m.mount_point for m in parse_mountinfo(info or "") if m.fstype == "nsfs"}
     by_index = {
         x.get("ifindex"): str(x.get("ifname"))
-        for x in _links(host, [*in_daemon_net(layout), "ip", "-json", "link"])
+        for x in json_rows(host, [*in_daemon_net(layout), "ip", "-json", "link"])
     }
     started = process_started(host, layout.daemon_pid) if layout.daemon_pid else None
     out = []
@@ -239,7 +230,7 @@ def sandboxes(host: Host, layout: Layout, in_use: set[str]) -> list[Sandbox]:
             continue  # unmounted by the running daemon, whose garbage collector removes it within 60 s
         veths: list[str] = []
         if layout.daemon_pid and path in nsfs:
-            inside = _links(host, ["nsenter", "-t", str(layout.daemon_pid), "-m", "--",
+            inside = json_rows(host, ["nsenter", "-t", str(layout.daemon_pid), "-m", "--",
                                    "nsenter", f"--net={path}", "ip", "-json", "link"])  # fmt: skip
             veths = sorted(
                 by_index[x["link_index"]]
@@ -280,7 +271,7 @@ def in_daemon_net(layout: Layout) -> list[str]:
 def unmoved_veth_pairs(host: Host, layout: Layout) -> list[tuple[str, str]]:
     """veth pairs with both ends in the engine's network namespace, attached to no bridge, named as the
     engine names a container's pair: made for a sandbox that was never finished."""
-    links = _links(host, [*in_daemon_net(layout), "ip", "-json", "link", "show", "type", "veth"])
+    links = json_rows(host, [*in_daemon_net(layout), "ip", "-json", "link", "show", "type", "veth"])
     loose = {
         str(x["ifname"]): str(x.get("link") or "")
         for x in links

@@ -19,6 +19,7 @@ from dockerctl.engines.labels import LAB as LAB_LABEL
 from dockerctl.errors import DockerctlError, NotFound
 from dockerctl.fabric import labhosts
 from dockerctl.hosts.base import Host
+from dockerctl.observe.iproute import json_rows
 from dockerctl.observe.overlay import exec_roots_of, namespace_path, read_overlay
 from dockerctl.ops.netmodels import MODELS
 
@@ -80,17 +81,6 @@ class CnmReport:
         return {"ok": self.ok, "network": self.network, "hosts": [v.to_dict() for v in self.views]}
 
 
-def _json(host: Host, argv: list[str], pid: int | None = None) -> list[dict[str, Any]]:
-    done = host.nsenter(pid, argv) if pid is not None else host.run(argv)
-    if not done.ok:
-        return []
-    try:
-        data = json.loads(done.stdout or "[]")
-    except ValueError:
-        return []
-    return data if isinstance(data, list) else []
-
-
 def _inet(link: dict[str, Any]) -> list[str]:
     return [
         f"{a['local']}/{a['prefixlen']}" for a in link.get("addr_info") or [] if a.get("family") == "inet"
@@ -117,7 +107,7 @@ def view_of(host_name: str, e: Engine, net: Network) -> NetworkView:
     subnets = [c.get("Subnet", "") for c in (attrs.get("IPAM") or {}).get("Config") or [] if c.get("Subnet")]
     view = NetworkView(host_name, str(net.name), str(attrs.get("Driver")), str(attrs["Id"]), subnets)
     host = e.host
-    host_links = {int(link["ifindex"]): link for link in _json(host, ["ip", "-json", "-d", "addr"])}
+    host_links = {int(link["ifindex"]): link for link in json_rows(host, ["ip", "-json", "-d", "addr"])}
     overlay_ns = (
         namespace_path(host, view.network_id, exec_roots_of(host_name)) if view.driver == "overlay" else None
     )
@@ -134,7 +124,7 @@ def view_of(host_name: str, e: Engine, net: Network) -> NetworkView:
         if not pid:
             continue
         want = str(info.get("IPv4Address", "")).split("/")[0]
-        links = _json(host, ["ip", "-json", "-d", "addr"], pid=pid)
+        links = json_rows(host, ["ip", "-json", "-d", "addr"], pid=pid)
         link = next((lk for lk in links if any(a.startswith(want + "/") for a in _inet(lk))), None)
         if link is None:
             continue
@@ -199,7 +189,7 @@ def _network_objects(
     lab = str((net.attrs.get("Labels") or {}).get(LAB_LABEL, ""))
     ranges = model.route_ranges(lab, view.subnets) if model is not None else None
     if model is not None and ranges is not None:
-        for r in _json(host, ["ip", "-json", "route", "show"]):
+        for r in json_rows(host, ["ip", "-json", "route", "show"]):
             dst = str(r.get("dst", ""))
             if "/" not in dst and dst not in ("default",) and model.host_routes:
                 dst += "/32"
