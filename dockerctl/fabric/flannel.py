@@ -28,7 +28,7 @@ from typing import Any
 from dockerctl.errors import EngineError
 from dockerctl.hosts.base import Host
 from dockerctl.hosts.paths import state_dir
-from dockerctl.observe.iproute import json_rows
+from dockerctl.observe.iproute import FLOOD_MAC, json_rows
 
 PREFIX = "/coreos.com/network"
 CONFIG_KEY = f"{PREFIX}/config"
@@ -180,7 +180,7 @@ def observed(host: Host, config: Config) -> Entries:
             if n.get("lladdr") and "PERMANENT" in (n.get("state") or []):
                 neigh[n["dst"]] = n["lladdr"]
         for f in json_rows(host, ["bridge", "-json", "fdb", "show", "dev", config.device]):
-            if f.get("dst") and f.get("mac") and f.get("mac") != "00:00:00:00:00:00":
+            if f.get("dst") and f.get("mac") and f.get("mac") != FLOOD_MAC:
                 fdb[f["mac"]] = f["dst"]
     return Entries(routes, neigh, fdb)
 

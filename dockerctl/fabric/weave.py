@@ -28,6 +28,7 @@ from dockerctl.errors import EngineError, EngineUnavailable
 from dockerctl.hosts import LocalHost, NetnsHost
 from dockerctl.hosts.base import Host
 from dockerctl.hosts.paths import state_dir
+from dockerctl.observe.iproute import FLOOD_MAC
 from dockerctl.spec.weave import DOMAIN, split_range
 
 BRIDGE = "weave"
@@ -36,7 +37,6 @@ PORT = 6784
 VNI = 0x2A
 OVERHEAD = 50
 LINK = "eth0"
-FLOOD = "00:00:00:00:00:00"
 
 
 def _state() -> Path:
@@ -111,10 +111,10 @@ def ensure_segment(k: Host, wl: WeaveLab, host: str, tag: str) -> int:
                   "dev", LINK, "dstport", str(PORT)])  # fmt: skip
     _must(k, ["ip", "link", "set", "dev", VXLAN, "mtu", str(mtu), "alias", tag, "master", BRIDGE, "up"])
     have = k.run(["bridge", "-json", "fdb", "show", "dev", VXLAN])
-    flood = {f.get("dst") for f in json.loads(have.stdout or "[]") if f.get("mac") == FLOOD}
+    flood = {f.get("dst") for f in json.loads(have.stdout or "[]") if f.get("mac") == FLOOD_MAC}
     for peer, address in wl.hosts.items():
         if peer != host and address not in flood:
-            _must(k, ["bridge", "fdb", "append", FLOOD, "dev", VXLAN, "dst", address])
+            _must(k, ["bridge", "fdb", "append", FLOOD_MAC, "dev", VXLAN, "dst", address])
     k.run(["ip", "addr", "replace", f"{wl.gateway(host)}/{wl.prefixlen}", "dev", BRIDGE])
     _must(k, ["ip", "link", "set", "dev", BRIDGE, "up"])
     rule = ["FORWARD", "-i", BRIDGE, "-o", BRIDGE, "-m", "comment", "--comment", tag, "-j", "ACCEPT"]

@@ -10,6 +10,8 @@ from typing import Any
 from dockerctl.errors import DockerctlError, ExitCode
 from dockerctl.hosts import Host
 
+FLOOD_MAC = "00:00:00:00:00:00"  # a bridge FDB entry for every unknown destination (flooding), e.g. ARP
+
 
 @dataclass(frozen=True)
 class Address:

@@ -10,6 +10,7 @@ from typing import Any
 
 from dockerctl.checks import traffic
 from dockerctl.fabric import weave
+from dockerctl.observe.iproute import FLOOD_MAC
 from dockerctl.observe.traffic import addresses
 from dockerctl.prove.registry import Context, _v, handles
 from dockerctl.spec.weave import DOMAIN
@@ -37,7 +38,7 @@ def _one_switch(body: Any, ctx: Context) -> list[Check]:
     seen_mac = next((n.get("lladdr", "") for n in neigh if n.get("dst") == b_ip), "")
     fdb = json.loads(ka.run(["bridge", "-json", "fdb", "show", "dev", weave.VXLAN]).stdout or "[]")
     learned = next((f.get("dst", "") for f in fdb if f.get("mac") == b_mac and f.get("dst")), "")
-    flood = sorted(f.get("dst", "") for f in fdb if f.get("mac") == weave.FLOOD)
+    flood = sorted(f.get("dst", "") for f in fdb if f.get("mac") == FLOOD_MAC)
     peers = sorted(addr for h, addr in wl.hosts.items() if h != ha)
     name = f"{body.to}.{DOMAIN}"
     looked = a.exec_run(["nslookup", name])
@@ -53,13 +54,10 @@ def _one_switch(body: Any, ctx: Context) -> list[Check]:
         Check(f"{ha}: {body.to}'s MAC on the weave bridge", "X12",
               f"learned behind {weave.VXLAN} with dst {wl.hosts[hb]} ({hb})", learned or "not learned",
               _v(learned == wl.hosts[hb]), f"bridge -json fdb show dev {weave.VXLAN} (in {ha}'s namespace)"),
-        Check(f"{ha}: flood entries", "X12", f"{FLOOD_TEXT} to every peer ({', '.join(peers)})",
+        Check(f"{ha}: flood entries", "X12", f"{FLOOD_MAC} to every peer ({', '.join(peers)})",
               ", ".join(flood) or "none", _v(flood == peers),
               f"bridge -json fdb show dev {weave.VXLAN} (in {ha}'s namespace)"),
         Check(f"{name} from {body.source}", "X12", f"{b_ip} (names resolve across hosts)",
               b_ip if resolved else (answer.strip().splitlines() or ["no answer"])[-1], _v(resolved),
               f"nslookup {name} inside {a.name} (embedded DNS → the lab's resolver {wl.resolver})"),
     ]  # fmt: skip
-
-
-FLOOD_TEXT = "00:00:00:00:00:00"

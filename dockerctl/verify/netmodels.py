@@ -20,9 +20,9 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from dockerctl.observe.iproute import FLOOD_MAC
 from dockerctl.observe.netmodels import ModelFacts
 
-FLOOD_MAC = "00:00:00:00:00:00"
 WEAVE_PORT = 6784
 _FLANNEL_DEV = re.compile(r"^flannel\.(\d+)$")
 
