@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dockerctl.hosts.paths import state_dir
+from dockerctl.hosts.paths import state_dir, write_json
 
 
 def _dir() -> Path:
@@ -19,11 +19,7 @@ def _dir() -> Path:
 
 
 def save(container_id: str, asked: dict[str, Any]) -> None:
-    directory = _dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / f".{container_id}.json.tmp"
-    tmp.write_text(json.dumps(asked, sort_keys=True))
-    tmp.replace(directory / f"{container_id}.json")
+    write_json(_dir() / f"{container_id}.json", asked)
 
 
 def load(container_id: str) -> dict[str, Any] | None:

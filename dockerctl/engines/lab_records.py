@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dockerctl.hosts.paths import state_dir
+from dockerctl.hosts.paths import state_dir, write_json
 
 
 def _path(lab: str, engine_url: str) -> Path:
@@ -19,11 +19,7 @@ def _path(lab: str, engine_url: str) -> Path:
 
 
 def save(lab: str, engine_url: str, record: dict[str, Any]) -> None:
-    path = _path(lab, engine_url)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({**record, "engine": engine_url}, sort_keys=True))
-    tmp.replace(path)
+    write_json(_path(lab, engine_url), {**record, "engine": engine_url})
 
 
 def load(lab: str, engine_url: str) -> dict[str, Any]:

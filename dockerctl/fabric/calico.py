@@ -29,7 +29,7 @@ from dockerctl.errors import EngineError, EngineUnavailable
 from dockerctl.fabric import etcd
 from dockerctl.hosts import LocalHost, NetnsHost
 from dockerctl.hosts.base import Host
-from dockerctl.hosts.paths import state_dir
+from dockerctl.hosts.paths import state_dir, write_json
 
 HOST_MAC = "ee:ee:ee:ee:ee:ee"
 BLOCKS = "/calico/ipam/v2/host/"
@@ -74,10 +74,7 @@ class CalicoLab:
 
 
 def save(cl: CalicoLab) -> None:
-    cl.dir.mkdir(parents=True, exist_ok=True)
-    tmp = cl.dir / "lab.json.tmp"
-    tmp.write_text(json.dumps(cl.to_dict(), sort_keys=True))
-    tmp.replace(cl.dir / "lab.json")
+    write_json(cl.dir / "lab.json", cl.to_dict())
 
 
 def load(lab: str) -> CalicoLab | None:

@@ -27,7 +27,7 @@ from typing import Any
 
 from dockerctl.errors import EngineError
 from dockerctl.hosts.base import Host
-from dockerctl.hosts.paths import state_dir
+from dockerctl.hosts.paths import state_dir, write_json
 from dockerctl.observe.iproute import FLOOD_MAC, json_rows
 
 PREFIX = "/coreos.com/network"
@@ -280,10 +280,7 @@ class FlannelLab:
 
 
 def save(fl: FlannelLab) -> None:
-    fl.dir.mkdir(parents=True, exist_ok=True)
-    tmp = fl.dir / "lab.json.tmp"
-    tmp.write_text(json.dumps(fl.to_dict(), sort_keys=True))
-    tmp.replace(fl.dir / "lab.json")
+    write_json(fl.dir / "lab.json", fl.to_dict())
 
 
 def load(lab: str) -> FlannelLab | None:

@@ -28,7 +28,7 @@ from typing import Any
 from dockerctl.errors import Conflict, EngineError, InvalidInput, NotFound
 from dockerctl.hosts import LocalHost, NetnsHost
 from dockerctl.hosts.base import Completed
-from dockerctl.hosts.paths import state_dir
+from dockerctl.hosts.paths import state_dir, write_json
 
 MARKER = ".dockerctl-pool"  # in a brick directory: which lab's pool it belongs to
 GB = 1024**3
@@ -112,10 +112,7 @@ class Pool:
 
 
 def save(pool: Pool) -> None:
-    pool.root.mkdir(parents=True, exist_ok=True)
-    tmp = pool.root / ".pool.json.tmp"
-    tmp.write_text(json.dumps(pool.to_dict(), sort_keys=True))
-    tmp.replace(pool.root / "pool.json")
+    write_json(pool.root / "pool.json", pool.to_dict())
 
 
 def load(lab: str) -> Pool | None:

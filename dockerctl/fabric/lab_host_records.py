@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from dockerctl.fabric.switch import Switch, switch_for
-from dockerctl.hosts.paths import state_dir
+from dockerctl.hosts.paths import state_dir, write_json
 
 
 @dataclass
@@ -44,10 +44,7 @@ def _dir() -> Path:
 
 
 def save(rec: LabHosts) -> None:
-    _dir().mkdir(parents=True, exist_ok=True)
-    tmp = _dir() / f".{rec.lab}.json.tmp"
-    tmp.write_text(json.dumps(rec.to_dict(), sort_keys=True))
-    tmp.replace(_dir() / f"{rec.lab}.json")
+    write_json(_dir() / f"{rec.lab}.json", rec.to_dict())
 
 
 def load(lab: str) -> LabHosts | None:

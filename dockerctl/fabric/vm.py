@@ -28,7 +28,7 @@ from pathlib import Path
 from dockerctl.engines.engine import VM_ALIAS_PREFIX, vm_ssh_path
 from dockerctl.errors import EngineError, EngineUnavailable
 from dockerctl.hosts import LocalHost
-from dockerctl.hosts.paths import state_dir
+from dockerctl.hosts.paths import state_dir, write_atomic
 
 SUITE = "bookworm"
 MIRROR = os.environ.get("DOCKERCTL_VM_MIRROR", "http://deb.debian.org/debian")
@@ -244,10 +244,7 @@ def _write_ssh_config() -> None:
             f"  ServerAliveInterval 15\n  ServerAliveCountMax 8\n"
         )
     path = ssh_config()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("\n".join(blocks))
-    tmp.replace(path)
+    write_atomic(path, "\n".join(blocks))
 
 
 def _free_port() -> int:

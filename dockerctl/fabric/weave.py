@@ -27,7 +27,7 @@ from typing import Any
 from dockerctl.errors import EngineError, EngineUnavailable
 from dockerctl.hosts import LocalHost, NetnsHost
 from dockerctl.hosts.base import Host
-from dockerctl.hosts.paths import state_dir
+from dockerctl.hosts.paths import state_dir, write_atomic, write_json
 from dockerctl.observe.iproute import FLOOD_MAC
 from dockerctl.spec.weave import DOMAIN, split_range
 
@@ -73,10 +73,7 @@ class WeaveLab:
 
 
 def save(wl: WeaveLab) -> None:
-    wl.dir.mkdir(parents=True, exist_ok=True)
-    tmp = wl.dir / "lab.json.tmp"
-    tmp.write_text(json.dumps(wl.to_dict(), sort_keys=True))
-    tmp.replace(wl.dir / "lab.json")
+    write_json(wl.dir / "lab.json", wl.to_dict())
 
 
 def load(lab: str) -> WeaveLab | None:
@@ -139,9 +136,7 @@ def write_names(wl: WeaveLab, names: dict[str, str]) -> None:
     """name → IP, as `IP NAME.weave.local NAME` lines (dnsmasq's addn-hosts)."""
     wl.dir.mkdir(parents=True, exist_ok=True)
     lines = [f"{ip} {name}.{DOMAIN}" for name, ip in sorted(names.items())]
-    tmp = hosts_file(wl).with_suffix(".tmp")
-    tmp.write_text("\n".join(lines) + "\n")
-    tmp.replace(hosts_file(wl))
+    write_atomic(hosts_file(wl), "\n".join(lines) + "\n")
 
 
 def dnsmasq_pid(wl: WeaveLab) -> int | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 STATE_ENV = "DOCKERCTL_STATE_DIR"  # where dockerctl keeps its records, locks and lab daemons' state
 DEFAULT_STATE = "/var/lib/dockerctl-state"
@@ -13,3 +15,17 @@ NETNS_DIR = "/var/run/netns"  # named network namespaces (`ip netns`), where lab
 def state_dir() -> Path:
     """dockerctl's state directory on this machine ($DOCKERCTL_STATE_DIR, or /var/lib/dockerctl-state)."""
     return Path(os.environ.get(STATE_ENV, DEFAULT_STATE))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a record whole or not at all — a reader (another dockerctl, a restarted plugin) never sees
+    half of it: a hidden temporary beside it, renamed over it. Its directory is made."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.tmp"
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def write_json(path: Path, data: Any, *, indent: int | None = None) -> None:
+    """A JSON record (keys sorted), written with `write_atomic`."""
+    write_atomic(path, json.dumps(data, sort_keys=True, indent=indent))

@@ -22,7 +22,7 @@ from typing import Any
 from dockerctl.errors import Conflict, EngineError, NotFound
 from dockerctl.fabric import gluster
 from dockerctl.hosts import LocalHost
-from dockerctl.hosts.paths import state_dir
+from dockerctl.hosts.paths import state_dir, write_json
 from dockerctl.plugins.protocol import PluginApp
 from dockerctl.spec.calico import DRIVER as CALICO_DRIVER
 from dockerctl.spec.flannel import DRIVER as FLANNEL_DRIVER
@@ -71,10 +71,7 @@ def load(driver: str) -> PluginRecord | None:
 
 
 def _save(rec: PluginRecord) -> None:
-    _state().mkdir(parents=True, exist_ok=True)
-    tmp = _record_path(rec.driver).with_suffix(".tmp")
-    tmp.write_text(json.dumps(rec.to_dict(), sort_keys=True))
-    tmp.replace(_record_path(rec.driver))
+    write_json(_record_path(rec.driver), rec.to_dict())
 
 
 def records() -> list[PluginRecord]:

@@ -20,7 +20,7 @@ from typing import Any
 
 from dockerctl.errors import DockerctlError, InvalidInput
 from dockerctl.fabric import gluster
-from dockerctl.hosts.paths import NETNS_DIR
+from dockerctl.hosts.paths import NETNS_DIR, write_json
 from dockerctl.plugins.protocol import Caller, PluginApp, PluginError
 from dockerctl.spec.storage import volume_size_gb
 
@@ -85,11 +85,7 @@ class GlusterVolumeDriver:
             return {}
 
     def _save_refs(self, host: str, refs: dict[str, list[str]]) -> None:
-        path = self._refs_file(host)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({k: v for k, v in refs.items() if v}, sort_keys=True))
-        tmp.replace(path)
+        write_json(self._refs_file(host), {k: v for k, v in refs.items() if v})
 
     # -- the calls -------------------------------------------------------------------------------
     def _status(self, info: gluster.VolumeInfo) -> dict[str, Any]:

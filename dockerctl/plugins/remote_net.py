@@ -17,7 +17,7 @@ from typing import Any
 from dockerctl.errors import NotFound
 from dockerctl.fabric.hostlinks import alias
 from dockerctl.hosts import NetnsHost
-from dockerctl.hosts.paths import NETNS_DIR
+from dockerctl.hosts.paths import NETNS_DIR, write_json
 from dockerctl.plugins.protocol import Caller, PluginApp, PluginError
 
 CALLS = {
@@ -107,10 +107,7 @@ class LabNetDriver:
         self.state = state
 
     def _save(self) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.state, sort_keys=True, indent=1))
-        tmp.replace(self.state_file)
+        write_json(self.state_file, self.state, indent=1)
 
     def _host(self, caller: Caller) -> str:
         return self.callers.of(caller)
