@@ -394,7 +394,7 @@ def test_a_port_published_on_a_simulated_host_answers_there(
     assert done.returncode == 0, done.stdout + done.stderr
     [check] = [c for c in json.loads(done.stdout)["checks"] if c["claim"] == "O2"]
     assert check["ok"] and "'published'" in check["observed"], check
-    assert check["evidence"].endswith("on pbh1"), check
+    assert check["evidence"].endswith("on netns:pbh1"), check  # connected inside the host's namespace
 
 
 def test_the_single_host_overlay_lab_leaves_no_docker_gwbridge(engine: docker.DockerClient) -> None:
