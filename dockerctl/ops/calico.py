@@ -36,7 +36,7 @@ class Calico(NetworkModel):
         )
         c = pb.calico
         return calico.CalicoLab(
-            pb.name, {h: addresses[h] for h in pb.calico_hosts()}, c.pool, c.block_len, c.asn, policies
+            pb.name, {h: addresses[h] for h in pb.model_hosts("calico")}, c.pool, c.block_len, c.asn, policies
         )
 
     def summary(self, rec: calico.CalicoLab) -> str:

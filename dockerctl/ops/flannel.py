@@ -27,7 +27,7 @@ class Flannel(NetworkModel):
         f = pb.flannel
         return flannel.FlannelLab(
             pb.name,
-            {h: addresses[h] for h in pb.flannel_hosts()},
+            {h: addresses[h] for h in pb.model_hosts("flannel")},
             flannel.Config(f.network, f.backend, f.subnet_len),
             f.lease_ttl,
         )

@@ -22,7 +22,7 @@ class Weave(NetworkModel):
         if pb.weave is None:
             return None
         addresses = pb.lab_addresses()
-        return weave.WeaveLab(pb.name, {h: addresses[h] for h in pb.weave_hosts()}, pb.weave.ip_range)
+        return weave.WeaveLab(pb.name, {h: addresses[h] for h in pb.model_hosts("weave")}, pb.weave.ip_range)
 
     def summary(self, rec: weave.WeaveLab) -> str:
         return f"({rec.ip_range}) across {', '.join(rec.hosts)}: the {DRIVER} driver"

@@ -3,23 +3,15 @@ host at least, an AS number for the hosts' BGP mesh, and policies that select wo
 
 from __future__ import annotations
 
-import ipaddress
-
 from dockerctl.errors import InvalidInput
+from dockerctl.spec.sections import ModelSection, ipv4_range
 
 DRIVER = "dockerctl-calico"  # the network + IPAM driver (plugins/calico_net.py)
 GATEWAY = "169.254.1.1"  # every workload's gateway, answered by proxy ARP on the host end of its veth
 
 
 def check_pool(pool: str, block_len: int, hosts: int, where: str) -> None:
-    try:
-        net = ipaddress.ip_network(pool, strict=True)
-    except ValueError as exc:
-        raise InvalidInput(
-            f"calico pool {pool!r}: {exc}; give one such as 10.7.0.0/16", where=where
-        ) from None
-    if not isinstance(net, ipaddress.IPv4Network):
-        raise InvalidInput("calico's pool is IPv4 here", where=where)
+    net = ipv4_range(pool, "calico", "pool", "10.7.0.0/16", where)
     if block_len < net.prefixlen or block_len > 30:
         raise InvalidInput(
             f"block_len {block_len} must be at least the pool's /{net.prefixlen} and at most 30", where=where
@@ -31,3 +23,9 @@ def check_pool(pool: str, block_len: int, hosts: int, where: str) -> None:
             "give a larger pool or a longer block_len",
             where=where,
         )
+
+
+SECTION = ModelSection(
+    "calico", DRIVER, "{pool: 10.7.0.0/16}", "takes /32s from the calico pool",
+    lambda s, n: check_pool(s.pool, s.block_len, n, "calico.pool"),
+)  # fmt: skip

@@ -3,23 +3,15 @@ subnet per host, as flannel leases them (SubnetMin is the second subnet, SubnetM
 
 from __future__ import annotations
 
-import ipaddress
-
 from dockerctl.errors import InvalidInput
+from dockerctl.spec.sections import ModelSection, ipv4_range
 
 DRIVER = "dockerctl-flannel"  # the network + IPAM driver (plugins/flannel_net.py)
 
 
 def check_config(network: str, subnet_len: int, hosts: int, where: str) -> None:
     """The Network must hold a subnet per host (SubnetMin..SubnetMax), as flannel needs."""
-    try:
-        net = ipaddress.ip_network(network, strict=True)
-    except ValueError as exc:
-        raise InvalidInput(
-            f"flannel network {network!r}: {exc}; give one such as 10.5.0.0/16", where=where
-        ) from None
-    if not isinstance(net, ipaddress.IPv4Network):
-        raise InvalidInput("flannel's network is IPv4 here", where=where)
+    net = ipv4_range(network, "flannel", "network", "10.5.0.0/16", where)
     if subnet_len <= net.prefixlen or subnet_len > 28:
         raise InvalidInput(
             f"subnet_len {subnet_len} must be longer than the network's /{net.prefixlen} and at most 28",
@@ -32,3 +24,9 @@ def check_config(network: str, subnet_len: int, hosts: int, where: str) -> None:
             f"leased), fewer than its {hosts} host(s): give a larger network or a longer subnet_len",
             where=where,
         )
+
+
+SECTION = ModelSection(
+    "flannel", DRIVER, "{network: 10.5.0.0/16, backend: vxlan}", "takes its subnet from the host's lease",
+    lambda s, n: check_config(s.network, s.subnet_len, n, "flannel.network"),
+)  # fmt: skip

@@ -23,6 +23,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from dockerctl.errors import InvalidInput
+from dockerctl.spec import calico as calico_spec
+from dockerctl.spec import flannel as flannel_spec
+from dockerctl.spec import weave as weave_spec
 from dockerctl.spec.gluster import GLUSTER_DRIVER
 from dockerctl.spec.host_kinds import kind as kind_of
 from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
@@ -456,6 +459,10 @@ class ServiceEntry(BaseModel):
         return ["sh", "-c", self.command] if isinstance(self.command, str) else list(self.command)
 
 
+# the network models' sections, checked in this order (each model's spec module holds its own)
+MODEL_SECTIONS = (weave_spec.SECTION, calico_spec.SECTION, flannel_spec.SECTION)
+
+
 class Playbook(Topology):
     version: Literal[1]
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
@@ -568,48 +575,22 @@ class Playbook(Topology):
                     where=f"networks.{name}",
                 )
 
-    def weave_hosts(self) -> list[str]:
-        """The hosts weave runs on: every simulated host (a weave router on every node)."""
-        return self._daemon_hosts() if self.weave else []
-
     def weave_resolver(self) -> str | None:
         """The address of the lab's weave.local resolver (the first host's bridge), if it has weave."""
-        if self.weave is None or not self.weave_hosts():
+        if self.weave is None or not self.model_hosts("weave"):
             return None
         from dockerctl.spec.weave import split_range
 
-        first = split_range(self.weave.ip_range, len(self.weave_hosts()))[0]
+        first = split_range(self.weave.ip_range, len(self.model_hosts("weave")))[0]
         return str(next(ipaddress.IPv4Network(first).hosts()))
 
-    @model_validator(mode="after")
-    def _weave(self) -> Playbook:
-        from dockerctl.spec.weave import DRIVER, check_range
-
-        nets = {name: n for name, n in self.networks.items() if n.driver == DRIVER}
-        if self.weave is None:
-            for name in nets:
-                raise InvalidInput(
-                    f"the {DRIVER} driver is weave's model: add weave: {{ip_range: 10.32.0.0/12}}",
-                    where=f"networks.{name}.driver",
-                )
-            return self
-        hosts = self.weave_hosts()
-        if len(hosts) < 2:
-            raise InvalidInput(
-                "weave joins hosts: give the playbook two or more simulated hosts", where="weave"
-            )
-        check_range(self.weave.ip_range, len(hosts), "weave.ip_range")
-        self._plugin_networks(nets, hosts, "weave", "takes weave's range")
-        return self
-
-    def calico_hosts(self) -> list[str]:
-        """The hosts calico runs on: every simulated host (calico-node runs on every node)."""
-        return self._daemon_hosts() if self.calico else []
+    def model_hosts(self, key: str) -> list[str]:
+        """The hosts a network model runs on: every simulated host (as flanneld, calico-node and the
+        weave router run on every node) when the playbook has the model's section."""
+        return self._daemon_hosts() if self.section(key) is not None else []
 
     @model_validator(mode="after")
-    def _calico(self) -> Playbook:
-        from dockerctl.spec.calico import DRIVER, check_pool
-
+    def _own_labels(self) -> Playbook:
         for cname, c in self.containers.items():
             bad = [k for k in c.labels if k.startswith("io.dockerctl.")]
             if bad:
@@ -617,23 +598,37 @@ class Playbook(Topology):
                     f"{', '.join(bad)}: io.dockerctl.* labels are dockerctl's own",
                     where=f"containers.{cname}.labels",
                 )
-        nets = {name: n for name, n in self.networks.items() if n.driver == DRIVER}
-        if self.calico is None:
-            for name in nets:
+        return self
+
+    @model_validator(mode="after")
+    def _models(self) -> Playbook:
+        """Each network model's section against the rest of the playbook (spec/sections.ModelSection)."""
+        for m in MODEL_SECTIONS:
+            nets = {name: n for name, n in self.networks.items() if n.driver == m.driver}
+            section = self.section(m.key)
+            if section is None:
+                for name in nets:
+                    raise InvalidInput(
+                        f"the {m.driver} driver is {m.key}'s model: add {m.key}: {m.example}",
+                        where=f"networks.{name}.driver",
+                    )
+                continue
+            hosts = self.model_hosts(m.key)
+            if len(hosts) < 2:
                 raise InvalidInput(
-                    f"the {DRIVER} driver is calico's model: add calico: {{pool: 10.7.0.0/16}}",
-                    where=f"networks.{name}.driver",
+                    f"{m.key} joins hosts: give the playbook two or more simulated hosts", where=m.key
                 )
+            m.check(section, len(hosts))
+            self._plugin_networks(nets, hosts, m.key, m.addresses)
+        return self
+
+    @model_validator(mode="after")
+    def _policies(self) -> Playbook:
+        """calico's policies select containers by their labels."""
+        if self.calico is None:
             if self.policies:
                 raise InvalidInput("policies are calico's: add calico: {pool: 10.7.0.0/16}", where="policies")
             return self
-        hosts = self.calico_hosts()
-        if len(hosts) < 2:
-            raise InvalidInput(
-                "calico joins hosts: give the playbook two or more simulated hosts", where="calico"
-            )
-        check_pool(self.calico.pool, self.calico.block_len, len(hosts), "calico.pool")
-        self._plugin_networks(nets, hosts, "calico", "takes /32s from the calico pool")
         labels = {(k, v) for c in self.containers.values() for k, v in c.labels.items()}
         for pname, p in self.policies.items():
             if not p.selector:
@@ -650,31 +645,6 @@ class Playbook(Topology):
                         f"no container of this playbook has label {', '.join(missing)} (labels here: {known})",
                         where=where,
                     )
-        return self
-
-    def flannel_hosts(self) -> list[str]:
-        """The hosts flannel runs on: every simulated host (as flanneld runs on every node)."""
-        return self._daemon_hosts() if self.flannel else []
-
-    @model_validator(mode="after")
-    def _flannel(self) -> Playbook:
-        from dockerctl.spec.flannel import DRIVER, check_config
-
-        nets = {name: n for name, n in self.networks.items() if n.driver == DRIVER}
-        if self.flannel is None:
-            for name in nets:
-                raise InvalidInput(
-                    f"the {DRIVER} driver is flannel's model: add flannel: {{network: 10.5.0.0/16, backend: vxlan}}",
-                    where=f"networks.{name}.driver",
-                )
-            return self
-        hosts = self.flannel_hosts()
-        if len(hosts) < 2:
-            raise InvalidInput(
-                "flannel joins hosts: give the playbook two or more simulated hosts", where="flannel"
-            )
-        check_config(self.flannel.network, self.flannel.subnet_len, len(hosts), "flannel.network")
-        self._plugin_networks(nets, hosts, "flannel", "takes its subnet from the host's lease")
         return self
 
     @model_validator(mode="after")
@@ -931,7 +901,7 @@ class Playbook(Topology):
                             where=f"expect.{i}.{e.kind}",
                         )
             if e.kind in ("flannel", "lease_removed"):
-                fl_hosts = self.flannel_hosts()
+                fl_hosts = self.model_hosts("flannel")
                 if not fl_hosts:
                     raise InvalidInput(
                         f"{e.kind} proves flannel's model: add flannel: {{network: 10.5.0.0/16}}",

@@ -5,7 +5,43 @@ other key). The validated section is `Playbook.section(key)`."""
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from pydantic import BaseModel
+
+from dockerctl.errors import InvalidInput
+
+
+def ipv4_range(text: str, model: str, what: str, example: str, where: str) -> ipaddress.IPv4Network:
+    """A model's address range as the playbook gives it (flannel's network, calico's pool, weave's
+    range): a network address in CIDR form, IPv4."""
+    try:
+        net = ipaddress.ip_network(text, strict=True)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"{model} {what} {text!r}: {exc}; give one such as {example}", where=where
+        ) from None
+    if not isinstance(net, ipaddress.IPv4Network):
+        raise InvalidInput(f"{model}'s {what} is IPv4 here", where=where)
+    return net
+
+
+@dataclass(frozen=True)
+class ModelSection:
+    """What a network model's playbook section asks of the rest of the playbook, checked by one validator
+    for every model (`Playbook._models`): its networks (driver `driver`) exist only with the section, it
+    joins two or more simulated hosts, one network per host whose addresses come from the model, and
+    the section's ranges fit its hosts (`check`)."""
+
+    key: str  # the section ("flannel")
+    driver: str  # the network driver its networks use
+    example: str  # a section to add, for the error ("{network: 10.5.0.0/16, backend: vxlan}")
+    addresses: str  # where its networks' addresses come from, for the error
+    check: Callable[[Any, int], None]  # the section's own ranges against the number of hosts
+
 
 SECTIONS: dict[str, type[BaseModel]] = {}
 

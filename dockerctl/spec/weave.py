@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 
 from dockerctl.errors import InvalidInput
+from dockerctl.spec.sections import ModelSection, ipv4_range
 
 DRIVER = "dockerctl-weave"  # the network + IPAM driver (plugins/weave_net.py)
 DOMAIN = "weave.local"
@@ -20,17 +21,16 @@ def split_range(ip_range: str, hosts: int) -> list[str]:
 
 
 def check_range(ip_range: str, hosts: int, where: str) -> None:
-    try:
-        net = ipaddress.ip_network(ip_range, strict=True)
-    except ValueError as exc:
-        raise InvalidInput(
-            f"weave range {ip_range!r}: {exc}; give one such as 10.32.0.0/12", where=where
-        ) from None
-    if not isinstance(net, ipaddress.IPv4Network):
-        raise InvalidInput("weave's range is IPv4 here", where=where)
+    net = ipv4_range(ip_range, "weave", "range", "10.32.0.0/12", where)
     bits = max(0, (hosts - 1).bit_length())
     if net.prefixlen + bits > 29:
         raise InvalidInput(
             f"weave range {ip_range} is too small to give each of its {hosts} host(s) a range: use a larger one",
             where=where,
         )
+
+
+SECTION = ModelSection(
+    "weave", DRIVER, "{ip_range: 10.32.0.0/12}", "takes weave's range",
+    lambda s, n: check_range(s.ip_range, n, "weave.ip_range"),
+)  # fmt: skip
