@@ -1,0 +1,106 @@
+"""Expectations of mounts and volumes (seed S3, S9): a mount as the container sees it, a file's contents,
+data that outlives its writer, and what `rm -v` removes. Handlers of prove/expectations.py's registry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dockerctl.checks import mounts
+from dockerctl.prove.registry import Context, _v, handles
+from dockerctl.spec.models import Limits
+from dockerctl.spec.mounts import MountSpec
+from dockerctl.verify.checks import Check
+
+
+@handles("mount")
+def _mount(body: Any, ctx: Context) -> list[Check]:
+    return [
+        mounts.check_mount(
+            ctx.engine_of(body.container).host,
+            ctx[body.container],
+            body.path,
+            read_only=body.read_only,
+            fstype=body.fstype,
+        )
+    ]
+
+
+@handles("file")
+def _file(body: Any, ctx: Context) -> list[Check]:
+    c = ctx[body.container]
+    result = c.exec_run(["cat", body.path])
+    text = result.output.decode(errors="replace")
+    ok = result.exit_code == 0 and body.contains in text
+    if result.exit_code != 0:
+        observed = f"unreadable: {text.strip()[:80]}"
+    elif ok:
+        observed = f"contains {body.contains!r}"
+    else:
+        observed = f"does not contain it; starts {text.strip()[:60]!r}"
+    return [
+        Check(
+            f"{c.name}:{body.path}",
+            "S3",
+            f"contains {body.contains!r}",
+            observed,
+            _v(ok),
+            f"cat {body.path} inside {c.name}",
+        )
+    ]
+
+
+@handles("survives")
+def _survives(body: Any, ctx: Context) -> list[Check]:
+    mount = (MountSpec(kind="volume", source=f"{ctx.playbook.name}-{body.volume}", target="/m"),)
+    target = f"/m/{body.path.lstrip('/')}"
+    twins = ctx.twins_on(ctx.playbook.host_of(ctx.playbook.volumes[body.volume]))
+    writer = twins.start(Limits(), ["sh", "-c", f"echo '{body.contains}' > {target}"], mounts=mount)
+    writer.wait(timeout=30)
+    writer.remove(force=True)  # the container is gone …
+    done = twins.run(Limits(), ["cat", target], mounts=mount)  # … a new one reads what it wrote
+    ok = done.exit_code == 0 and body.contains in done.output
+    return [
+        Check(
+            f"volume {body.volume} after its writer was removed",
+            "S3",
+            f"still holds {body.contains!r}",
+            repr(done.output.strip()[:80]),
+            _v(ok),
+            f"write in one container, remove it, cat {target} in another",
+        )
+    ]
+
+
+@handles("rm_volumes")
+def _rm_volumes(body: Any, ctx: Context) -> list[Check]:
+    named = f"{ctx.playbook.name}-{body.volume}"
+    host = ctx.playbook.host_of(ctx.playbook.volumes[body.volume])
+    twin = ctx.twins_on(host).start(
+        Limits(),
+        ["sleep", "30"],
+        mounts=(
+            MountSpec(kind="volume", source=named, target="/named"),
+            MountSpec(kind="anonymous", source=None, target="/anon"),
+        ),
+    )
+    anon = next(m["Name"] for m in twin.attrs["Mounts"] if m["Destination"] == "/anon")
+    twin.remove(force=True, v=True)  # docker rm -v
+    names = {v.name for v in ctx.engines[host].client.volumes.list()}
+    return [
+        Check(
+            "rm -v: the anonymous volume",
+            "S9",
+            "removed with the container",
+            "gone" if anon not in names else "still there",
+            _v(anon not in names),
+            f"volume {anon[:12]}… after rm -v",
+        ),
+        Check(
+            f"rm -v: the named volume {body.volume}",
+            "S9",
+            "kept",
+            "kept" if named in names else "gone",
+            _v(named in names),
+            f"volume {named} after rm -v",
+        ),
+    ]
