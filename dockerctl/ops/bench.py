@@ -25,8 +25,10 @@ from dockerctl.hosts.paths import state_dir
 from dockerctl.observe.iperf import MeasureFailed, Throughput, parse_iperf3, parse_ping_avg_ms
 from dockerctl.ops import cnm
 from dockerctl.ops.down import down
+from dockerctl.ops.netmodels import MODELS
 from dockerctl.ops.play import play
 from dockerctl.spec.bench import PATHS, BenchSpec
+from dockerctl.spec.model_sections import MODEL_SECTIONS
 from dockerctl.spec.models import BASE_IMAGE
 from dockerctl.verify.bench import PathResult, Verdict, x15_verdict
 
@@ -99,26 +101,9 @@ def _two_host_lab(name: str, prefix: str, octet: int, section: dict[str, Any], d
     }
 
 
-LABS["flannel-host-gw"] = _two_host_lab(
-    "bench-fgw",
-    "bfg",
-    123,
-    {"flannel": {"network": "10.8.0.0/16", "backend": "host-gw"}},
-    "dockerctl-flannel",
-)
-LABS["flannel-vxlan"] = _two_host_lab(
-    "bench-fvx", "bfv", 124, {"flannel": {"network": "10.9.0.0/16", "backend": "vxlan"}}, "dockerctl-flannel"
-)
-LABS["calico"] = _two_host_lab(
-    "bench-cal",
-    "bca",
-    125,
-    {"calico": {"pool": "10.10.0.0/16", "block_len": 26, "asn": 64512}},
-    "dockerctl-calico",
-)
-LABS["weave"] = _two_host_lab(
-    "bench-wv", "bwv", 126, {"weave": {"ip_range": "10.32.0.0/12"}}, "dockerctl-weave"
-)
+for _m in MODEL_SECTIONS:  # each network model's labs, from its section (spec/<m>.py)
+    for _b in _m.bench:
+        LABS[_b.path] = _two_host_lab(_b.lab, _b.prefix, _b.octet, {_m.key: _b.section}, _m.driver)
 
 
 @dataclass(frozen=True)
@@ -142,19 +127,17 @@ LEGS: dict[str, Leg] = {
     "overlay": Leg("bnh1", "o1", "bnh1", "o2", network="ov"),
     "overlay-hosts": Leg("bnh1", "o1", "bnh2", "o3", network="ov"),
     "macvlan-hosts": Leg("bnh1", "m1", "bnh2", "m2", network="mv1"),
-    "flannel-host-gw": Leg("bfg1", "a", "bfg2", "b", network="n1"),
-    "flannel-vxlan": Leg("bfv1", "a", "bfv2", "b", network="n1"),
-    "calico": Leg("bca1", "a", "bca2", "b", network="n1"),
-    "weave": Leg("bwv1", "a", "bwv2", "b", network="n1"),
 }
+LEGS.update(
+    {
+        b.path: Leg(f"{b.prefix}1", "a", f"{b.prefix}2", "b", network="n1")
+        for m in MODEL_SECTIONS
+        for b in m.bench
+    }
+)
 
 # what a lab needs on this machine besides the engine: named, so a missing one is said, not crashed on
-NEEDS = {
-    "flannel-host-gw": ["etcd"],
-    "flannel-vxlan": ["etcd"],
-    "calico": ["etcd", "bird"],
-    "weave": ["dnsmasq"],
-}
+NEEDS = {b.path: list(MODELS[m.driver].tools) for m in MODEL_SECTIONS for b in m.bench}
 
 
 @dataclass

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dockerctl.errors import InvalidInput
+from dockerctl.spec.model_sections import MODEL_SECTIONS
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,10 @@ PATHS: dict[str, PathDef] = {
         PathDef("overlay", "hosts", "two containers on one overlay network, same host", False),
         PathDef("overlay-hosts", "hosts", "overlay network across two hosts (vxlan)", True),
         PathDef("macvlan-hosts", "hosts", "macvlan across two hosts on the lab switch", True),
-        PathDef("flannel-host-gw", "flannel-host-gw", "flannel host-gw across two hosts (routes)", True),
-        PathDef("flannel-vxlan", "flannel-vxlan", "flannel vxlan across two hosts (flannel.1)", True),
-        PathDef("calico", "calico", "calico L3 across two hosts (BGP routes)", True),
-        PathDef("weave", "weave", "the weave mesh across two hosts (vxlan port)", True),
     )
 }
+# each network model's paths, from its playbook section's bench labs (a lab per path)
+PATHS.update({b.path: PathDef(b.path, b.path, b.what, True) for m in MODEL_SECTIONS for b in m.bench})
 
 MAX_SECONDS = 60
 MAX_REPEAT = 20

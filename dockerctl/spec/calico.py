@@ -4,7 +4,7 @@ host at least, an AS number for the hosts' BGP mesh, and policies that select wo
 from __future__ import annotations
 
 from dockerctl.errors import InvalidInput
-from dockerctl.spec.sections import ModelSection, ipv4_range
+from dockerctl.spec.sections import BenchLab, ModelSection, ipv4_range
 
 DRIVER = "dockerctl-calico"  # the network + IPAM driver (plugins/calico_net.py)
 GATEWAY = "169.254.1.1"  # every workload's gateway, answered by proxy ARP on the host end of its veth
@@ -28,4 +28,8 @@ def check_pool(pool: str, block_len: int, hosts: int, where: str) -> None:
 SECTION = ModelSection(
     "calico", DRIVER, "{pool: 10.7.0.0/16}", "takes /32s from the calico pool",
     lambda s, n: check_pool(s.pool, s.block_len, n, "calico.pool"),
+    bench=(
+        BenchLab("calico", "calico L3 across two hosts (BGP routes)", "bench-cal", "bca", 125,
+                 {"pool": "10.10.0.0/16", "block_len": 26, "asn": 64512}),
+    ),
 )  # fmt: skip

@@ -4,7 +4,7 @@ subnet per host, as flannel leases them (SubnetMin is the second subnet, SubnetM
 from __future__ import annotations
 
 from dockerctl.errors import InvalidInput
-from dockerctl.spec.sections import ModelSection, ipv4_range
+from dockerctl.spec.sections import BenchLab, ModelSection, ipv4_range
 
 DRIVER = "dockerctl-flannel"  # the network + IPAM driver (plugins/flannel_net.py)
 
@@ -29,4 +29,10 @@ def check_config(network: str, subnet_len: int, hosts: int, where: str) -> None:
 SECTION = ModelSection(
     "flannel", DRIVER, "{network: 10.5.0.0/16, backend: vxlan}", "takes its subnet from the host's lease",
     lambda s, n: check_config(s.network, s.subnet_len, n, "flannel.network"),
+    bench=(
+        BenchLab("flannel-host-gw", "flannel host-gw across two hosts (routes)", "bench-fgw", "bfg", 123,
+                 {"network": "10.8.0.0/16", "backend": "host-gw"}),
+        BenchLab("flannel-vxlan", "flannel vxlan across two hosts (flannel.1)", "bench-fvx", "bfv", 124,
+                 {"network": "10.9.0.0/16", "backend": "vxlan"}),
+    ),
 )  # fmt: skip

@@ -23,12 +23,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from dockerctl.errors import InvalidInput
-from dockerctl.spec import calico as calico_spec
-from dockerctl.spec import flannel as flannel_spec
-from dockerctl.spec import weave as weave_spec
 from dockerctl.spec.gluster import GLUSTER_DRIVER
 from dockerctl.spec.host_kinds import kind as kind_of
 from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
+from dockerctl.spec.model_sections import MODEL_SECTIONS
 from dockerctl.spec.sections import SECTIONS
 from dockerctl.spec.storage import StorageEntry, volume_size_gb
 from dockerctl.spec.topology import NetworkEntry, Topology
@@ -457,10 +455,6 @@ class ServiceEntry(BaseModel):
         if self.command is None:
             return ["sleep", "infinity"]
         return ["sh", "-c", self.command] if isinstance(self.command, str) else list(self.command)
-
-
-# the network models' sections, checked in this order (each model's spec module holds its own)
-MODEL_SECTIONS = (weave_spec.SECTION, calico_spec.SECTION, flannel_spec.SECTION)
 
 
 class Playbook(Topology):

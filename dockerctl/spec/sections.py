@@ -30,6 +30,20 @@ def ipv4_range(text: str, model: str, what: str, example: str, where: str) -> ip
 
 
 @dataclass(frozen=True)
+class BenchLab:
+    """A two-host lab `bench net` measures a model on: the path's name and what it measures, and the lab —
+    its name, its hosts' prefix (PREFIX1, PREFIX2), its switch 198.18.OCTET.0/24 (distinct per lab) and
+    the model's section in it. Containers a (on the first host) and b (on the second) run iperf3."""
+
+    path: str
+    what: str
+    lab: str
+    prefix: str
+    octet: int
+    section: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class ModelSection:
     """What a network model's playbook section asks of the rest of the playbook, checked by one validator
     for every model (`Playbook._models`): its networks (driver `driver`) exist only with the section, it
@@ -41,6 +55,7 @@ class ModelSection:
     example: str  # a section to add, for the error ("{network: 10.5.0.0/16, backend: vxlan}")
     addresses: str  # where its networks' addresses come from, for the error
     check: Callable[[Any, int], None]  # the section's own ranges against the number of hosts
+    bench: tuple[BenchLab, ...] = ()  # the paths `bench net` measures it on
 
 
 SECTIONS: dict[str, type[BaseModel]] = {}

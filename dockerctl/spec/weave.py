@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 
 from dockerctl.errors import InvalidInput
-from dockerctl.spec.sections import ModelSection, ipv4_range
+from dockerctl.spec.sections import BenchLab, ModelSection, ipv4_range
 
 DRIVER = "dockerctl-weave"  # the network + IPAM driver (plugins/weave_net.py)
 DOMAIN = "weave.local"
@@ -33,4 +33,8 @@ def check_range(ip_range: str, hosts: int, where: str) -> None:
 SECTION = ModelSection(
     "weave", DRIVER, "{ip_range: 10.32.0.0/12}", "takes weave's range",
     lambda s, n: check_range(s.ip_range, n, "weave.ip_range"),
+    bench=(
+        BenchLab("weave", "the weave mesh across two hosts (vxlan port)", "bench-wv", "bwv", 126,
+                 {"ip_range": "10.32.0.0/12"}),
+    ),
 )  # fmt: skip
