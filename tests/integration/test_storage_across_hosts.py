@@ -16,6 +16,7 @@ import pytest
 
 from dockerctl.fabric import gluster, labhosts, simhost
 from dockerctl.fabric.netns import record_of
+from dockerctl.hosts import LocalHost
 from dockerctl.plugins import daemon
 
 from .kernel import wait_gone
@@ -203,7 +204,7 @@ def _restart_engine_before_glusterd(host: str) -> None:
     simhost.stop(sim)
     pid = gluster.glusterd_pid(pool, host)
     assert pid is not None
-    gluster._end([pid])
+    LocalHost().end_all([pid])
     assert gluster.glusterd_pid(pool, host) is None
     failed: list[BaseException] = []
 
