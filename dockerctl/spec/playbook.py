@@ -1006,7 +1006,7 @@ def _friendly(error: Any, loc: tuple[Any, ...], section: type[BaseModel] | None 
 def load_playbook(path: str | Path) -> Playbook:
     """Read and validate a playbook; errors say FILE:LINE: key: what is wrong."""
     path = Path(path)
-    text = read_text(path, what="a playbook", hint="give the path of a playbook (YAML) file")
+    text = read_text(path, what="a playbook", hint="give the path of a playbook (YAML) file", where="FILE")
     data, lines = load_with_lines(text, str(path))
     if not isinstance(data, dict):
         raise InvalidInput("a playbook is a mapping (version, name, containers, …)", where=f"{path}:1")

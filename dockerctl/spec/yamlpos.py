@@ -71,13 +71,16 @@ def line_of(lines: dict[Path_, int], path: Path_) -> int | None:
     return lines.get(())
 
 
-def read_text(path: Path, *, what: str, hint: str | None = None) -> str:
+def read_text(path: Path, *, what: str, hint: str | None = None, where: str | None = None) -> str:
     """A YAML file's text (UTF-8, as YAML files are); a file that cannot be read or is not UTF-8 is one
-    InvalidInput naming it (and the line of the first byte that is not)."""
+    InvalidInput naming it (and the line of the first byte that is not). where: what names the file for
+    a file that cannot be read (the argument, e.g. FILE); the file itself by default."""
     try:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise InvalidInput(f"cannot read {what} {path}: {exc.strerror}", where=str(path), hint=hint) from None
+        raise InvalidInput(
+            f"cannot read {what} {path}: {exc.strerror}", where=where or str(path), hint=hint
+        ) from None
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise InvalidInput(
