@@ -8,11 +8,12 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from dockerctl.errors import InvalidInput
+
+if TYPE_CHECKING:  # `down` loads the models' sections, never pydantic
+    from pydantic import BaseModel
 
 
 def ipv4_range(text: str, model: str, what: str, example: str, where: str) -> ipaddress.IPv4Network:
