@@ -27,16 +27,12 @@ from typing import Any
 
 from dockerctl.errors import EngineError, EngineUnavailable
 from dockerctl.fabric import etcd
+from dockerctl.fabric.model_records import LabRecords
 from dockerctl.hosts import LocalHost, NetnsHost
 from dockerctl.hosts.base import Host
-from dockerctl.hosts.paths import state_dir, write_json
 
 HOST_MAC = "ee:ee:ee:ee:ee:ee"
 BLOCKS = "/calico/ipam/v2/host/"
-
-
-def _state() -> Path:
-    return state_dir() / "calico"
 
 
 @dataclass(frozen=True)
@@ -64,7 +60,7 @@ class CalicoLab:
 
     @property
     def dir(self) -> Path:
-        return _state() / self.lab
+        return RECORDS.dir(self.lab)
 
     def host_dir(self, host: str) -> Path:
         return self.dir / host
@@ -73,24 +69,15 @@ class CalicoLab:
         return asdict(self)
 
 
-def save(cl: CalicoLab) -> None:
-    write_json(cl.dir / "lab.json", cl.to_dict())
+def _parse(d: dict[str, Any]) -> CalicoLab:
+    policies = tuple(
+        Policy(p["name"], dict(p["selector"]), tuple(Rule(**r) for r in p["allow"])) for p in d["policies"]
+    )
+    return CalicoLab(d["lab"], dict(d["hosts"]), d["pool"], int(d["block_len"]), int(d["asn"]), policies)
 
 
-def load(lab: str) -> CalicoLab | None:
-    try:
-        d = json.loads((_state() / lab / "lab.json").read_text())
-        policies = tuple(
-            Policy(p["name"], dict(p["selector"]), tuple(Rule(**r) for r in p["allow"]))
-            for p in d["policies"]
-        )
-        return CalicoLab(d["lab"], dict(d["hosts"]), d["pool"], int(d["block_len"]), int(d["asn"]), policies)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def forget(lab: str) -> None:
-    shutil.rmtree(_state() / lab, ignore_errors=True)
+RECORDS = LabRecords("calico", _parse)
+save, load, forget = RECORDS.save, RECORDS.load, RECORDS.forget
 
 
 # ---- IPAM: blocks with host affinity, in etcd ----

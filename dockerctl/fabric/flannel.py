@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dockerctl.errors import EngineError
+from dockerctl.fabric.model_records import LabRecords
 from dockerctl.hosts.base import Host
-from dockerctl.hosts.paths import state_dir, write_json
 from dockerctl.observe.iproute import FLOOD_MAC, json_rows
 
 PREFIX = "/coreos.com/network"
@@ -251,10 +250,6 @@ def network_mtu(host: Host, config: Config) -> int:
 # ---- a lab's flannel: its hosts and config, recorded for the plugin process ----
 
 
-def _state() -> Path:
-    return state_dir() / "flannel"
-
-
 @dataclass(frozen=True)
 class FlannelLab:
     lab: str
@@ -264,7 +259,7 @@ class FlannelLab:
 
     @property
     def dir(self) -> Path:
-        return _state() / self.lab
+        return RECORDS.dir(self.lab)
 
     @property
     def renew_within(self) -> int:
@@ -279,17 +274,7 @@ class FlannelLab:
         }
 
 
-def save(fl: FlannelLab) -> None:
-    write_json(fl.dir / "lab.json", fl.to_dict())
-
-
-def load(lab: str) -> FlannelLab | None:
-    try:
-        data = json.loads((_state() / lab / "lab.json").read_text())
-        return FlannelLab(data["lab"], dict(data["hosts"]), Config(**data["config"]), int(data["lease_ttl"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def forget(lab: str) -> None:
-    shutil.rmtree(_state() / lab, ignore_errors=True)
+RECORDS = LabRecords(
+    "flannel", lambda d: FlannelLab(d["lab"], dict(d["hosts"]), Config(**d["config"]), int(d["lease_ttl"]))
+)
+save, load, forget = RECORDS.save, RECORDS.load, RECORDS.forget

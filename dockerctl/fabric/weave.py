@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from dockerctl.errors import EngineError, EngineUnavailable
+from dockerctl.fabric.model_records import LabRecords
 from dockerctl.hosts import LocalHost, NetnsHost
 from dockerctl.hosts.base import Host
-from dockerctl.hosts.paths import state_dir, write_atomic, write_json
+from dockerctl.hosts.paths import write_atomic
 from dockerctl.observe.iproute import FLOOD_MAC
 from dockerctl.spec.weave import DOMAIN, split_range
 
@@ -39,10 +40,6 @@ OVERHEAD = 50
 LINK = "eth0"
 
 
-def _state() -> Path:
-    return state_dir() / "weave"
-
-
 @dataclass(frozen=True)
 class WeaveLab:
     lab: str
@@ -51,7 +48,7 @@ class WeaveLab:
 
     @property
     def dir(self) -> Path:
-        return _state() / self.lab
+        return RECORDS.dir(self.lab)
 
     def allocation(self, host: str) -> str:
         return split_range(self.ip_range, len(self.hosts))[list(self.hosts).index(host)]
@@ -72,20 +69,8 @@ class WeaveLab:
         return asdict(self)
 
 
-def save(wl: WeaveLab) -> None:
-    write_json(wl.dir / "lab.json", wl.to_dict())
-
-
-def load(lab: str) -> WeaveLab | None:
-    try:
-        d = json.loads((_state() / lab / "lab.json").read_text())
-        return WeaveLab(d["lab"], dict(d["hosts"]), d["ip_range"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def forget(lab: str) -> None:
-    shutil.rmtree(_state() / lab, ignore_errors=True)
+RECORDS = LabRecords("weave", lambda d: WeaveLab(d["lab"], dict(d["hosts"]), d["ip_range"]))
+save, load, forget = RECORDS.save, RECORDS.load, RECORDS.forget
 
 
 def _must(k: Host, argv: list[str]) -> None:
