@@ -10,7 +10,7 @@ from dockerctl.engines.engine import Engine
 from dockerctl.fabric import calico, etcd
 from dockerctl.fabric.hostlinks import alias
 from dockerctl.ops.netmodel import NetworkModel, Progress, on_model_networks
-from dockerctl.plugins.calico_net import veth_names
+from dockerctl.plugins.calico_net import CalicoDriver
 from dockerctl.spec.calico import DRIVER
 
 if TYPE_CHECKING:
@@ -79,7 +79,9 @@ def apply_policies(pb: Playbook, engines: dict[str, Engine]) -> int:
     if cl is None:
         return 0
     workloads = [
-        calico.Workload(name, host, ep["IPAddress"], veth_names(ep["EndpointID"])[0], dict(ctr.labels or {}))
+        calico.Workload(
+            name, host, ep["IPAddress"], CalicoDriver.veth_names(ep["EndpointID"])[0], dict(ctr.labels or {})
+        )
         for name, host, ctr, ep in on_model_networks(pb, engines, DRIVER)
         if ep.get("EndpointID") and ep.get("IPAddress")
     ]

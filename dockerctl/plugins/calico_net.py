@@ -21,28 +21,23 @@ from dockerctl.fabric import calico
 from dockerctl.fabric import etcd as etcd_mod
 from dockerctl.hosts import NetnsHost
 from dockerctl.plugins.protocol import Caller, PluginApp, PluginError
-from dockerctl.plugins.remote_net import LabNetDriver, network_app, no_model, pick_address
+from dockerctl.plugins.remote_net import LabNetDriver, network_app, no_model
 from dockerctl.spec.calico import GATEWAY
 
 POOL_ID = "CalicoPoolIPv4"  # calico's own fixed pool id
 GATEWAY_TYPE = "com.docker.network.gateway"
 
 
-def veth_names(endpoint_id: str) -> tuple[str, str]:
-    return f"cali{endpoint_id[:11]}", f"temp{endpoint_id[:11]}"
-
-
 class CalicoDriver(LabNetDriver):
     what = "calico"
     STATE = ("addresses", "endpoints")  # host → [ip, …] handed out; endpoint id → {host, ip}
 
+    VETH = ("cali", "temp", 11)
+
     def __init__(self, cl: calico.CalicoLab, store: etcd_mod.EtcdClient, log: Any = None) -> None:
-        super().__init__(cl.lab, list(cl.hosts), cl.dir, log)
+        super().__init__(cl, log)
         self.cl = cl
         self.store = store
-
-    def veth_names(self, endpoint_id: str) -> tuple[str, str]:
-        return veth_names(endpoint_id)
 
     # -- IPAM ---------------------------------------------------------------------------------------
     def address_spaces(self, _b: dict[str, Any], _c: Caller) -> dict[str, Any]:
@@ -71,11 +66,7 @@ class CalicoDriver(LabNetDriver):
                 block = ipaddress.IPv4Network(calico.claim_block(self.store, self.cl, host))
             except DockerctlError as exc:
                 raise PluginError(exc.message) from None
-            taken = set(self.state["addresses"].setdefault(host, []))
-            where = f"{host}'s block {block}"
-            address = pick_address(block.hosts(), block, taken, str(body.get("Address") or ""), where)
-            self.state["addresses"][host].append(address)
-            self._save()
+            address = self.hand_out(host, block, body, f"{host}'s block {block}")
         return {"Address": f"{address}/32", "Data": {}}
 
     # -- network driver -----------------------------------------------------------------------------
@@ -113,7 +104,7 @@ class CalicoDriver(LabNetDriver):
         ep = self.state["endpoints"].get(str(body.get("EndpointID")))
         if ep is None:
             raise PluginError(f"endpoint {str(body.get('EndpointID'))[:12]} is not a calico endpoint here")
-        cali, temp = veth_names(str(body["EndpointID"]))
+        cali, temp = self.veth_names(str(body["EndpointID"]))
         self.make_veth(host, str(body["EndpointID"]), [
             ["ip", "link", "add", cali, "type", "veth", "peer", "name", temp],
             ["ip", "link", "set", "dev", cali, "address", calico.HOST_MAC, "alias", self.tag, "up"],

@@ -37,24 +37,18 @@ def bridge_name(network_id: str) -> str:
     return f"flb-{network_id[:10]}"
 
 
-def veth_names(endpoint_id: str) -> tuple[str, str]:
-    """(host end, container end before the engine renames it) — at most 15 characters each."""
-    return f"vfl{endpoint_id[:10]}", f"cfl{endpoint_id[:10]}"
-
-
 class FlannelDriver(LabNetDriver):
     what = "flannel"
     # host → {subnet, id}; pool id → {host, subnet, addresses: [...]}; network id → {host, bridge, subnet,
     # gateway}; endpoint id → {host, network, address}
     STATE = ("leases", "pools", "networks", "endpoints")
 
+    VETH = ("vfl", "cfl", 10)
+
     def __init__(self, fl: flannel.FlannelLab, store: etcd_mod.EtcdClient, log: Any = None) -> None:
-        super().__init__(fl.lab, list(fl.hosts), fl.dir, log)
+        super().__init__(fl, log)
         self.fl = fl
         self.store = store
-
-    def veth_names(self, endpoint_id: str) -> tuple[str, str]:
-        return veth_names(endpoint_id)
 
     def config(self) -> flannel.Config:
         text = self.store.get(flannel.CONFIG_KEY)

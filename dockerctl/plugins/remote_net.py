@@ -12,7 +12,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from dockerctl.errors import NotFound
 from dockerctl.fabric.hostlinks import alias
@@ -78,6 +78,19 @@ class CallerHosts:
         return host
 
 
+class ModelLab(Protocol):
+    """What a driver reads of its model's lab record."""
+
+    @property
+    def lab(self) -> str: ...
+
+    @property
+    def hosts(self) -> dict[str, str]: ...
+
+    @property
+    def dir(self) -> Path: ...
+
+
 class LabNetDriver:
     """What every lab network plugin does the same way, so a model's driver holds only what is its own:
     which host calls (`CallerHosts`), the plugin's state on disk (`plugin-state.json` in the model's lab
@@ -87,16 +100,15 @@ class LabNetDriver:
 
     what = ""  # the model's name, for messages
     STATE: tuple[str, ...] = ("addresses", "endpoints")  # the state's top-level tables
+    VETH = ("", "", 10)  # veth names: (host end's prefix, container end's prefix, endpoint id characters)
 
-    def __init__(
-        self, lab: str, hosts: list[str], directory: Path, log: Callable[[str], None] | None
-    ) -> None:
+    def __init__(self, record: ModelLab, log: Callable[[str], None] | None) -> None:
         self.log: Callable[[str], None] = log or (lambda _m: None)
         self.lock = threading.RLock()
-        self.callers = CallerHosts(lab, hosts, self.what)
-        self.tag = alias(lab)
-        self.dir = directory
-        self.state_file = directory / "plugin-state.json"
+        self.callers = CallerHosts(record.lab, list(record.hosts), self.what)
+        self.tag = alias(record.lab)
+        self.dir = record.dir
+        self.state_file = record.dir / "plugin-state.json"
         try:
             data = json.loads(self.state_file.read_text())
         except (OSError, ValueError):
@@ -115,9 +127,21 @@ class LabNetDriver:
     def kernel(self, host: str) -> NetnsHost:
         return NetnsHost(host)
 
-    def veth_names(self, endpoint_id: str) -> tuple[str, str]:
+    @classmethod
+    def veth_names(cls, endpoint_id: str) -> tuple[str, str]:
         """(host end, container end before the engine renames it) — at most 15 characters each."""
-        raise NotImplementedError
+        host_end, peer, n = cls.VETH
+        return f"{host_end}{endpoint_id[:n]}", f"{peer}{endpoint_id[:n]}"
+
+    def hand_out(self, host: str, within: ipaddress.IPv4Network, body: dict[str, Any], where: str,
+                 reserved: frozenset[str] = frozenset()) -> str:  # fmt: skip
+        """An address of `within` for a RequestAddress (the one it asks for, when free), recorded in the
+        host's `addresses`; `reserved` is never handed out. Call it with the lock held."""
+        taken = set(self.state["addresses"].setdefault(host, [])) | reserved
+        address = pick_address(within.hosts(), within, taken, str(body.get("Address") or ""), where)
+        self.state["addresses"][host].append(address)
+        self._save()
+        return address
 
     def make_veth(self, host: str, endpoint_id: str, steps: list[list[str]]) -> tuple[str, str]:
         """Run `steps` (the first makes the pair) on the host; on a failure the pair goes again."""

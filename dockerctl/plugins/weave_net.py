@@ -14,25 +14,20 @@ from dockerctl.errors import DockerctlError
 from dockerctl.fabric import weave
 from dockerctl.hosts import NetnsHost
 from dockerctl.plugins.protocol import Caller, PluginApp, PluginError
-from dockerctl.plugins.remote_net import LabNetDriver, network_app, no_model, pick_address
+from dockerctl.plugins.remote_net import LabNetDriver, network_app, no_model
 
 GATEWAY_TYPE = "com.docker.network.gateway"
-
-
-def veth_names(endpoint_id: str) -> tuple[str, str]:
-    return f"vwe{endpoint_id[:10]}", f"cwe{endpoint_id[:10]}"
 
 
 class WeaveDriver(LabNetDriver):
     what = "weave"
     STATE = ("addresses", "networks", "endpoints")  # host → [ip, …]; id → {host, mtu}; id → {host, network}
 
-    def __init__(self, wl: weave.WeaveLab, log: Any = None) -> None:
-        super().__init__(wl.lab, list(wl.hosts), wl.dir, log)
-        self.wl = wl
+    VETH = ("vwe", "cwe", 10)
 
-    def veth_names(self, endpoint_id: str) -> tuple[str, str]:
-        return veth_names(endpoint_id)
+    def __init__(self, wl: weave.WeaveLab, log: Any = None) -> None:
+        super().__init__(wl, log)
+        self.wl = wl
 
     # -- IPAM ---------------------------------------------------------------------------------------
     def address_spaces(self, _b: dict[str, Any], _c: Caller) -> dict[str, Any]:
@@ -54,11 +49,8 @@ class WeaveDriver(LabNetDriver):
             return {"Address": f"{self.wl.gateway(host)}/{prefix}", "Data": {}}
         alloc = ipaddress.IPv4Network(self.wl.allocation(host))
         with self.lock:
-            taken = set(self.state["addresses"].setdefault(host, [])) | {self.wl.gateway(host)}
             where = f"{host}'s allocation range {alloc}"
-            address = pick_address(alloc.hosts(), alloc, taken, str(body.get("Address") or ""), where)
-            self.state["addresses"][host].append(address)
-            self._save()
+            address = self.hand_out(host, alloc, body, where, frozenset({self.wl.gateway(host)}))
         return {"Address": f"{address}/{prefix}", "Data": {}}
 
     # -- network driver -----------------------------------------------------------------------------

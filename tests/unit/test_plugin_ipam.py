@@ -82,3 +82,29 @@ def test_pick_address_takes_the_first_free_candidate() -> None:
     assert pick_address(net.hosts(), net, set(), "10.5.1.6", "h1's subnet") == "10.5.1.6"
     with pytest.raises(PluginError, match="h1's subnet is full"):
         pick_address(net.hosts(), net, {str(ip) for ip in net.hosts()}, "", "h1's subnet")
+
+
+def test_veth_names_keep_each_models_interface_names() -> None:
+    """The names the kernel shows (and `audit`, `net cnm` and calico's chains look for): 15 characters at
+    the most, calico's host end `cali…` as Felix names it."""
+    from dockerctl.plugins.calico_net import CalicoDriver
+    from dockerctl.plugins.flannel_net import FlannelDriver
+
+    eid = "0123456789abcdef0123"
+    assert CalicoDriver.veth_names(eid) == ("cali0123456789a", "temp0123456789a")
+    assert FlannelDriver.veth_names(eid) == ("vfl0123456789", "cfl0123456789")
+    assert WeaveDriver.veth_names(eid) == ("vwe0123456789", "cwe0123456789")
+
+
+def test_lab_records_save_load_and_forget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKERCTL_STATE_DIR", str(tmp_path))
+    lab = _lab()
+    weave.save(lab)
+    assert (tmp_path / "weave" / "w" / "lab.json").is_file()
+    assert weave.load("w") == lab
+    assert lab.dir == tmp_path / "weave" / "w"
+    (tmp_path / "weave" / "w" / "lab.json").write_text('{"lab": "w"}')  # a record this version cannot read
+    assert weave.load("w") is None
+    weave.forget("w")
+    assert not (tmp_path / "weave" / "w").exists()
+    assert weave.load("w") is None
