@@ -3,8 +3,7 @@ host at least, an AS number for the hosts' BGP mesh, and policies that select wo
 
 from __future__ import annotations
 
-from dockerctl.errors import InvalidInput
-from dockerctl.spec.sections import BenchLab, ModelSection, ipv4_range
+from dockerctl.spec.sections import BenchLab, ModelSection, ipv4_range, one_per_host
 
 DRIVER = "dockerctl-calico"  # the network + IPAM driver (plugins/calico_net.py)
 GATEWAY = "169.254.1.1"  # every workload's gateway, answered by proxy ARP on the host end of its veth
@@ -12,17 +11,7 @@ GATEWAY = "169.254.1.1"  # every workload's gateway, answered by proxy ARP on th
 
 def check_pool(pool: str, block_len: int, hosts: int, where: str) -> None:
     net = ipv4_range(pool, "calico", "pool", "10.7.0.0/16", where)
-    if block_len < net.prefixlen or block_len > 30:
-        raise InvalidInput(
-            f"block_len {block_len} must be at least the pool's /{net.prefixlen} and at most 30", where=where
-        )
-    blocks = 2 ** (block_len - net.prefixlen)
-    if blocks < hosts:
-        raise InvalidInput(
-            f"calico pool {pool} holds {blocks} block(s) of /{block_len}, fewer than its {hosts} host(s): "
-            "give a larger pool or a longer block_len",
-            where=where,
-        )
+    one_per_host(net, block_len, 30, hosts, ("calico pool", "block_len", "block"), where)
 
 
 SECTION = ModelSection(

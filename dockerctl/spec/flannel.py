@@ -3,8 +3,7 @@ subnet per host, as flannel leases them (SubnetMin is the second subnet, SubnetM
 
 from __future__ import annotations
 
-from dockerctl.errors import InvalidInput
-from dockerctl.spec.sections import BenchLab, ModelSection, ipv4_range
+from dockerctl.spec.sections import BenchLab, ModelSection, ipv4_range, one_per_host
 
 DRIVER = "dockerctl-flannel"  # the network + IPAM driver (plugins/flannel_net.py)
 
@@ -12,18 +11,8 @@ DRIVER = "dockerctl-flannel"  # the network + IPAM driver (plugins/flannel_net.p
 def check_config(network: str, subnet_len: int, hosts: int, where: str) -> None:
     """The Network must hold a subnet per host (SubnetMin..SubnetMax), as flannel needs."""
     net = ipv4_range(network, "flannel", "network", "10.5.0.0/16", where)
-    if subnet_len <= net.prefixlen or subnet_len > 28:
-        raise InvalidInput(
-            f"subnet_len {subnet_len} must be longer than the network's /{net.prefixlen} and at most 28",
-            where=where,
-        )
-    usable = 2 ** (subnet_len - net.prefixlen) - 1  # flannel leaves the first subnet out
-    if usable < hosts:
-        raise InvalidInput(
-            f"flannel network {network} holds {usable} subnet(s) of /{subnet_len} (the first is never "
-            f"leased), fewer than its {hosts} host(s): give a larger network or a longer subnet_len",
-            where=where,
-        )
+    # flannel leaves the first subnet out (SubnetMin is the second)
+    one_per_host(net, subnet_len, 28, hosts, ("flannel network", "subnet_len", "subnet"), where, spare=1)
 
 
 SECTION = ModelSection(

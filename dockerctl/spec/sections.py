@@ -30,6 +30,37 @@ def ipv4_range(text: str, model: str, what: str, example: str, where: str) -> ip
     return net
 
 
+def one_per_host(
+    net: ipaddress.IPv4Network,
+    length: int,
+    longest: int,
+    hosts: int,
+    words: tuple[str, str, str],
+    where: str,
+    *,
+    spare: int = 0,
+) -> None:
+    """A model's range is cut into /length pieces (calico's blocks, flannel's subnets), one for each host:
+    `length` must be longer than the range's prefix (or as long, without `spare`) and at most `longest`, and
+    the pieces, less `spare` never handed out, must number the hosts. words: the model's names for the range,
+    its length key and a piece ("calico pool", "block_len", "block")."""
+    rng, key, piece = words
+    shortest = net.prefixlen + (1 if spare else 0)
+    if not shortest <= length <= longest:
+        least = f"longer than the {rng.split()[-1]}'s" if spare else f"at least the {rng.split()[-1]}'s"
+        raise InvalidInput(
+            f"{key} {length} must be {least} /{net.prefixlen} and at most {longest}", where=where
+        )
+    count = 2 ** (length - net.prefixlen) - spare
+    if count < hosts:
+        unused = " (the first is never leased)" if spare else ""
+        raise InvalidInput(
+            f"{rng} {net} holds {count} {piece}(s) of /{length}{unused}, fewer than its {hosts} host(s): "
+            f"give a larger {rng.split()[-1]} or a longer {key}",
+            where=where,
+        )
+
+
 @dataclass(frozen=True)
 class BenchLab:
     """A two-host lab `bench net` measures a model on: the path's name and what it measures, and the lab —
