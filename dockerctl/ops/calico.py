@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 class Calico(NetworkModel):
-    name, driver, uses_etcd = "calico", DRIVER, True
+    name, driver, uses_etcd, records = "calico", DRIVER, True, calico.RECORDS
     tools = ("etcd", "bird", "birdc", "iptables-restore")
     needs, packages = "etcd, BIRD and iptables", "etcd-server bird2 iptables"
 
@@ -54,15 +54,9 @@ class Calico(NetworkModel):
             say(f"calico policies: {', '.join(pb.policies)}")
             apply_policies(pb, engines)
 
-    def recorded(self, lab: str) -> bool:
-        return calico.load(lab) is not None
-
-    def take_down(self, lab: str) -> None:
-        cl = calico.load(lab)
-        if cl is not None:
-            for host in cl.hosts:
-                calico.stop_bird(cl, host)
-        calico.forget(lab)
+    def stop(self, rec: calico.CalicoLab) -> None:
+        for host in rec.hosts:
+            calico.stop_bird(rec, host)
 
     host_routes = True
 

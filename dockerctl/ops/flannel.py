@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 class Flannel(NetworkModel):
-    name, driver, uses_etcd = "flannel", DRIVER, True
+    name, driver, uses_etcd, records = "flannel", DRIVER, True, flannel.RECORDS
     tools, needs, packages = ("etcd", "bridge"), "etcd and iproute2's bridge", "etcd-server iproute2"
 
     def lab_of(self, pb: Playbook) -> flannel.FlannelLab | None:
@@ -49,12 +49,6 @@ class Flannel(NetworkModel):
                     hint=f"`dockerctl down --lab {pb.name}` first, then play the new config",
                 )
         flannel.save(rec)
-
-    def recorded(self, lab: str) -> bool:
-        return flannel.load(lab) is not None
-
-    def take_down(self, lab: str) -> None:
-        flannel.forget(lab)  # the networks' removal released the leases
 
     def bridge(self, network_id: str) -> str | None:
         return bridge_name(network_id)

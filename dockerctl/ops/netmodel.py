@@ -20,6 +20,7 @@ from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
 from dockerctl.errors import Conflict, InvalidInput
 from dockerctl.fabric import etcd
+from dockerctl.fabric.model_records import LabRecords
 from dockerctl.plugins import daemon
 
 if TYPE_CHECKING:
@@ -81,9 +82,13 @@ class NetworkModel:
         if self.driver:
             self.start_plugin(pb.name)
 
+    records: LabRecords[Any] | None = None  # where its labs' records are kept (fabric/<model>.RECORDS)
+
     def recorded(self, lab: str) -> bool:
         """Whether the lab has this model (its record is on this machine)."""
-        raise NotImplementedError
+        if self.records is None:
+            raise NotImplementedError
+        return self.records.load(lab) is not None
 
     def serve_again(self, lab: str) -> None:
         """Before a `down` removes the lab's networks: what the engines need to remove them answers
@@ -112,7 +117,15 @@ class NetworkModel:
 
     def take_down(self, lab: str) -> None:
         """What the model made for the lab besides its plugin and etcd, removed, and its record."""
-        raise NotImplementedError
+        if self.records is None:
+            raise NotImplementedError
+        rec = self.records.load(lab)
+        if rec is not None:
+            self.stop(rec)
+        self.records.forget(lab)
+
+    def stop(self, rec: Any) -> None:
+        """The daemons the model runs for the lab (besides its plugin and etcd), stopped."""
 
     # -- what `net cnm` reads of one of its networks on a host ----------------------------------------
     host_routes = False  # its routes to workloads are host routes (`ip -json route` gives them no /32)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 class Weave(NetworkModel):
-    name, driver = "weave", DRIVER
+    name, driver, records = "weave", DRIVER, weave.RECORDS
     tools, needs, packages = ("dnsmasq", "bridge"), "dnsmasq and iproute2's bridge", "dnsmasq-base iproute2"
 
     def lab_of(self, pb: Playbook) -> weave.WeaveLab | None:
@@ -35,14 +35,8 @@ class Weave(NetworkModel):
             say("weave.local names")
             publish_names(pb, engines)
 
-    def recorded(self, lab: str) -> bool:
-        return weave.load(lab) is not None
-
-    def take_down(self, lab: str) -> None:
-        wl = weave.load(lab)
-        if wl is not None:
-            weave.stop_resolver(wl)
-        weave.forget(lab)
+    def stop(self, rec: weave.WeaveLab) -> None:
+        weave.stop_resolver(rec)
 
     def bridge(self, network_id: str) -> str | None:
         return weave.BRIDGE  # one per host, for every weave network
