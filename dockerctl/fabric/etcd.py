@@ -24,7 +24,7 @@ import requests
 
 from dockerctl.errors import EngineError, EngineUnavailable
 from dockerctl.hosts import LocalHost
-from dockerctl.hosts.paths import state_dir
+from dockerctl.hosts.paths import InDir, state_dir
 
 
 def _state() -> Path:
@@ -141,9 +141,7 @@ class Etcd:
     def dir(self) -> Path:
         return _state() / self.lab
 
-    @property
-    def record(self) -> Path:
-        return self.dir / "etcd.json"
+    record = InDir("etcd.json")
 
     def ports(self) -> tuple[int, int] | None:
         try:

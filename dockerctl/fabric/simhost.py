@@ -19,7 +19,7 @@ from dockerctl.engines.client import connect
 from dockerctl.errors import EngineUnavailable
 from dockerctl.fabric.netns import Namespace
 from dockerctl.hosts import LocalHost, NetnsHost
-from dockerctl.hosts.paths import state_dir
+from dockerctl.hosts.paths import InDir, Named, state_dir
 
 
 def _state() -> Path:
@@ -42,42 +42,14 @@ class SimEngine:
     def root(self) -> Path:
         return _state() / self.host
 
-    @property
-    def data_root(self) -> Path:
-        return self.root / "data"
-
-    @property
-    def exec_root(self) -> str:
-        return f"/run/dctl-{self.host}"
-
-    @property
-    def socket(self) -> str:
-        return f"/run/dctl-{self.host}.sock"
-
-    @property
-    def url(self) -> str:
-        return f"unix://{self.socket}"
-
-    @property
-    def pidfile(self) -> Path:
-        return self.root / "dockerd.pid"
-
-    @property
-    def log(self) -> Path:
-        return self.root / "dockerd.log"
-
-    @property
-    def cgroup_parent(self) -> str:
-        return f"/dctl-{self.host}"
-
-    @property
-    def containerd_namespace(self) -> str:
-        return f"dctl-{self.host}"
-
-    @property
-    def subids(self) -> Path:
-        """The subordinate-id file a remapping engine reads as both /etc/subuid and /etc/subgid."""
-        return self.root / "subid"
+    data_root = InDir("data", "root")
+    pidfile, log = InDir("dockerd.pid", "root"), InDir("dockerd.log", "root")
+    subids = InDir("subid", "root")  # the file a remapping engine reads as both /etc/subuid and /etc/subgid
+    exec_root = Named("/run/dctl-{self.host}")
+    socket = Named("/run/dctl-{self.host}.sock")
+    url = Named("unix://{self.socket}")
+    cgroup_parent = Named("/dctl-{self.host}")
+    containerd_namespace = Named("dctl-{self.host}")
 
     def argv(self, ns: Namespace) -> list[str]:
         private = []

@@ -28,7 +28,7 @@ from pathlib import Path
 from dockerctl.engines.engine import VM_ALIAS_PREFIX, vm_ssh_path
 from dockerctl.errors import EngineError, EngineUnavailable
 from dockerctl.hosts import LocalHost
-from dockerctl.hosts.paths import state_dir, write_atomic
+from dockerctl.hosts.paths import InDir, Named, state_dir, write_atomic
 
 SUITE = "bookworm"
 MIRROR = os.environ.get("DOCKERCTL_VM_MIRROR", "http://deb.debian.org/debian")
@@ -179,25 +179,12 @@ class Vm:
     def dir(self) -> Path:
         return _state() / "run" / self.name
 
-    @property
-    def pidfile(self) -> Path:
-        return self.dir / "qemu.pid"
-
-    @property
-    def console(self) -> Path:
-        return self.dir / "console.log"
-
-    @property
-    def port_file(self) -> Path:
-        return self.dir / "ssh-port"
+    pidfile, console = InDir("qemu.pid"), InDir("console.log")
+    port_file, switch_file = InDir("ssh-port"), InDir("switch.json")
 
     @property
     def port(self) -> int:
         return int(self.port_file.read_text().strip())
-
-    @property
-    def switch_file(self) -> Path:
-        return self.dir / "switch.json"
 
     @property
     def tap(self) -> str:
@@ -210,14 +197,9 @@ class Vm:
         h = hashlib.sha256(self.name.encode()).hexdigest()
         return f"52:54:00:{h[0:2]}:{h[2:4]}:{h[4:6]}"
 
-    @property
-    def alias(self) -> str:
-        return f"{VM_ALIAS_PREFIX}{self.name}"
-
-    @property
-    def url(self) -> str:
-        # with the port: docker-py passes `-p 22` unless the URL names one, which would beat the config
-        return f"ssh://root@{self.alias}:{self.port}"
+    alias = Named(VM_ALIAS_PREFIX + "{self.name}")
+    # with the port: docker-py passes `-p 22` unless the URL names one, which would beat the config
+    url = Named("ssh://root@{self.alias}:{self.port}")
 
     def pid(self) -> int | None:
         return LocalHost().owned_pid(str(self.pidfile), "qemu-system", str(self.dir))

@@ -29,3 +29,26 @@ def write_atomic(path: Path, text: str) -> None:
 def write_json(path: Path, data: Any, *, indent: int | None = None) -> None:
     """A JSON record (keys sorted), written with `write_atomic`."""
     write_atomic(path, json.dumps(data, sort_keys=True, indent=indent))
+
+
+class InDir:
+    """A path attribute of a daemon's or a lab's record: the file `name` in the directory the object's
+    `base` attribute names (its run directory: `pidfile = InDir("qemu.pid")`)."""
+
+    def __init__(self, name: str, base: str = "dir") -> None:
+        self.name, self.base = name, base
+
+    def __get__(self, obj: object, owner: type | None = None) -> Path:
+        directory: Path = getattr(obj, self.base)
+        return directory / self.name
+
+
+class Named:
+    """A name derived from a record's fields, one line each: `socket = Named("/run/dctl-{self.host}.sock")`
+    (the template is formatted with the object as `self`)."""
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+
+    def __get__(self, obj: object, owner: type | None = None) -> str:
+        return self.template.format(self=obj)

@@ -86,3 +86,19 @@ def test_the_image_key_follows_its_inputs(monkeypatch: pytest.MonkeyPatch) -> No
     assert vm.image_key() != key  # another package list is another image
     monkeypatch.setattr(vm, "PACKAGES", vm.PACKAGES.removesuffix(",curl"))
     assert vm.image_key() == key
+
+
+def test_a_simulated_engines_names_all_come_from_its_hosts_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a second engine on this machine must not share with the machine's own (host-facts)."""
+    from dockerctl.fabric.simhost import SimEngine
+
+    monkeypatch.setenv("DOCKERCTL_STATE_DIR", str(tmp_path))
+    e = SimEngine("h1", "172.30.1.1/24")
+    assert (e.exec_root, e.socket, e.url) == ("/run/dctl-h1", "/run/dctl-h1.sock", "unix:///run/dctl-h1.sock")
+    assert (e.cgroup_parent, e.containerd_namespace) == ("/dctl-h1", "dctl-h1")
+    assert (e.data_root, e.pidfile, e.log) == tuple(
+        tmp_path / "hosts" / "h1" / n for n in ("data", "dockerd.pid", "dockerd.log")
+    )
+    assert SimEngine("h2", "172.30.2.1/24").socket != e.socket
