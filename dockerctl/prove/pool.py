@@ -20,6 +20,7 @@ from dockerctl.spec.models import Limits
 from dockerctl.spec.mounts import MountSpec
 from dockerctl.spec.storage import volume_size_gb
 from dockerctl.verify.checks import Check, Verdict
+from dockerctl.verify.storage import still_holds
 
 TARGET = "/v"
 _MOUNTINFO = f"grep ' {TARGET} ' /proc/self/mountinfo"
@@ -69,7 +70,6 @@ def _shared(body: Any, ctx: Context) -> list[Check]:
     ok = wrote.exit_code == 0 and read.exit_code == 0 and got == token
     ok = ok and w_fs == r_fs == "fuse.glusterfs"
     later = _run(ctx, body.source, vol, f"cat {path}; rm -f {path}")
-    kept = later.exit_code == 0 and later.output.splitlines()[:1] == [token]
     return [
         Check(
             f"volume {body.volume}: written on {body.source}, read on {body.to}",
@@ -80,13 +80,13 @@ def _shared(body: Any, ctx: Context) -> list[Check]:
             _v(ok),
             f"a container on each host; /proc/self/mountinfo line of {TARGET} in each",
         ),
-        Check(
+        still_holds(
             f"volume {body.volume}: after both containers were removed",
-            "S3",
-            f"still holds {token!r}",
-            repr(later.output.strip()[:60]),
-            _v(kept),
+            token,
+            later.exit_code,
+            later.output,
             f"a third container on {body.source}, after the writer and the reader were removed",
+            first_line=True,
         ),
     ]
 

@@ -10,6 +10,7 @@ from dockerctl.prove.registry import Context, _v, handles
 from dockerctl.spec.models import Limits
 from dockerctl.spec.mounts import MountSpec
 from dockerctl.verify.checks import Check
+from dockerctl.verify.storage import still_holds
 
 
 @handles("mount")
@@ -58,17 +59,12 @@ def _survives(body: Any, ctx: Context) -> list[Check]:
     writer.wait(timeout=30)
     writer.remove(force=True)  # the container is gone …
     done = twins.run(Limits(), ["cat", target], mounts=mount)  # … a new one reads what it wrote
-    ok = done.exit_code == 0 and body.contains in done.output
     return [
-        Check(
-            f"volume {body.volume} after its writer was removed",
-            "S3",
-            f"still holds {body.contains!r}",
-            repr(done.output.strip()[:80]),
-            _v(ok),
+        still_holds(
+            f"volume {body.volume} after its writer was removed", body.contains, done.exit_code, done.output,
             f"write in one container, remove it, cat {target} in another",
         )
-    ]
+    ]  # fmt: skip
 
 
 @handles("rm_volumes")
