@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from dockerctl.hosts import Host
+from dockerctl.jsonout import Jsonable
 from dockerctl.observe.orphans import (
     Layout,
     Sandbox,
@@ -27,21 +28,14 @@ from dockerctl.observe.orphans import (
 
 
 @dataclass
-class Ended:
+class Ended(Jsonable):
+    JSON = "container_id processes_ended=processes shim_ended=shim cgroups_removed=cgroups skipped"
+
     container_id: str
     processes: list[int] = field(default_factory=list)
     shim: int | None = None
     cgroups: list[str] = field(default_factory=list)
     skipped: str = ""  # why nothing was done
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "container_id": self.container_id,
-            "processes_ended": self.processes,
-            "shim_ended": self.shim,
-            "cgroups_removed": self.cgroups,
-            "skipped": self.skipped,
-        }
 
 
 def _wait_gone(host: Host, pids: list[int], timeout: float) -> list[int]:
@@ -95,13 +89,12 @@ def _remove_empty(host: Host, directory: PurePosixPath, out: Ended) -> None:
 
 
 @dataclass
-class Removed:
+class Removed(Jsonable):
+    JSON = "kind name skipped"
+
     kind: str  # "netns" | "veth pair"
     name: str
     skipped: str = ""
-
-    def to_dict(self) -> dict[str, object]:
-        return {"kind": self.kind, "name": self.name, "skipped": self.skipped}
 
 
 def remove_sandbox(host: Host, layout: Layout, sandbox: Sandbox, still_unused: Callable[[], bool]) -> Removed:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from dockerctl.engines.labels import requested_of
+from dockerctl.jsonout import Jsonable
 from dockerctl.spec.fields import FIELDS
 from dockerctl.spec.inputs import LIMIT_FIELDS
 from dockerctl.spec.playbook import Playbook
@@ -24,14 +25,13 @@ Action = Literal["create", "noop", "update", "recreate", "remove", "start"]
 
 
 @dataclass(frozen=True)
-class Change:
+class Change(Jsonable):
+    JSON = "kind name action reason"
+
     kind: Literal["volume", "network", "container", "service"]
     name: str  # the playbook's own name
     action: Action
     reason: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "name": self.name, "action": self.action, "reason": self.reason}
 
 
 @dataclass

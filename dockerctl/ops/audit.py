@@ -21,6 +21,7 @@ from dockerctl.engines.engine import Engine
 from dockerctl.engines.inspect import list_inspected
 from dockerctl.engines.labels import LAB, MANAGED
 from dockerctl.errors import DockerctlError, NotFound
+from dockerctl.jsonout import Jsonable
 from dockerctl.observe.cgroup import CgroupNotFound, CgroupReader, container_cgroup, read_file
 from dockerctl.observe.isolation import read_isolation
 from dockerctl.observe.mounts import Mount
@@ -275,7 +276,9 @@ def _settled_sandboxes(
 
 
 @dataclass
-class OrphanCleanup:
+class OrphanCleanup(Jsonable):
+    JSON = "engine ok notes ended removed"
+
     engine: str
     ended: list[Ended] = field(default_factory=list)
     removed: list[Removed] = field(default_factory=list)
@@ -284,15 +287,6 @@ class OrphanCleanup:
     @property
     def ok(self) -> bool:
         return not any(e.skipped for e in self.ended) and not any(r.skipped for r in self.removed)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "engine": self.engine,
-            "ok": self.ok,
-            "notes": self.notes,
-            "ended": [e.to_dict() for e in self.ended],
-            "removed": [r.to_dict() for r in self.removed],
-        }
 
 
 def clean_orphans(engine: Engine) -> OrphanCleanup:

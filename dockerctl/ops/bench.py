@@ -22,6 +22,7 @@ from dockerctl.errors import DockerctlError, NotFound
 from dockerctl.fabric import labhosts
 from dockerctl.hosts import LocalHost, NetnsHost
 from dockerctl.hosts.paths import state_dir
+from dockerctl.jsonout import Jsonable
 from dockerctl.observe.iperf import MeasureFailed, Throughput, parse_iperf3, parse_ping_avg_ms
 from dockerctl.ops import cnm
 from dockerctl.ops.down import down
@@ -141,21 +142,14 @@ NEEDS = {b.path: list(MODELS[m.driver].tools) for m in MODEL_SECTIONS for b in m
 
 
 @dataclass
-class BenchReport:
+class BenchReport(Jsonable):
+    JSON = "seconds repeat machine paths=results verdict"
+
     seconds: int
     repeat: int
     results: list[PathResult] = field(default_factory=list)
     verdict: Verdict | None = None
     machine: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "seconds": self.seconds,
-            "repeat": self.repeat,
-            "machine": self.machine,
-            "paths": [r.to_dict() for r in self.results],
-            "verdict": self.verdict.to_dict() if self.verdict else None,
-        }
 
 
 # ---- the iperf3 image: Debian's binary and the libraries it loads, on the project's base image ----

@@ -19,6 +19,7 @@ from dockerctl.engines.labels import LAB as LAB_LABEL
 from dockerctl.errors import DockerctlError, NotFound
 from dockerctl.fabric import labhosts
 from dockerctl.hosts.base import Host
+from dockerctl.jsonout import Jsonable
 from dockerctl.observe.iproute import json_rows
 from dockerctl.observe.overlay import exec_roots_of, namespace_path, read_overlay
 from dockerctl.ops.netmodels import MODELS
@@ -69,16 +70,15 @@ class NetworkView:
 
 
 @dataclass
-class CnmReport:
+class CnmReport(Jsonable):
+    JSON = "ok network hosts=views"
+
     network: str
     views: list[NetworkView] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return bool(self.views)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "network": self.network, "hosts": [v.to_dict() for v in self.views]}
 
 
 def _inet(link: dict[str, Any]) -> list[str]:

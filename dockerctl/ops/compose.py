@@ -18,6 +18,7 @@ from dockerctl.engines.compose_cli import config_hashes, load_project
 from dockerctl.engines.engine import Engine
 from dockerctl.engines.signals import reached
 from dockerctl.errors import DockerctlError, InvalidInput, NotFound
+from dockerctl.jsonout import Jsonable
 from dockerctl.observe.extra_limits import read_extra_limits
 from dockerctl.observe.mounts import parse_mountinfo
 from dockerctl.observe.netns_probe import netns_inode, ping, resolve, tcp_answers, write_refused
@@ -38,7 +39,9 @@ DEFAULT_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-c
 
 
 @dataclass
-class ComposeReport:
+class ComposeReport(Jsonable):
+    JSON = "project files read_with=reader engine ok warnings rows"
+
     project: str
     files: tuple[str, ...]
     reader: str
@@ -61,17 +64,6 @@ class ComposeReport:
             )
             for r in self.rows
         ]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "project": self.project,
-            "files": list(self.files),
-            "read_with": self.reader,
-            "engine": self.engine,
-            "ok": self.ok,
-            "warnings": self.warnings,
-            "rows": [r.to_dict() for r in self.rows],
-        }
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from dockerctl.engines.engine import Engine
 from dockerctl.errors import DockerctlError, InvalidInput, NotFound
 from dockerctl.fabric import labhosts
 from dockerctl.hosts import Host, LocalHost
+from dockerctl.jsonout import Jsonable
 from dockerctl.observe.overlay import exec_roots_of, namespace_path
 
 
@@ -32,7 +33,9 @@ class Hop:
 
 
 @dataclass
-class CrossPath:
+class CrossPath(Jsonable):
+    JSON = "from=source to=dest kind hops"
+
     source: str
     dest: str
     kind: str  # overlay | macvlan
@@ -41,14 +44,6 @@ class CrossPath:
     @property
     def ok(self) -> bool:
         return bool(self.hops)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "from": self.source,
-            "to": self.dest,
-            "kind": self.kind,
-            "hops": [h.to_dict() for h in self.hops],
-        }
 
 
 def _json(host: Host, argv: list[str], pid: int | None = None, netns: str | None = None) -> Any:

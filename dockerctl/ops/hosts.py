@@ -14,6 +14,7 @@ from dockerctl.errors import DockerctlError, InvalidInput
 from dockerctl.fabric import flannel as fabric_flannel
 from dockerctl.fabric import labhosts
 from dockerctl.hosts import Host
+from dockerctl.jsonout import Jsonable
 from dockerctl.ops import lifecycle
 from dockerctl.ops.doctor import DoctorReport, doctor_report
 from dockerctl.spec.models import BASE_IMAGE
@@ -35,15 +36,14 @@ class HostRow:
 
 
 @dataclass
-class HostsReport:
+class HostsReport(Jsonable):
+    JSON = "ok hosts=rows"
+
     rows: list[HostRow] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return all(not r.engine.startswith("not answering") for r in self.rows)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "hosts": [r.to_dict() for r in self.rows]}
 
 
 def _row(lab: str, h: labhosts.HostRecord) -> HostRow:

@@ -15,6 +15,7 @@ from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
 from dockerctl.errors import DockerctlError
 from dockerctl.hosts import KernelUnreachable
+from dockerctl.jsonout import Jsonable
 from dockerctl.spec.models import ContainerSpec, Limits
 from dockerctl.verify.checks import Check, Verdict
 
@@ -93,25 +94,20 @@ def update_limits(engine: Engine, ref: str, changes: dict[str, Any], *, verify: 
 
 
 @dataclass
-class TaskLimits:
+class TaskLimits(Jsonable):
+    JSON = "task node host note checks"
+
     task: str  # service.slot
     node: str
     host: str  # the lab host it landed on, or the node's address
     checks: list[Check] = field(default_factory=list)
     note: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "task": self.task,
-            "node": self.node,
-            "host": self.host,
-            "note": self.note,
-            "checks": [c.to_dict() for c in self.checks],
-        }
-
 
 @dataclass
-class ServiceLimitsReport:
+class ServiceLimitsReport(Jsonable):
+    JSON = "service ok tasks"
+
     service: str
     tasks: list[TaskLimits] = field(default_factory=list)
 
@@ -122,9 +118,6 @@ class ServiceLimitsReport:
             and all(c.ok for t in self.tasks for c in t.checks)
             and all(t.checks for t in self.tasks)
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"service": self.service, "ok": self.ok, "tasks": [t.to_dict() for t in self.tasks]}
 
 
 def _node_engines(engine: Engine) -> dict[str, Engine]:

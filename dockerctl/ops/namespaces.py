@@ -9,10 +9,13 @@ from dockerctl.apply.containers import get
 from dockerctl.checks.namespaces import explain, host_ids, ids_of, pair_matrix
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
+from dockerctl.jsonout import Jsonable
 
 
 @dataclass
-class NsReport:
+class NsReport(Jsonable):
+    JSON = "kernel subjects namespaces=ids pairs explanations"
+
     subjects: list[str]  # "host", then container names
     ids: dict[str, dict[str, str]]  # subject → kind → 'net:[4026…]'
     pairs: list[dict[str, Any]] = field(default_factory=list)
@@ -22,15 +25,6 @@ class NsReport:
     @property
     def ok(self) -> bool:
         return True
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kernel": self.kernel,
-            "subjects": self.subjects,
-            "namespaces": self.ids,
-            "pairs": self.pairs,
-            "explanations": self.explanations,
-        }
 
 
 def ns_report(engine: Engine, ref: str, others: list[str]) -> NsReport:

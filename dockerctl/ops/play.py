@@ -29,6 +29,7 @@ from dockerctl.engines.signals import Interrupted, on_stop, reached, shielded
 from dockerctl.errors import DockerctlError, EngineUnavailable, InvalidInput
 from dockerctl.fabric import labhosts
 from dockerctl.fabric.hostlinks import ensure_veth
+from dockerctl.jsonout import Jsonable
 from dockerctl.ops import lifecycle
 from dockerctl.ops.lifecycle import close_engines, reconnect
 from dockerctl.spec.models import BASE_IMAGE
@@ -39,7 +40,9 @@ Progress = Callable[[str], None]
 
 
 @dataclass
-class PlayReport:
+class PlayReport(Jsonable):
+    JSON = "playbook lab hosts dry_run kept ok error notes timings plan checks"
+
     playbook: str
     lab: str
     plan: list[Change] = field(default_factory=list)
@@ -60,21 +63,6 @@ class PlayReport:
     @property
     def ok(self) -> bool:
         return not self.error and (self.dry_run or all(c.ok for c in self.checks))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "playbook": self.playbook,
-            "lab": self.lab,
-            "hosts": self.hosts,
-            "dry_run": self.dry_run,
-            "kept": self.kept,
-            "ok": self.ok,
-            "error": self.error,
-            "notes": self.notes,
-            "timings": self.timings,
-            "plan": [c.to_dict() for c in self.plan],
-            "checks": [c.to_dict() for c in self.checks],
-        }
 
 
 def _made(applied: Applied) -> str:

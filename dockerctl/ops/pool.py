@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from dockerctl.errors import Conflict, InvalidInput
 from dockerctl.fabric import gluster
+from dockerctl.jsonout import Jsonable
 from dockerctl.plugins import daemon
 from dockerctl.spec.gluster import GLUSTER_DRIVER
 
@@ -119,12 +120,11 @@ class PluginRow:
 
 
 @dataclass
-class PluginsReport:
+class PluginsReport(Jsonable):
+    JSON = "ok plugins=rows"
+
     rows: list[PluginRow] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return all(r.state == "serving" for r in self.rows)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "plugins": [r.to_dict() for r in self.rows]}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from dockerctl.apply.containers import ensure_image_local, get
 from dockerctl.apply.preflight import preflight_limits
@@ -11,6 +10,7 @@ from dockerctl.checks.limits import asked_of, check_limits
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
 from dockerctl.errors import InvalidInput
+from dockerctl.jsonout import Jsonable
 from dockerctl.observe.devices import device_of_directory
 from dockerctl.prove.cpu import prove_cpu
 from dockerctl.prove.io import prove_io
@@ -24,7 +24,9 @@ PROOFS = ("memory", "cpu", "io")
 
 
 @dataclass
-class ProofReport:
+class ProofReport(Jsonable):
+    JSON = "proof=kind limits_from=subject ok checks"
+
     kind: str
     subject: str  # what the limits came from
     checks: list[Check] = field(default_factory=list)
@@ -32,14 +34,6 @@ class ProofReport:
     @property
     def ok(self) -> bool:
         return bool(self.checks) and all(c.ok for c in self.checks)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "proof": self.kind,
-            "limits_from": self.subject,
-            "ok": self.ok,
-            "checks": [c.to_dict() for c in self.checks],
-        }
 
 
 def _weight_twin(twins: Twins, limits: Limits) -> Check:

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
+from dockerctl.jsonout import Jsonable
 from dockerctl.verify.checks import Check
 
 
 @dataclass
-class CheckReport:
+class CheckReport(Jsonable):
+    JSON = "ok checks notes"
+
     checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return bool(self.checks) and all(c.ok for c in self.checks)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "checks": [c.to_dict() for c in self.checks], "notes": self.notes}

@@ -18,6 +18,7 @@ from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
 from dockerctl.engines.labels import owned
 from dockerctl.errors import InvalidInput
+from dockerctl.jsonout import Jsonable
 from dockerctl.prove.storage import across_hosts, compare, probe_image
 from dockerctl.prove.twins import Twins, twins_of
 from dockerctl.spec.gluster import GLUSTER_DRIVER
@@ -98,15 +99,14 @@ def create_volume_container(
 
 
 @dataclass
-class CompareReport:
+class CompareReport(Jsonable):
+    JSON = "rows"
+
     rows: list[Any] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return bool(self.rows)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"rows": [r.to_dict() for r in self.rows]}
 
 
 def compare_storage(

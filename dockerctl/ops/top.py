@@ -18,6 +18,7 @@ from dockerctl.engines.engine import Engine
 from dockerctl.engines.inspect import list_inspected
 from dockerctl.engines.labels import LAB
 from dockerctl.errors import DockerctlError, InvalidInput, NotFound
+from dockerctl.jsonout import Jsonable
 from dockerctl.observe.cgroup import CgroupReader
 from dockerctl.observe.pressure import Pressure, read_pressure
 from dockerctl.ops.audit import group_of
@@ -101,8 +102,14 @@ def sample_of(engine: Engine, containers: list[Container]) -> list[Sample]:
 
 
 @dataclass
-class Row:
+class Row(Jsonable):
     """What `top` shows for one container, from two reads `interval` apart."""
+
+    JSON = (
+        "name group memory_usage_bytes=memory_usage memory_limit_bytes=memory_limit "
+        "memory_percent swap_usage_bytes=swap_usage limit_hits oom_kills cpu_percent "
+        "cpu_quota_cpus=cpu_quota throttled_percent pids pids_max verdicts psi io error"
+    )
 
     name: str
     group: str
@@ -127,27 +134,6 @@ class Row:
         if self.memory_usage is None or not self.memory_limit:
             return None
         return 100 * self.memory_usage / self.memory_limit
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "group": self.group,
-            "memory_usage_bytes": self.memory_usage,
-            "memory_limit_bytes": self.memory_limit,
-            "memory_percent": self.memory_percent,
-            "swap_usage_bytes": self.swap_usage,
-            "limit_hits": self.limit_hits,
-            "oom_kills": self.oom_kills,
-            "cpu_percent": self.cpu_percent,
-            "cpu_quota_cpus": self.cpu_quota,
-            "throttled_percent": self.throttled_percent,
-            "pids": self.pids,
-            "pids_max": self.pids_max,
-            "verdicts": self.verdicts,
-            "psi": self.psi,
-            "io": self.io,
-            "error": self.error,
-        }
 
 
 def _delta(a: float | int | None, b: float | int | None) -> float | None:

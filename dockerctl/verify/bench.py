@@ -7,11 +7,15 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
+from dockerctl.jsonout import Jsonable
+
 ASYMMETRY_MARGIN = 0.10  # directions must differ by more than this, and beyond their spreads
 
 
 @dataclass(frozen=True)
-class Stat:
+class Stat(Jsonable):
+    JSON = "median min=low max=high"
+
     median: float
     low: float
     high: float
@@ -19,9 +23,6 @@ class Stat:
     @classmethod
     def of(cls, samples: list[float]) -> Stat:
         return cls(statistics.median(samples), min(samples), max(samples))
-
-    def to_dict(self) -> dict[str, float]:
-        return {"median": self.median, "min": self.low, "max": self.high}
 
 
 @dataclass
