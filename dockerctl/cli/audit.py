@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
@@ -23,19 +22,20 @@ def _fail_on(value: str) -> tuple[str, ...]:
 
 def _show(report: AuditReport) -> None:
     render.out.print(f"engine {escape(report.engine)}, kernel read on {escape(report.host)}")
-    table = Table(title="containers", title_justify="left")
-    for col in (
-        "group",
-        "container",
-        "status",
-        "limits held",
-        "memory",
-        "OOM kills",
-        "throttled",
-        "pids",
-        "findings",
-    ):
-        table.add_column(col, overflow="fold")
+    table = render.fold_table(
+        (
+            "group",
+            "container",
+            "status",
+            "limits held",
+            "memory",
+            "OOM kills",
+            "throttled",
+            "pids",
+            "findings",
+        ),
+        title="containers",
+    )
     for c in report.containers:
         p = c.pressure
         held = f"{sum(ch.ok for ch in c.checks)}/{len(c.checks)}" if c.checks else "-"
@@ -55,9 +55,7 @@ def _show(report: AuditReport) -> None:
                       str(p.oom_kills if p and p.oom_kills is not None else "-"), throttled, pids,
                       marked or (escape(c.note) if c.note else "-"))  # fmt: skip
     render.out.print(table)
-    detail = Table(title="findings", title_justify="left")
-    for col in ("rule", "CIS", "container", "found", "evidence"):
-        detail.add_column(col, overflow="fold")
+    detail = render.fold_table(("rule", "CIS", "container", "found", "evidence"), title="findings")
     for f in sorted(report.findings, key=lambda f: (f.rule not in report.fail_on, f.rule, f.container)):
         rule = f"[red]{f.rule}[/red]" if f.rule in report.fail_on else f.rule
         detail.add_row(rule, f.cis or "-", escape(f.container), escape(f.found), escape(f.evidence))

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
@@ -26,13 +25,11 @@ def _gbit(samples: list[float]) -> str:
 
 
 def _table(report: BenchReport) -> None:
-    table = Table(
+    table = render.fold_table(
+        ("path", "kind", "MTU", "→ Gbit/s", "← Gbit/s", "RTT ms", "note"),
         title=f"bench net: iperf3 TCP, {report.seconds}s × {report.repeat} run(s) per direction — "
         "Gbit/s median (min–max)",
-        title_justify="left",
     )
-    for col in ("path", "kind", "MTU", "→ Gbit/s", "← Gbit/s", "RTT ms", "note"):
-        table.add_column(col, overflow="fold")
     for r in report.results:
         if r.unavailable:
             table.add_row(

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
@@ -21,9 +20,7 @@ def _show(report: ComposeReport) -> None:
         f"compose project [bold]{escape(report.project)}[/bold] on {escape(report.engine)}\n"
         f"file: {escape(', '.join(report.files))}\nread with: {escape(report.reader)}"
     )
-    table = Table(title_justify="left")
-    for col in ("where", "container", "check", "asked", "engine", "kernel / found", "verdict"):
-        table.add_column(col, overflow="fold")
+    table = render.fold_table(("where", "container", "check", "asked", "engine", "kernel / found", "verdict"))
     rows = sorted(report.rows, key=lambda r: r.ok)  # what does not hold first
     for r in rows:
         c = r.check
@@ -38,12 +35,7 @@ def _show(report: ComposeReport) -> None:
             verdict,
         )
     render.out.print(table)
-    bad = [r for r in report.rows if not r.ok]
-    render.out.print(
-        f"[green]all {len(report.rows)} checks hold[/green]"
-        if not bad
-        else f"[red]{len(bad)} of {len(report.rows)} checks do not hold[/red]"
-    )
+    render.hold_summary(report.rows)
     for w in report.warnings:
         render.err.print(f"note: {escape(w)}")
 

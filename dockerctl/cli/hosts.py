@@ -7,7 +7,6 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from dockerctl.cli import render
 from dockerctl.cli._context import engine, lab_name
@@ -20,9 +19,9 @@ app = typer.Typer(help="A lab's hosts: up, ls, down.", no_args_is_help=True)
 
 
 def _table(report: HostsReport) -> None:
-    table = Table(title="lab hosts", title_justify="left")
-    for col in ("lab", "host", "kind", "engine URL", "switch address", "engine", "swarm"):
-        table.add_column(col, overflow="fold")
+    table = render.fold_table(
+        ("lab", "host", "kind", "engine URL", "switch address", "engine", "swarm"), title="lab hosts"
+    )
     for r in report.rows:
         table.add_row(
             escape(r.lab), escape(r.name), r.kind, escape(r.url), r.address, escape(r.engine), r.swarm

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
@@ -10,21 +9,19 @@ from dockerctl.ops.storage import MountsReport, mounts_report
 
 
 def _show(report: MountsReport) -> None:
-    table = Table(
+    table = render.fold_table(
+        (
+            "mount point",
+            "kind",
+            "source",
+            "host path",
+            "fs",
+            "mode",
+            "propagation",
+            "kernel (dev root)",
+        ),
         title=f"{report.name}: mounts from /proc/<pid>/mountinfo (storage driver {report.storage_driver})",
-        title_justify="left",
     )
-    for col in (
-        "mount point",
-        "kind",
-        "source",
-        "host path",
-        "fs",
-        "mode",
-        "propagation",
-        "kernel (dev root)",
-    ):
-        table.add_column(col, overflow="fold")
     for r in report.rows:
         table.add_row(
             *(

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from dockerctl.apply.networks import (
     connect,
@@ -62,9 +61,7 @@ def ls(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="
     if json_out:
         render.emit_json(rows)
         return
-    table = Table(title="networks", title_justify="left")
-    for col in ("name", "driver", "scope", "subnets", "owner", "containers"):
-        table.add_column(col, overflow="fold")
+    table = render.fold_table(("name", "driver", "scope", "subnets", "owner", "containers"), title="networks")
     for r in rows:
         table.add_row(
             *(

@@ -19,23 +19,14 @@ playbook_app = typer.Typer(help="Playbook format: JSON Schema and validation.", 
 
 
 def _show(report: PlayReport) -> None:
-    table = Table(
-        title=f"plan for lab {report.lab}" + (" (dry run: nothing touched)" if report.dry_run else ""),
-        title_justify="left",
-    )
-    for col in ("kind", "name", "action", "reason"):
-        table.add_column(col, overflow="fold")
+    title = f"plan for lab {report.lab}" + (" (dry run: nothing touched)" if report.dry_run else "")
+    table = render.fold_table(("kind", "name", "action", "reason"), title=title)
     for ch in report.plan:
         table.add_row(ch.kind, escape(ch.name), ch.action, escape(ch.reason))
     render.out.print(table)
     if report.checks:
         render.checks_table(f"expectations of {report.lab}", report.checks, observed="found")
-        bad = [c for c in report.checks if not c.ok]
-        render.out.print(
-            f"[green]all {len(report.checks)} checks hold[/green]"
-            if not bad
-            else f"[red]{len(bad)} of {len(report.checks)} checks do not hold[/red]"
-        )
+        render.hold_summary(report.checks)
     for note in report.notes:
         render.err.print(f"note: {escape(note)}")
     if report.error:

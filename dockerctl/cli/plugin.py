@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from dockerctl.cli import render
 from dockerctl.cli._context import lab_name
@@ -35,9 +34,9 @@ def _table(report: PluginsReport) -> None:
     if not report.rows:
         render.out.print("no dockerctl plugin is served")
         return
-    table = Table(title="dockerctl plugins", title_justify="left")
-    for col in ("driver", "lab", "serves", "implements", "pid", "socket", "state"):
-        table.add_column(col, overflow="fold")
+    table = render.fold_table(
+        ("driver", "lab", "serves", "implements", "pid", "socket", "state"), title="dockerctl plugins"
+    )
     for r in report.rows:
         table.add_row(
             escape(r.driver), escape(r.lab), r.kind, ", ".join(r.implements) or "-", str(r.pid or "-"),

@@ -6,7 +6,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -67,6 +67,24 @@ def finish(report: Report, json_out: bool, show: Callable[[], None]) -> None:
         raise typer.Exit(int(ExitCode.CHECK_FAILED))
 
 
+def fold_table(columns: Iterable[str], *, title: str | None = None, **kwargs: Any) -> Table:
+    """A table as dockerctl prints them: title on the left, every column folding long cells."""
+    table = Table(title=title, title_justify="left", **kwargs)
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    return table
+
+
+def hold_summary(checks: Sequence[Any]) -> None:
+    """The line under a table of checks: all hold, or how many do not."""
+    bad = sum(1 for c in checks if not c.ok)
+    out.print(
+        f"[green]all {len(checks)} checks hold[/green]"
+        if not bad
+        else f"[red]{bad} of {len(checks)} checks do not hold[/red]"
+    )
+
+
 def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
 
@@ -118,12 +136,6 @@ def checks_table(
 ) -> None:
     checks = list(checks)
     common = _common_dir([c.evidence for c in checks])
-    table = Table(
-        title=title,
-        title_justify="left",
-        caption=f"read from {_short(common)}/" if common else None,
-        caption_justify="left",
-    )
     columns = [
         "check",
         "seed",
@@ -133,8 +145,8 @@ def checks_table(
         "verdict",
         "evidence",
     ]
-    for col in columns:
-        table.add_column(col, overflow="fold")
+    caption = f"read from {_short(common)}/" if common else None
+    table = fold_table(columns, title=title, caption=caption, caption_justify="left")
     for c in checks:
         verdict = _verdict(str(c.verdict)) + (f"\n[dim]{escape(c.note)}[/dim]" if c.note else "")
         evidence = _names(c.evidence) if common else _short(c.evidence)
@@ -165,9 +177,7 @@ def limits_report(report: LimitsReport) -> None:
 
 
 def capabilities_table(caps: Iterable[Capability]) -> None:
-    table = Table(title="What this host can enforce", title_justify="left")
-    for col in ("topic", "verdict", "detail", "evidence"):
-        table.add_column(col, overflow="fold")
+    table = fold_table(("topic", "verdict", "detail", "evidence"), title="What this host can enforce")
     for c in caps:
         table.add_row(
             c.topic + (f" [dim]({c.claim})[/dim]" if c.claim else ""),
@@ -184,9 +194,9 @@ def models_table(findings: Iterable[ModelFinding], looked_for: str) -> None:
     if not findings:
         out.print(f"network models: none in this kernel (looked for {escape(looked_for)})")
         return
-    table = Table(title="Network models in this kernel (read-only)", title_justify="left")
-    for col in ("model", "verdict", "kind", "detail", "evidence"):
-        table.add_column(col, overflow="fold")
+    table = fold_table(
+        ("model", "verdict", "kind", "detail", "evidence"), title="Network models in this kernel (read-only)"
+    )
     for m in findings:
         table.add_row(
             f"{m.model} [dim]({m.claim})[/dim]",
@@ -214,11 +224,10 @@ def support_summary(caps: Iterable[Capability]) -> str:
 
 def service_limits(report: ServiceLimitsReport) -> None:
     """One row per task and limit: where it landed and what that node's kernel holds."""
-    table = Table(
-        title=f"{report.service}: limits per task, read on the node it landed on", title_justify="left"
+    table = fold_table(
+        ("task", "host", "limit", "asked", "kernel", "verdict", "evidence"),
+        title=f"{report.service}: limits per task, read on the node it landed on",
     )
-    for col in ("task", "host", "limit", "asked", "kernel", "verdict", "evidence"):
-        table.add_column(col, overflow="fold")
     for t in report.tasks:
         if not t.checks:
             table.add_row(escape(t.task), escape(t.host), "-", "-", "-", _verdict("unknown"), escape(t.note))
@@ -232,11 +241,10 @@ def service_limits(report: ServiceLimitsReport) -> None:
 
 def hops(path: CrossPath) -> None:
     """Each hop between two containers on different hosts, with the host it was read on."""
-    table = Table(
-        title=f"{path.source} → {path.dest} ({path.kind}), read from both kernels", title_justify="left"
+    table = fold_table(
+        ("#", "host", "hop", "what the kernel says", "read with"),
+        title=f"{path.source} → {path.dest} ({path.kind}), read from both kernels",
     )
-    for col in ("#", "host", "hop", "what the kernel says", "read with"):
-        table.add_column(col, overflow="fold")
     for i, h in enumerate(path.hops, 1):
         table.add_row(str(i), escape(h.host), escape(h.what), escape(h.detail), escape(h.evidence))
     out.print(table)

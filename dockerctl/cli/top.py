@@ -45,22 +45,23 @@ def _table(found: list[Row], trouble: str = "") -> Table:
     title = f"dockerctl top — {time.strftime('%H:%M:%S')} (q quits)"
     if trouble:
         title += f"\n[bold red]{escape(trouble)}[/bold red] — the figures below are the last read"
-    table = Table(title=title, title_justify="left")
-    for col in (
-        "container",
-        "memory",
-        "%",
-        "swap",
-        "hits",
-        "OOM",
-        "CPU %",
-        "throttled %",
-        "IO (≤ throttle)",
-        "pids",
-        "limits",
-        "PSI some avg10",
-    ):
-        table.add_column(col, overflow="fold")
+    table = render.fold_table(
+        (
+            "container",
+            "memory",
+            "%",
+            "swap",
+            "hits",
+            "OOM",
+            "CPU %",
+            "throttled %",
+            "IO (≤ throttle)",
+            "pids",
+            "limits",
+            "PSI some avg10",
+        ),
+        title=title,
+    )
     for r in found:
 
         def mark(key: str, text: str, row: Row = r) -> str:

@@ -4,7 +4,6 @@ import sys
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from dockerctl.apply.volumes import (
     create_volume,
@@ -72,9 +71,7 @@ def ls(
     if json_out:
         render.emit_json([i.to_dict() for i in infos])
         return
-    table = Table(title="volumes", title_justify="left")
-    for col in ("name", "owner", "lab", "used by", "data on the host"):
-        table.add_column(col, overflow="fold")
+    table = render.fold_table(("name", "owner", "lab", "used by", "data on the host"), title="volumes")
     for i in infos:
         table.add_row(
             escape(i.name),
@@ -187,14 +184,11 @@ def compare(
     if json_out:
         render.emit_json(report.to_dict())
         return
-    table = Table(
+    cols = ["property", "bind mount", "managed volume", *([] if local_only else ["volume across hosts"])]
+    table = render.fold_table(
+        [*cols, "course says (bind / volume)", "evidence"],
         title="bind mount vs managed volume vs volume across hosts, measured here (seed S3, S7, V1, V2)",
-        title_justify="left",
     )
-    cols = ["property", "bind mount", "managed volume"]
-    cols += [] if local_only else ["volume across hosts"]
-    for col in (*cols, "course says (bind / volume)", "evidence"):
-        table.add_column(col, overflow="fold")
     for r in report.rows:
         seed = escape(f"{r.seed_bind} / {r.seed_volume}") + (
             "" if r.agrees else "\n[yellow]differs today[/yellow]"

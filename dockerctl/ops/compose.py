@@ -22,7 +22,7 @@ from dockerctl.jsonout import Jsonable
 from dockerctl.observe.extra_limits import read_extra_limits
 from dockerctl.observe.mounts import parse_mountinfo
 from dockerctl.observe.netns_probe import netns_inode, ping, resolve, tcp_answers, write_refused
-from dockerctl.spec.compose import Ask, ComposeProject, ComposeService, ServicePort
+from dockerctl.spec.compose import Ask, ComposeNetwork, ComposeProject, ComposeService, ServicePort
 from dockerctl.spec.models import DeviceRate, Limits
 from dockerctl.verify.checks import Check, Verdict
 from dockerctl.verify.compose import CLAIM, Row, hash_check, judge_extra, layered, replicas_check
@@ -179,6 +179,15 @@ def _engine_networks(c: Container) -> dict[str, dict[str, Any]]:
     return (c.attrs.get("NetworkSettings") or {}).get("Networks") or {}
 
 
+def _network_row(
+    key: str, net: ComposeNetwork, desired: str, observed: str, verdict: Verdict, note: str = ""
+) -> Row:
+    """N6, N7: one network the project's services use, as the engine has it."""
+    evidence = f"docker network inspect {net.name}"
+    check = Check(f"network {key} ({net.name})", "N6,N7", desired, observed, verdict, evidence, note)
+    return Row("", "", net.where, check)
+
+
 def network_rows(
     engine: Engine, project: ComposeProject, by_service: dict[str, list[Container]]
 ) -> list[Row]:
@@ -188,25 +197,10 @@ def network_rows(
         net = project.networks.get(key)
         if net is None:
             continue
-        subject = f"network {key} ({net.name})"
         try:
             found = engine_call(engine.client.networks.get, net.name, what=f"find network {net.name}")
         except NotFound:
-            rows.append(
-                Row(
-                    "",
-                    "",
-                    net.where,
-                    Check(
-                        subject,
-                        "N6,N7",
-                        "exists",
-                        "no such network",
-                        Verdict.MISMATCH,
-                        f"docker network inspect {net.name}",
-                    ),
-                )
-            )
+            rows.append(_network_row(key, net, "exists", "no such network", Verdict.MISMATCH))
             continue
         attrs = found.attrs
         subnets = tuple(
@@ -222,22 +216,9 @@ def network_rows(
         desired = f"driver {net.driver or 'bridge (default)'}" + (
             f", subnet {', '.join(net.subnets)}" if net.subnets else ""
         )
-        rows.append(
-            Row(
-                "",
-                "",
-                net.where,
-                Check(
-                    subject,
-                    "N6,N7",
-                    desired,
-                    f"driver {driver}, subnet {', '.join(subnets) or 'none'}",
-                    Verdict.MISMATCH if problems else Verdict.ENFORCED,
-                    f"docker network inspect {net.name}",
-                    "; ".join(problems),
-                ),
-            )
-        )
+        observed = f"driver {driver}, subnet {', '.join(subnets) or 'none'}"
+        verdict = Verdict.MISMATCH if problems else Verdict.ENFORCED
+        rows.append(_network_row(key, net, desired, observed, verdict, "; ".join(problems)))
     for sname, containers in by_service.items():
         service = project.services.get(sname)
         if service is None:
