@@ -38,15 +38,6 @@ class Ended(Jsonable):
     skipped: str = ""  # why nothing was done
 
 
-def _wait_gone(host: Host, pids: list[int], timeout: float) -> list[int]:
-    deadline = time.monotonic() + timeout
-    left = [p for p in pids if host.alive(p)]
-    while left and time.monotonic() < deadline:
-        time.sleep(0.1)
-        left = [p for p in left if host.alive(p)]
-    return left
-
-
 def _still_the_shim(host: Host, shim: Shim) -> bool:
     argv = tuple(a for a in (host.read_text(f"/proc/{shim.pid}/cmdline") or "").split("\0") if a)
     now = shim_of_argv(shim.pid, argv)
@@ -65,15 +56,15 @@ def end_orphan(
     if victims:
         host.run(["kill", "-KILL", *map(str, victims)])
         out.processes = victims
-        left = _wait_gone(host, victims, 10)
+        left = host.wait_gone(victims, 10)
         if left:
             out.skipped = f"processes {left} did not end"
             return out
     if shim is not None and _still_the_shim(host, shim):
         host.run(["kill", "-TERM", str(shim.pid)])
-        if _wait_gone(host, [shim.pid], 5):
+        if host.wait_gone([shim.pid], 5):
             host.run(["kill", "-KILL", str(shim.pid)])
-            _wait_gone(host, [shim.pid], 5)
+            host.wait_gone([shim.pid], 5)
         out.shim = shim.pid
     for d in sorted(dirs, key=lambda p: -len(p.parts)):
         _remove_empty(host, d, out)

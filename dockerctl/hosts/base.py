@@ -9,6 +9,7 @@ kinds read files directly because that is faster.
 from __future__ import annotations
 
 import shlex
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -137,6 +138,15 @@ class Host(ABC):
         stat = self.read_text(f"/proc/{pid}/stat")
         fields = stat.rpartition(")")[2].split() if stat else []
         return bool(fields) and fields[0] != "Z"
+
+    def wait_gone(self, pids: Sequence[int], timeout: float) -> list[int]:
+        """Wait up to `timeout` seconds for `pids` to end (looking first). → those still running."""
+        deadline = time.monotonic() + timeout
+        left = [p for p in pids if self.alive(p)]
+        while left and time.monotonic() < deadline:
+            time.sleep(0.1)
+            left = [p for p in left if self.alive(p)]
+        return left
 
     def owned_pid(self, pid: int | str | None, program: str, *marks: str) -> int | None:
         """`pid` (a number, or the path of a pid file) while it is a live process of ours: not a zombie,

@@ -68,12 +68,7 @@ class LocalHost(Host):
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
-        deadline = time.monotonic() + wait
-        left = [p for p in pids if self.alive(p)]
-        while left and time.monotonic() < deadline:
-            time.sleep(0.1)
-            left = [p for p in left if self.alive(p)]
-        return left
+        return self.wait_gone(pids, wait)
 
     def end_all(self, pids: Sequence[int], *, wait: float = 10, kill: float = 5) -> list[int]:
         """SIGTERM to each of `pids`, SIGKILL to those that outlive `wait`. → those still running."""

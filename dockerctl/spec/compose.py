@@ -697,6 +697,20 @@ def _short_port(value: Any) -> dict[str, Any]:
     return {"target": parts[0], "protocol": proto}
 
 
+_DEFINE = {
+    "networks": "define it under the top-level `networks:`",
+    "volumes": "define it under the top-level `volumes:`",
+    "depends_on": "name a service this file defines",
+}
+
+
+def _undefined(at: Locator, service: str, what: str, key: str, *path: int) -> InvalidInput:
+    """A service names a network, volume or service the file does not define (at its `key`)."""
+    return InvalidInput(
+        f"service {service!r} {what}: {_DEFINE[key]}", where=at.line(("services", service, key, *path))
+    )
+
+
 def _check_references(model: Mapping[str, Any], at: Locator) -> None:
     """What compose refuses at load and the own reader must refuse too: a service without an image,
     a network, volume or service named but not defined, two different values for one limit."""
@@ -709,31 +723,17 @@ def _check_references(model: Mapping[str, Any], at: Locator) -> None:
                 f"service {name!r} has no image: give `image:` (dockerctl never pulls: an image built on this machine)",
                 where=at.line(("services", name)),
             )
+
         nets = svc.get("networks") or []
-        for net in nets if isinstance(nets, list) else list(nets):
-            if net not in networks:
-                raise InvalidInput(
-                    f"service {name!r} refers to undefined network {net!r}: define it under the top-level `networks:`",
-                    where=at.line(("services", name, "networks")),
-                )
+        for net in [n for n in (nets if isinstance(nets, list) else list(nets)) if n not in networks]:
+            raise _undefined(at, name, f"refers to undefined network {net!r}", "networks")
         for i, v in enumerate(svc.get("volumes") or []):
-            if (
-                isinstance(v, str)
-                and ":" in v
-                and not v.startswith((".", "/", "~"))
-                and v.split(":")[0] not in volumes
-            ):
-                raise InvalidInput(
-                    f"service {name!r} refers to undefined volume {v.split(':')[0]!r}: define it under the top-level `volumes:`",
-                    where=at.line(("services", name, "volumes", i)),
-                )
+            named = isinstance(v, str) and ":" in v and not v.startswith((".", "/", "~"))
+            if named and v.split(":")[0] not in volumes:
+                raise _undefined(at, name, f"refers to undefined volume {v.split(':')[0]!r}", "volumes", i)
         deps = svc.get("depends_on") or []
-        for dep in deps if isinstance(deps, list) else list(deps):
-            if dep not in services:
-                raise InvalidInput(
-                    f"service {name!r} depends on undefined service {dep!r}: name a service this file defines",
-                    where=at.line(("services", name, "depends_on")),
-                )
+        for dep in [d for d in (deps if isinstance(deps, list) else list(deps)) if d not in services]:
+            raise _undefined(at, name, f"depends on undefined service {dep!r}", "depends_on")
         limits = _dig(svc, ("deploy", "resources", "limits")) or {}
         for key, deploy_key in (("mem_limit", "memory"), ("cpus", "cpus"), ("pids_limit", "pids")):
             a, b = svc.get(key), limits.get(deploy_key)

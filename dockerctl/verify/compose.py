@@ -153,6 +153,13 @@ def _unknown(ask: Ask, why: str, evidence: str = "") -> Check:
     return Check(ask.key, CLAIM, ask.shown, "not read", Verdict.UNKNOWN, evidence, why)
 
 
+def _not_on_v2(ask: Ask, observed: str, held: bool, why: str) -> Check:
+    """A key cgroup v2 has no file for (`held`: what was asked is what v2 does anyway)."""
+    return Check(
+        ask.key, CLAIM, ask.shown, observed, Verdict.ENFORCED if held else Verdict.NOT_ENFORCED, "", why
+    )
+
+
 def judge_extra(ask: Ask, r: ExtraReadings, page: int = 4096) -> Check:
     """The kernel's value of one key outside the Limits model (mem_reservation, ulimits, shm_size …)."""
     files = r.files or {}
@@ -169,32 +176,20 @@ def judge_extra(ask: Ask, r: ExtraReadings, page: int = 4096) -> Check:
         return _cmp_bytes(ask, value, reading.path, page)
     if name == "MemorySwappiness":
         if r.version == 2:
-            return Check(
-                ask.key,
-                CLAIM,
-                ask.shown,
-                "no such file on cgroup v2",
-                Verdict.NOT_ENFORCED,
-                "",
-                "cgroup v2 has no per-cgroup swappiness: the engine ignores MemorySwappiness there",
-            )
+            why = "cgroup v2 has no per-cgroup swappiness: the engine ignores MemorySwappiness there"
+            return _not_on_v2(ask, "no such file on cgroup v2", False, why)
         reading = f("memory.swappiness")
         if reading is None or not reading.present:
             return _unknown(ask, (r.errors or {}).get("memory", "memory.swappiness not found"))
         return _equal(ask, reading.text, int(reading.text), reading.path)
     if name == "OomKillDisable":
         if r.version == 2:
-            return Check(
-                ask.key,
-                CLAIM,
-                ask.shown,
-                "no OOM-kill switch on cgroup v2",
-                Verdict.ENFORCED if not ask.value else Verdict.NOT_ENFORCED,
-                "",
+            why = (
                 ""
                 if not ask.value
-                else "the engine discards --oom-kill-disable on cgroup v2 (moby/moby#42865)",
+                else "the engine discards --oom-kill-disable on cgroup v2 (moby/moby#42865)"
             )
+            return _not_on_v2(ask, "no OOM-kill switch on cgroup v2", not ask.value, why)
         reading = f("memory.oom_control")
         if reading is None or not reading.present:
             return _unknown(ask, (r.errors or {}).get("memory", "memory.oom_control not found"))
