@@ -22,6 +22,26 @@ from dockerctl.errors import DockerctlError, InvalidInput
 from dockerctl.ops.top import Sample, Selection, number_of, sample
 
 LABELS = ("name", "id", "image", "host", "compose_project", "compose_service", "swarm_service", "lab")
+
+# one series per container: (name, gauge or counter, help) — cAdvisor's names where it has one (estate.md)
+PER_CONTAINER: tuple[tuple[str, type[GaugeMetricFamily] | type[CounterMetricFamily], str], ...] = (
+    ("container_spec_memory_limit_bytes", GaugeMetricFamily, "Memory limit of the container, from its cgroup (0: none)."),
+    ("container_memory_usage_bytes", GaugeMetricFamily, "Current memory usage, from its cgroup."),
+    ("container_memory_swap", GaugeMetricFamily, "Swap in use, from its cgroup."),
+    ("container_memory_max_usage_bytes", GaugeMetricFamily, "Highest memory usage since start, from its cgroup."),
+    ("container_processes", GaugeMetricFamily, "Processes (tasks) in the container's pids cgroup."),
+    ("container_spec_pids_max", GaugeMetricFamily, "pids.max of the container (+Inf: none)."),
+    ("container_memory_failcnt", CounterMetricFamily,
+     "Times memory use hit the limit (v1 failcnt, v2 memory.events max)."),
+    ("container_cpu_usage_seconds_total", CounterMetricFamily, "CPU time used, from its cgroup."),
+    ("container_cpu_cfs_periods_total", CounterMetricFamily, "Elapsed CFS enforcement periods."),
+    ("container_cpu_cfs_throttled_periods_total", CounterMetricFamily,
+     "CFS periods in which the container was throttled."),
+    ("container_cpu_cfs_throttled_seconds_total", CounterMetricFamily, "Time the container was throttled."),
+    ("dockerctl_oom_kills_total", CounterMetricFamily,
+     "OOM kills in the container since it started, the kernel's counter."),
+    ("dockerctl_pids_limit_hits_total", CounterMetricFamily, "Forks refused at pids.max (pids.events max)."),
+)  # fmt: skip
 DEFAULT_LISTEN = "127.0.0.1:9417"
 
 
@@ -63,41 +83,7 @@ class DockerctlCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         started = time.monotonic()
-        g = {
-            name: GaugeMetricFamily(name, doc, labels=LABELS)
-            for name, doc in (
-                (
-                    "container_spec_memory_limit_bytes",
-                    "Memory limit of the container, from its cgroup (0: none).",
-                ),
-                ("container_memory_usage_bytes", "Current memory usage, from its cgroup."),
-                ("container_memory_swap", "Swap in use, from its cgroup."),
-                ("container_memory_max_usage_bytes", "Highest memory usage since start, from its cgroup."),
-                ("container_processes", "Processes (tasks) in the container's pids cgroup."),
-                ("container_spec_pids_max", "pids.max of the container (+Inf: none)."),
-            )
-        }
-        c = {
-            name: CounterMetricFamily(name, doc, labels=LABELS)
-            for name, doc in (
-                (
-                    "container_memory_failcnt",
-                    "Times memory use hit the limit (v1 failcnt, v2 memory.events max).",
-                ),
-                ("container_cpu_usage_seconds_total", "CPU time used, from its cgroup."),
-                ("container_cpu_cfs_periods_total", "Elapsed CFS enforcement periods."),
-                (
-                    "container_cpu_cfs_throttled_periods_total",
-                    "CFS periods in which the container was throttled.",
-                ),
-                ("container_cpu_cfs_throttled_seconds_total", "Time the container was throttled."),
-                (
-                    "dockerctl_oom_kills_total",
-                    "OOM kills in the container since it started, the kernel's counter.",
-                ),
-                ("dockerctl_pids_limit_hits_total", "Forks refused at pids.max (pids.events max)."),
-            )
-        }
+        families = {name: kind(name, doc, labels=LABELS) for name, kind, doc in PER_CONTAINER}
         limit_labels = (*LABELS, "limit")
         asked = GaugeMetricFamily(
             "dockerctl_limit_asked", "What the container asked for this limit.", labels=limit_labels
@@ -153,7 +139,7 @@ class DockerctlCollector(Collector):
                 }
                 for name, value in values.items():
                     if value is not None:
-                        (g.get(name) or c[name]).add_metric(lv, float(value))
+                        families[name].add_metric(lv, float(value))
                 for dev, (read, written) in sorted(p.io_bytes.items()):
                     major, _, minor = dev.partition(":")
                     blkio.add_metric([*lv, dev, major, minor, "Read"], float(read))
@@ -166,8 +152,7 @@ class DockerctlCollector(Collector):
                     if have is not None:
                         kernel.add_metric(la, have)
                     holds.add_metric(la, 1.0 if check.ok else 0.0)
-        yield from g.values()
-        yield from c.values()
+        yield from families.values()
         yield blkio
         yield asked
         yield kernel
