@@ -41,20 +41,10 @@ def limits(
     render.finish(report, json_out, lambda: render.limits_report(report))
 
 
+@lf.limit_options(before="verify")
 def update(
     ctx: typer.Context,
     container: str = typer.Argument(..., help="Container name or id (running)."),
-    memory: lf.Memory = None,
-    memory_swap: lf.MemorySwap = None,
-    cpu_shares: lf.CpuShares = None,
-    cpus: lf.Cpus = None,
-    cpuset_cpus: lf.CpusetCpus = None,
-    pids_limit: lf.PidsLimit = None,
-    blkio_weight: lf.BlkioWeight = None,
-    device_read_bps: lf.DeviceReadBps = None,
-    device_write_bps: lf.DeviceWriteBps = None,
-    device_read_iops: lf.DeviceReadIops = None,
-    device_write_iops: lf.DeviceWriteIops = None,
     verify: bool = typer.Option(False, "--verify", help="Read every limit back from the kernel afterwards."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:

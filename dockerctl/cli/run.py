@@ -12,6 +12,7 @@ from dockerctl.spec.mounts import parse_mount_flag, parse_volume_flag
 from dockerctl.spec.network import parse_publish
 
 
+@lf.limit_options(before="volume")
 def run(
     ctx: typer.Context,
     image: str = typer.Argument(..., help="A locally present image (never pulled), e.g. dockerctl/base."),
@@ -19,17 +20,6 @@ def run(
         None, help="Command and arguments: everything after IMAGE, dashes included (as with docker run)."
     ),
     name: str | None = typer.Option(None, "--name", help="Container name."),
-    memory: lf.Memory = None,
-    memory_swap: lf.MemorySwap = None,
-    cpu_shares: lf.CpuShares = None,
-    cpus: lf.Cpus = None,
-    cpuset_cpus: lf.CpusetCpus = None,
-    pids_limit: lf.PidsLimit = None,
-    blkio_weight: lf.BlkioWeight = None,
-    device_read_bps: lf.DeviceReadBps = None,
-    device_write_bps: lf.DeviceWriteBps = None,
-    device_read_iops: lf.DeviceReadIops = None,
-    device_write_iops: lf.DeviceWriteIops = None,
     volume: list[str] | None = typer.Option(
         None,
         "--volume",
