@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
 import typer
 
@@ -30,3 +31,14 @@ def engine(ctx: typer.Context) -> Iterator[Engine]:
 def lab_name(value: str | None) -> str | None:
     """typer callback for every --lab: an empty or odd name is refused before anything is touched."""
     return None if value is None else check_lab_name(value)
+
+
+# options several commands share, declared once
+LabOfFile = Annotated[str | None, typer.Option("--lab", callback=lab_name, help="Or the lab's name.")]
+GroupUnderLab = Annotated[
+    str | None, typer.Option("--lab", callback=lab_name, help="Group it under a lab name.")
+]
+PurgeGuestImage = Annotated[
+    bool,
+    typer.Option("--purge", help="Also remove the cached VM guest image (built again on the next VM boot)."),
+]

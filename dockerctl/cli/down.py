@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from dockerctl.cli import render
-from dockerctl.cli._context import engine, lab_name
+from dockerctl.cli._context import LabOfFile, PurgeGuestImage, engine
 from dockerctl.engines.signals import on_stop
 from dockerctl.errors import InvalidInput
 from dockerctl.ops.down import down
@@ -17,7 +17,7 @@ from dockerctl.ops.down import down
 def down_cmd(
     ctx: typer.Context,
     file: Path | None = typer.Argument(None, help="The playbook whose lab to remove."),
-    lab: str | None = typer.Option(None, "--lab", callback=lab_name, help="Or the lab's name."),
+    lab: LabOfFile = None,
     keep_volumes: bool = typer.Option(
         False, "--keep-volumes", help="Keep the lab's volumes (and their data)."
     ),
@@ -26,9 +26,7 @@ def down_cmd(
         "--volumes",
         help="Also remove the storage pool's volumes and their data (kept by default: they span hosts).",
     ),
-    purge: bool = typer.Option(
-        False, "--purge", help="Also remove the cached VM guest image (built again on the next VM boot)."
-    ),
+    purge: PurgeGuestImage = False,
     wait: float = typer.Option(
         0,
         "--wait",

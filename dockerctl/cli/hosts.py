@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from dockerctl.cli import render
-from dockerctl.cli._context import engine, lab_name
+from dockerctl.cli._context import LabOfFile, PurgeGuestImage, engine, lab_name
 from dockerctl.errors import InvalidInput
 from dockerctl.ops.down import down
 from dockerctl.ops.hosts import HostsReport, hosts_ls, hosts_up
@@ -69,10 +69,8 @@ def ls(
 def down_cmd(
     ctx: typer.Context,
     file: Path | None = typer.Argument(None, help="The playbook whose hosts to remove."),
-    lab: str | None = typer.Option(None, "--lab", callback=lab_name, help="Or the lab's name."),
-    purge: bool = typer.Option(
-        False, "--purge", help="Also remove the cached VM guest image (built again on the next VM boot)."
-    ),
+    lab: LabOfFile = None,
+    purge: PurgeGuestImage = False,
 ) -> None:
     """Remove a lab and its hosts: the lab's resources on every host, the swarm mode it joined, each
     simulated host (engine, namespace, state), each VM (qemu, tap), the lab switch and its rule.

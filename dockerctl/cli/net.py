@@ -13,7 +13,7 @@ from dockerctl.apply.networks import (
 )
 from dockerctl.apply.swarm import swarm_init, swarm_leave
 from dockerctl.cli import render
-from dockerctl.cli._context import engine, lab_name
+from dockerctl.cli._context import GroupUnderLab, engine
 from dockerctl.engines.labels import is_owned
 from dockerctl.errors import InvalidInput
 from dockerctl.observe.netpath import NetPath
@@ -94,7 +94,7 @@ def create(
         False, "--attachable", help="overlay: let standalone containers join (X3)."
     ),
     opt: list[str] | None = typer.Option(None, "--opt", "-o", help="Driver option, e.g. parent=eth0 (X8)."),
-    lab: str | None = typer.Option(None, "--lab", callback=lab_name, help="Group it under a lab name."),
+    lab: GroupUnderLab = None,
 ) -> None:
     """Create a labelled network; overlapping subnets, gateways outside the subnet, a missing or taken
     macvlan parent and overlay without swarm are refused before the engine.

@@ -5,7 +5,7 @@ from pathlib import Path
 import typer
 
 from dockerctl.cli import render
-from dockerctl.cli._context import engine, lab_name
+from dockerctl.cli._context import GroupUnderLab, engine
 from dockerctl.ops.storage import create_volume_container
 from dockerctl.spec.mounts import parse_volume_flag
 
@@ -25,7 +25,7 @@ def create(
         None, "--from-dir", help="Data-packed: bake this directory into a locally built image under a VOLUME."
     ),
     path: str = typer.Option("/data", "--path", help="Where the baked data lives (with --from-dir)."),
-    lab: str | None = typer.Option(None, "--lab", callback=lab_name, help="Group it under a lab name."),
+    lab: GroupUnderLab = None,
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Create (not start) a volume container; consumers mount its volumes with `run --volumes-from NAME`.

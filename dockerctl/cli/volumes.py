@@ -14,7 +14,7 @@ from dockerctl.apply.volumes import (
     remove_volume,
 )
 from dockerctl.cli import render
-from dockerctl.cli._context import engine, lab_name
+from dockerctl.cli._context import GroupUnderLab, engine
 from dockerctl.errors import InvalidInput
 from dockerctl.ops.storage import compare_storage
 from dockerctl.spec.inputs import key_values
@@ -32,7 +32,7 @@ def create(
     opt: list[str] | None = typer.Option(
         None, "--opt", "-o", help="Driver option KEY=VALUE (seed V2); repeatable."
     ),
-    lab: str | None = typer.Option(None, "--lab", callback=lab_name, help="Group it under a lab name."),
+    lab: GroupUnderLab = None,
     json_out: bool = typer.Option(False, "--json", help="Print the volume as JSON."),
 ) -> None:
     """Create a labelled volume. Re-running for one of dockerctl's volumes changes nothing.
