@@ -13,7 +13,7 @@ from docker.types import IPAMConfig, IPAMPool
 
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
-from dockerctl.engines.labels import is_owned, owned, require_owned
+from dockerctl.engines.labels import is_owned, owned, refuse_used, require_owned
 from dockerctl.errors import Conflict, InvalidInput, NotFound
 from dockerctl.hosts import Host
 from dockerctl.spec.calico import DRIVER as CALICO_DRIVER
@@ -106,13 +106,8 @@ def attached(net: Network) -> list[str]:
 def remove_network(client: docker.DockerClient, name: str, *, any_owner: bool = False) -> None:
     net = get_network(client, name)
     require_owned("network", name, net.attrs.get("Labels"), any_owner=any_owner, where="NETWORK")
-    users = attached(net)
-    if users:
-        raise Conflict(
-            f"network {name!r} has containers attached: {', '.join(users)}",
-            where="NETWORK",
-            hint="disconnect or remove them first",
-        )
+    busy = f"network {name!r} has containers attached: {{users}}"
+    refuse_used(attached(net), busy, where="NETWORK", hint="disconnect or remove them first")
     engine_call(net.remove, what=f"remove network {name}")
 
 

@@ -14,7 +14,7 @@ import docker.errors
 
 from dockerctl.engines import asked_records
 from dockerctl.engines.client import engine_call
-from dockerctl.engines.labels import LAB, is_owned, owned, require_owned
+from dockerctl.engines.labels import LAB, is_owned, owned, refuse_used, require_owned
 from dockerctl.errors import Conflict, InvalidInput, NotFound
 from dockerctl.spec.gluster import GLUSTER_DRIVER
 from dockerctl.spec.mounts import VOLUME_NAME
@@ -127,13 +127,9 @@ def remove_volume(client: docker.DockerClient, name: str, *, any_owner: bool = F
     except docker.errors.NotFound:
         raise NotFound(f"volume {name!r} does not exist", where="NAME") from None
     require_owned("volume", name, vol.attrs.get("Labels"), any_owner=any_owner, where="NAME")
-    users = _users(client).get(name, [])
-    if users:
-        raise Conflict(
-            f"volume {name!r} is in use by {', '.join(sorted(users))}; its data stays",
-            where="NAME",
-            hint="remove those containers first (dockerctl rm)",
-        )
+    users = sorted(_users(client).get(name, []))
+    busy = f"volume {name!r} is in use by {{users}}; its data stays"
+    refuse_used(users, busy, where="NAME", hint="remove those containers first (dockerctl rm)")
     engine_call(vol.remove, what=f"remove volume {name}")
 
 

@@ -73,3 +73,11 @@ def require_owned(
         raise Conflict(
             f"{kind} {name!r} was not made by dockerctl; pass --any-owner to remove it", where=where
         )
+
+
+def refuse_used(users: list[str], message: str, *, where: str, hint: str) -> None:
+    """Refuse to remove a resource something still uses; `message` names them where it says {users}."""
+    if users:
+        from dockerctl.errors import Conflict
+
+        raise Conflict(message.replace("{users}", ", ".join(users)), where=where, hint=hint)
