@@ -16,10 +16,8 @@ from dockerctl.engines.engine import Engine
 from dockerctl.engines.labels import is_owned, owned, refuse_used, require_owned
 from dockerctl.errors import Conflict, InvalidInput, NotFound
 from dockerctl.hosts import Host
-from dockerctl.spec.calico import DRIVER as CALICO_DRIVER
-from dockerctl.spec.flannel import DRIVER as FLANNEL_DRIVER
+from dockerctl.spec.model_sections import section_of_driver
 from dockerctl.spec.network import NetworkSpec
-from dockerctl.spec.weave import DRIVER as WEAVE_DRIVER
 
 USER_SUBNET = "io.dockerctl.user-subnet"
 
@@ -77,7 +75,7 @@ def create_network(engine: Engine, spec: NetworkSpec) -> Network:
         ipam = IPAMConfig(
             pool_configs=[IPAMPool(subnet=spec.subnet, gateway=spec.gateway, iprange=spec.ip_range)]
         )
-    if spec.driver in (FLANNEL_DRIVER, CALICO_DRIVER, WEAVE_DRIVER):  # plugin network + IPAM (X11–X13)
+    if section_of_driver(spec.driver) is not None:  # a model's plugin: network + IPAM (X11–X13)
         ipam = IPAMConfig(driver=spec.driver)
     labels = {**spec.labels, **owned(spec.lab)}
     if spec.subnet:

@@ -26,7 +26,6 @@ from dockerctl.engines.labels import owned
 from dockerctl.spec.models import ContainerSpec
 from dockerctl.spec.network import NetworkSpec, parse_publish
 from dockerctl.spec.topology import BUILTIN_NETWORKS, ContainerEntry, NetworkEntry, Topology, VolumeEntry
-from dockerctl.spec.weave import DRIVER as WEAVE_DRIVER
 
 
 @dataclass
@@ -105,9 +104,10 @@ def create_container(
     mode = c.network_mode
     if mode and mode.startswith("container:"):
         mode = f"container:{lab}-{mode.split(':', 1)[1]}"
-    resolver = getattr(spec, "weave_resolver", lambda: None)()
-    if resolver and any(spec.networks.get(n) and spec.networks[n].driver == WEAVE_DRIVER for n in c.networks):
-        extra["dns"] = [resolver]  # NAME.weave.local, through the engine's embedded DNS (X12)
+    resolver_of = getattr(spec, "resolver_of", lambda _driver: None)  # a playbook's models (X12: weave.local)
+    resolvers = [resolver_of(spec.networks[n].driver) for n in c.networks if n in spec.networks]
+    if any(resolvers):
+        extra["dns"] = [next(r for r in resolvers if r)]  # through the engine's embedded DNS
     if nets:
         extra["network"] = nets[0]
         if nets[0] not in BUILTIN_NETWORKS:

@@ -24,9 +24,7 @@ from dockerctl.fabric import gluster
 from dockerctl.hosts import LocalHost
 from dockerctl.hosts.paths import state_dir, write_json
 from dockerctl.plugins.protocol import PluginApp
-from dockerctl.spec.calico import DRIVER as CALICO_DRIVER
-from dockerctl.spec.flannel import DRIVER as FLANNEL_DRIVER
-from dockerctl.spec.weave import DRIVER as WEAVE_DRIVER
+from dockerctl.spec.model_sections import MODEL_SECTIONS
 
 PLUGIN_DIR = Path(os.environ.get("DOCKERCTL_PLUGIN_DIR", "/run/docker/plugins"))
 
@@ -120,12 +118,9 @@ def start_gluster_volume(pool: gluster.Pool, *, wait: float = 15) -> PluginRecor
     return _start(pool.driver, pool.lab, "gluster-volume", wait=wait)
 
 
-# the network plugins dockerctl serves: driver name → the module whose `serve_lab` answers for a lab
-NETWORK_PLUGINS = {
-    FLANNEL_DRIVER: "dockerctl.plugins.flannel_net",
-    CALICO_DRIVER: "dockerctl.plugins.calico_net",
-    WEAVE_DRIVER: "dockerctl.plugins.weave_net",
-}
+# the network plugins dockerctl serves: driver name → the module whose `serve_lab` answers for a lab (each
+# model's section names its own)
+NETWORK_PLUGINS = {m.driver: m.plugin for m in MODEL_SECTIONS if m.plugin}
 
 
 def start_network(driver: str, lab: str, model: str, *, wait: float = 15) -> PluginRecord:

@@ -17,6 +17,7 @@ def check_pool(pool: str, block_len: int, hosts: int, where: str) -> None:
 SECTION = ModelSection(
     "calico", DRIVER, "{pool: 10.7.0.0/16}", "takes /32s from the calico pool",
     lambda s, n: check_pool(s.pool, s.block_len, n, "calico.pool"),
+    plugin="dockerctl.plugins.calico_net",
     bench=(
         BenchLab("calico", "calico L3 across two hosts (BGP routes)", "bench-cal", "bca", 125,
                  {"pool": "10.10.0.0/16", "block_len": 26, "asn": 64512}),

@@ -18,6 +18,7 @@ def check_config(network: str, subnet_len: int, hosts: int, where: str) -> None:
 SECTION = ModelSection(
     "flannel", DRIVER, "{network: 10.5.0.0/16, backend: vxlan}", "takes its subnet from the host's lease",
     lambda s, n: check_config(s.network, s.subnet_len, n, "flannel.network"),
+    plugin="dockerctl.plugins.flannel_net",
     bench=(
         BenchLab("flannel-host-gw", "flannel host-gw across two hosts (routes)", "bench-fgw", "bfg", 123,
                  {"network": "10.8.0.0/16", "backend": "host-gw"}),

@@ -26,7 +26,7 @@ from dockerctl.errors import InvalidInput
 from dockerctl.spec.gluster import GLUSTER_DRIVER
 from dockerctl.spec.host_kinds import kind as kind_of
 from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
-from dockerctl.spec.model_sections import MODEL_SECTIONS
+from dockerctl.spec.model_sections import MODEL_SECTIONS, section_of_driver
 from dockerctl.spec.sections import SECTIONS
 from dockerctl.spec.storage import StorageEntry, volume_size_gb
 from dockerctl.spec.topology import NetworkEntry, Topology
@@ -569,14 +569,13 @@ class Playbook(Topology):
                     where=f"networks.{name}",
                 )
 
-    def weave_resolver(self) -> str | None:
-        """The address of the lab's weave.local resolver (the first host's bridge), if it has weave."""
-        if self.weave is None or not self.model_hosts("weave"):
+    def resolver_of(self, driver: str) -> str | None:
+        """The name server containers on a network of `driver` use, when its model runs one for the lab
+        (weave's weave.local); None: the engine's own."""
+        m = section_of_driver(driver)
+        if m is None or m.resolver is None or self.section(m.key) is None or not self.model_hosts(m.key):
             return None
-        from dockerctl.spec.weave import split_range
-
-        first = split_range(self.weave.ip_range, len(self.model_hosts("weave")))[0]
-        return str(next(ipaddress.IPv4Network(first).hosts()))
+        return m.resolver(self.section(m.key), len(self.model_hosts(m.key)))
 
     def model_hosts(self, key: str) -> list[str]:
         """The hosts a network model runs on: every simulated host (as flanneld, calico-node and the

@@ -88,6 +88,10 @@ class ModelSection:
     addresses: str  # where its networks' addresses come from, for the error
     check: Callable[[Any, int], None]  # the section's own ranges against the number of hosts
     bench: tuple[BenchLab, ...] = ()  # the paths `bench net` measures it on
+    plugin: str = ""  # the module whose `serve_lab` answers for its driver (plugins/<m>_net.py)
+    # the name server containers on its networks use, from the section and the number of hosts (None: the
+    # engine's own)
+    resolver: Callable[[Any, int], str] | None = None
 
 
 SECTIONS: dict[str, type[BaseModel]] = {}

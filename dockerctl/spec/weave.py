@@ -30,9 +30,16 @@ def check_range(ip_range: str, hosts: int, where: str) -> None:
         )
 
 
+def resolver_address(ip_range: str, hosts: int) -> str:
+    """Where weave.local names are answered: the first host's bridge, the first address of its range."""
+    return str(next(ipaddress.IPv4Network(split_range(ip_range, hosts)[0]).hosts()))
+
+
 SECTION = ModelSection(
     "weave", DRIVER, "{ip_range: 10.32.0.0/12}", "takes weave's range",
     lambda s, n: check_range(s.ip_range, n, "weave.ip_range"),
+    plugin="dockerctl.plugins.weave_net",
+    resolver=lambda s, n: resolver_address(s.ip_range, n),
     bench=(
         BenchLab("weave", "the weave mesh across two hosts (vxlan port)", "bench-wv", "bwv", 126,
                  {"ip_range": "10.32.0.0/12"}),

@@ -3,6 +3,7 @@ bridge address, the resolver's address, and the playbook's rules (errors at FILE
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,17 @@ def test_bad_weave_input_names_the_line(tmp_path: Path, old: str, new: str, word
     assert words in caught.value.message, caught.value.message
     line = next(i for i, t in enumerate(text.splitlines(), 1) if new in t)
     assert caught.value.where == f"{path}:{line}", (caught.value.where, line)
+
+
+def test_containers_on_weave_networks_use_the_first_hosts_resolver(tmp_path: Path) -> None:
+    """The model's section says which name server its networks' containers use (X12), and only theirs."""
+    from dockerctl.spec.calico import DRIVER as CALICO
+    from dockerctl.spec.weave import DRIVER as WEAVE
+
+    path = tmp_path / "weave.yaml"
+    path.write_text(PB)
+    pb = load_playbook(path)
+    assert pb.weave is not None
+    first = ipaddress.IPv4Network(split_range(pb.weave.ip_range, len(pb.model_hosts("weave")))[0])
+    assert pb.resolver_of(WEAVE) == str(first.network_address + 1)  # the first host's bridge
+    assert pb.resolver_of(CALICO) is None and pb.resolver_of("bridge") is None
