@@ -7,7 +7,6 @@ from dockerctl.cli._context import host_of
 from dockerctl.errors import ExitCode
 from dockerctl.ops.doctor import doctor_report
 from dockerctl.ops.hosts import doctor_host
-from dockerctl.verify.netmodels import LOOKED_FOR
 
 
 def doctor(
@@ -49,7 +48,7 @@ def doctor(
         render.capabilities_table(report.capabilities)
         render.out.print(render.support_summary(report.capabilities))
         if report.models_read:
-            render.models_table(report.models, LOOKED_FOR)
+            render.models_table(report.models, report.looked_for)
         if report.kernel_error:
             render.err.print(f"dockerctl: {report.kernel_error}", markup=False)
     if not report.engine.reachable:

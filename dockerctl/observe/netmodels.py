@@ -24,7 +24,9 @@ class ModelFacts:
     filter_rules: str = ""  # iptables-save -t filter
     proxy_arp: dict[str, str] = field(default_factory=dict)  # cali* interface → its proxy_arp sysctl
     subnet_env: dict[str, str] = field(default_factory=dict)  # /run/flannel/subnet.env, parsed
-    flannel_network: str = ""  # a dockerctl lab's flannel network (a real host: FLANNEL_NETWORK)
+    # model → the range its routes between hosts live in, as a dockerctl lab records it (`NetworkModel.
+    # range_on`), or as the model's own config on a real host says (flannel's FLANNEL_NETWORK)
+    ranges: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # reads that failed: named, never guessed around
 
 
@@ -52,9 +54,9 @@ def _json(host: Host, argv: list[str], facts: ModelFacts) -> list[dict[str, Any]
     return [d for d in data if isinstance(d, dict)] if isinstance(data, list) else []
 
 
-def read_model_facts(host: Host, *, flannel_network: str = "") -> ModelFacts:
+def read_model_facts(host: Host, *, ranges: dict[str, str] | None = None) -> ModelFacts:
     """Everything verify/netmodels.py judges, read in the host's network namespace."""
-    facts = ModelFacts(flannel_network=flannel_network)
+    facts = ModelFacts(ranges=dict(ranges or {}))
     facts.links = _json(host, ["ip", "-json", "-d", "link", "show"], facts)
     facts.routes = _json(host, ["ip", "-json", "route", "show"], facts)
     facts.neighbours = _json(host, ["ip", "-json", "neigh", "show"], facts)
@@ -70,5 +72,6 @@ def read_model_facts(host: Host, *, flannel_network: str = "") -> ModelFacts:
     text = host.read_text(SUBNET_ENV)
     if text:
         facts.subnet_env = parse_env(text)
-        facts.flannel_network = facts.flannel_network or facts.subnet_env.get("FLANNEL_NETWORK", "")
+        if facts.subnet_env.get("FLANNEL_NETWORK"):
+            facts.ranges.setdefault("flannel", facts.subnet_env["FLANNEL_NETWORK"])
     return facts

@@ -12,13 +12,14 @@ from dockerctl.fabric.hostlinks import alias
 from dockerctl.ops.netmodel import NetworkModel, Progress, on_model_networks
 from dockerctl.plugins.calico_net import CalicoDriver
 from dockerctl.spec.calico import DRIVER
+from dockerctl.verify import netmodels as detectors
 
 if TYPE_CHECKING:
     from dockerctl.spec.playbook import Playbook
 
 
 class Calico(NetworkModel):
-    name, driver, uses_etcd, records = "calico", DRIVER, True, calico.RECORDS
+    name, driver, uses_etcd, records, detector = "calico", DRIVER, True, calico.RECORDS, detectors.CALICO
     tools = ("etcd", "bird", "birdc", "iptables-restore")
     needs, packages = "etcd, BIRD and iptables", "etcd-server bird2 iptables"
 

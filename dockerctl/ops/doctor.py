@@ -13,7 +13,7 @@ from dockerctl.hosts import Host, KernelUnreachable
 from dockerctl.observe.hostfacts import EngineFacts, engine_facts, kernel_facts
 from dockerctl.observe.netmodels import read_model_facts
 from dockerctl.verify.doctor import Capability, assess
-from dockerctl.verify.netmodels import LOOKED_FOR, ModelFinding, judge_models
+from dockerctl.verify.netmodels import Detector, ModelFinding, judge_models, looked_for
 
 
 @dataclass
@@ -24,6 +24,7 @@ class DoctorReport:
     kernel_error: str = ""
     models: list[ModelFinding] = field(default_factory=list)  # third-party network models (X11–X14)
     models_read: bool = False  # False: the kernel could not be read, so no model was looked for
+    looked_for: str = ""  # what was looked for, from each model's detector
 
     @property
     def ok(self) -> bool:
@@ -37,7 +38,7 @@ class DoctorReport:
             "capabilities": [c.to_dict() for c in self.capabilities],
             "network_models": {
                 "read": self.models_read,
-                "looked_for": LOOKED_FOR,
+                "looked_for": self.looked_for,
                 "found": [m.to_dict() for m in self.models],
             },
         }
@@ -49,10 +50,11 @@ def doctor_report(
     probe_links: bool = True,
     host: Host | None = None,
     ssh_config: str | None = None,
-    flannel_network: str = "",
+    ranges: dict[str, str] | None = None,
 ) -> DoctorReport:
     """Never raises for an engine that does not answer: that is a finding (exit 3 at the CLI). `host`:
-    where its kernel is read when the URL alone does not say (a simulated host's namespace)."""
+    where its kernel is read when the URL alone does not say (a simulated host's namespace). `ranges`: what
+    a lab records of its models on this host (model → range), for the models found only by their routes."""
     url = engine_url(base_url)
     try:
         engine = connect_engine(base_url, ssh_config=ssh_config)
@@ -62,21 +64,28 @@ def doctor_report(
         # no engine answers; its host (named by the URL) can still be read: what would it enforce?
         host = host or host_for(url, ssh_config=os.environ.get(SSH_CONFIG_ENV) or None)
         try:
-            return _judged(EngineFacts(url, False, str(exc)), host, probe_links, flannel_network)
+            return _judged(EngineFacts(url, False, str(exc)), host, probe_links, ranges or {})
         finally:
             host.close()
     with engine:
-        return _judged(engine_facts(engine.client, engine.url), engine.host, probe_links, flannel_network)
+        return _judged(engine_facts(engine.client, engine.url), engine.host, probe_links, ranges or {})
 
 
-def _judged(facts: EngineFacts, host: Host, probe_links: bool, flannel_network: str) -> DoctorReport:
+def _detectors() -> list[Detector]:
+    from dockerctl.ops.netmodels import MODELS
+
+    return [m.detector for m in MODELS.values() if m.detector is not None]
+
+
+def _judged(facts: EngineFacts, host: Host, probe_links: bool, ranges: dict[str, str]) -> DoctorReport:
     try:
         kernel = kernel_facts(host, probe_links=probe_links)
     except KernelUnreachable as exc:
         return DoctorReport(facts, host.name, assess(facts, None), exc.message)
-    report = DoctorReport(facts, host.name, assess(facts, kernel))
-    try:  # read-only: the same evidence on a lab host and on a real flannel / calico / weave host
-        report.models = judge_models(read_model_facts(host, flannel_network=flannel_network))
+    detectors = _detectors()
+    report = DoctorReport(facts, host.name, assess(facts, kernel), looked_for=looked_for(detectors))
+    try:  # read-only: the same evidence on a lab host and on a real install of a model
+        report.models = judge_models(read_model_facts(host, ranges=ranges), detectors)
         report.models_read = True
     except KernelUnreachable as exc:
         report.kernel_error = exc.message

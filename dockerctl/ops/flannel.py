@@ -11,13 +11,14 @@ from dockerctl.fabric import etcd, flannel
 from dockerctl.ops.netmodel import NetworkModel
 from dockerctl.plugins.flannel_net import bridge_name
 from dockerctl.spec.flannel import DRIVER
+from dockerctl.verify import netmodels as detectors
 
 if TYPE_CHECKING:
     from dockerctl.spec.playbook import Playbook
 
 
 class Flannel(NetworkModel):
-    name, driver, uses_etcd, records = "flannel", DRIVER, True, flannel.RECORDS
+    name, driver, uses_etcd, records, detector = "flannel", DRIVER, True, flannel.RECORDS, detectors.FLANNEL
     tools, needs, packages = ("etcd", "bridge"), "etcd and iproute2's bridge", "etcd-server iproute2"
 
     def lab_of(self, pb: Playbook) -> flannel.FlannelLab | None:
@@ -55,6 +56,11 @@ class Flannel(NetworkModel):
 
     def carries(self, link: str) -> bool:
         return link.startswith("flannel.")  # flannel.<VNI>
+
+    def range_on(self, lab: str, host: str) -> str:
+        """host-gw makes no device: doctor tells it apart by routes into the lab's flannel network."""
+        fl = flannel.load(lab)
+        return fl.config.network if fl is not None and host in fl.hosts else ""
 
     def route_ranges(self, lab: str, subnets: list[str]) -> list[str] | None:
         """The routes to the other hosts' leases: the whole flannel network (the engine knows only

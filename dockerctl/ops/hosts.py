@@ -11,12 +11,12 @@ from dockerctl.apply.playbook import build_images, image_tags
 from dockerctl.engines.client import engine_call, engine_url
 from dockerctl.engines.engine import Engine
 from dockerctl.errors import DockerctlError, InvalidInput
-from dockerctl.fabric import flannel as fabric_flannel
 from dockerctl.fabric import labhosts
 from dockerctl.hosts import Host
 from dockerctl.jsonout import Jsonable
 from dockerctl.ops import lifecycle
 from dockerctl.ops.doctor import DoctorReport, doctor_report
+from dockerctl.ops.netmodels import MODELS
 from dockerctl.spec.models import BASE_IMAGE
 from dockerctl.spec.playbook import load_playbook
 
@@ -95,11 +95,11 @@ def host_of_record(h: labhosts.HostRecord) -> Host:
 def doctor_host(name: str, *, probe_links: bool = True) -> DoctorReport:
     """doctor for a lab host: its engine, read on its own kernel (a simulated host's namespace)."""
     rec, h = labhosts.find_host(name)
-    fl = fabric_flannel.load(rec.lab)  # host-gw is told apart by routes into this network
-    network = fl.config.network if fl is not None and name in fl.hosts else ""
+    # a model found only by its routes (flannel host-gw) is told apart by the range the lab gave it
+    ranges = {m.name: r for m in MODELS.values() if (r := m.range_on(rec.lab, name))}
     if labhosts.is_this_machine(h):
-        return doctor_report(engine_url(), probe_links=probe_links, flannel_network=network)
+        return doctor_report(engine_url(), probe_links=probe_links, ranges=ranges)
     config = labhosts.ssh_config_of(h)
     return doctor_report(
-        h.url, probe_links=probe_links, host=host_of_record(h), ssh_config=config, flannel_network=network
+        h.url, probe_links=probe_links, host=host_of_record(h), ssh_config=config, ranges=ranges
     )

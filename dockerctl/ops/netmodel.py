@@ -22,6 +22,7 @@ from dockerctl.errors import Conflict, InvalidInput
 from dockerctl.fabric import etcd
 from dockerctl.fabric.model_records import LabRecords
 from dockerctl.plugins import daemon
+from dockerctl.verify.netmodels import Detector
 
 if TYPE_CHECKING:
     from dockerctl.spec.playbook import Playbook
@@ -83,6 +84,7 @@ class NetworkModel:
             self.start_plugin(pb.name)
 
     records: LabRecords[Any] | None = None  # where its labs' records are kept (fabric/<model>.RECORDS)
+    detector: Detector | None = None  # how `doctor` finds it in a kernel (verify/netmodels.py)
 
     def recorded(self, lab: str) -> bool:
         """Whether the lab has this model (its record is on this machine)."""
@@ -142,6 +144,10 @@ class NetworkModel:
         """The ranges its routes between hosts live in (None: it routes nothing between hosts);
         subnets: the network's own, as the engine lists them."""
         return None
+
+    def range_on(self, lab: str, host: str) -> str:
+        """The range the lab gave the model on `host`, for `doctor` ("": none it needs to be told)."""
+        return ""
 
     def start_plugin(self, lab: str) -> None:
         daemon.start_network(self.driver, lab, self.name)

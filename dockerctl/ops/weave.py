@@ -9,13 +9,14 @@ from dockerctl.engines.engine import Engine
 from dockerctl.fabric import weave
 from dockerctl.ops.netmodel import NetworkModel, Progress, on_model_networks
 from dockerctl.spec.weave import DRIVER
+from dockerctl.verify import netmodels as detectors
 
 if TYPE_CHECKING:
     from dockerctl.spec.playbook import Playbook
 
 
 class Weave(NetworkModel):
-    name, driver, records = "weave", DRIVER, weave.RECORDS
+    name, driver, records, detector = "weave", DRIVER, weave.RECORDS, detectors.WEAVE
     tools, needs, packages = ("dnsmasq", "bridge"), "dnsmasq and iproute2's bridge", "dnsmasq-base iproute2"
 
     def lab_of(self, pb: Playbook) -> weave.WeaveLab | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -119,7 +120,7 @@ def _connected(facts: ModelFacts) -> list[ipaddress.IPv4Network]:
 
 def _flannel_host_gw(facts: ModelFacts) -> ModelFinding | None:
     try:
-        network = ipaddress.IPv4Network(facts.flannel_network, strict=False)
+        network = ipaddress.IPv4Network(facts.ranges.get("flannel", ""), strict=False)
     except ValueError:
         return None
     connected = _connected(facts)
@@ -237,23 +238,37 @@ def _weave(facts: ModelFacts) -> ModelFinding | None:
     )
 
 
-def judge_models(facts: ModelFacts) -> list[ModelFinding]:
-    """Every model found in the host's kernel (none: an empty list)."""
-    found: list[ModelFinding] = []
+def _flannel(facts: ModelFacts) -> list[ModelFinding]:
     devices = [lk for lk in facts.links if _kind(lk) == "vxlan" and _FLANNEL_DEV.match(str(lk["ifname"]))]
-    found += [_flannel_vxlan(facts, dev) for dev in devices]
-    if not devices and facts.flannel_network:
-        hostgw = _flannel_host_gw(facts)
-        if hostgw is not None:
-            found.append(hostgw)
-    for judge in (_calico, _weave):
-        finding = judge(facts)
-        if finding is not None:
-            found.append(finding)
-    return found
+    if devices:
+        return [_flannel_vxlan(facts, dev) for dev in devices]
+    hostgw = _flannel_host_gw(facts) if facts.ranges.get("flannel") else None
+    return [hostgw] if hostgw is not None else []
 
 
-LOOKED_FOR = (
-    "flannel.<VNI> vxlan devices, routes into a flannel network (subnet.env), cali* interfaces, "
-    "routes proto bird, cali-* chains, a bridge named weave"
-)
+@dataclass(frozen=True)
+class Detector:
+    """How one model is found in a kernel that runs it (a lab host, or a real install): what it looks
+    for, said in `doctor`'s report, and the judge that reads the facts. A NetworkModel names its own."""
+
+    looked_for: str
+    judge: Callable[[ModelFacts], list[ModelFinding]]
+
+
+def _one(judge: Callable[[ModelFacts], ModelFinding | None]) -> Callable[[ModelFacts], list[ModelFinding]]:
+    return lambda facts: [f] if (f := judge(facts)) is not None else []
+
+
+FLANNEL = Detector("flannel.<VNI> vxlan devices, routes into a flannel network (subnet.env)", _flannel)
+CALICO = Detector("cali* interfaces, routes proto bird, cali-* chains", _one(_calico))
+WEAVE = Detector("a bridge named weave", _one(_weave))
+DETECTORS = (FLANNEL, CALICO, WEAVE)  # every model this module can find
+
+
+def judge_models(facts: ModelFacts, detectors: Sequence[Detector] = DETECTORS) -> list[ModelFinding]:
+    """Every model found in the host's kernel (none: an empty list)."""
+    return [finding for d in detectors for finding in d.judge(facts)]
+
+
+def looked_for(detectors: Sequence[Detector] = DETECTORS) -> str:
+    return ", ".join(d.looked_for for d in detectors)

@@ -16,7 +16,7 @@ from dockerctl.verify.netmodels import Agreement, judge_models
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "net" / "models"
 
 
-def facts_of(model: str, *, flannel_network: str = "") -> ModelFacts:
+def facts_of(model: str, *, ranges: dict[str, str] | None = None) -> ModelFacts:
     d = FIXTURES / model
     proxy = d / "proxy_arp.json"
     return ModelFacts(
@@ -26,7 +26,7 @@ def facts_of(model: str, *, flannel_network: str = "") -> ModelFacts:
         fdb=json.loads((d / "fdb.json").read_text()),
         filter_rules=(d / "iptables-filter.txt").read_text(),
         proxy_arp=json.loads(proxy.read_text()) if proxy.exists() else {},
-        flannel_network=flannel_network,
+        ranges=ranges or {},
     )
 
 
@@ -61,11 +61,11 @@ def test_flannel_vxlan_missing_neighbour_or_fdb_or_a_stale_peer_is_named() -> No
 
 def test_flannel_host_gw_needs_its_network_and_connected_gateways() -> None:
     assert judge_models(facts_of("flannel-host-gw")) == []  # no device, no network named: nothing to tell
-    [m] = judge_models(facts_of("flannel-host-gw", flannel_network="10.5.0.0/16"))
+    [m] = judge_models(facts_of("flannel-host-gw", ranges={"flannel": "10.5.0.0/16"}))
     assert (m.model, m.verdict, m.kind) == ("flannel host-gw", Agreement.CONSISTENT, "underlay")
     assert "10.5.1.0/24 via 198.18.110.10 dev eth0" in m.evidence
 
-    f = facts_of("flannel-host-gw", flannel_network="10.5.0.0/16")
+    f = facts_of("flannel-host-gw", ranges={"flannel": "10.5.0.0/16"})
     f.routes = [r for r in f.routes if r.get("dst") != "198.18.110.0/24"]  # the link's subnet gone
     [m] = judge_models(f)
     assert m.verdict is Agreement.INCONSISTENT
