@@ -68,6 +68,8 @@ class Host(ABC):
 
     kind: str = "host"
     readable: bool = True  # False only for an engine whose kernel cannot be reached from here
+    local_files: bool = False  # its files are this machine's (a directory made here is the host's)
+    local_network: bool = False  # this machine's own network stack: an address it listens on answers here
 
     def __init__(self, name: str) -> None:
         self.name = name

@@ -32,6 +32,7 @@ def run_local(
 
 class LocalHost(Host):
     kind = "local"
+    local_files = local_network = True
 
     def __init__(self, name: str = "this machine") -> None:
         super().__init__(name)

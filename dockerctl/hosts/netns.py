@@ -15,6 +15,7 @@ from dockerctl.hosts.paths import NETNS_DIR
 
 class NetnsHost(LocalHost):
     kind = "netns"
+    local_network = False  # a namespace of its own: reach it from inside (observe/netns_probe.py)
 
     def __init__(self, namespace: str, name: str | None = None) -> None:
         super().__init__(name or f"netns:{namespace}")

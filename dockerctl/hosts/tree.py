@@ -16,6 +16,7 @@ from dockerctl.hosts.local import LocalHost
 
 class TreeHost(LocalHost):
     kind = "tree"
+    local_files = local_network = False  # a captured tree, not this machine
 
     def __init__(self, fs_root: Path, proc_root: Path | None = None, *, page: int = 4096) -> None:
         super().__init__(f"tree:{fs_root}")

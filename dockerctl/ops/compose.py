@@ -472,7 +472,7 @@ def port_rows(engine: Engine, service: ComposeService, c: Container) -> list[Row
             published = ", ".join(str(b.get("HostPort")) for b in bindings) or "nothing"
             rows.append(row(f"the engine publishes {published}", Verdict.MISMATCH,
                             f"docker inspect {c.name} (NetworkSettings.Ports)"))  # fmt: skip
-        elif engine.host.kind != "local" or p.protocol != "tcp":
+        elif not engine.host.local_network or p.protocol != "tcp":
             rows.append(row("published (not connected to)", Verdict.UNKNOWN, "NetworkSettings.Ports",
                             "only TCP ports of an engine on this machine are connected to"))  # fmt: skip
         else:

@@ -135,7 +135,7 @@ def switch_links_down(*hosts: str) -> list[str]:
 def prove_network(engine: Engine, which: str) -> CheckReport:
     if which not in ("nat", "publish", "all"):
         raise InvalidInput(f"unknown proof {which!r}; choose nat, publish or all", where="WHICH")
-    if engine.host.kind != "local":
+    if not engine.host.local_network:
         raise InvalidInput(
             "net prove sends traffic from this machine to the engine's host: it needs the local engine",
             where="-H/--host",

@@ -115,7 +115,7 @@ def compare_storage(
     """Seed S3/S7 from experiments, in throwaway labelled containers and volumes removed afterwards;
     with across_hosts, a third column from a storage pool's volume (V1, V2) on two simulated hosts
     that it brings up for the purpose and removes again."""
-    if engine.host.kind not in ("local", "netns"):
+    if not engine.host.local_files:
         raise InvalidInput(
             f"vol compare makes bind directories on this machine; the engine at {engine.url} runs elsewhere",
             where="-H/--host",

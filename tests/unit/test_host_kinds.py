@@ -75,3 +75,27 @@ def test_a_record_is_reached_the_way_its_kind_says() -> None:
     assert isinstance(kernel_of(here), LocalHost)
     assert is_this_machine(here) and not is_this_machine(sim)
     assert ssh_config_of(sim) is None
+
+
+def test_what_runs_only_against_this_machine_asks_the_hosts_traits(tmp_path: Path) -> None:
+    """net prove and vol compare refuse an engine whose network or files are not this machine's,
+    before touching the engine (which here is nothing at all)."""
+    from types import SimpleNamespace
+
+    from dockerctl.errors import InvalidInput
+    from dockerctl.hosts import LocalHost, NetnsHost
+    from dockerctl.hosts.tree import TreeHost
+    from dockerctl.ops.network import prove_network
+    from dockerctl.ops.storage import compare_storage
+
+    assert (LocalHost().local_files, LocalHost().local_network) == (True, True)
+    assert (NetnsHost("h1").local_files, NetnsHost("h1").local_network) == (True, False)
+    tree = TreeHost(tmp_path)
+    assert (tree.local_files, tree.local_network) == (False, False)
+    for host in (NetnsHost("h1"), tree):
+        with pytest.raises(InvalidInput) as caught:
+            prove_network(SimpleNamespace(host=host, url="unix:///x"), "nat")  # type: ignore[arg-type]
+        assert caught.value.where == "-H/--host"
+    with pytest.raises(InvalidInput) as caught:
+        compare_storage(SimpleNamespace(host=tree, url="unix:///x"))  # type: ignore[arg-type]
+    assert "runs elsewhere" in caught.value.message
