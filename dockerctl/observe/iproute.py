@@ -107,3 +107,9 @@ def as_dict(link: Link) -> dict[str, Any]:
         "peer_ifindex": link.link_index,
         "master": link.master,
     }
+
+
+def ipv4_of(host: Host, pid: int, ifname: str) -> str:
+    """The first IPv4 address of `ifname` in process `pid`'s network namespace ("" when it has none)."""
+    link = {lk.name: lk for lk in parse_links(ip_json(host, ["addr"], pid))}.get(ifname)
+    return next((a.local for a in link.addresses if a.family == "inet"), "") if link else ""

@@ -4,6 +4,8 @@ expectation to the one home of its check (`dockerctl.checks`, a proof in `prove/
 live in its module — overlay.py (X4–X6), volumes.py (S3, S9), services.py, pool.py, and one per network
 model (flannel.py, calico.py, weave.py) — and register with `handles` (registry.py).
 
+The handlers here only run the experiment: what they read goes through observe/ (`ipv4_of`,
+`tcp_connect` on the container's own host), what they conclude through verify/expectations.py.
 Every check carries the seed claim the expectation cites. The evidence is what was read or run.
 """
 
@@ -20,15 +22,16 @@ from dockerctl.checks.limits import asked_of, check_given_limits
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
 from dockerctl.observe.devices import device_of_directory
-from dockerctl.observe.iproute import ip_json, parse_links
+from dockerctl.observe.iproute import ipv4_of
 from dockerctl.observe.netns_probe import tcp_connect
 from dockerctl.observe.traffic import addresses
-from dockerctl.prove.registry import REGISTRY, Context, _v, handles
+from dockerctl.prove.registry import REGISTRY, Context, handles
 from dockerctl.spec.fields import THROTTLE_KINDS
 from dockerctl.spec.inputs import limit_fields
 from dockerctl.spec.models import Limits
 from dockerctl.spec.playbook import KINDS, Expectation, Playbook
 from dockerctl.spec.units import parse_size
+from dockerctl.verify import expectations as judge
 from dockerctl.verify.checks import Check, Verdict
 
 
@@ -49,17 +52,8 @@ def _oom(body: Any, ctx: Context) -> list[Check]:
     done = ctx.twins_on(ctx.playbook.host_of(ctx.playbook.containers[body.container])).run(
         limits, ["dd", "if=/dev/zero", "of=/dev/null", f"bs={size}", "count=1"]
     )
-    killed = done.oom_killed or done.exit_code == 137
-    return [
-        Check(
-            f"twin of {c.name} allocates {body.allocate}",
-            "R1",
-            "OOM-killed" if body.killed else "survives",
-            f"exit {done.exit_code}, OOMKilled {str(done.oom_killed).lower()}",
-            _v(killed == body.killed),
-            f"dd bs={size} count=1 in a twin with {c.name}'s limits",
-        )
-    ]
+    evidence = f"dd bs={size} count=1 in a twin with {c.name}'s limits"
+    return [judge.oom(str(c.name), body.allocate, body.killed, done.exit_code, done.oom_killed, evidence)]
 
 
 @handles("namespaces")
@@ -78,10 +72,8 @@ def _traffic(body: Any, ctx: Context, want: bool) -> list[Check]:
         found = traffic.reach_address(a, body.address, port=body.port)
         return [found.check(want, "C1", f"{body.source} → {body.address}{port}")]
     if body.by == "gwbridge":  # the target's address on docker_gwbridge, read in its namespace (X6)
-        b, engine = ctx[body.to], ctx.engine_of(body.to)
-        pid = int((b.attrs.get("State") or {}).get("Pid") or 0)
-        eth1 = {link.name: link for link in parse_links(ip_json(engine.host, ["addr"], pid))}.get("eth1")
-        address = next((x.local for x in eth1.addresses if x.family == "inet"), "") if eth1 else ""
+        pid = int((ctx[body.to].attrs.get("State") or {}).get("Pid") or 0)
+        address = ipv4_of(ctx.engine_of(body.to).host, pid, "eth1")
         if not address:
             raise ValueError(f"{body.to} has no eth1 on docker_gwbridge")
         found = traffic.reach_address(a, address, port=body.port)
@@ -122,33 +114,14 @@ def _nat(body: Any, ctx: Context) -> list[Check]:
 @handles("published")
 def _published(body: Any, ctx: Context) -> list[Check]:
     c = ctx[body.container]
-    ports = ((c.attrs.get("NetworkSettings") or {}).get("Ports") or {}).get(f"{body.port}/tcp") or []
-    if not ports:
-        return [
-            Check(
-                f"{c.name} port {body.port}",
-                "O2",
-                "published",
-                "not published",
-                Verdict.MISMATCH,
-                "NetworkSettings.Ports",
-            )
-        ]
-    host_port = int(ports[0]["HostPort"])
-    host_ip = ports[0].get("HostIp") or "127.0.0.1"
-    host_ip = "127.0.0.1" if host_ip in ("0.0.0.0", "") else host_ip
+    bindings = ((c.attrs.get("NetworkSettings") or {}).get("Ports") or {}).get(f"{body.port}/tcp") or []
+    where = judge.published_port(str(c.name), body.port, bindings)
+    if isinstance(where, Check):
+        return [where]
+    address, host_port = where
     host = ctx.engine_of(body.container).host  # the port is published on the container's own host
-    ok, observed, command = tcp_connect(host, host_ip, host_port)
-    return [
-        Check(
-            f"{host_ip}:{host_port} → {c.name}:{body.port}",
-            "O2",
-            "answers from the host",
-            observed,
-            _v(ok),
-            command,
-        )
-    ]
+    ok, observed, command = tcp_connect(host, address, host_port)
+    return [judge.answers(str(c.name), body.port, address, host_port, ok, observed, command)]
 
 
 @handles("cpu_ratio")
@@ -168,16 +141,7 @@ def _device_rate(body: Any, ctx: Context) -> list[Check]:
     )
     device = body.device or device_of_directory(ctx.engine.host, root)
     if device is None:
-        return [
-            Check(
-                "device rate",
-                "R6",
-                "a throttled disk",
-                "no block device under the engine's data root",
-                Verdict.UNKNOWN,
-                "DockerRootDir",
-            )
-        ]
+        return [judge.no_device()]
     wanted = {
         kind: {device: v}
         for kind in THROTTLE_KINDS
