@@ -128,9 +128,13 @@ def _node_engines(engine: Engine) -> dict[str, Engine]:
     out = {node_id(engine): engine}
     for _, _, e in labhosts.lab_host_engines():
         try:
-            out.setdefault(node_id(e), e)
+            node = node_id(e)
         except DockerctlError:
-            continue
+            node = ""
+        if node and node not in out:
+            out[node] = e
+        else:  # not a swarm node, or one already reached: the caller closes only what is returned
+            e.close()
     return out
 
 
