@@ -78,11 +78,13 @@ def _detectors() -> list[Detector]:
 
 
 def _judged(facts: EngineFacts, host: Host, probe_links: bool, ranges: dict[str, str]) -> DoctorReport:
+    detectors = _detectors()
     try:
         kernel = kernel_facts(host, probe_links=probe_links)
     except KernelUnreachable as exc:
-        return DoctorReport(facts, host.name, assess(facts, None), exc.message)
-    detectors = _detectors()
+        return DoctorReport(
+            facts, host.name, assess(facts, None), exc.message, looked_for=looked_for(detectors)
+        )
     report = DoctorReport(facts, host.name, assess(facts, kernel), looked_for=looked_for(detectors))
     try:  # read-only: the same evidence on a lab host and on a real install of a model
         report.models = judge_models(read_model_facts(host, ranges=ranges), detectors)
