@@ -1,0 +1,37 @@
+"""What two containers on one L2 segment across hosts see of each other (seed X12): the remote
+container's own MAC in the local one's neighbour table, and what the local host's bridge learned behind
+its vxlan port (the remote MAC's `dst`, the flood entries). Read in the containers' and hosts' own
+namespaces; judged in verify/segment.py."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from dockerctl.hosts import Host
+from dockerctl.observe.iproute import FLOOD_MAC
+
+
+@dataclass(frozen=True)
+class SegmentView:
+    remote_mac: str  # the remote container's eth0 MAC, read in its own namespace
+    neighbour_mac: str  # the local container's neighbour entry for the remote address ("" if none)
+    learned_dst: str  # where the local bridge's vxlan port sends the remote MAC ("" if not learned)
+    flood_dsts: list[str] = field(default_factory=list)  # the port's flood entries (sorted)
+
+
+def read_segment(
+    local: Host, local_pid: int, remote: Host, remote_pid: int, remote_ip: str, port: str
+) -> SegmentView:
+    """The view from the container `local_pid` (on `local`) of the one `remote_pid` (on `remote`) at
+    `remote_ip`, with `port` the local host's vxlan device on the segment's bridge."""
+    eth0 = json.loads(
+        remote.nsenter(remote_pid, ["ip", "-json", "link", "show", "dev", "eth0"]).stdout or "[{}]"
+    )
+    mac = str((eth0 or [{}])[0].get("address", ""))
+    neigh = json.loads(local.nsenter(local_pid, ["ip", "-json", "neigh", "show", remote_ip]).stdout or "[]")
+    seen = next((str(n.get("lladdr", "")) for n in neigh if n.get("dst") == remote_ip), "")
+    fdb = json.loads(local.run(["bridge", "-json", "fdb", "show", "dev", port]).stdout or "[]")
+    learned = next((str(f.get("dst", "")) for f in fdb if f.get("mac") == mac and f.get("dst")), "")
+    flood = sorted(str(f.get("dst", "")) for f in fdb if f.get("mac") == FLOOD_MAC)
+    return SegmentView(mac, seen, learned, flood)
