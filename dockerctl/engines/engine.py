@@ -131,7 +131,7 @@ def connect_engine(
         _ssh_wrapper(ssh_config)
     host = host_for(url, ssh_config=ssh_config)
     client = connect(base_url if base_url is not None or url.startswith("ssh://") else None, url=url)
-    return Engine(name or ("local" if isinstance(host, LocalHost) else url), client, host, url)
+    return Engine(name or ("local" if host.local_network else url), client, host, url)
 
 
 def local_engine(client: docker.DockerClient, name: str = "local") -> Engine:

@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 from dockerctl.fabric import etcd, flannel
-from dockerctl.hosts import LocalHost, NetnsHost
 from dockerctl.hosts.listener import tcp_listener
 from dockerctl.observe.traffic import addresses
 from dockerctl.prove.registry import Context, _v, handles
@@ -47,7 +46,7 @@ def _source_ip(body: Any, ctx: Context) -> list[Check]:
     b_ip = next(iter(addresses(b).values()), "")
     host = ctx.engine_of(body.to).host
     subject = f"{body.source} → {body.to}: the source address {body.to} sees"
-    if not isinstance(host, (LocalHost, NetnsHost)):  # the listener runs in b's namespace from here
+    if not host.local_files:  # the listener runs in b's namespace (its /proc entry) from here
         return [
             Check(subject, "X11", a_ip, "not read", Verdict.UNKNOWN, "", "b's host is not on this machine")
         ]
