@@ -5,11 +5,10 @@ namespaces; judged in verify/segment.py."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from dockerctl.hosts import Host
-from dockerctl.observe.iproute import FLOOD_MAC
+from dockerctl.observe.iproute import FLOOD_MAC, json_rows
 
 
 @dataclass(frozen=True)
@@ -25,13 +24,11 @@ def read_segment(
 ) -> SegmentView:
     """The view from the container `local_pid` (on `local`) of the one `remote_pid` (on `remote`) at
     `remote_ip`, with `port` the local host's vxlan device on the segment's bridge."""
-    eth0 = json.loads(
-        remote.nsenter(remote_pid, ["ip", "-json", "link", "show", "dev", "eth0"]).stdout or "[{}]"
-    )
-    mac = str((eth0 or [{}])[0].get("address", ""))
-    neigh = json.loads(local.nsenter(local_pid, ["ip", "-json", "neigh", "show", remote_ip]).stdout or "[]")
+    eth0 = json_rows(remote, ["ip", "-json", "link", "show", "dev", "eth0"], remote_pid)
+    mac = str(eth0[0].get("address", "")) if eth0 else ""
+    neigh = json_rows(local, ["ip", "-json", "neigh", "show", remote_ip], local_pid)
     seen = next((str(n.get("lladdr", "")) for n in neigh if n.get("dst") == remote_ip), "")
-    fdb = json.loads(local.run(["bridge", "-json", "fdb", "show", "dev", port]).stdout or "[]")
+    fdb = json_rows(local, ["bridge", "-json", "fdb", "show", "dev", port])
     learned = next((str(f.get("dst", "")) for f in fdb if f.get("mac") == mac and f.get("dst")), "")
     flood = sorted(str(f.get("dst", "")) for f in fdb if f.get("mac") == FLOOD_MAC)
     return SegmentView(mac, seen, learned, flood)

@@ -22,6 +22,11 @@ class Verdict(StrEnum):
         return self in (Verdict.ENFORCED, Verdict.UNLIMITED)
 
 
+def held(ok: bool) -> Verdict:
+    """The verdict of a yes/no check: enforced when it holds, a mismatch when it does not."""
+    return Verdict.ENFORCED if ok else Verdict.MISMATCH
+
+
 @dataclass(frozen=True)
 class Check:
     subject: str  # what is checked: "memory", "memory+swap"

@@ -3,11 +3,7 @@
 
 from __future__ import annotations
 
-from dockerctl.verify.checks import Check, Verdict
-
-
-def _v(ok: bool) -> Verdict:
-    return Verdict.ENFORCED if ok else Verdict.MISMATCH
+from dockerctl.verify.checks import Check, Verdict, held
 
 
 def oom(
@@ -17,7 +13,7 @@ def oom(
     killed = oom_killed or exit_code == 137  # 137: SIGKILL, as the OOM killer ends it
     return Check(
         f"twin of {name} allocates {allocate}", "R1", "OOM-killed" if want_killed else "survives",
-        f"exit {exit_code}, OOMKilled {str(oom_killed).lower()}", _v(killed == want_killed), evidence,
+        f"exit {exit_code}, OOMKilled {str(oom_killed).lower()}", held(killed == want_killed), evidence,
     )  # fmt: skip
 
 
@@ -36,7 +32,7 @@ def answers(
 ) -> Check:
     """O2, second half: a TCP connect to the published port, made on the container's host."""
     return Check(
-        f"{address}:{host_port} → {name}:{port}", "O2", "answers from the host", observed, _v(ok), command
+        f"{address}:{host_port} → {name}:{port}", "O2", "answers from the host", observed, held(ok), command
     )
 
 

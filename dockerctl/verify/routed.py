@@ -6,13 +6,9 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from dockerctl.verify.checks import Check, Verdict
+from dockerctl.verify.checks import Check, held
 
 ENCAPSULATION = ("vxlan", "ipip", "gre", "gretap", "geneve", "wireguard", "sit", "ip6tnl")
-
-
-def _v(ok: bool) -> Verdict:
-    return Verdict.ENFORCED if ok else Verdict.MISMATCH
 
 
 def encapsulation(links: list[dict[str, Any]]) -> list[str]:
@@ -28,7 +24,7 @@ def ttl(to: str, observed: int | None, hops: int, evidence: str) -> Check:
     """One decrement per host that routes: 64 − hops."""
     routed = "both hosts" if hops else "the host"
     return Check(f"TTL of {to}'s reply", "X13", f"{64 - hops}: routed by {routed} (pure L3)", str(observed),
-                 _v(observed == 64 - hops), evidence)  # fmt: skip
+                 held(observed == 64 - hops), evidence)  # fmt: skip
 
 
 def learned_route(host: str, to: str, to_ip: str, gateway: str, routes: list[dict[str, Any]]) -> Check:
@@ -41,7 +37,7 @@ def learned_route(host: str, to: str, to_ip: str, gateway: str, routes: list[dic
     return Check(
         f"{host}: route to {to}'s block", "X13", f"<block> via {gateway} proto bird (learned by BGP)",
         ", ".join(f"{r['dst']} via {r['gateway']} proto {r['protocol']}" for r in learned) or "none",
-        _v(bool(learned)), f"ip -json route (in {host}'s namespace)",
+        held(bool(learned)), f"ip -json route (in {host}'s namespace)",
     )  # fmt: skip
 
 
@@ -50,9 +46,9 @@ def full_mesh(host: str, sessions: dict[str, tuple[str, str]], peers: int, evide
     up = [name for name, (state, info) in sessions.items() if state == "up" and "Established" in info]
     return Check(f"{host}: BGP sessions", "X13", f"{peers} established (full mesh)",
                  ", ".join(f"{n} {s} {i}" for n, (s, i) in sorted(sessions.items())) or "none",
-                 _v(len(up) == peers), evidence)  # fmt: skip
+                 held(len(up) == peers), evidence)  # fmt: skip
 
 
 def no_encapsulation(host: str, devices: list[str]) -> Check:
     return Check(f"{host}: encapsulation devices", "X13", "none (no overlay)", ", ".join(devices) or "none",
-                 _v(not devices), f"ip -d -json link (in {host}'s namespace)")  # fmt: skip
+                 held(not devices), f"ip -d -json link (in {host}'s namespace)")  # fmt: skip

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from dockerctl.observe.iproute import FLOOD_MAC
 from dockerctl.observe.segment import SegmentView
-from dockerctl.verify.checks import Check, Verdict
-
-
-def _v(ok: bool) -> Verdict:
-    return Verdict.ENFORCED if ok else Verdict.MISMATCH
+from dockerctl.verify.checks import Check, held
 
 
 def one_switch(
@@ -22,13 +18,13 @@ def one_switch(
     fdb = f"bridge -json fdb show dev {port} (in {host}'s namespace)"
     return [
         Check(f"TTL of {to}'s reply", "X12", "64: not decremented (one switch, no router)", str(ttl),
-              _v(ttl == 64), f"ping output inside {a}"),
+              held(ttl == 64), f"ping output inside {a}"),
         Check(f"{source}'s neighbour entry for {to_ip}", "X12", f"{view.remote_mac} ({to}'s own eth0 MAC)",
-              view.neighbour_mac or "none", _v(bool(view.remote_mac) and view.neighbour_mac == view.remote_mac),
+              view.neighbour_mac or "none", held(bool(view.remote_mac) and view.neighbour_mac == view.remote_mac),
               f"ip -json neigh inside {a}; ip link show eth0 inside {b}"),
         Check(f"{host}: {to}'s MAC on the weave bridge", "X12",
               f"learned behind {port} with dst {remote_dst} ({remote_host})", view.learned_dst or "not learned",
-              _v(view.learned_dst == remote_dst), fdb),
+              held(view.learned_dst == remote_dst), fdb),
         Check(f"{host}: flood entries", "X12", f"{FLOOD_MAC} to every peer ({', '.join(peers)})",
-              ", ".join(view.flood_dsts) or "none", _v(view.flood_dsts == peers), fdb),
+              ", ".join(view.flood_dsts) or "none", held(view.flood_dsts == peers), fdb),
     ]  # fmt: skip

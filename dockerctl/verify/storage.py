@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from dockerctl.verify.checks import Check, Verdict
+from dockerctl.verify.checks import Check, held
 
 
 def still_holds(
     subject: str, wanted: str, exit_code: int, output: str, evidence: str, *, first_line: bool = False
 ) -> Check:
     """The read found `wanted` (anywhere in its output, or as its whole first line when `first_line`)."""
-    held = exit_code == 0 and (output.splitlines()[:1] == [wanted] if first_line else wanted in output)
-    verdict = Verdict.ENFORCED if held else Verdict.MISMATCH
-    return Check(subject, "S3", f"still holds {wanted!r}", repr(output.strip()[:80]), verdict, evidence)
+    kept = exit_code == 0 and (output.splitlines()[:1] == [wanted] if first_line else wanted in output)
+    return Check(subject, "S3", f"still holds {wanted!r}", repr(output.strip()[:80]), held(kept), evidence)
