@@ -30,7 +30,7 @@ from dockerctl.hosts import LocalHost, NetnsHost
 from dockerctl.hosts.base import Host
 from dockerctl.hosts.paths import write_atomic
 from dockerctl.observe.iproute import FLOOD_MAC
-from dockerctl.spec.weave import DOMAIN, split_range
+from dockerctl.spec.weave import DOMAIN, bridge_address, resolver_address, split_range
 
 BRIDGE = "weave"
 VXLAN = "vxw"
@@ -55,11 +55,11 @@ class WeaveLab:
 
     def gateway(self, host: str) -> str:
         """The host's bridge address: the first address of its allocation range."""
-        return str(next(ipaddress.IPv4Network(self.allocation(host)).hosts()))
+        return bridge_address(self.ip_range, len(self.hosts), list(self.hosts).index(host))
 
     @property
     def resolver(self) -> str:
-        return self.gateway(next(iter(self.hosts)))
+        return resolver_address(self.ip_range, len(self.hosts))
 
     @property
     def prefixlen(self) -> int:

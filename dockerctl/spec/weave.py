@@ -30,9 +30,15 @@ def check_range(ip_range: str, hosts: int, where: str) -> None:
         )
 
 
+def bridge_address(ip_range: str, hosts: int, index: int) -> str:
+    """The bridge address of the `index`th of `hosts` hosts: the first address of its allocation range
+    (as `weave expose` gives it)."""
+    return str(next(ipaddress.IPv4Network(split_range(ip_range, hosts)[index]).hosts()))
+
+
 def resolver_address(ip_range: str, hosts: int) -> str:
-    """Where weave.local names are answered: the first host's bridge, the first address of its range."""
-    return str(next(ipaddress.IPv4Network(split_range(ip_range, hosts)[0]).hosts()))
+    """Where weave.local names are answered: the first host's bridge."""
+    return bridge_address(ip_range, hosts, 0)
 
 
 SECTION = ModelSection(
