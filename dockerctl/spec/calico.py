@@ -3,20 +3,15 @@ host at least, an AS number for the hosts' BGP mesh, and policies that select wo
 
 from __future__ import annotations
 
-from dockerctl.spec.sections import BenchLab, ModelSection, ipv4_range, one_per_host
+from dockerctl.spec.sections import BenchLab, ModelSection, OnePerHost
 
 DRIVER = "dockerctl-calico"  # the network + IPAM driver (plugins/calico_net.py)
 GATEWAY = "169.254.1.1"  # every workload's gateway, answered by proxy ARP on the host end of its veth
 
 
-def check_pool(pool: str, block_len: int, hosts: int, where: str) -> None:
-    net = ipv4_range(pool, "calico", "pool", "10.7.0.0/16", where)
-    one_per_host(net, block_len, 30, hosts, ("calico pool", "block_len", "block"), where)
-
-
 SECTION = ModelSection(
     "calico", DRIVER, "{pool: 10.7.0.0/16}", "takes /32s from the calico pool",
-    lambda s, n: check_pool(s.pool, s.block_len, n, "calico.pool"),
+    OnePerHost("calico", "pool", "block_len", "block", "10.7.0.0/16", 30),
     plugin="dockerctl.plugins.calico_net",
     bench=(
         BenchLab("calico", "calico L3 across two hosts (BGP routes)", "bench-cal", "bca", 125,

@@ -3,21 +3,14 @@ subnet per host, as flannel leases them (SubnetMin is the second subnet, SubnetM
 
 from __future__ import annotations
 
-from dockerctl.spec.sections import BenchLab, ModelSection, ipv4_range, one_per_host
+from dockerctl.spec.sections import BenchLab, ModelSection, OnePerHost
 
 DRIVER = "dockerctl-flannel"  # the network + IPAM driver (plugins/flannel_net.py)
 
 
-def check_config(network: str, subnet_len: int, hosts: int, where: str) -> None:
-    """The Network must hold a subnet per host (SubnetMin..SubnetMax), as flannel needs."""
-    net = ipv4_range(network, "flannel", "network", "10.5.0.0/16", where)
-    # flannel leaves the first subnet out (SubnetMin is the second)
-    one_per_host(net, subnet_len, 28, hosts, ("flannel network", "subnet_len", "subnet"), where, spare=1)
-
-
 SECTION = ModelSection(
     "flannel", DRIVER, "{network: 10.5.0.0/16, backend: vxlan}", "takes its subnet from the host's lease",
-    lambda s, n: check_config(s.network, s.subnet_len, n, "flannel.network"),
+    OnePerHost("flannel", "network", "subnet_len", "subnet", "10.5.0.0/16", 28, spare=1),
     plugin="dockerctl.plugins.flannel_net",
     bench=(
         BenchLab("flannel-host-gw", "flannel host-gw across two hosts (routes)", "bench-fgw", "bfg", 123,

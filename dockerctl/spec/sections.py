@@ -30,35 +30,43 @@ def ipv4_range(text: str, model: str, what: str, example: str, where: str) -> ip
     return net
 
 
-def one_per_host(
-    net: ipaddress.IPv4Network,
-    length: int,
-    longest: int,
-    hosts: int,
-    words: tuple[str, str, str],
-    where: str,
-    *,
-    spare: int = 0,
-) -> None:
-    """A model's range is cut into /length pieces (calico's blocks, flannel's subnets), one for each host:
-    `length` must be longer than the range's prefix (or as long, without `spare`) and at most `longest`, and
-    the pieces, less `spare` never handed out, must number the hosts. words: the model's names for the range,
-    its length key and a piece ("calico pool", "block_len", "block")."""
-    rng, key, piece = words
-    shortest = net.prefixlen + (1 if spare else 0)
-    if not shortest <= length <= longest:
-        least = f"longer than the {rng.split()[-1]}'s" if spare else f"at least the {rng.split()[-1]}'s"
-        raise InvalidInput(
-            f"{key} {length} must be {least} /{net.prefixlen} and at most {longest}", where=where
-        )
-    count = 2 ** (length - net.prefixlen) - spare
-    if count < hosts:
-        unused = " (the first is never leased)" if spare else ""
-        raise InvalidInput(
-            f"{rng} {net} holds {count} {piece}(s) of /{length}{unused}, fewer than its {hosts} host(s): "
-            f"give a larger {rng.split()[-1]} or a longer {key}",
-            where=where,
-        )
+@dataclass(frozen=True)
+class OnePerHost:
+    """A model's range cut into /length pieces, one for each host (calico's pool into blocks, flannel's
+    network into subnets), read from the section's `range_key` and `length_key`: the length must be longer
+    than the range's prefix (or as long, without `spare`) and at most `longest`, and the pieces, less
+    `spare` never handed out (flannel leaves the first subnet out: SubnetMin is the second), must number
+    the hosts. `piece` names a piece in errors ("block"), `example` a range to give ("10.7.0.0/16")."""
+
+    model: str
+    range_key: str
+    length_key: str
+    piece: str
+    example: str
+    longest: int
+    spare: int = 0
+
+    def __call__(self, section: Any, hosts: int) -> None:
+        where = f"{self.model}.{self.range_key}"
+        text, length = getattr(section, self.range_key), getattr(section, self.length_key)
+        net = ipv4_range(text, self.model, self.range_key, self.example, where)
+        rng, key = f"{self.model} {self.range_key}", self.length_key
+        shortest = net.prefixlen + (1 if self.spare else 0)
+        if not shortest <= length <= self.longest:
+            least = (
+                f"longer than the {self.range_key}'s" if self.spare else f"at least the {self.range_key}'s"
+            )
+            raise InvalidInput(
+                f"{key} {length} must be {least} /{net.prefixlen} and at most {self.longest}", where=where
+            )
+        count = 2 ** (length - net.prefixlen) - self.spare
+        if count < hosts:
+            unused = " (the first is never leased)" if self.spare else ""
+            raise InvalidInput(
+                f"{rng} {net} holds {count} {self.piece}(s) of /{length}{unused}, fewer than its {hosts} "
+                f"host(s): give a larger {self.range_key} or a longer {key}",
+                where=where,
+            )
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,13 @@ policies, and the playbook's rules (errors at FILE:LINE)."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from dockerctl.errors import InvalidInput
 from dockerctl.fabric import calico
-from dockerctl.spec.calico import check_pool
+from dockerctl.spec.calico import SECTION
 from dockerctl.spec.playbook import load_playbook
 
 LAB = calico.CalicoLab("cp", {"cal1": "198.18.112.10", "cal2": "198.18.112.11", "cal3": "198.18.112.12"})
@@ -76,12 +77,17 @@ def test_policies_compile_into_felix_chains() -> None:
     ]  # fmt: skip
 
 
+def check_pool(pool: str, block_len: int, hosts: int) -> None:
+    SECTION.check(SimpleNamespace(pool=pool, block_len=block_len), hosts)
+
+
 def test_the_pool_must_hold_a_block_per_host() -> None:
-    check_pool("10.7.0.0/16", 26, 3, "calico.pool")
+    check_pool("10.7.0.0/16", 26, 3)
     with pytest.raises(InvalidInput, match="holds 2 block"):
-        check_pool("10.7.0.0/25", 26, 3, "calico.pool")
-    with pytest.raises(InvalidInput, match="at least the pool"):
-        check_pool("10.7.0.0/16", 12, 2, "calico.pool")
+        check_pool("10.7.0.0/25", 26, 3)
+    with pytest.raises(InvalidInput, match="at least the pool") as err:
+        check_pool("10.7.0.0/16", 12, 2)
+    assert err.value.where == "calico.pool"
 
 
 PB = (Path(__file__).parents[2] / "playbooks" / "calico-policy.yaml").read_text()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -13,7 +14,7 @@ from dockerctl.errors import InvalidInput
 from dockerctl.fabric import flannel
 from dockerctl.fabric.etcd import prefix_end
 from dockerctl.hosts.base import Completed, Host
-from dockerctl.spec.flannel import check_config
+from dockerctl.spec.flannel import SECTION
 from dockerctl.spec.playbook import load_playbook
 
 
@@ -148,15 +149,20 @@ def test_reconcile_removes_what_no_lease_backs_and_adds_what_is_missing() -> Non
     ]  # 10.5.2.0/24 holds already: untouched
 
 
+def check_config(network: str, subnet_len: int, hosts: int) -> None:
+    SECTION.check(SimpleNamespace(network=network, subnet_len=subnet_len), hosts)
+
+
 def test_the_network_must_hold_a_subnet_per_host() -> None:
-    check_config("10.5.0.0/16", 24, 2, "flannel.network")
-    check_config("10.5.0.0/23", 24, 1, "flannel.network")  # two /24s, the first never leased: one host
+    check_config("10.5.0.0/16", 24, 2)
+    check_config("10.5.0.0/23", 24, 1)  # two /24s, the first never leased: one host
     with pytest.raises(InvalidInput, match="holds 1 subnet"):
-        check_config("10.5.0.0/23", 24, 2, "flannel.network")
+        check_config("10.5.0.0/23", 24, 2)
     with pytest.raises(InvalidInput, match="longer than"):
-        check_config("10.5.0.0/24", 24, 2, "flannel.network")
-    with pytest.raises(InvalidInput, match="give one such as"):
-        check_config("10.5.0.1/16", 24, 2, "flannel.network")
+        check_config("10.5.0.0/24", 24, 2)
+    with pytest.raises(InvalidInput, match="give one such as") as err:
+        check_config("10.5.0.1/16", 24, 2)
+    assert err.value.where == "flannel.network"
 
 
 LAB = """version: 1
