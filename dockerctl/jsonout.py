@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar
 
 
 def as_json(obj: object, keys: str) -> dict[str, Any]:
@@ -32,3 +33,14 @@ class Jsonable:
 
     def to_dict(self) -> dict[str, Any]:
         return as_json(self, self.JSON)
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class RowsReport(Jsonable, Generic[T]):
+    """A report that is a list of rows (hosts, plugins, compared volumes): a subclass says what `ok` means
+    and names the list in its `JSON`."""
+
+    rows: list[T] = field(default_factory=list)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from dockerctl.engines.engine import Engine
 from dockerctl.errors import DockerctlError, InvalidInput
 from dockerctl.fabric import labhosts
 from dockerctl.hosts import Host
-from dockerctl.jsonout import Jsonable
+from dockerctl.jsonout import RowsReport
 from dockerctl.ops import lifecycle
 from dockerctl.ops.doctor import DoctorReport, doctor_report
 from dockerctl.ops.netmodels import MODELS
@@ -36,10 +36,8 @@ class HostRow:
 
 
 @dataclass
-class HostsReport(Jsonable):
+class HostsReport(RowsReport[HostRow]):
     JSON = "ok hosts=rows"
-
-    rows: list[HostRow] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

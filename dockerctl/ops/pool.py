@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from dockerctl.errors import Conflict, InvalidInput
 from dockerctl.fabric import gluster
-from dockerctl.jsonout import Jsonable
+from dockerctl.jsonout import RowsReport
 from dockerctl.plugins import daemon
 from dockerctl.spec.gluster import GLUSTER_DRIVER
 
@@ -120,10 +120,8 @@ class PluginRow:
 
 
 @dataclass
-class PluginsReport(Jsonable):
+class PluginsReport(RowsReport[PluginRow]):
     JSON = "ok plugins=rows"
-
-    rows: list[PluginRow] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -18,7 +18,7 @@ from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
 from dockerctl.engines.labels import owned
 from dockerctl.errors import InvalidInput
-from dockerctl.jsonout import Jsonable
+from dockerctl.jsonout import RowsReport
 from dockerctl.prove.storage import across_hosts, compare, probe_image
 from dockerctl.prove.twins import Twins, twins_of
 from dockerctl.spec.gluster import GLUSTER_DRIVER
@@ -99,10 +99,8 @@ def create_volume_container(
 
 
 @dataclass
-class CompareReport(Jsonable):
+class CompareReport(RowsReport[Any]):
     JSON = "rows"
-
-    rows: list[Any] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
