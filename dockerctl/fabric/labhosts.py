@@ -8,10 +8,11 @@ process — removes exactly that and nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
 from dockerctl.errors import DockerctlError, InvalidInput
 from dockerctl.fabric import simhost
@@ -62,32 +63,60 @@ def connect_record(h: HostRecord, local: Engine | None = None) -> Engine:
     return kind_of(h.kind).connect(h, local)
 
 
-@contextmanager
-def engines_of(names: list[str]) -> Iterator[list[Engine]]:
-    """The engines of the lab hosts named (`--host NAME`), each with its kernel, closed afterwards."""
-    opened: list[Engine] = []
-    try:
-        for name in names:
-            _, h = find_host(name)
-            opened.append(connect_record(h))
-        yield opened
-    finally:
-        for e in opened:
+def all_hosts(*, skip_local: bool = True) -> list[HostRecord]:
+    """Every host of every lab that is up; skip_local: not those that are this machine's own engine."""
+    return [h for rec in all_records() for h in rec.hosts.values() if not (skip_local and is_this_machine(h))]
+
+
+def walk(
+    hosts: Iterable[HostRecord],
+    local: Engine | None = None,
+    *,
+    skip_silent: bool = True,
+    why: dict[str, str] | None = None,
+) -> list[tuple[HostRecord, Engine]]:
+    """The one walk over lab hosts' engines: each host's engine, connected (a local host's through
+    `local`, when given), and one that is not this machine's asked to answer. skip_silent: a host that
+    does not answer is left out (and why, by its name, in `why`); otherwise its error is raised, after
+    closing what was opened.
+
+    Ownership, the same for every caller: what is returned is the caller's to close, with
+    `close_engines(…, local)` (which leaves `local`'s own connection open)."""
+    out: list[tuple[HostRecord, Engine]] = []
+    for h in hosts:
+        e = None
+        try:
+            e = connect_record(h, local)
+            if not is_this_machine(h):
+                engine_call(e.client.ping, what=f"reach host {h.name}")
+        except DockerctlError as exc:
+            if e is not None:
+                close_engines([e], local)
+            if skip_silent:
+                if why is not None:
+                    why[h.name] = exc.message
+                continue
+            close_engines([e for _, e in out], local)
+            raise
+        out.append((h, e))
+    return out
+
+
+def close_engines(engines: Iterable[Engine], local: Engine | None = None) -> None:
+    """Close engines a walk gave, but not `local` (whose connection a local host's engine shares)."""
+    for e in engines:
+        if local is None or e.client is not local.client:
             e.close()
 
 
-def lab_host_engines(*, skip_local: bool = True) -> list[tuple[LabHosts, HostRecord, Engine]]:
-    """Every lab host that is up and answers, connected (the caller closes them)."""
-    out = []
-    for rec in all_records():
-        for h in rec.hosts.values():
-            if skip_local and kind_of(h.kind).this_machine:
-                continue
-            try:
-                out.append((rec, h, connect_record(h)))
-            except DockerctlError:
-                continue
-    return out
+@contextmanager
+def engines_of(names: list[str]) -> Iterator[list[Engine]]:
+    """The engines of the lab hosts named (`--host NAME`), each with its kernel, closed afterwards."""
+    opened = [e for _, e in walk([find_host(name)[1] for name in names], skip_silent=False)]
+    try:
+        yield opened
+    finally:
+        close_engines(opened)
 
 
 def sim_engine(rec: HostRecord) -> simhost.SimEngine:

@@ -211,11 +211,8 @@ def _iperf_client(
 
 def _lab_engines(lab: str, local: Engine) -> dict[str, Engine]:
     rec = labhosts.load(lab)
-    out: dict[str, Engine] = {"": local}
-    if rec is not None:
-        for name, h in rec.hosts.items():
-            out[name] = labhosts.connect_record(h, local)
-    return out
+    hosts = rec.hosts.values() if rec is not None else []
+    return {"": local} | {h.name: e for h, e in labhosts.walk(hosts, local, skip_silent=False)}
 
 
 def _address(e: Engine, container: str) -> str:
@@ -353,9 +350,7 @@ def bench_net(engine: Engine, spec: BenchSpec, progress: Progress | None = None)
                             except (MeasureFailed, DockerctlError) as exc:
                                 results[p].unavailable = f"could not be measured: {exc}"
                     finally:
-                        for name, e in engines.items():
-                            if name:
-                                e.close()
+                        labhosts.close_engines(engines.values(), engine)
             except DockerctlError as exc:
                 for p in paths:
                     if not results[p].measured:

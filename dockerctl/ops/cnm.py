@@ -214,7 +214,7 @@ def net_cnm(engine: Engine, name: str) -> CnmReport:
     """The network `name` on this engine and on every lab host's engine that has one of that name."""
     report = CnmReport(name)
     candidates: list[tuple[str, Engine]] = [(engine.name, engine)]
-    candidates += [(h.name, e) for _, h, e in labhosts.lab_host_engines()]
+    candidates += [(h.name, e) for h, e in labhosts.walk(labhosts.all_hosts())]
     try:
         for host_name, e in candidates:
             try:
@@ -223,8 +223,7 @@ def net_cnm(engine: Engine, name: str) -> CnmReport:
                 continue
             report.views.append(view_of(host_name, e, net))
     finally:
-        for _, e in candidates[1:]:
-            e.close()
+        labhosts.close_engines((e for _, e in candidates), engine)
     if not report.views:
         raise NotFound(f"network {name!r} is on neither this engine nor a lab host's", where="NETWORK")
     return report

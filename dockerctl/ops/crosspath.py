@@ -61,7 +61,7 @@ def _json(host: Host, argv: list[str], pid: int | None = None, netns: str | None
 def find_container(ref: str, engine: Engine) -> tuple[Container, Engine, str]:
     """A container by name on this engine or on any lab host's engine → (container, engine, host name)."""
     candidates: list[tuple[Engine, str]] = [(engine, engine.name)]
-    for _, h, e in labhosts.lab_host_engines():
+    for h, e in labhosts.walk(labhosts.all_hosts()):
         candidates.append((e, h.name))
     found = None
     for e, name in candidates:

@@ -10,7 +10,7 @@ from dockerctl.apply.containers import ensure_image_local
 from dockerctl.apply.playbook import build_images, image_tags
 from dockerctl.engines.client import engine_call, engine_url
 from dockerctl.engines.engine import Engine
-from dockerctl.errors import DockerctlError, InvalidInput
+from dockerctl.errors import InvalidInput
 from dockerctl.fabric import labhosts
 from dockerctl.hosts import Host
 from dockerctl.jsonout import RowsReport
@@ -44,26 +44,27 @@ class HostsReport(RowsReport[HostRow]):
         return all(not r.engine.startswith("not answering") for r in self.rows)
 
 
-def _row(lab: str, h: labhosts.HostRecord) -> HostRow:
-    try:
-        e = labhosts.connect_record(h)
-    except DockerctlError as exc:
-        return HostRow(lab, h.name, h.kind, h.url, h.address, f"not answering: {exc.message}")
-    try:
-        info = engine_call(e.client.info, what=f"read the engine info of {h.name}")
-        swarm = str((info.get("Swarm") or {}).get("LocalNodeState", ""))
-        return HostRow(
-            lab, h.name, h.kind, h.url, h.address, f"Docker {info.get('ServerVersion', '?')}", swarm
-        )
-    finally:
-        e.close()
+def _row(lab: str, h: labhosts.HostRecord, e: Engine) -> HostRow:
+    info = engine_call(e.client.info, what=f"read the engine info of {h.name}")
+    swarm = str((info.get("Swarm") or {}).get("LocalNodeState", ""))
+    return HostRow(lab, h.name, h.kind, h.url, h.address, f"Docker {info.get('ServerVersion', '?')}", swarm)
 
 
 def hosts_ls(lab: str | None = None) -> HostsReport:
     report = HostsReport()
     for rec in labhosts.all_records():
         if lab is None or rec.lab == lab:
-            report.rows.extend(_row(rec.lab, h) for h in rec.hosts.values())
+            why: dict[str, str] = {}
+            reached = {h.name: e for h, e in labhosts.walk(rec.hosts.values(), why=why)}
+            try:
+                report.rows.extend(
+                    _row(rec.lab, h, reached[h.name])
+                    if h.name in reached
+                    else HostRow(rec.lab, h.name, h.kind, h.url, h.address, f"not answering: {why[h.name]}")
+                    for h in rec.hosts.values()
+                )
+            finally:
+                labhosts.close_engines(reached.values())
     return report
 
 

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from dockerctl.apply.cleanup import Removed, remove_owned
 from dockerctl.engines import lab_records
-from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
 from dockerctl.errors import DockerctlError
 from dockerctl.fabric import labhosts
@@ -122,23 +121,13 @@ def lab_down(
 
 
 def close_engines(engines: dict[str, Engine], local: Engine) -> None:
-    for e in engines.values():
-        if e.client is not local.client:
-            e.close()
+    """Close what `reconnect` or `hosts_up` gave (labhosts.close_engines: all but `local`'s)."""
+    labhosts.close_engines(engines.values(), local)
 
 
 def reconnect(up: labhosts.LabHosts, local: Engine) -> dict[str, Engine]:
     """Engines of a lab's hosts that are up (for dry runs and `down`); one that does not answer is skipped."""
-    engines: dict[str, Engine] = {}
-    for name, h in up.hosts.items():
-        try:
-            e = labhosts.connect_record(h, local)
-            if not labhosts.is_this_machine(h):
-                engine_call(e.client.ping, what=f"reach host {name}")
-        except DockerctlError:
-            continue
-        engines[name] = e
-    return engines
+    return {h.name: e for h, e in labhosts.walk(up.hosts.values(), local)}
 
 
 def remove_everywhere(

@@ -126,7 +126,7 @@ def _node_engines(engine: Engine) -> dict[str, Engine]:
     from dockerctl.fabric.swarm import node_id
 
     out = {node_id(engine): engine}
-    for _, _, e in labhosts.lab_host_engines():
+    for _, e in labhosts.walk(labhosts.all_hosts()):
         try:
             node = node_id(e)
         except DockerctlError:

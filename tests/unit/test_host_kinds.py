@@ -99,3 +99,39 @@ def test_what_runs_only_against_this_machine_asks_the_hosts_traits(tmp_path: Pat
     with pytest.raises(InvalidInput) as caught:
         compare_storage(SimpleNamespace(host=tree, url="unix:///x"))  # type: ignore[arg-type]
     assert "runs elsewhere" in caught.value.message
+
+
+def test_the_walk_leaves_out_a_host_that_does_not_answer_and_shares_the_local_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No engine answers at tmp_path: the simulated host is left out (or, asked to, its error raised);
+    the local host's engine is `local` itself, which close_engines leaves open."""
+    import docker
+
+    from dockerctl.engines.engine import Engine
+    from dockerctl.errors import DockerctlError
+    from dockerctl.fabric import labhosts
+    from dockerctl.fabric.lab_host_records import HostRecord
+    from dockerctl.hosts import LocalHost
+
+    monkeypatch.setattr("dockerctl.engines.client.ATTEMPTS", 1)
+    silent = HostRecord("ghost", "simulated", f"unix://{tmp_path}/ghost.sock")
+    here = HostRecord("me", "local", f"unix://{tmp_path}/local.sock")
+    closed: list[str] = []
+
+    class Client(docker.DockerClient):
+        def close(self) -> None:
+            closed.append("local")
+            super().close()
+
+    local = Engine("local", Client(base_url=here.url, version="1.43"), LocalHost(), here.url)
+    why: dict[str, str] = {}
+    got = labhosts.walk([here, silent], local, why=why)
+    assert list(why) == ["ghost"] and "ghost" in why["ghost"]
+    assert [(h.name, e.client is local.client) for h, e in got] == [("me", True)]
+    with pytest.raises(DockerctlError, match="ghost"):
+        labhosts.walk([here, silent], local, skip_silent=False)
+    labhosts.close_engines([e for _, e in got], local)
+    assert closed == []  # the walk's engines are the caller's, but `local`'s connection stays open
+    labhosts.close_engines([e for _, e in got])
+    assert closed == ["local"]
