@@ -10,8 +10,9 @@ from typing import Any
 from dockerctl.fabric import etcd, flannel
 from dockerctl.hosts.listener import tcp_listener
 from dockerctl.observe.traffic import addresses
-from dockerctl.prove.registry import Context, _v, handles
-from dockerctl.verify.checks import Check, Verdict
+from dockerctl.prove.registry import Context, handles
+from dockerctl.verify import leases
+from dockerctl.verify.checks import Check
 
 
 def _lab(ctx: Context) -> flannel.FlannelLab:
@@ -30,13 +31,6 @@ def _leases(fl: flannel.FlannelLab) -> list[flannel.Lease]:
     return out
 
 
-def _describe(e: flannel.Entries) -> str:
-    parts = [f"{len(e.routes)} route(s)"]
-    if e.neighbours or e.fdb:
-        parts += [f"{len(e.neighbours)} neighbour(s)", f"{len(e.fdb)} FDB entr(ies)"]
-    return ", ".join(parts)
-
-
 @handles("source_ip")
 def _source_ip(body: Any, ctx: Context) -> list[Check]:
     a, b = ctx[body.source], ctx[body.to]
@@ -47,74 +41,45 @@ def _source_ip(body: Any, ctx: Context) -> list[Check]:
     host = ctx.engine_of(body.to).host
     subject = f"{body.source} → {body.to}: the source address {body.to} sees"
     if not host.local_files:  # the listener runs in b's namespace (its /proc entry) from here
-        return [
-            Check(subject, "X11", a_ip, "not read", Verdict.UNKNOWN, "", "b's host is not on this machine")
-        ]
+        return [leases.source_not_read(subject, a_ip)]
     pid = int((b.attrs.get("State") or {}).get("Pid") or 0)
     with tcp_listener(f"/proc/{pid}/ns/net", body.port) as arrived:
         result = a.exec_run(["sh", "-c", f"nc -w 3 {b_ip} {body.port} </dev/null"])
         peer = arrived(10)
-    observed = peer or f"no connection arrived (nc exit {result.exit_code})"
     return [
-        Check(
-            subject,
-            "X11",
-            f"{a_ip} ({body.source}'s own: no NAT between subnets)",
-            observed,
-            _v(peer == a_ip),
+        leases.source_address(
+            subject, body.source, a_ip, peer, f"nc exit {result.exit_code}",
             f"listener in {body.to}'s network namespace (nsenter --net=/proc/{pid}/ns/net); nc {b_ip} {body.port} "
             f"inside {body.source}",
         )
-    ]
+    ]  # fmt: skip
 
 
 @handles("flannel")
 def _flannel(body: Any, ctx: Context) -> list[Check]:
     fl = _lab(ctx)
-    leases = _leases(fl)
+    given = _leases(fl)
     store = etcd.Etcd(fl.lab).client()
-    by_ip = {lease.public_ip: lease for lease in leases}
+    by_ip = {lease.public_ip: lease for lease in given}
     checks = []
     for host in body.hosts or list(fl.hosts):
         own = by_ip.get(fl.hosts[host])
-        k = ctx.engines[host].host
         if own is None:
-            checks.append(
-                Check(
-                    f"{host}: its lease", "X11", "a lease in etcd", "none", Verdict.MISMATCH, flannel.SUBNETS
-                )
-            )
+            checks.append(leases.no_lease(f"{host}: its lease", "a lease in etcd", flannel.SUBNETS))
             continue
         left, granted = store.time_to_live(own.lease_id) if own.lease_id else (-1, 0)
-        checks.append(
-            Check(
-                f"{host}: its lease {own.key}",
-                "X11",
-                f"PublicIP {fl.hosts[host]}, backend {fl.config.backend}, TTL {fl.lease_ttl}s",
-                f"PublicIP {own.public_ip}, backend {own.backend}, TTL {granted}s ({left}s left)",
-                _v(own.backend == fl.config.backend and granted == fl.lease_ttl and left > 0),
-                f"etcd {store.url}: {own.key}; lease {own.lease_id:x}",
-            )
-        )
-        want = flannel.desired(fl.config, own.subnet, leases)
-        have = flannel.observed(k, fl.config)
-        others = len(leases) - 1
-        ok = have == want and len(want.routes) == others
-        checks.append(
-            Check(
-                f"{host}: kernel entries for the other {others} lease(s)",
-                "X11",
-                _describe(want)
-                + " ("
-                + ", ".join(f"{s} via {v}" for s, v in sorted(want.routes.items()))
-                + ")",
-                _describe(have) + ("" if have == want else f": {have}"),
-                _v(ok),
-                f"ip -json route; ip -json neigh / bridge -json fdb dev {fl.config.device} (in {host}'s namespace)"
-                if fl.config.backend == "vxlan"
-                else f"ip -json route (in {host}'s namespace)",
-            )
-        )
+        checks.append(leases.lease(
+            host, own.key, (fl.hosts[host], fl.config.backend, fl.lease_ttl),
+            (own.public_ip, own.backend, granted, left), f"etcd {store.url}: {own.key}; lease {own.lease_id:x}",
+        ))  # fmt: skip
+        want = flannel.desired(fl.config, own.subnet, given)
+        have = flannel.observed(ctx.engines[host].host, fl.config)
+        checks.append(leases.kernel_entries(
+            host, want, have, len(given) - 1,
+            f"ip -json route; ip -json neigh / bridge -json fdb dev {fl.config.device} (in {host}'s namespace)"
+            if fl.config.backend == "vxlan"
+            else f"ip -json route (in {host}'s namespace)",
+        ))  # fmt: skip
     return checks
 
 
@@ -124,7 +89,7 @@ def _lease_removed(body: Any, ctx: Context, wait: float = 10) -> list[Check]:
     store = etcd.Etcd(fl.lab).client()
     lease = next((le for le in _leases(fl) if le.public_ip == fl.hosts[body.host]), None)
     if lease is None:
-        return [Check(f"{body.host}'s lease", "X11", "present", "none", Verdict.MISMATCH, flannel.SUBNETS)]
+        return [leases.no_lease(f"{body.host}'s lease", "present", flannel.SUBNETS)]
     store.delete(lease.key)
     others = [h for h in fl.hosts if h != body.host]
     deadline = time.monotonic() + wait
@@ -140,16 +105,10 @@ def _lease_removed(body: Any, ctx: Context, wait: float = 10) -> list[Check]:
         time.sleep(0.5)
     took = time.monotonic() - started
     return [
-        Check(
-            f"{body.host}'s lease {lease.key} deleted from etcd",
-            "X11",
-            f"its entries ({lease.subnet}) leave {', '.join(others)}",
-            f"gone from every other host after {took:.1f}s"
-            if not left
-            else f"still on {', '.join(left)} after {took:.1f}s",
-            _v(not left),
+        leases.lease_gone(
+            body.host, lease.key, lease.subnet, others, list(left), took,
             "etcd deleterange; then ip -json route"
             + (f", bridge -json fdb dev {fl.config.device}" if fl.config.backend == "vxlan" else "")
             + " in each other host's namespace",
         )
-    ]
+    ]  # fmt: skip
