@@ -14,15 +14,16 @@ from dockerctl.engines.client import engine_call
 from dockerctl.fabric import gluster, labhosts, simhost
 from dockerctl.fabric.netns import record_of
 from dockerctl.hosts import LocalHost
-from dockerctl.prove.registry import Context, _v, handles
+from dockerctl.prove.registry import Context, handles
 from dockerctl.prove.twins import Finished
 from dockerctl.spec.models import Limits
 from dockerctl.spec.mounts import MountSpec
 from dockerctl.spec.storage import volume_size_gb
-from dockerctl.verify.checks import Check, Verdict
-from dockerctl.verify.storage import still_holds
+from dockerctl.verify import storage
+from dockerctl.verify.checks import Check
 
 TARGET = "/v"
+HEAL_WAIT = 45  # seconds a brick that came back may take to heal
 _MOUNTINFO = f"grep ' {TARGET} ' /proc/self/mountinfo"
 
 
@@ -64,23 +65,18 @@ def _shared(body: Any, ctx: Context) -> list[Check]:
     path = f"{TARGET}/across-{token}.txt"
     wrote = _run(ctx, body.source, vol, f"echo {token} > {path} && {_MOUNTINFO}")
     read = _run(ctx, body.to, vol, f"cat {path}; {_MOUNTINFO}")
-    w_fs, w_src = mount_of(wrote.output)
-    r_fs, r_src = mount_of(read.output)
-    got = read.output.splitlines()[0].strip() if read.output.strip() else ""
-    ok = wrote.exit_code == 0 and read.exit_code == 0 and got == token
-    ok = ok and w_fs == r_fs == "fuse.glusterfs"
     later = _run(ctx, body.source, vol, f"cat {path}; rm -f {path}")
     return [
-        Check(
+        storage.shared(
             f"volume {body.volume}: written on {body.source}, read on {body.to}",
-            "V2",
-            f"the same data on both hosts, each through fuse.glusterfs at {TARGET}",
-            f"{body.to} read {got or read.output.strip()[:60]!r} (written {token!r}); mounts: "
-            f"{body.source} {w_fs or 'none'} {w_src}, {body.to} {r_fs or 'none'} {r_src}",
-            _v(ok),
-            f"a container on each host; /proc/self/mountinfo line of {TARGET} in each",
+            token,
+            (wrote.exit_code, mount_of(wrote.output)),
+            (read.exit_code, read.output, mount_of(read.output)),
+            hosts=(body.source, body.to),
+            target=TARGET,
+            evidence=f"a container on each host; /proc/self/mountinfo line of {TARGET} in each",
         ),
-        still_holds(
+        storage.still_holds(
             f"volume {body.volume}: after both containers were removed",
             token,
             later.exit_code,
@@ -108,15 +104,13 @@ def _capacity(body: Any, ctx: Context) -> list[Check]:
     if lines and len(lines[0].split()) >= 2 and lines[0].split()[1].isdigit():
         total_mb = int(lines[0].split()[1]) / 1024  # df -P: one line, 1024-blocks in the second column
     refused = "No space left on device" in done.output
-    ok = refused and 0.75 * size_mb <= total_mb <= 1.01 * size_mb  # ext4's own journal and tables
     return [
-        Check(
+        storage.capacity(
             f"volume {body.volume} (size={entry.options.get('size', size_gb)} GB)",
-            "V1",
-            f"about {size_mb:.0f} MB, a {count} MB write refused",
-            f"{total_mb:.0f} MB (df); the write "
-            + ("stopped: No space left on device" if refused else "was not stopped"),
-            _v(ok),
+            size_mb,
+            count,
+            total_mb,
+            refused,
             f"df -Pk {TARGET} and dd of {count} MB in a container on {host}",
         )
     ]
@@ -177,7 +171,7 @@ def _replica(body: Any, ctx: Context) -> list[Check]:
         except OSError:
             return False
 
-    deadline = time.monotonic() + 45
+    deadline = time.monotonic() + HEAL_WAIT
     while not healed() and time.monotonic() < deadline:
         # once the brick is back online, ask for an index heal (the self-heal daemon's own sweep
         # comes only every 10 minutes); again until the file is there
@@ -188,28 +182,22 @@ def _replica(body: Any, ctx: Context) -> list[Check]:
             time.sleep(0.5)
     was_healed = healed()
     _run(ctx, body.up, vol, f"rm -f {TARGET}/before-{token}.txt {TARGET}/during-{token}.txt")
-    offline = _brick_offline(online, pool.host(body.down).address)
-    lines = during.output.split()
-    ok = before.exit_code == 0 and during.exit_code == 0 and lines == [token, f"{token}-during"] and offline
     return [
-        Check(
-            f"volume {body.volume} with {body.down} down",
-            "V2",
-            f"{body.up} still reads and writes (the replica)",
-            f"engine of {body.down} stopped, its brick {'offline' if offline else 'still online'}; "
-            f"{body.up} read {lines[:1]} and wrote {lines[1:2]}",
-            _v(ok),
-            f"simulated host {body.down}'s dockerd and glusterfsd ended; `gluster volume status` on {body.up}",
+        storage.replica_serves(
+            body.volume,
+            body.down,
+            body.up,
+            offline=_brick_offline(online, pool.host(body.down).address),
+            exits_ok=before.exit_code == 0 and during.exit_code == 0,
+            lines=during.output.split(),
+            token=token,
+            evidence=f"simulated host {body.down}'s dockerd and glusterfsd ended; `gluster volume status` on {body.up}",
         ),
-        Check(
-            f"volume {body.volume}: {body.down} back",
-            "V2",
-            f"{body.down}'s brick holds what was written while it was down",
-            "healed" if was_healed else "not healed within 45 s",
-            Verdict.ENFORCED if was_healed else Verdict.MISMATCH,
+        storage.healed(
+            body.volume, body.down, was_healed, HEAL_WAIT,
             f"{healed_file} on {body.down}'s brick, after its engine and brick came back",
         ),
-    ]
+    ]  # fmt: skip
 
 
 def _brick_offline(detail: str, address: str) -> bool:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from dockerctl.checks import mounts
-from dockerctl.prove.registry import Context, _v, handles
+from dockerctl.prove.registry import Context, handles
 from dockerctl.spec.models import Limits
 from dockerctl.spec.mounts import MountSpec
+from dockerctl.verify import storage
 from dockerctl.verify.checks import Check
-from dockerctl.verify.storage import still_holds
 
 
 @handles("mount")
@@ -31,21 +31,9 @@ def _file(body: Any, ctx: Context) -> list[Check]:
     c = ctx[body.container]
     result = c.exec_run(["cat", body.path])
     text = result.output.decode(errors="replace")
-    ok = result.exit_code == 0 and body.contains in text
-    if result.exit_code != 0:
-        observed = f"unreadable: {text.strip()[:80]}"
-    elif ok:
-        observed = f"contains {body.contains!r}"
-    else:
-        observed = f"does not contain it; starts {text.strip()[:60]!r}"
     return [
-        Check(
-            f"{c.name}:{body.path}",
-            "S3",
-            f"contains {body.contains!r}",
-            observed,
-            _v(ok),
-            f"cat {body.path} inside {c.name}",
+        storage.file_contains(
+            f"{c.name}:{body.path}", body.contains, result.exit_code, text, f"cat {body.path} inside {c.name}"
         )
     ]
 
@@ -60,7 +48,7 @@ def _survives(body: Any, ctx: Context) -> list[Check]:
     writer.remove(force=True)  # the container is gone …
     done = twins.run(Limits(), ["cat", target], mounts=mount)  # … a new one reads what it wrote
     return [
-        still_holds(
+        storage.still_holds(
             f"volume {body.volume} after its writer was removed", body.contains, done.exit_code, done.output,
             f"write in one container, remove it, cat {target} in another",
         )
@@ -82,21 +70,4 @@ def _rm_volumes(body: Any, ctx: Context) -> list[Check]:
     anon = next(m["Name"] for m in twin.attrs["Mounts"] if m["Destination"] == "/anon")
     twin.remove(force=True, v=True)  # docker rm -v
     names = {v.name for v in ctx.engines[host].client.volumes.list()}
-    return [
-        Check(
-            "rm -v: the anonymous volume",
-            "S9",
-            "removed with the container",
-            "gone" if anon not in names else "still there",
-            _v(anon not in names),
-            f"volume {anon[:12]}… after rm -v",
-        ),
-        Check(
-            f"rm -v: the named volume {body.volume}",
-            "S9",
-            "kept",
-            "kept" if named in names else "gone",
-            _v(named in names),
-            f"volume {named} after rm -v",
-        ),
-    ]
+    return storage.removed_with_container(anon, named, body.volume, names)
