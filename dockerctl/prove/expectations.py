@@ -4,8 +4,10 @@ expectation to the one home of its check (`dockerctl.checks`, a proof in `prove/
 live in its module — overlay.py (X4–X6), volumes.py (S3, S9), services.py, pool.py, and one per network
 model (flannel.py, calico.py, weave.py) — and register with `handles` (registry.py).
 
-The handlers here only run the experiment: what they read goes through observe/ (`ipv4_of`,
-`tcp_connect` on the container's own host), what they conclude through verify/expectations.py.
+Every handler, here and in the topic modules, only runs the experiment: what it reads goes through
+observe/ (`ipv4_of`, `tcp_connect` on the container's own host, the overlay namespace, the segment),
+what it concludes through verify/ — expectations.py for those here, storage.py (S3, S9, V1, V2),
+overlay.py (X4–X8), leases.py (flannel), routed.py (calico), segment.py (weave), services.py.
 Every check carries the seed claim the expectation cites. The evidence is what was read or run.
 """
 

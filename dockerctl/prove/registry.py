@@ -13,7 +13,7 @@ from docker.models.containers import Container
 from dockerctl.engines.engine import Engine
 from dockerctl.prove.twins import Twins, twins_of
 from dockerctl.spec.playbook import KINDS, Playbook
-from dockerctl.verify.checks import Check, held
+from dockerctl.verify.checks import Check
 
 
 @dataclass
@@ -62,6 +62,3 @@ def handles(kind: str) -> Callable[[Handler], Handler]:
         return fn
 
     return register
-
-
-_v = held  # the handlers' short name for it

@@ -9,8 +9,9 @@ from typing import Any
 from dockerctl.checks.limits import check_given_limits
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.labels import NODE_LABEL
-from dockerctl.prove.registry import Context, _v, handles
-from dockerctl.verify.checks import Check, Verdict
+from dockerctl.prove.registry import Context, handles
+from dockerctl.verify import services
+from dockerctl.verify.checks import Check
 
 
 @handles("service_limits")
@@ -27,8 +28,7 @@ def _service_limits(body: Any, ctx: Context) -> list[Check]:
         cid = ((task.get("Status") or {}).get("ContainerStatus") or {}).get("ContainerID", "")
         slot = f"{body.service}.{task.get('Slot', '?')}"
         if host not in ctx.engines or not cid:
-            checks.append(Check(f"{slot}", "-", "a task on a lab host", f"node {task['NodeID'][:12]} ({host or '?'})",
-                                Verdict.UNKNOWN, "swarm tasks", "its node is not one of the lab's hosts"))  # fmt: skip
+            checks.append(services.off_the_lab(slot, task["NodeID"], host))
             continue
         landed.append(host)
         engine = ctx.engines[host]
@@ -36,15 +36,5 @@ def _service_limits(body: Any, ctx: Context) -> list[Check]:
         for ch in check_given_limits(engine, container, given):
             checks.append(replace(ch, subject=f"{slot} on {host}: {ch.subject}"))
     if body.hosts:
-        ok = set(landed) == set(body.hosts)
-        checks.append(
-            Check(
-                f"placement of {body.service}",
-                "-",
-                f"tasks on {', '.join(body.hosts)}",
-                ", ".join(sorted(landed)) or "no running task",
-                _v(ok),
-                "swarm tasks → node labels",
-            )
-        )
+        checks.append(services.placement(body.service, list(body.hosts), landed))
     return checks

@@ -11,7 +11,7 @@ from dockerctl.checks import traffic
 from dockerctl.fabric import weave
 from dockerctl.observe.segment import read_segment
 from dockerctl.observe.traffic import addresses
-from dockerctl.prove.registry import Context, _v, handles
+from dockerctl.prove.registry import Context, handles
 from dockerctl.spec.weave import DOMAIN
 from dockerctl.verify import segment
 from dockerctl.verify.checks import Check
@@ -35,14 +35,12 @@ def _one_switch(body: Any, ctx: Context) -> list[Check]:
     name = f"{body.to}.{DOMAIN}"
     looked = a.exec_run(["nslookup", name])
     answer = looked.output.decode(errors="replace")
-    resolved = looked.exit_code == 0 and b_ip in answer.split("Name:", 1)[-1]
     return [
         found.check(True, "X12", f"{body.source} → {body.to} ({b_ip})"),
         *segment.one_switch(
             view, traffic.reply_ttl(found), source=body.source, to=body.to, to_ip=b_ip, host=ha, remote_host=hb,
             remote_dst=wl.hosts[hb], peers=peers, port=weave.VXLAN, evidence=(str(a.name), str(b.name)),
         ),
-        Check(f"{name} from {body.source}", "X12", f"{b_ip} (names resolve across hosts)",
-              b_ip if resolved else (answer.strip().splitlines() or ["no answer"])[-1], _v(resolved),
-              f"nslookup {name} inside {a.name} (embedded DNS → the lab's resolver {wl.resolver})"),
+        segment.resolves(name, body.source, b_ip, looked.exit_code, answer,
+                         f"nslookup {name} inside {a.name} (embedded DNS → the lab's resolver {wl.resolver})"),
     ]  # fmt: skip

@@ -28,3 +28,11 @@ def one_switch(
         Check(f"{host}: flood entries", "X12", f"{FLOOD_MAC} to every peer ({', '.join(peers)})",
               ", ".join(view.flood_dsts) or "none", held(view.flood_dsts == peers), fdb),
     ]  # fmt: skip
+
+
+def resolves(name: str, source: str, address: str, exit_code: int, answer: str, evidence: str) -> Check:
+    """`nslookup name` inside `source` answered `address` (X12: names resolve across hosts)."""
+    resolved = exit_code == 0 and address in answer.split("Name:", 1)[-1]
+    return Check(f"{name} from {source}", "X12", f"{address} (names resolve across hosts)",
+                 address if resolved else (answer.strip().splitlines() or ["no answer"])[-1], held(resolved),
+                 evidence)  # fmt: skip
