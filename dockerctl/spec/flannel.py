@@ -12,6 +12,7 @@ SECTION = ModelSection(
     "flannel", DRIVER, "{network: 10.5.0.0/16, backend: vxlan}", "takes its subnet from the host's lease",
     OnePerHost("flannel", "network", "subnet_len", "subnet", "10.5.0.0/16", 28, spare=1),
     plugin="dockerctl.plugins.flannel_net",
+    proofs=("flannel", "lease_removed"),
     bench=(
         BenchLab("flannel-host-gw", "flannel host-gw across two hosts (routes)", "bench-fgw", "bfg", 123,
                  {"network": "10.8.0.0/16", "backend": "host-gw"}),

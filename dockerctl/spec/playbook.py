@@ -335,7 +335,7 @@ class Expectation(BaseModel):
     def containers(self) -> list[str]:
         body = getattr(self, self.kind)
         names: list[str] = []
-        if self.kind in ("shared", "replica", "capacity", "flannel", "lease_removed"):
+        if self.kind in HOST_PROOFS:
             return names  # they name hosts (and a volume), and run their own containers if any
         for attr in ("container", "a", "b", "source", "to", "name", "service"):
             value = getattr(body, attr, None)
@@ -346,6 +346,9 @@ class Expectation(BaseModel):
 
 # the kinds of expectation: every field of Expectation but its claim and note (one list, derived)
 KINDS: tuple[str, ...] = tuple(k for k in Expectation.model_fields if k not in ("claim", "note"))
+# those that prove the storage pool, and those that prove a network model: they name hosts, not containers
+POOL_PROOFS = ("shared", "replica", "capacity")
+HOST_PROOFS = POOL_PROOFS + tuple(k for m in MODEL_SECTIONS for k in m.proofs)
 
 
 class HostLink(BaseModel):
@@ -878,7 +881,7 @@ class Playbook(Topology):
                 raise InvalidInput(
                     f"expectation names volume {vol!r}, which is not defined", where=f"expect.{i}.{e.kind}"
                 )
-            if e.kind in ("shared", "replica", "capacity"):
+            if e.kind in POOL_PROOFS:
                 if vol is None or not self.on_pool(self.volumes[vol]):
                     raise InvalidInput(
                         f"{e.kind} proves a volume of the storage pool; {vol!r} is not one "
@@ -893,18 +896,20 @@ class Playbook(Topology):
                             f"{h!r} is not a host of the storage pool ({', '.join(pool_hosts)})",
                             where=f"expect.{i}.{e.kind}",
                         )
-            if e.kind in ("flannel", "lease_removed"):
-                fl_hosts = self.model_hosts("flannel")
-                if not fl_hosts:
+            for m in (m for m in MODEL_SECTIONS if e.kind in m.proofs):
+                model_hosts = self.model_hosts(m.key)
+                if not model_hosts:
                     raise InvalidInput(
-                        f"{e.kind} proves flannel's model: add flannel: {{network: 10.5.0.0/16}}",
+                        f"{e.kind} proves {m.key}'s model: add {m.key}: {m.example}",
                         where=f"expect.{i}.{e.kind}",
                     )
-                named = [body.host] if e.kind == "lease_removed" else body.hosts
+                named = (
+                    [body.host] if getattr(body, "host", None) else list(getattr(body, "hosts", None) or [])
+                )
                 for h in named:
-                    if h not in fl_hosts:
+                    if h not in model_hosts:
                         raise InvalidInput(
-                            f"{h!r} is not a flannel host of this playbook ({', '.join(fl_hosts)})",
+                            f"{h!r} is not a {m.key} host of this playbook ({', '.join(model_hosts)})",
                             where=f"expect.{i}.{e.kind}",
                         )
             for name in e.containers():

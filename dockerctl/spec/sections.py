@@ -100,6 +100,8 @@ class ModelSection:
     # the name server containers on its networks use, from the section and the number of hosts (None: the
     # engine's own)
     resolver: Callable[[Any, int], str] | None = None
+    # the expectation kinds that prove it on its hosts, naming hosts (`host`, `hosts`) rather than containers
+    proofs: tuple[str, ...] = ()
 
 
 SECTIONS: dict[str, type[BaseModel]] = {}

@@ -210,3 +210,47 @@ def test_bad_flannel_input_names_the_line(tmp_path: Path, old: str, new: str, li
         load_playbook(path)
     assert words in caught.value.message, caught.value.message
     assert caught.value.where == f"{path}:{line}", caught.value.where
+
+
+@pytest.mark.parametrize(
+    ("expect", "drop_section", "words"),
+    [
+        (
+            "- {claim: X11, flannel: {hosts: [h1, h9]}}",
+            False,
+            "'h9' is not a flannel host of this playbook (h1, h2)",
+        ),
+        ("- {claim: X11, lease_removed: {host: h9}}", False, "'h9' is not a flannel host"),
+        (
+            "- {claim: X11, flannel: {}}",
+            True,
+            "flannel proves flannel's model: add flannel: {network: 10.5.0.0/16",
+        ),
+    ],
+)
+def test_flannels_proofs_name_its_hosts(tmp_path: Path, expect: str, drop_section: bool, words: str) -> None:
+    """flannel's expectations name hosts, checked against the hosts the model runs on (its SECTION's
+    `proofs`), not as containers."""
+    text = LAB + "expect:\n  " + expect + "\n"
+    if drop_section:
+        text = text.replace("flannel: {network: 10.5.0.0/16, backend: host-gw}\n", "").replace(
+            "dockerctl-flannel", "bridge"
+        )
+        text = (
+            text.replace(", host: h1}", "}")
+            .replace(", host: h2}", "}")
+            .replace("{host: h1, networks", "{networks")
+        )
+    path = tmp_path / "fl.yaml"
+    path.write_text(text)
+    with pytest.raises(InvalidInput) as caught:
+        load_playbook(path)
+    assert words in caught.value.message, caught.value.message
+    line = text.splitlines().index("  " + expect) + 1  # the expectation's own line
+    assert caught.value.where == f"{path}:{line}", caught.value.where
+    ok = tmp_path / "ok.yaml"
+    ok.write_text(
+        LAB
+        + "expect:\n  - {claim: X11, flannel: {hosts: [h2]}}\n  - {claim: X11, lease_removed: {host: h1}}\n"
+    )
+    assert [e.containers() for e in load_playbook(ok).expect] == [[], []]

@@ -173,6 +173,18 @@ def test_a_pool_volume_is_used_from_every_pool_host(tmp_path: Path) -> None:
             10,
             "run it on a host of the pool",
         ),
+        (
+            "containers:",
+            "  own: {}\nexpect:\n  - {claim: V2, shared: {volume: own, from: h1, to: h2}}\ncontainers:",
+            10,
+            "proves a volume of the storage pool; 'own' is not one",
+        ),
+        (
+            "containers:",
+            "expect:\n  - {claim: V2, replica: {volume: data, down: h2, up: here}}\ncontainers:",
+            9,
+            "'here' is not a host of the storage pool (h1, h2)",
+        ),
     ],
 )
 def test_bad_storage_input_names_the_line(tmp_path: Path, old: str, new: str, line: int, words: str) -> None:
