@@ -69,7 +69,6 @@ def require_owned(
 ) -> None:
     """Refuse to remove a resource dockerctl did not make, unless the caller says so explicitly."""
     if not any_owner and not is_owned(labels):
-
         raise Conflict(
             f"{kind} {name!r} was not made by dockerctl; pass --any-owner to remove it", where=where
         )
@@ -78,5 +77,4 @@ def require_owned(
 def refuse_used(users: list[str], message: str, *, where: str, hint: str) -> None:
     """Refuse to remove a resource something still uses; `message` names them where it says {users}."""
     if users:
-
         raise Conflict(message.replace("{users}", ", ".join(users)), where=where, hint=hint)

@@ -903,9 +903,8 @@ class Playbook(Topology):
                         f"{e.kind} proves {m.key}'s model: add {m.key}: {m.example}",
                         where=f"expect.{i}.{e.kind}",
                     )
-                named = (
-                    [body.host] if getattr(body, "host", None) else list(getattr(body, "hosts", None) or [])
-                )
+                one = getattr(body, "host", None)
+                named = [one] if one is not None else list(getattr(body, "hosts", None) or [])
                 for h in named:
                     if h not in model_hosts:
                         raise InvalidInput(

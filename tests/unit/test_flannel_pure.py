@@ -221,6 +221,7 @@ def test_bad_flannel_input_names_the_line(tmp_path: Path, old: str, new: str, li
             "'h9' is not a flannel host of this playbook (h1, h2)",
         ),
         ("- {claim: X11, lease_removed: {host: h9}}", False, "'h9' is not a flannel host"),
+        ("- {claim: X11, lease_removed: {host: ''}}", False, "'' is not a flannel host"),
         (
             "- {claim: X11, flannel: {}}",
             True,
