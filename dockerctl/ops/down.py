@@ -10,7 +10,7 @@ from dockerctl.engines.locks import lab_lock
 from dockerctl.engines.signals import Interrupted, reached, shielded
 from dockerctl.errors import InvalidInput
 from dockerctl.fabric import labhosts
-from dockerctl.ops.lifecycle import close_engines, lab_down, reconnect, serve_again
+from dockerctl.ops.lifecycle import lab_down, reconnect, serve_again
 from dockerctl.spec.names import check_lab_name
 
 
@@ -71,4 +71,4 @@ def _down(engine: Engine, lab: str, *, keep_volumes: bool, volumes: bool) -> Rem
         serve_again(lab, pool=volumes)
         return lab_down(engine, engines, lab, order, volumes=not keep_volumes, keep_pool=not volumes)
     finally:
-        close_engines(engines, engine)
+        labhosts.close_engines(engines.values(), engine)

@@ -83,7 +83,7 @@ def hosts_up(engine: Engine, path: Path, progress: Any = None) -> HostsReport:
         lifecycle.models_up(pb, progress)
         lifecycle.swarm_up(engine, engines, pb, list(pb.hosts))
     finally:
-        lifecycle.close_engines(engines, engine)
+        labhosts.close_engines(engines.values(), engine)
     return hosts_ls(pb.name)
 
 

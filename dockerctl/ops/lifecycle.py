@@ -120,11 +120,6 @@ def lab_down(
     return removed
 
 
-def close_engines(engines: dict[str, Engine], local: Engine) -> None:
-    """Close what `reconnect` or `hosts_up` gave (labhosts.close_engines: all but `local`'s)."""
-    labhosts.close_engines(engines.values(), local)
-
-
 def reconnect(up: labhosts.LabHosts, local: Engine) -> dict[str, Engine]:
     """Engines of a lab's hosts that are up (for dry runs and `down`); one that does not answer is skipped."""
     return {h.name: e for h, e in labhosts.walk(up.hosts.values(), local)}

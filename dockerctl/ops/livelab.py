@@ -12,7 +12,7 @@ from dockerctl.engines.labels import NODE_LABEL, owned_filter
 from dockerctl.errors import DockerctlError, NotFound
 from dockerctl.fabric import labhosts
 from dockerctl.ops.cnm import view_of
-from dockerctl.ops.lifecycle import close_engines, reconnect
+from dockerctl.ops.lifecycle import reconnect
 from dockerctl.spec.playbook import Playbook
 
 
@@ -75,7 +75,7 @@ def observe_lab(engine: Engine, pb: Playbook) -> LabView:
         if pb.services and pb.manager in engines:
             _observe_services(view, engines[pb.manager], pb)
     finally:
-        close_engines(engines, engine)
+        labhosts.close_engines(engines.values(), engine)
     if not (view.containers or view.networks or view.volumes or view.services):
         raise NotFound(
             f"nothing of lab {pb.name} is up on its hosts",

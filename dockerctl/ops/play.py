@@ -31,7 +31,7 @@ from dockerctl.fabric import labhosts
 from dockerctl.fabric.hostlinks import ensure_veth
 from dockerctl.jsonout import Jsonable
 from dockerctl.ops import lifecycle
-from dockerctl.ops.lifecycle import close_engines, reconnect
+from dockerctl.ops.lifecycle import reconnect
 from dockerctl.spec.models import BASE_IMAGE
 from dockerctl.spec.playbook import Playbook, load_playbook
 from dockerctl.verify.checks import Check
@@ -116,7 +116,7 @@ def _play(
         try:
             report.plan = make_plan(pb, observe_hosts(present, pb.name, [h for h in order if h in present]))
         finally:
-            close_engines(present, engine)
+            labhosts.close_engines(present.values(), engine)
         return report
     say = progress or (lambda _msg: None)
     ensure_image_local(engine.client, BASE_IMAGE)
@@ -209,7 +209,7 @@ def _play(
             stop.outcome = stop.outcome or left
             raise
         finally:
-            close_engines(engines, engine)
+            labhosts.close_engines(engines.values(), engine)
             if isinstance(failure, Interrupted) and failure.outcome is None:
                 failure.outcome = left
     return report
