@@ -27,6 +27,18 @@ def held(ok: bool) -> Verdict:
     return Verdict.ENFORCED if ok else Verdict.MISMATCH
 
 
+LINUX_TTL = 64  # the TTL a Linux peer's ping reply starts with
+
+
+def reply_ttl(to: str, claim: str, observed: int | None, hops: int, meaning: str, evidence: str) -> Check:
+    """The TTL of `to`'s ping reply: one less for each of `hops` routers on the way (none: one L2 path).
+    meaning: what that says, after the number ("not decremented (no router between)")."""
+    want = LINUX_TTL - hops
+    return Check(
+        f"TTL of {to}'s reply", claim, f"{want}: {meaning}", str(observed), held(observed == want), evidence
+    )
+
+
 @dataclass(frozen=True)
 class Check:
     subject: str  # what is checked: "memory", "memory+swap"

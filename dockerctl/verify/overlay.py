@@ -7,7 +7,7 @@ from __future__ import annotations
 import ipaddress
 
 from dockerctl.observe.overlay import OverlayNamespace, VxlanDevice
-from dockerctl.verify.checks import Check, Verdict, held
+from dockerctl.verify.checks import Check, Verdict, held, reply_ttl
 
 
 def in_subnet(ip: str, subnet: str) -> bool:
@@ -89,5 +89,4 @@ def macvlan(container: str, kind: str | None, evidence: str) -> Check:
 
 def no_router(to: str, ttl: int | None, evidence: str) -> Check:
     """The reply's TTL is not decremented: nothing routes between the two (X8)."""
-    return Check(f"TTL of {to}'s reply", "X8", "64: not decremented (no router between)", str(ttl),
-                 held(ttl == 64), evidence)  # fmt: skip
+    return reply_ttl(to, "X8", ttl, 0, "not decremented (no router between)", evidence)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from dockerctl.verify.checks import Check, held
+from dockerctl.verify.checks import Check, held, reply_ttl
 
 ENCAPSULATION = ("vxlan", "ipip", "gre", "gretap", "geneve", "wireguard", "sit", "ip6tnl")
 
@@ -23,8 +23,7 @@ def encapsulation(links: list[dict[str, Any]]) -> list[str]:
 def ttl(to: str, observed: int | None, hops: int, evidence: str) -> Check:
     """One decrement per host that routes: 64 − hops."""
     routed = "both hosts" if hops else "the host"
-    return Check(f"TTL of {to}'s reply", "X13", f"{64 - hops}: routed by {routed} (pure L3)", str(observed),
-                 held(observed == 64 - hops), evidence)  # fmt: skip
+    return reply_ttl(to, "X13", observed, hops, f"routed by {routed} (pure L3)", evidence)
 
 
 def learned_route(host: str, to: str, to_ip: str, gateway: str, routes: list[dict[str, Any]]) -> Check:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dockerctl.observe.iproute import FLOOD_MAC
 from dockerctl.observe.segment import SegmentView
-from dockerctl.verify.checks import Check, held
+from dockerctl.verify.checks import Check, held, reply_ttl
 
 
 def one_switch(
@@ -17,8 +17,7 @@ def one_switch(
     a, b = evidence
     fdb = f"bridge -json fdb show dev {port} (in {host}'s namespace)"
     return [
-        Check(f"TTL of {to}'s reply", "X12", "64: not decremented (one switch, no router)", str(ttl),
-              held(ttl == 64), f"ping output inside {a}"),
+        reply_ttl(to, "X12", ttl, 0, "not decremented (one switch, no router)", f"ping output inside {a}"),
         Check(f"{source}'s neighbour entry for {to_ip}", "X12", f"{view.remote_mac} ({to}'s own eth0 MAC)",
               view.neighbour_mac or "none", held(bool(view.remote_mac) and view.neighbour_mac == view.remote_mac),
               f"ip -json neigh inside {a}; ip link show eth0 inside {b}"),
