@@ -11,16 +11,16 @@ The URL decides where the kernel is read:
 from __future__ import annotations
 
 import os
-import stat
-import tempfile
+import shlex
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import docker
 
 from dockerctl.engines.client import connect, engine_url
 from dockerctl.errors import InvalidInput
 from dockerctl.hosts import Host, LocalHost, SshHost, UnreachableHost
-from dockerctl.hosts.paths import state_dir
+from dockerctl.hosts.paths import runtime_dir, state_dir, write_atomic
 
 SSH_CONFIG_ENV = "DOCKERCTL_SSH_CONFIG"
 
@@ -74,31 +74,33 @@ def host_for(url: str, *, ssh_config: str | None = None) -> Host:
     )
 
 
+def _real_ssh(wrapper_dir: str) -> str:
+    """The `ssh` the wrapper runs: the first on PATH that is not the wrapper itself."""
+    for d in os.environ.get("PATH", "").split(os.pathsep):
+        candidate = os.path.join(d, "ssh")
+        if d and os.path.realpath(d) != os.path.realpath(wrapper_dir) and os.access(candidate, os.X_OK):
+            return candidate
+    return "/usr/bin/ssh"
+
+
 def _ssh_wrapper(config: str) -> str:
     """docker-py's ssh transport runs `ssh` from PATH with no way to add options: a wrapper that adds
-    `-F CONFIG`, first on this process's PATH, lets the engine connection use the same config."""
-    directory = os.path.join(tempfile.gettempdir(), f"dockerctl-ssh-wrapper-{os.getuid()}")
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    script = os.path.join(directory, "ssh")
-    real = "/usr/bin/ssh"
-    for d in os.environ.get("PATH", "").split(os.pathsep):
-        if d != directory and os.access(os.path.join(d, "ssh"), os.X_OK):
-            real = os.path.join(d, "ssh")
-            break
-    text = f'#!/bin/sh\nexec {real} -F "${SSH_CONFIG_ENV}" "$@"\n'
+    `-F CONFIG`, first on this process's PATH, lets the engine connection use the same config.
+
+    The wrapper lives in dockerctl's private runtime directory (root-owned, 0700, checked before use):
+    a directory first on root's PATH that another local user could make or write would run their
+    programs as root — for ssh and for every later `ip`, `nsenter` or `mount` looked up there."""
+    directory = str(runtime_dir("ssh-wrapper"))
+    text = f'#!/bin/sh\nexec {shlex.quote(_real_ssh(directory))} -F "${SSH_CONFIG_ENV}" "$@"\n'
+    script = Path(directory) / "ssh"
     try:
-        with open(script) as f:
-            current = f.read()
+        current = script.read_text() if not script.is_symlink() else ""
     except OSError:
         current = ""
     if current != text:
-        tmp = f"{script}.{os.getpid()}"
-        with open(tmp, "w") as f:
-            f.write(text)
-        os.chmod(tmp, stat.S_IRWXU)
-        os.replace(tmp, script)
-    if directory not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = directory + os.pathsep + os.environ.get("PATH", "")
+        write_atomic(script, text, mode=0o700)
+    path = [d for d in os.environ.get("PATH", "").split(os.pathsep) if d != directory]
+    os.environ["PATH"] = os.pathsep.join([directory, *path])
     os.environ[SSH_CONFIG_ENV] = config
     return directory
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import stat
+import tempfile
 from pathlib import Path
 from typing import Any
+
+from dockerctl.errors import StateUnwritable
 
 STATE_ENV = "DOCKERCTL_STATE_DIR"  # where dockerctl keeps its records, locks and lab daemons' state
 DEFAULT_STATE = "/var/lib/dockerctl-state"
@@ -17,13 +22,81 @@ def state_dir() -> Path:
     return Path(os.environ.get(STATE_ENV, DEFAULT_STATE))
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write a record whole or not at all — a reader (another dockerctl, a restarted plugin) never sees
-    half of it: a hidden temporary beside it, renamed over it. Its directory is made."""
+RUNTIME = "run"  # under the state directory: wrappers, ssh control sockets, lab daemons' sockets
+
+
+def _owned(path: Path, *, private: bool) -> None:
+    """Refuse a directory that is a symlink, is not ours, or that another user could write (or, when
+    `private`, enter): dockerctl runs as root, and a directory a local user made first must never be used."""
+    st = os.lstat(path)
+    why = ""
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        why = "is not a directory (a symlink or a file)"
+    elif st.st_uid != os.geteuid():
+        why = f"belongs to uid {st.st_uid}, not to uid {os.geteuid()} that runs dockerctl"
+    elif st.st_mode & (0o077 if private else 0o022):
+        why = f"has mode {stat.S_IMODE(st.st_mode):04o}: others can {'enter' if private else 'write'} it"
+    if why:
+        raise StateUnwritable(
+            f"{path} {why}; dockerctl will not use it",
+            hint="remove it (or set DOCKERCTL_STATE_DIR to a directory of your own) and run again",
+        )
+
+
+def secure_dir(path: Path, *, private: bool = True) -> Path:
+    """`path` made if missing (0700), then checked: a directory, ours, and not writable (when `private`:
+    not even enterable) by anyone else — refused otherwise (StateUnwritable), never chmod-ed into shape."""
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StateUnwritable(f"{path} cannot be made ({exc.strerror})") from exc
+    _owned(path, private=private)
+    return path
+
+
+def checked_state_dir() -> Path:
+    """The state directory, made if missing, and refused when another user owns or can write it."""
+    root = state_dir()
+    try:
+        root.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StateUnwritable(f"{root.parent} cannot be made ({exc.strerror})") from exc
+    return secure_dir(root, private=False)
+
+
+def runtime_dir(*parts: str) -> Path:
+    """A private directory under the state directory (`<state>/run/<parts…>`), root-owned and 0700 at every
+    step: where wrappers, control sockets and lab daemons' sockets live — never a guessable path in /tmp."""
+    path = secure_dir(checked_state_dir() / RUNTIME)
+    for part in parts:
+        path = secure_dir(path / part)
+    return path
+
+
+def write_atomic(path: Path, text: str, *, mode: int = 0o644) -> None:
+    """Write a file whole or not at all — a reader (another dockerctl, a restarted plugin) never sees
+    half of it: a uniquely named temporary beside it (O_EXCL | O_NOFOLLOW), fsynced, renamed over it, the
+    directory fsynced. A symlink at `path` is replaced, never followed. Its directory is made."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp"
-    tmp.write_text(text)
-    tmp.replace(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fchmod(f.fileno(), mode)
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    dirfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dirfd)
+    finally:
+        os.close(dirfd)
 
 
 def write_json(path: Path, data: Any, *, indent: int | None = None) -> None:
