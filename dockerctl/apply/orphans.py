@@ -22,6 +22,7 @@ from dockerctl.observe.orphans import (
     cgroup_pids,
     in_cgroup_of,
     in_daemon_net,
+    serves,
     shim_of_argv,
     unmoved_veth_pairs,
 )
@@ -38,10 +39,15 @@ class Ended(Jsonable):
     skipped: str = ""  # why nothing was done
 
 
-def _still_the_shim(host: Host, shim: Shim) -> bool:
+def _still_the_shim(host: Host, shim: Shim, layout: Layout) -> bool:
+    """The pid still runs a shim of this engine (namespace and containerd address) for that container."""
     argv = tuple(a for a in (host.read_text(f"/proc/{shim.pid}/cmdline") or "").split("\0") if a)
     now = shim_of_argv(shim.pid, argv)
-    return now is not None and (now.namespace, now.container_id) == (shim.namespace, shim.container_id)
+    return now is not None and now.container_id == shim.container_id and serves(host, now, layout)
+
+
+def _failed(out: Ended, what: str) -> None:
+    out.skipped = f"{out.skipped}; {what}" if out.skipped else what
 
 
 def end_orphan(
@@ -55,16 +61,18 @@ def end_orphan(
     victims = sorted({p for d in dirs for p in cgroup_pids(host, d) if in_cgroup_of(host, p, container_id)})
     if victims:
         host.run(["kill", "-KILL", *map(str, victims)])
-        out.processes = victims
         left = host.wait_gone(victims, 10)
+        out.processes = [p for p in victims if p not in left]
         if left:
-            out.skipped = f"processes {left} did not end"
+            _failed(out, f"processes {left} did not end")
             return out
-    if shim is not None and _still_the_shim(host, shim):
+    if shim is not None and _still_the_shim(host, shim, layout):
         host.run(["kill", "-TERM", str(shim.pid)])
         if host.wait_gone([shim.pid], 5):
             host.run(["kill", "-KILL", str(shim.pid)])
-            host.wait_gone([shim.pid], 5)
+            if host.wait_gone([shim.pid], 5):
+                _failed(out, f"shim {shim.pid} did not end")
+                return out
         out.shim = shim.pid
     for d in sorted(dirs, key=lambda p: -len(p.parts)):
         _remove_empty(host, d, out)
@@ -75,8 +83,11 @@ def _remove_empty(host: Host, directory: PurePosixPath, out: Ended) -> None:
     deadline = time.monotonic() + 5
     while cgroup_pids(host, directory) and time.monotonic() < deadline:
         time.sleep(0.1)
-    if host.run(["rmdir", str(directory)]).ok:
+    done = host.run(["rmdir", "--", str(directory)])
+    if done.ok:
         out.cgroups.append(str(directory))
+    elif host.is_dir(str(directory)):
+        _failed(out, f"cgroup {directory} could not be removed: {done.output.strip() or done.shown}")
 
 
 @dataclass

@@ -18,11 +18,12 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 from dockerctl.hosts import Host
 from dockerctl.observe.cgroup import CgroupReader, Hierarchy
+from dockerctl.observe.engine_process import engine_process
 from dockerctl.observe.iproute import json_rows
 from dockerctl.observe.mounts import parse_mountinfo
 
@@ -59,13 +60,28 @@ def shim_of_argv(pid: int, argv: tuple[str, ...]) -> Shim | None:
     return Shim(pid, namespace, cid, _arg(argv, "-address") or "")
 
 
-def shims(host: Host, namespace: str) -> list[Shim]:
-    out = []
-    for pid, argv in host.cmdlines().items():
-        shim = shim_of_argv(pid, argv)
-        if shim is not None and shim.namespace == namespace:
-            out.append(shim)
-    return sorted(out, key=lambda s: s.pid)
+def all_shims(host: Host) -> list[Shim]:
+    """Every containerd shim on the host, of any engine."""
+    found = (shim_of_argv(pid, argv) for pid, argv in host.cmdlines().items())
+    return sorted((s for s in found if s is not None), key=lambda s: s.pid)
+
+
+def serves(host: Host, shim: Shim, layout: Layout) -> bool:
+    """Whether `shim` is one of this engine's: its containerd namespace AND its containerd's address. A
+    second engine on the host (docker-in-docker, rootless, a CI runner's) uses the same `moby` namespace and
+    the same `docker/` cgroup parent; only the address its shims serve tells them apart."""
+    return shim.namespace == layout.namespace and host.realpath(shim.address) == layout.containerd
+
+
+def shims(host: Host, layout: Layout) -> tuple[list[Shim], set[str]]:
+    """(this engine's shims, the container ids other engines' shims serve on the host)."""
+    ours, theirs = [], set()
+    for shim in all_shims(host):
+        if serves(host, shim, layout):
+            ours.append(shim)
+        else:
+            theirs.add(shim.container_id)
+    return ours, theirs
 
 
 @dataclass(frozen=True)
@@ -77,6 +93,8 @@ class Layout:
     hierarchies: tuple[Hierarchy, ...]
     exec_root: str = "/var/run/docker"  # its sandboxes' netns files are in <exec root>/netns
     daemon_pid: int = 0  # the dockerd: its mount namespace holds the netns mounts
+    containerd: str = ""  # the address its shims serve (`-address`), resolved on its host
+    started: float = 0.0  # when its dockerd started (seconds since the epoch; 0: unknown)
 
     def dirs(self, container_id: str) -> list[PurePosixPath]:
         """The container's cgroup directory in every mounted hierarchy (whether or not it exists)."""
@@ -93,7 +111,7 @@ class Layout:
         """(the directory holding the containers' memory cgroups, name prefix, name suffix)."""
         for h in sorted(self.hierarchies, key=lambda h: h.version):  # a v1 memory hierarchy first
             if "memory" in h.controllers:
-                d = Layout(self.namespace, self.template, (h,), self.exec_root, self.daemon_pid).dirs("{id}")
+                d = replace(self, hierarchies=(h,)).dirs("{id}")
                 if d:
                     prefix, _, suffix = d[0].name.partition("{id}")
                     return d[0].parent, prefix, suffix
@@ -109,41 +127,47 @@ def _flag(argv: tuple[str, ...], name: str) -> str | None:
     return None
 
 
-def daemon_settings(host: Host, data_root: str) -> dict[str, str] | None:
-    """The dockerd on `host` whose data root is `data_root` (`docker info`'s DockerRootDir): its
-    containerd namespace, cgroup parent, exec root and pid, from its flags or /etc/docker/daemon.json."""
+def daemon_settings(host: Host, data_root: str, pid: int) -> dict[str, str] | str:
+    """The settings of dockerd `pid` (the engine's own, as its socket named it: `engine_process`) — its
+    containerd namespace and address, cgroup parent and exec root, from its flags or its daemon.json —
+    or why they are not the engine's (its data root is not `docker info`'s DockerRootDir)."""
+    argv = host.cmdlines().get(pid)
+    if not argv or not argv[0].endswith("dockerd"):
+        return f"process {pid} is no longer a dockerd"
+    config: dict[str, object] = {}
+    path = _flag(argv, "--config-file") or "/etc/docker/daemon.json"
+    try:
+        loaded = json.loads(host.read_text(path) or "{}")
+        config = loaded if isinstance(loaded, dict) else {}
+    except ValueError:
+        config = {}
+    root = (
+        _flag(argv, "--data-root") or _flag(argv, "-g") or str(config.get("data-root") or "/var/lib/docker")
+    )
+    if root.rstrip("/") != data_root.rstrip("/"):
+        return f"dockerd {pid} keeps its data in {root}, the engine says {data_root}"
+    exec_root = _flag(argv, "--exec-root") or str(config.get("exec-root") or "/var/run/docker")
+    return {
+        "namespace": _flag(argv, "--containerd-namespace")
+        or str(config.get("containerd-namespace") or "moby"),
+        "cgroup_parent": _flag(argv, "--cgroup-parent") or str(config.get("cgroup-parent") or ""),
+        "exec_root": exec_root,
+        # the containerd its shims serve: an external one (--containerd), or the one dockerd starts itself
+        "containerd": _flag(argv, "--containerd")
+        or str(config.get("containerd") or f"{exec_root.rstrip('/')}/containerd/containerd.sock"),
+        "pid": str(pid),
+    }
 
-    for pid, argv in host.cmdlines().items():
-        if not argv or not argv[0].endswith("dockerd"):
-            continue
-        config: dict[str, object] = {}
-        path = _flag(argv, "--config-file") or "/etc/docker/daemon.json"
-        try:
-            config = json.loads(host.read_text(path) or "{}")
-        except ValueError:
-            config = {}
-        root = (
-            _flag(argv, "--data-root")
-            or _flag(argv, "-g")
-            or str(config.get("data-root") or "/var/lib/docker")
-        )
-        if root.rstrip("/") != data_root.rstrip("/"):
-            continue
-        return {
-            "namespace": _flag(argv, "--containerd-namespace")
-            or str(config.get("containerd-namespace") or "moby"),
-            "cgroup_parent": _flag(argv, "--cgroup-parent") or str(config.get("cgroup-parent") or ""),
-            "exec_root": _flag(argv, "--exec-root") or str(config.get("exec-root") or "/var/run/docker"),
-            "pid": str(pid),
-        }
-    return None
 
-
-def layout_of(host: Host, data_root: str, cgroup_driver: str) -> Layout | None:
-    """The engine's layout, from its daemon's settings (read-only: needs no running container)."""
-    settings = daemon_settings(host, data_root)
-    if settings is None:
-        return None
+def layout_of(host: Host, url: str, data_root: str, cgroup_driver: str) -> Layout | str:
+    """The engine's layout, from the settings of the dockerd that answers on its socket (read-only: needs
+    no running container) — or why it could not be read (then nothing is looked for, nothing ended)."""
+    process = engine_process(host, url)
+    if isinstance(process, str):
+        return process
+    settings = daemon_settings(host, data_root, process.pid)
+    if isinstance(settings, str):
+        return settings
     parent = settings["cgroup_parent"]
     if cgroup_driver == "systemd":
         template = f"/{(parent or 'system.slice').strip('/')}/docker-{{id}}.scope"
@@ -155,6 +179,8 @@ def layout_of(host: Host, data_root: str, cgroup_driver: str) -> Layout | None:
         tuple(CgroupReader(host).hierarchies()),
         settings["exec_root"].rstrip("/"),
         int(settings["pid"]),
+        host.realpath(settings["containerd"]),
+        process_started(host, process.pid) or 0.0,
     )
 
 
@@ -239,6 +265,26 @@ def sandboxes(host: Host, layout: Layout, in_use: set[str]) -> list[Sandbox]:
             )
         out.append(Sandbox(path, mounted, tuple(veths)))
     return out
+
+
+GRACE = 30.0  # seconds: a shim or cgroup younger than this (and than the engine) may be a container starting
+
+
+def settled(
+    host: Host, layout: Layout, found: list[Shim], groups: dict[str, PurePosixPath], now: float
+) -> tuple[list[Shim], dict[str, PurePosixPath]]:
+    """Only what cannot be a container on its way up: a shim started, or a cgroup made, before the engine
+    started or more than GRACE seconds ago. A container being started has a fresh shim and cgroup while the
+    engine still reports Pid 0 — taken for lost, it would be killed under the engine's hands."""
+
+    def old(t: float | None) -> bool:
+        return t is not None and (t < layout.started or t <= now - GRACE)
+
+    stats = {cid: host.stat(str(d)) for cid, d in groups.items()}
+    return (
+        [s for s in found if old(process_started(host, s.pid))],
+        {cid: d for cid, d in groups.items() if old(st.changed if (st := stats[cid]) else None)},
+    )
 
 
 def process_started(host: Host, pid: int) -> float | None:

@@ -32,6 +32,7 @@ from dockerctl.observe.orphans import (
     cgroup_ids,
     layout_of,
     sandboxes,
+    settled,
     shims,
     unmoved_veth_pairs,
 )
@@ -215,19 +216,22 @@ def _engine_view(containers: list[Container]) -> dict[str, tuple[str, str, bool]
 def _lost_track(
     engine: Engine, info: dict[str, Any], notes: list[str]
 ) -> tuple[Layout | None, list[Shim], dict[str, str]]:
-    """(the engine's layout, its shims, container id → memory cgroup) on its host."""
+    """(the engine's layout, its shims, container id → memory cgroup) on its host: only this engine's
+    (the dockerd its socket names, the containerd address its shims serve) and only what is settled."""
     host = engine.host
     layout = layout_of(
-        host, str(info.get("DockerRootDir") or "/var/lib/docker"), str(info.get("CgroupDriver") or "cgroupfs")
+        host,
+        engine.url,
+        str(info.get("DockerRootDir") or "/var/lib/docker"),
+        str(info.get("CgroupDriver") or "cgroupfs"),
     )
-    if layout is None:
-        notes.append(
-            f"no dockerd with data root {info.get('DockerRootDir')} is visible on {host.name}: what the engine "
-            "may have lost track of was not looked for"
-        )
+    if isinstance(layout, str):
+        notes.append(f"what the engine may have lost track of was not looked for on {host.name}: {layout}")
         return None, [], {}
-    groups = {cid: str(d) for cid, d in cgroup_ids(host, layout).items()}
-    return layout, shims(host, layout.namespace), groups
+    found, foreign = shims(host, layout)
+    groups = {cid: d for cid, d in cgroup_ids(host, layout).items() if cid not in foreign}
+    found, settled_groups = settled(host, layout, found, groups, time.time())
+    return layout, found, {cid: str(d) for cid, d in settled_groups.items()}
 
 
 def _sandboxes_in_use(containers: list[Container]) -> set[str]:
