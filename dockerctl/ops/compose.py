@@ -18,10 +18,18 @@ from dockerctl.engines.compose_cli import config_hashes, load_project
 from dockerctl.engines.engine import Engine
 from dockerctl.engines.signals import reached
 from dockerctl.errors import DockerctlError, InvalidInput, NotFound
+from dockerctl.hosts import Host
 from dockerctl.jsonout import Jsonable
 from dockerctl.observe.extra_limits import read_extra_limits
 from dockerctl.observe.mounts import parse_mountinfo
-from dockerctl.observe.netns_probe import netns_inode, ping, resolve, tcp_answers, write_refused
+from dockerctl.observe.netns_probe import (
+    WriteOutcome,
+    netns_inode,
+    ping,
+    resolve,
+    tcp_answers,
+    write_refused,
+)
 from dockerctl.spec.compose import Ask, ComposeNetwork, ComposeProject, ComposeService, ServicePort
 from dockerctl.spec.models import DeviceRate, Limits
 from dockerctl.verify.checks import Check, Verdict
@@ -431,11 +439,8 @@ def mount_rows(engine: Engine, project: ComposeProject, service: ComposeService,
         if m.read_only != k.read_only:
             problems.append(f"mounted {'ro' if k.read_only else 'rw'}")
         if m.read_only:
-            probe = write_refused(host, pid, m.target)
-            observed += "; a write was refused" if probe.ok else "; a write succeeded"
-            evidence += f"; {probe.command}"
-            if not probe.ok:
-                problems.append("a write succeeded")
+            seen, shown, wrote = _ro_by_a_write(host, pid, m.target)
+            observed, evidence, problems = observed + seen, evidence + shown, problems + wrote
         rows.append(
             Row(
                 service.name,
@@ -453,6 +458,19 @@ def mount_rows(engine: Engine, project: ComposeProject, service: ComposeService,
             )
         )
     return rows
+
+
+def _ro_by_a_write(host: Host, pid: int, target: str) -> tuple[str, str, list[str]]:
+    """A ro mount proved by behaviour too → (added to observed, added to evidence, problems). When the
+    probe gives no verdict (no python3 on the host, a file mount, a path it will not walk) the kernel's
+    flag in mountinfo stands alone, and the row says so rather than claiming a write was refused."""
+    probe = write_refused(host, pid, target)
+    evidence = f"; {probe.command}: {probe.output}"
+    if probe.outcome is WriteOutcome.REFUSED:
+        return "; a write was refused", evidence, []
+    if probe.outcome is WriteOutcome.WRITTEN:
+        return "; a write succeeded", evidence, ["a write succeeded"]
+    return "; the write probe gave no verdict", evidence, []
 
 
 def port_rows(engine: Engine, service: ComposeService, c: Container) -> list[Row]:
