@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 
 from docker.models.containers import Container
@@ -16,6 +17,8 @@ from dockerctl.observe.mounts import Mount, parse_mountinfo
 from dockerctl.verify.checks import Check, Verdict
 
 PROBE_NAME = ".dockerctl-write-probe"
+# the probe's script: the file's path is its first argument ("$1"), data that is never read as shell
+PROBE_SCRIPT = 'echo probe > "$1" && rm -f -- "$1"'
 
 
 def _mountinfo(host: Host, container: Container) -> tuple[str, str]:
@@ -45,11 +48,15 @@ class WriteProbe:
 def write_probe(container: Container, path: str) -> WriteProbe:
     """Write a file under `path` inside the container (and remove it): does the mount take writes?"""
     probe = f"{path.rstrip('/')}/{PROBE_NAME}"
-    command = f"echo probe > {probe} && rm -f {probe}"
-    result = engine_call(
-        container.exec_run, ["sh", "-c", command], what=f"write a probe file in {container.name}"
-    )
+    argv = probe_argv(probe)
+    command = f"sh -c {shlex.quote(PROBE_SCRIPT)} sh {shlex.quote(probe)}"  # as evidence: what ran
+    result = engine_call(container.exec_run, argv, what=f"write a probe file in {container.name}")
     return WriteProbe(result.exit_code == 0, result.output.decode(errors="replace").strip(), command)
+
+
+def probe_argv(probe: str) -> list[str]:
+    """The write probe's argv: `path` (from a playbook or a mount table) goes as "$1", not as script."""
+    return ["sh", "-c", PROBE_SCRIPT, "sh", probe]
 
 
 def check_mount(
@@ -120,5 +127,5 @@ def write_probe_check(container: Container, row: MountRow) -> Check:
         desired,
         observed,
         Verdict.ENFORCED if probe.wrote != row.read_only else Verdict.MISMATCH,
-        f"sh -c '{probe.command}' in the container",
+        f"{probe.command} in the container",
     )

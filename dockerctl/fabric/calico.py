@@ -25,14 +25,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dockerctl.errors import EngineError, EngineUnavailable
+from dockerctl.errors import EngineError, EngineUnavailable, InvalidInput
 from dockerctl.fabric import etcd
 from dockerctl.fabric.model_records import LabRecords
 from dockerctl.hosts import LocalHost, NetnsHost
 from dockerctl.hosts.base import Host
+from dockerctl.spec.names import check_lab_name, require_name
 
 HOST_MAC = "ee:ee:ee:ee:ee:ee"
 BLOCKS = "/calico/ipam/v2/host/"
+_IFNAME = re.compile(r"[a-zA-Z0-9_.-]{1,15}")  # a Linux interface name, as the plugin makes them (cali…)
 
 
 @dataclass(frozen=True)
@@ -119,10 +121,50 @@ def claim_block(store: etcd.EtcdClient, cl: CalicoLab, host: str) -> str:
     raise EngineError(f"could not claim a block of {cl.pool} for {host}")
 
 
+# ---- what goes into text a root tool reads (BIRD's config, iptables-restore): checked again here ----
+
+
+def _address(text: str, what: str) -> str:
+    try:
+        return str(ipaddress.IPv4Address(text))
+    except ValueError:
+        raise InvalidInput(f"{what} {text!r} is not an IPv4 address", where="calico") from None
+
+
+def _bird_safe(cl: CalicoLab, host: str, block: str) -> None:
+    """Every value bird_conf splices in is a name, an address or a number — whatever validated the
+    playbook (the lab's record is read back from disk too)."""
+    check_lab_name(cl.lab, where="calico lab")
+    for name, address in cl.hosts.items():
+        require_name(name, what="calico host")
+        _address(address, f"host {name}'s address")
+    require_name(host, what="calico host")
+    ipaddress.IPv4Network(block)  # ValueError on anything else
+    if not isinstance(cl.asn, int) or isinstance(cl.asn, bool):
+        raise InvalidInput(f"calico asn {cl.asn!r} is not a number", where="calico.asn")
+
+
+def _policy_safe(p: Policy) -> None:
+    require_name(p.name, what="calico policy")
+    for r in p.allow:
+        if r.protocol not in ("tcp", "udp") or not isinstance(r.port, int) or not 0 < r.port < 65536:
+            raise InvalidInput(
+                f"policy {p.name}: {r.protocol}/{r.port!r} is not a tcp or udp port 1-65535", where="policies"
+            )
+
+
+def _workload_safe(w: Workload) -> None:
+    if not _IFNAME.fullmatch(w.veth):
+        raise InvalidInput(f"workload {w.name}: {w.veth!r} is not an interface name", where="calico")
+    if w.ip:  # one without an address is in no rule
+        _address(w.ip, f"workload {w.name}'s address")
+
+
 # ---- BIRD: one per host, a full iBGP mesh over the lab switch ----
 
 
 def bird_conf(cl: CalicoLab, host: str, block: str) -> str:
+    _bird_safe(cl, host, block)
     me = cl.hosts[host]
     peers = "".join(
         f"""
@@ -248,6 +290,10 @@ def selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
 
 def compile_policies(policies: tuple[Policy, ...], workloads: list[Workload], host: str) -> list[str]:
     """The iptables-restore lines (table filter) for `host`: a chain per selected workload on it."""
+    for p in policies:
+        _policy_safe(p)  # a name with a newline would add a rule of its own to the table
+    for w in workloads:
+        _workload_safe(w)
     lines = ["*filter", ":cali-FORWARD - [0:0]", ":cali-to-wl-dispatch - [0:0]"]
     body = ["-A cali-FORWARD -o cali+ -j cali-to-wl-dispatch"]
     for w in sorted((w for w in workloads if w.host == host), key=lambda w: w.veth):

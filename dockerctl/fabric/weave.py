@@ -30,6 +30,7 @@ from dockerctl.hosts import LocalHost, NetnsHost
 from dockerctl.hosts.base import Host
 from dockerctl.hosts.paths import write_atomic
 from dockerctl.observe.iproute import FLOOD_MAC
+from dockerctl.spec.names import require_name
 from dockerctl.spec.weave import DOMAIN, bridge_address, resolver_address, split_range
 
 BRIDGE = "weave"
@@ -119,6 +120,9 @@ def hosts_file(wl: WeaveLab) -> Path:
 
 def write_names(wl: WeaveLab, names: dict[str, str]) -> None:
     """name → IP, as `IP NAME.weave.local NAME` lines (dnsmasq's addn-hosts)."""
+    for name, ip in names.items():  # a name with a newline or a space would add a line or a name of its own
+        require_name(name, what="weave container")
+        ipaddress.IPv4Address(ip)
     wl.dir.mkdir(parents=True, exist_ok=True)
     lines = [f"{ip} {name}.{DOMAIN}" for name, ip in sorted(names.items())]
     write_atomic(hosts_file(wl), "\n".join(lines) + "\n")

@@ -13,6 +13,12 @@ from dockerctl.verify import storage
 from dockerctl.verify.checks import Check
 
 
+def write_argv(text: str, path: str) -> list[str]:
+    """A container's command writing `text` (and a newline) to `path`: both from the playbook, so both go
+    as the script's positional arguments — data, never spliced into the script."""
+    return ["sh", "-c", 'printf \'%s\\n\' "$1" > "$2"', "sh", text, path]
+
+
 @handles("mount")
 def _mount(body: Any, ctx: Context) -> list[Check]:
     return [
@@ -29,7 +35,7 @@ def _mount(body: Any, ctx: Context) -> list[Check]:
 @handles("file")
 def _file(body: Any, ctx: Context) -> list[Check]:
     c = ctx[body.container]
-    result = c.exec_run(["cat", body.path])
+    result = c.exec_run(["cat", "--", body.path])  # the path is an argument, never shell text
     text = result.output.decode(errors="replace")
     return [
         storage.file_contains(
@@ -43,10 +49,10 @@ def _survives(body: Any, ctx: Context) -> list[Check]:
     mount = (MountSpec(kind="volume", source=f"{ctx.playbook.name}-{body.volume}", target="/m"),)
     target = f"/m/{body.path.lstrip('/')}"
     twins = ctx.twins_on(ctx.playbook.host_of(ctx.playbook.volumes[body.volume]))
-    writer = twins.start(Limits(), ["sh", "-c", f"echo '{body.contains}' > {target}"], mounts=mount)
+    writer = twins.start(Limits(), write_argv(body.contains, target), mounts=mount)
     writer.wait(timeout=30)
     writer.remove(force=True)  # the container is gone …
-    done = twins.run(Limits(), ["cat", target], mounts=mount)  # … a new one reads what it wrote
+    done = twins.run(Limits(), ["cat", "--", target], mounts=mount)  # … a new one reads what it wrote
     return [
         storage.still_holds(
             f"volume {body.volume} after its writer was removed", body.contains, done.exit_code, done.output,

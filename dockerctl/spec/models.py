@@ -16,12 +16,12 @@ from dockerctl.spec.units import UNLIMITED, format_bytes
 # The engine refuses smaller memory limits ("Minimum memory limit allowed is 6MB", measured on 20.10).
 MIN_MEMORY = 6 * 1024 * 1024
 # docker's validContainerNamePattern
-_NAME = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
-_HOSTNAME = re.compile(r"^(?=.{1,63}$)[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?$")
+_NAME = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+\Z")
+_HOSTNAME = re.compile(r"^(?=.{1,63}\Z)[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\Z")
 
 
 BASE_IMAGE = "dockerctl/base:latest"  # built locally from the static busybox; never pulled
-_CPUSET = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*$")
+_CPUSET = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*\Z")
 MIN_SHARES, MAX_SHARES = 2, 262144  # the kernel's (and runc's) range for cpu.shares
 
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from dockerctl.errors import InvalidInput
 
-VOLUME_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+VOLUME_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+\Z")
 ENGINE_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
 
 

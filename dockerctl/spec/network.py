@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from dockerctl.errors import InvalidInput
 
-NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*\Z")
 BUILTIN = ("bridge", "host", "none")
 
 

@@ -18,23 +18,42 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
 from dockerctl.errors import InvalidInput
 from dockerctl.spec.gluster import GLUSTER_DRIVER
 from dockerctl.spec.host_kinds import kind as kind_of
 from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
 from dockerctl.spec.model_sections import MODEL_SECTIONS, section_of_driver
+from dockerctl.spec.names import BadName, check_section_names
 from dockerctl.spec.sections import SECTIONS
 from dockerctl.spec.storage import StorageEntry, volume_size_gb
 from dockerctl.spec.topology import NetworkEntry, Topology
 from dockerctl.spec.units import parse_size
 from dockerctl.spec.yamlpos import line_of, load_with_lines, read_text
 
-CLAIM = re.compile(r"^[RKNCOSXV]\d+$")
+CLAIM = re.compile(r"^[RKNCOSXV]\d+\Z")
 _STRICT = ConfigDict(extra="forbid")
+
+
+def _container_path(value: str) -> str:
+    if not value.startswith("/") or "\x00" in value:
+        raise ValueError(f"{value!r} is not an absolute path inside the container: give one such as /data")
+    return value
+
+
+# a path inside a proof's container: absolute; it goes to the container as an argument, never as shell
+ContainerPath = Annotated[str, AfterValidator(_container_path)]
 
 
 class ImageEntry(BaseModel):
@@ -165,7 +184,7 @@ class PublishedExpect(BaseModel):
 class MountExpect(BaseModel):
     model_config = _STRICT
     container: str
-    path: str
+    path: ContainerPath
     read_only: bool | None = None
     fstype: str | None = None  # e.g. fuse.glusterfs: a volume across hosts (V1)
 
@@ -173,7 +192,7 @@ class MountExpect(BaseModel):
 class FileExpect(BaseModel):
     model_config = _STRICT
     container: str
-    path: str
+    path: ContainerPath
     contains: str
 
 
@@ -203,7 +222,7 @@ class DeviceRateExpect(BaseModel):
 class SurvivesExpect(BaseModel):
     model_config = _STRICT
     volume: str  # a volume of this lab
-    path: str = "/survivor.txt"
+    path: ContainerPath = "/survivor.txt"
     contains: str = "written before the container was removed"
 
 
@@ -351,12 +370,22 @@ POOL_PROOFS = ("shared", "replica", "capacity")
 HOST_PROOFS = POOL_PROOFS + tuple(k for m in MODEL_SECTIONS for k in m.proofs)
 
 
+HOST_LINK = r"[a-z][a-z0-9]{0,14}"  # an interface name (fullmatch)
+
+
 class HostLink(BaseModel):
     model_config = _STRICT
-    peer: str = Field(pattern=r"^[a-z][a-z0-9]{0,14}$")  # a veth pair the lab makes (e.g. a macvlan parent)
+    peer: str = Field(pattern=rf"^{HOST_LINK}$")  # a veth pair the lab makes (e.g. a macvlan parent)
 
 
-HOST_NAME = r"^[a-z][a-z0-9-]{0,9}$"  # also its network namespace's name: short, for veth names
+HOST_NAME = r"[a-z][a-z0-9-]{0,9}"  # also its network namespace's name: short, for veth names (fullmatch)
+# the playbook's own sections whose keys are names, beside the topology's (spec/topology.NAMED_SECTIONS)
+PLAYBOOK_NAMED_SECTIONS = {
+    "hosts": ("host", "h1"),
+    "services": ("service", "web"),
+    "images": ("image", "app"),
+    "policies": ("calico policy", "allow-web"),
+}
 LAB_SWITCH_RANGE = ipaddress.ip_network("198.18.0.0/15")
 
 
@@ -480,6 +509,13 @@ class Playbook(Topology):
     _source: str = PrivateAttr(default="")
     _lines: dict[Any, int] = PrivateAttr(default_factory=dict)
     _sections: dict[str, BaseModel] = PrivateAttr(default_factory=dict)  # those of spec/sections.py
+
+    @model_validator(mode="before")
+    @classmethod
+    def _playbook_names(cls, data: Any) -> Any:
+        """The playbook's own names, before any field (the topology's are checked by Topology._names)."""
+        check_section_names(data, PLAYBOOK_NAMED_SECTIONS)
+        return data
 
     def section(self, key: str) -> Any:
         """A model's section: a declared one (flannel, calico, weave …) or one a model registered
@@ -705,7 +741,7 @@ class Playbook(Topology):
         if sum(kind_of(h.kind).this_machine for h in self.hosts.values()) > 1:
             raise InvalidInput("at most one host can be this engine (kind: local)", where="hosts")
         for name in self.hosts:
-            if not re.match(HOST_NAME, name):
+            if not re.fullmatch(HOST_NAME, name):
                 raise InvalidInput(
                     f"host name {name!r}: a lowercase letter, then letters, digits or '-', at most 10",
                     where=f"hosts.{name}",
@@ -836,7 +872,7 @@ class Playbook(Topology):
         import re as _re
 
         for link in self.host_links:
-            if not _re.match(r"^[a-z][a-z0-9]{0,14}$", link):
+            if not _re.fullmatch(HOST_LINK, link):
                 raise InvalidInput(
                     f"host link name {link!r}: lowercase letters and digits, at most 15",
                     where=f"host_links.{link}",
@@ -1034,7 +1070,8 @@ def load_playbook(path: str | Path) -> Playbook:
         ) from None
     except InvalidInput as exc:
         dotted = exc.where or ""
-        line = line_of(lines, _path(dotted)) if dotted else None
+        at = exc.at if isinstance(exc, BadName) else _path(dotted)  # a name may hold '.': its own path
+        line = line_of(lines, at) if dotted else None
         exc.message = f"{dotted}: {exc.message}" if dotted else exc.message
         if exc.field and not dotted:
             exc.message = f"{exc.field}: {exc.message}"

@@ -16,9 +16,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from dockerctl.errors import InvalidInput
 from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
 from dockerctl.spec.models import BASE_IMAGE, Limits
+from dockerctl.spec.names import check_section_names
 from dockerctl.spec.yamlpos import read_text
 
 BUILTIN_NETWORKS = ("bridge", "host", "none")
+# the sections whose keys are names (→ what a name there is, a name that would be right): they reach the
+# engine, and from there iptables, BIRD and dnsmasq files, so they follow the engine's rule (spec/names.py)
+NAMED_SECTIONS = {
+    "containers": ("container", "web"),
+    "networks": ("network", "front"),
+    "volumes": ("volume", "data"),
+}
 
 
 class NetworkEntry(BaseModel):
@@ -90,6 +98,13 @@ class Topology(BaseModel):
     containers: dict[str, ContainerEntry] = Field(default_factory=dict)
     networks: dict[str, NetworkEntry] = Field(default_factory=dict)
     volumes: dict[str, VolumeEntry] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _names(cls, data: Any) -> Any:
+        """Names first, before any field: a bad one is refused at its own key (spec/names.py)."""
+        check_section_names(data, NAMED_SECTIONS)
+        return data
 
     @model_validator(mode="after")
     def _references(self) -> Topology:

@@ -18,7 +18,7 @@ KIB = 1024
 _MULTIPLIERS = {"k": KIB, "m": KIB**2, "g": KIB**3, "t": KIB**4, "p": KIB**5}
 # What Go's strconv.ParseFloat accepts for a plain decimal number (hex floats, inf and nan are not
 # reachable: the split below cuts at the last digit, dot or space).
-_GO_DECIMAL = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+_GO_DECIMAL = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
 _INT64_MAX = 2**63 - 1
 UNLIMITED = -1
 

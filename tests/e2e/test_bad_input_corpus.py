@@ -269,6 +269,8 @@ PLAYBOOKS: list[tuple[str, str, int, int, str]] = [  # id, text, exit, line, key
     ),
     ("pb-host-without-hosts", H + "containers:\n  a: {host: h9}\n", 2, 4, "add a hosts: section"),
     ("pb-host-name", H + "hosts:\n  Bad_Name: {kind: simulated}\n", 2, 4, "host name"),
+    ("pb-container-name", H + 'containers:\n  "a;$(id)": {}\n', 2, 4, "container name 'a;$(id)' is refused"),
+    ("pb-network-newline", H + 'networks:\n  "n\\n-j ACCEPT": {}\n', 2, 4, "networks: network name"),
     ("pb-host-kind", H + "hosts:\n  h1: {kind: cloud}\n", 2, 4, "'local', 'simulated', 'remote' or 'vm'"),
     ("pb-remote-url", H + "hosts:\n  far: {kind: remote}\n", 2, 4, "needs url"),
     ("pb-two-locals", H + "hosts:\n  a1: {kind: local}\n  a2: {kind: local}\n", 2, 3, "at most one"),
