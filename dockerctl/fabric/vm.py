@@ -6,6 +6,12 @@ over the same ssh). Recipe measured on this machine kind (multi-host.md, "A real
   -d`), cached under the state directory keyed by everything that goes into it; nothing is committed.
 - Each boot runs the cached image with `snapshot=on` (the image stays pristine), user-mode networking
   only (the guest reaches nothing but this machine's forwarded loopback port) and a generated key.
+- The guest's ssh host key is made with the image (on this machine, never in the guest) and pinned: any
+  local user can bind a loopback port — a dead guest's forwarded port included — so ssh to a VM checks
+  the host key strictly against that key (HostKeyAlias dctl-vm-NAME, the port does not matter) and
+  refuses whatever else answers. An image made without a pinned key is never used (built again).
+- Everything here lives under the state directory, never in the shared temporary directory; the client
+  key, the disk (it holds the guest's host key) and the run directories are root's alone.
 - KVM is tried only if it proves itself: here `/dev/kvm` accepts KVM_CREATE_VM but a KVM guest stalls at
   the firmware, so a guest whose kernel has not printed within a few seconds is stopped and booted under
   software emulation (TCG); the verdict is remembered for the machine.
@@ -28,7 +34,7 @@ from pathlib import Path
 from dockerctl.engines.engine import VM_ALIAS_PREFIX, vm_ssh_path
 from dockerctl.errors import EngineError, EngineUnavailable
 from dockerctl.hosts import LocalHost
-from dockerctl.hosts.paths import InDir, Named, state_dir, write_atomic
+from dockerctl.hosts.paths import InDir, Named, checked_state_dir, secure_dir, state_dir, write_atomic
 
 SUITE = "bookworm"
 MIRROR = os.environ.get("DOCKERCTL_VM_MIRROR", "http://deb.debian.org/debian")
@@ -38,13 +44,19 @@ PACKAGES = (
 )
 DISK_SIZE = "3G"
 KERNEL_ARGS = "root=/dev/vda rw console=ttyS0 apparmor=0 quiet"  # apparmor=0: docker.io refuses otherwise
-RECIPE_VERSION = "1"  # bump when the guest's configuration below changes
+RECIPE_VERSION = "2"  # bump when the guest's configuration below changes (2: a pinned ssh host key)
 USER_MAC = "52:54:00:12:34:56"  # the user-mode NIC (ssh forward); the switch port's MAC is per VM
 PORT_NAME = "eth0"  # a VM's port on the lab switch, named in the guest as on a simulated host
 
 
 def _state() -> Path:
     return state_dir() / "vm"
+
+
+def _checked_state() -> Path:
+    """The VMs' state directory, made if missing and refused (StateUnwritable) when another user owns it
+    or can write it; what is secret in it (the client key, disks, run directories) is root's alone."""
+    return secure_dir(checked_state_dir() / "vm", private=False)
 
 
 def image_key() -> str:
@@ -61,6 +73,15 @@ def key_path() -> Path:
     return _state() / "id_ed25519"
 
 
+HOST_KEY = "/etc/ssh/ssh_host_ed25519_key"  # the guest's only ssh host key (sshd_config below names it)
+HOST_KEY_PUB = "host_key.pub"  # beside the image, and copied into each VM's run directory when it boots
+
+
+def known_hosts_path() -> Path:
+    """The VMs' pinned host keys (one line per VM that is up: `dctl-vm-NAME ssh-ed25519 …`)."""
+    return _state() / "known_hosts"
+
+
 # files written into the guest (path → text); part of the image key
 _GUEST_FILES = {
     "/etc/hostname": "dctl-vm\n",
@@ -69,7 +90,8 @@ _GUEST_FILES = {
     # DHCP only on the user-mode NIC (by its MAC): a port on the lab switch stays unmanaged, so boot does
     # not wait for an address no one hands out; dockerctl gives it its lab address over ssh
     "/etc/systemd/network/10-user.network": f"[Match]\nMACAddress={USER_MAC}\n\n[Network]\nDHCP=yes\n",
-    "/etc/ssh/sshd_config.d/dockerctl.conf": "PermitRootLogin prohibit-password\nUseDNS no\n",
+    # only the host key made with the image (pinned on this machine): no other key the guest might have
+    "/etc/ssh/sshd_config.d/dockerctl.conf": f"HostKey {HOST_KEY}\nPermitRootLogin prohibit-password\nUseDNS no\n",
     "/etc/docker/daemon.json": json.dumps({"exec-opts": ["native.cgroupdriver=systemd"]}) + "\n",
 }
 
@@ -89,9 +111,9 @@ def _run(argv: list[str], *, timeout: float, what: str) -> str:
 
 
 def ensure_key() -> Path:
+    _checked_state()
     key = key_path()
     if not key.exists():
-        key.parent.mkdir(parents=True, exist_ok=True)
         _run(
             ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "dockerctl-vm", "-f", str(key)],
             timeout=30,
@@ -100,17 +122,54 @@ def ensure_key() -> Path:
     return key
 
 
+IMAGE_FILES = ("vmlinuz", "initrd.img", "disk.img", HOST_KEY_PUB)  # an image is whole with all of them
+
+
+def host_key_line(public: str) -> str:
+    """`ssh-ed25519 AAAA…` from a public key file's text (its comment dropped); EngineError if it is not one
+    line holding an ed25519 key — nothing else is ever pinned."""
+    fields = public.split()
+    if len(fields) < 2 or fields[0] != "ssh-ed25519" or "\n" in public.strip():
+        raise EngineError(f"the VM image's pinned host key is not an ed25519 public key: {public[:80]!r}")
+    return f"{fields[0]} {fields[1]}"
+
+
+def _make_host_key(work: Path, root: Path) -> str:
+    """The guest's ssh host key, made here (ssh-keygen on this machine): the private half installed in the
+    guest as its only host key (the ones openssh-server's install made are removed), the public half
+    returned, to be pinned. The private half stays nowhere else than in the guest's disk."""
+    keygen = work / "hostkey"
+    keygen.mkdir(mode=0o700)
+    private = keygen / "ssh_host_ed25519_key"
+    _run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "dctl-vm", "-f", str(private)],
+        timeout=30,
+        what="make the VM's ssh host key",
+    )
+    public = host_key_line(Path(f"{private}.pub").read_text())
+    etc_ssh = root / "etc" / "ssh"
+    etc_ssh.mkdir(parents=True, exist_ok=True)
+    for old in etc_ssh.glob("ssh_host_*_key*"):
+        old.unlink()
+    target = root / HOST_KEY.lstrip("/")
+    write_atomic(target, private.read_text(), mode=0o600)
+    write_atomic(target.with_name(target.name + ".pub"), f"{public} dctl-vm\n", mode=0o644)
+    shutil.rmtree(keygen)
+    return public
+
+
 def build_image(*, progress: object = None) -> Path:
-    """The guest image (cached): vmlinuz, initrd.img and disk.img under image_dir(). → that directory."""
+    """The guest image (cached): vmlinuz, initrd.img, disk.img and the pinned host key's public half
+    (host_key.pub) under image_dir(). → that directory. A directory without the pinned key is built again."""
     say = progress if callable(progress) else (lambda _m: None)
     out = image_dir()
-    if (out / "disk.img").exists() and (out / "vmlinuz").exists() and (out / "initrd.img").exists():
+    if all((out / name).exists() for name in IMAGE_FILES):
         return out
     key = ensure_key()
-    work = _state() / "build"
+    work = _checked_state() / "build"
     shutil.rmtree(work, ignore_errors=True)
     root = work / "root"
-    work.mkdir(parents=True)
+    work.mkdir(mode=0o700)
     try:
         say(f"building the VM image from Debian's packages ({SUITE}; a few minutes, once)")
         _run(
@@ -122,6 +181,7 @@ def build_image(*, progress: object = None) -> Path:
             target = root / path.lstrip("/")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text)
+        host_public = _make_host_key(work, root)
         ssh_dir = root / "root" / ".ssh"
         ssh_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         (ssh_dir / "authorized_keys").write_text(Path(f"{key}.pub").read_text())
@@ -143,16 +203,20 @@ def build_image(*, progress: object = None) -> Path:
         if not kernels or not initrds:
             raise EngineError("the VM image has no kernel or initrd after debootstrap (linux-image-amd64)")
         stage = work / "out"
-        stage.mkdir()
+        stage.mkdir(mode=0o700)
         shutil.copy(kernels[-1], stage / "vmlinuz")
         shutil.copy(initrds[-1], stage / "initrd.img")
+        write_atomic(stage / HOST_KEY_PUB, host_public + "\n", mode=0o644)
+        # the disk holds the guest's private host key: root's alone, from the moment it exists
+        os.close(os.open(stage / "disk.img", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
         say("making the VM's disk (mkfs.ext4 -d)")
         _run(
             ["mkfs.ext4", "-q", "-F", "-L", "dctl-vm", "-d", str(root), str(stage / "disk.img"), DISK_SIZE],
             timeout=600,
             what="make the VM's disk",
         )
-        out.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(stage / "disk.img", 0o600)
+        out.parent.mkdir(mode=0o700, exist_ok=True)
         shutil.rmtree(out, ignore_errors=True)
         stage.replace(out)
     finally:
@@ -181,6 +245,7 @@ class Vm:
 
     pidfile, console = InDir("qemu.pid"), InDir("console.log")
     port_file, switch_file = InDir("ssh-port"), InDir("switch.json")
+    host_key_file = InDir(HOST_KEY_PUB)  # the host key its image was built with: the only one ssh accepts
 
     @property
     def port(self) -> int:
@@ -210,23 +275,35 @@ def ssh_config() -> Path:
     return Path(vm_ssh_path())
 
 
-def _write_ssh_config() -> None:
-    blocks = []
-    run = _state() / "run"
-    for d in sorted(run.iterdir()) if run.is_dir() else []:
-        vm = Vm(d.name)
+def ssh_config_text(vms: list[Vm]) -> tuple[str, str]:
+    """The ssh_config (a Host block per VM with a forwarded port) and the known_hosts pinning each VM's host
+    key under its alias. Checking is strict: a port answered by any other key — someone else's sshd on a
+    dead guest's port — is refused; a VM whose pinned key is missing is refused too (no line for it)."""
+    blocks, pinned = [], []
+    for vm in vms:
         if not vm.port_file.exists():
             continue
         blocks.append(
             f"Host {vm.alias}\n  HostName 127.0.0.1\n  Port {vm.port}\n  User root\n"
-            f"  IdentityFile {key_path()}\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n"
+            f"  IdentityFile {key_path()}\n  IdentitiesOnly yes\n"
+            f"  HostKeyAlias {vm.alias}\n  StrictHostKeyChecking yes\n  CheckHostIP no\n"
+            f"  UserKnownHostsFile {known_hosts_path()}\n  GlobalKnownHostsFile /dev/null\n"
             # a guest under software emulation can take several seconds to answer a new connection
             # (measured: more than 5 under load, and docker-py then wrote into a closed pipe)
-            f"  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n  ConnectTimeout 60\n"
+            f"  LogLevel ERROR\n  ConnectTimeout 60\n"
             f"  ServerAliveInterval 15\n  ServerAliveCountMax 8\n"
         )
-    path = ssh_config()
-    write_atomic(path, "\n".join(blocks))
+        with contextlib.suppress(OSError, EngineError):
+            pinned.append(f"{vm.alias} {host_key_line(vm.host_key_file.read_text())}\n")
+    return "\n".join(blocks), "".join(pinned)
+
+
+def _write_ssh_config() -> None:
+    run = _checked_state() / "run"
+    vms = [Vm(d.name) for d in sorted(run.iterdir())] if run.is_dir() else []
+    config, known = ssh_config_text(vms)
+    write_atomic(known_hosts_path(), known, mode=0o600)  # first: the config names it
+    write_atomic(ssh_config(), config, mode=0o600)
 
 
 def _free_port() -> int:
@@ -336,9 +413,14 @@ def start(
     on the lab switch (a tap on the switch's bridge; eth0 with the lab address in the guest)."""
     say = progress if callable(progress) else (lambda _m: None)
     image = build_image(progress=say)
+    if vm.pid() is not None and not vm.host_key_file.exists():
+        say(f"VM {vm.name} was booted by an earlier dockerctl without a pinned host key: booting it again")
+        _end(vm)
     if vm.pid() is None:
         shutil.rmtree(vm.dir, ignore_errors=True)
-        vm.dir.mkdir(parents=True)
+        secure_dir(_checked_state() / "run", private=False)
+        os.mkdir(vm.dir, 0o700)  # its own: a console log, a pid file, the pinned key
+        write_atomic(vm.host_key_file, (image / HOST_KEY_PUB).read_text(), mode=0o644)
         vm.port_file.write_text(f"{_free_port()}\n")
         if port is not None:
             _tap_up(vm, port)
@@ -375,11 +457,22 @@ def start(
             if port is not None:
                 _guest_port(vm, port)
             return
+        if _wrong_host_key(done.stderr):  # not the guest: something else answers on its port
+            raise EngineError(
+                f"VM {vm.name}: 127.0.0.1:{vm.port} answered ssh with a host key other than the one its "
+                f"image was built with ({vm.host_key_file}); another process may hold the port — refused",
+                hint="`dockerctl down --lab LAB` ends the VM; playing the lab again boots it on a new port",
+            )
         last = (done.stderr or done.stdout).strip()[-200:]
         time.sleep(2)
     raise EngineUnavailable(
         f"VM {vm.name}: no engine answered over ssh within {wait:g}s ({last}); {_tail(vm)}"
     )
+
+
+def _wrong_host_key(stderr: str) -> bool:
+    text = stderr.lower()
+    return "host key verification failed" in text or "remote host identification has changed" in text
 
 
 def _tail(vm: Vm) -> str:

@@ -4,6 +4,11 @@ Commands go through the `ssh` binary (the operator's own config, keys and agent 
 over one master connection so that reading twenty cgroup files costs one handshake. `config` (an
 ssh_config file, e.g. from DOCKERCTL_SSH_CONFIG) is passed with -F. A host that does not answer is a
 KernelUnreachable error, never a missing file.
+
+The master's control socket lives in dockerctl's private runtime directory (`<state>/run/ssh`, root's
+and 0700, refused when another user made it first), never in the shared temporary directory: whoever
+can put a socket at the ControlPath answers every kernel read. A socket path that would not fit a unix
+socket address turns multiplexing off (one handshake per command) rather than failing.
 """
 
 from __future__ import annotations
@@ -11,15 +16,19 @@ from __future__ import annotations
 import hashlib
 import os
 import shlex
-import tempfile
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from dockerctl.errors import InvalidInput
 from dockerctl.hosts.base import Completed, Host, KernelUnreachable
 from dockerctl.hosts.local import run_local
+from dockerctl.hosts.paths import runtime_dir
 
 SSH_UNREACHABLE = 255  # ssh's own exit code for "could not connect"
+CONTROL_DIR = "ssh"  # under the runtime directory: the masters' control sockets
+# a unix socket address holds 107 bytes and a NUL (sun_path[108]); ssh binds the master at
+# "<ControlPath>.<16 random characters>" and renames it into place, so the path itself gets 17 fewer
+SOCKET_PATH_MAX = 107 - 17
 
 
 def parse_ssh_url(url: str) -> tuple[str | None, str, int | None]:
@@ -44,20 +53,30 @@ class SshHost(Host):
         self.user, self.address, self.port = parse_ssh_url(url)
         self.config = config
         self.connect_timeout = connect_timeout
-        digest = hashlib.sha256(f"{url}|{config}".encode()).hexdigest()[:12]
-        self._control = os.path.join(tempfile.gettempdir(), f"dockerctl-ssh-{os.getpid()}-{digest}")
+        self._digest = hashlib.sha256(f"{url}|{config}".encode()).hexdigest()[:12]
+        self._control: str | None = None  # the control socket's path, once the runtime dir is checked
+        self._checked = False
+
+    def control_path(self) -> str | None:
+        """The master's control socket: `<state>/run/ssh/<pid>-<digest>` in the private runtime directory
+        (made and checked on first use; StateUnwritable when another user owns or can enter it). None when
+        that path is too long for a unix socket: then no multiplexing."""
+        if not self._checked:
+            path = os.path.join(runtime_dir(CONTROL_DIR), f"{os.getpid()}-{self._digest}")
+            self._control = path if len(os.fsencode(path)) <= SOCKET_PATH_MAX else None
+            self._checked = True
+        return self._control
 
     def ssh_argv(self) -> list[str]:
         argv = ["ssh"]
         if self.config:
             argv += ["-F", self.config]
-        argv += [
-            "-o", "BatchMode=yes",
-            "-o", f"ConnectTimeout={self.connect_timeout}",
-            "-o", "ControlMaster=auto",
-            "-o", f"ControlPath={self._control}",
-            "-o", "ControlPersist=60",
-        ]  # fmt: skip
+        argv += ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={self.connect_timeout}"]
+        control = self.control_path()
+        if control is None:  # the state directory's path is too long for a socket: one connection each
+            argv += ["-o", "ControlMaster=no", "-o", "ControlPath=none"]
+        else:
+            argv += ["-o", "ControlMaster=auto", "-o", f"ControlPath={control}", "-o", "ControlPersist=60"]
         if self.user:
             argv += ["-l", self.user]
         if self.port:
@@ -79,7 +98,7 @@ class SshHost(Host):
         return Completed(argv, done.returncode, done.stdout, done.stderr)
 
     def close(self) -> None:
-        if os.path.exists(self._control):
+        if self._control is not None and os.path.exists(self._control):
             run_local([*self.ssh_argv(), "-O", "exit", self.address], timeout=5)
 
 
