@@ -76,18 +76,19 @@ class ExtraReadings:
 
 def read_extra_limits(host: Host, pid: int, container_id: str) -> ExtraReadings:
     reader = CgroupReader(host)
-    out = ExtraReadings(files={}, errors={})
-    assert out.files is not None and out.errors is not None
+    files: dict[str, Reading] = {}
+    errors: dict[str, str] = {}
+    out = ExtraReadings(files=files, errors=errors)
     for controller in ("memory", "cpu"):
         try:
             where = container_cgroup(reader, pid, container_id, controller)
         except CgroupNotFound as exc:
-            out.errors[controller] = str(exc)
+            errors[controller] = str(exc)
             continue
         if controller == "memory":
             out.version = where.version
         for name in EXTRA_FILES[(controller, where.version)]:
-            out.files[name] = read_file(reader, PurePosixPath(where.path), name)
+            files[name] = read_file(reader, PurePosixPath(where.path), name)
     limits_path = f"/proc/{pid}/limits"
     text = host.read_text(limits_path)
     out.limits = parse_proc_limits(text) if text else None
@@ -95,7 +96,7 @@ def read_extra_limits(host: Host, pid: int, container_id: str) -> ExtraReadings:
     adj = f"/proc/{pid}/oom_score_adj"
     out.oom_score_adj = Reading(f"{adj} on {host.name}", host.read_text(adj))
     info = host.read_text(f"/proc/{pid}/mountinfo") or ""
-    shm = [m for m in parse_mountinfo(info) if m.mount_point == "/dev/shm"]
+    shm = [m for m in parse_mountinfo(info) if m.mount_point == "/dev/shm"]  # nosec B108: a path read, not used
     if shm:
         out.shm = (
             parse_tmpfs_size(shm[-1].super_options),

@@ -74,8 +74,11 @@ def _locate(reader: CgroupReader, pid: int, container_id: str, controller: str) 
             return container_cgroup(reader, pid, container_id, name)
         except CgroupNotFound as exc:
             last = exc
-    assert last is not None
-    raise last
+    raise (
+        last
+        if last is not None
+        else CgroupNotFound(f"no {controller} cgroup of container {container_id[:12]}")
+    )
 
 
 def read_container_limits(reader: CgroupReader, pid: int, container_id: str) -> KernelLimits:
