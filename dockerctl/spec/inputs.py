@@ -7,28 +7,52 @@ name the flag, key or keyword.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from dockerctl.errors import InvalidInput
 from dockerctl.spec.fields import FIELDS, LIMIT_FIELDS, THROTTLE_KINDS
 from dockerctl.spec.units import parse_rate, parse_size, parse_swap
 
-__all__ = ["LIMIT_FIELDS", "device_rates", "key_values", "limit_fields"]
+__all__ = ["LIMIT_FIELDS", "device_path", "device_rates", "key_values", "limit_fields"]
+
+INT64_MAX = 2**63 - 1  # the engine's sizes and rates are Go int64s
+
+
+def _whole(kind: str, value: Any, *, least: int, what: str) -> int:
+    """An integer as given in YAML (not a bool), within [least, int64]."""
+    if isinstance(value, bool):
+        raise InvalidInput(f"{what} is a number, got {value!r}", field=kind)
+    if not least <= value <= INT64_MAX:
+        raise InvalidInput(
+            f"{what} {value} is out of range: give {least} to {INT64_MAX} (the engine's int64)", field=kind
+        )
+    return int(value)
 
 
 def _rate(kind: str, value: Any) -> int:
     if FIELDS[kind].value == "iops":
-        if isinstance(value, int) and value > 0:
-            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return _whole(kind, value, least=1, what="IO rate")
         text = str(value)
-        if not text.isdigit() or int(text) <= 0:
-            raise InvalidInput(f"IO rate must be a positive whole number, got {text!r}", field=kind)
-        return int(text)
+        if not text.isdigit() or len(text) > 19 or int(text) <= 0:
+            raise InvalidInput(f"IO rate must be a positive whole number, got {text[:40]!r}", field=kind)
+        return _whole(kind, int(text), least=1, what="IO rate")
     if isinstance(value, int):
-        if value <= 0:
-            raise InvalidInput(f"rate must be greater than 0, got {value}", field=kind)
-        return value
+        return _whole(kind, value, least=1, what="rate")
     return parse_rate(str(value), field=kind)
+
+
+def device_path(path: Any, *, field: str) -> str:
+    """A host block device's path: absolute, under /dev once normalised (`/dev/../etc/passwd` is not)."""
+    text = str(path)
+    normal = os.path.normpath(text) if text.startswith("/") else ""
+    if "\x00" in text or not normal.startswith("/dev/") or normal == "/dev/":
+        raise InvalidInput(
+            f"device {text[:80]!r} is not a device under /dev: give a block device such as /dev/vda",
+            field=field,
+        )
+    return normal
 
 
 def _pairs(kind: str, value: Any) -> list[tuple[str, Any]]:
@@ -53,7 +77,7 @@ def device_rates(kind: str, value: Any) -> list[dict[str, Any]]:
     for path, rate in _pairs(kind, value):
         if not str(path).startswith("/"):
             raise InvalidInput(f"device {path!r} must be an absolute path such as /dev/vda", field=kind)
-        out.append({"path": str(path), "rate": _rate(kind, rate)})
+        out.append({"path": device_path(path, field=kind), "rate": _rate(kind, rate)})
     return out
 
 
@@ -66,9 +90,17 @@ def limit_fields(values: dict[str, Any]) -> dict[str, Any]:
             continue
         written = FIELDS[name].value
         if written == "size":
-            out[name] = value if isinstance(value, int) else parse_size(str(value), field=name)
+            out[name] = (
+                _whole(name, value, least=0, what="size")
+                if isinstance(value, int)
+                else parse_size(str(value), field=name)
+            )
         elif written == "swap":
-            out[name] = value if isinstance(value, int) else parse_swap(str(value), field=name)
+            out[name] = (
+                _whole(name, value, least=-1, what="size")
+                if isinstance(value, int)
+                else parse_swap(str(value), field=name)
+            )
         elif written == "plain":
             out[name] = value
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -23,6 +24,8 @@ _HOSTNAME = re.compile(r"^(?=.{1,63}\Z)[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\Z"
 BASE_IMAGE = "dockerctl/base:latest"  # built locally from the static busybox; never pulled
 _CPUSET = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*\Z")
 MIN_SHARES, MAX_SHARES = 2, 262144  # the kernel's (and runc's) range for cpu.shares
+CPU_IDS = 8192  # the kernel's largest NR_CPUS: no CPU number reaches it, no host has more CPUs
+INT64_MAX = 2**63 - 1  # the engine's sizes, counts and rates are Go int64s
 
 
 class DeviceRate(BaseModel):
@@ -34,21 +37,28 @@ class DeviceRate(BaseModel):
     rate: int
 
 
-def cpuset_members(text: str) -> frozenset[int]:
-    """'0-2,4' → {0, 1, 2, 4} (the kernel's list format); raises ValueError when malformed."""
+def cpuset_members(text: str, cpus: int = CPU_IDS) -> frozenset[int]:
+    """'0-2,4' → {0, 1, 2, 4} (the kernel's list format); raises ValueError when malformed or when a CPU
+    is not below `cpus` (checked before any range is expanded: `0-99999999999` is refused, not built)."""
     text = text.strip()
     if not text:
         return frozenset()
-    if not _CPUSET.match(text):
-        raise ValueError(f"invalid CPU list {text!r}")
-    out: set[int] = set()
+    if len(text) > 4096 or not _CPUSET.match(text):
+        raise ValueError(f"invalid CPU list {text[:64]!r}")
+    parts: list[tuple[int, int]] = []
     for part in text.split(","):
         lo, _, hi = part.partition("-")
+        if max(len(lo), len(hi)) > 6:
+            raise ValueError(
+                f"CPU {max(lo, hi, key=len)[:20]} is beyond the {cpus} CPU(s) here (0-{cpus - 1})"
+            )
         first, last = int(lo), int(hi or lo)
         if last < first:
             raise ValueError(f"invalid CPU range {part!r}")
-        out.update(range(first, last + 1))
-    return frozenset(out)
+        if last >= cpus:
+            raise ValueError(f"CPU {last} is beyond the {cpus} CPU(s) here (0-{cpus - 1})")
+        parts.append((first, last))
+    return frozenset(c for first, last in parts for c in range(first, last + 1))
 
 
 class Limits(BaseModel):
@@ -88,13 +98,21 @@ class Limits(BaseModel):
                 f"got {self.cpu_shares}; the default weight is 1024 (seed R4)",
                 field="cpu_shares",
             )
-        if self.cpus is not None and not self.cpus >= 0.01:
-            raise InvalidInput(f"--cpus must be at least 0.01, got {self.cpus}", field="cpus")
+        if self.cpus is not None and not (math.isfinite(self.cpus) and 0.01 <= self.cpus <= CPU_IDS):
+            raise InvalidInput(
+                f"--cpus must be a finite number of CPUs, at least 0.01 and at most the host's, got {self.cpus}",
+                field="cpus",
+            )
         if self.cpuset_cpus is not None:
             try:
                 cpuset_members(self.cpuset_cpus)
             except ValueError as exc:
                 raise InvalidInput(f"{exc}; expected e.g. 0, 0-1 or 0,2", field="cpuset_cpus") from None
+        if self.pids_limit is not None and self.pids_limit > INT64_MAX:
+            raise InvalidInput(
+                f"pids limit {self.pids_limit} is beyond the engine's int64: give a count such as 100",
+                field="pids_limit",
+            )
         if self.pids_limit is not None and self.pids_limit < -1:
             raise InvalidInput(
                 f"pids limit must be positive, or -1 for unlimited, got {self.pids_limit}", field="pids_limit"
@@ -109,12 +127,24 @@ class Limits(BaseModel):
             for entry in getattr(self, kind):
                 if entry.rate <= 0:
                     raise InvalidInput(f"rate must be greater than 0 for {entry.path}", field=kind)
+                if entry.rate > INT64_MAX:
+                    raise InvalidInput(
+                        f"rate {entry.rate} for {entry.path} is beyond the engine's int64 (at most {INT64_MAX})",
+                        field=kind,
+                    )
                 if entry.path in seen:
                     raise InvalidInput(f"{entry.path} is given twice", field=kind)
                 seen.add(entry.path)
         return self
 
     def _check_memory(self) -> None:
+        for name in ("memory", "memory_swap"):
+            value = getattr(self, name)
+            if value is not None and value > INT64_MAX:
+                raise InvalidInput(
+                    f"{value} bytes is beyond the engine's int64 (at most {INT64_MAX}): give a size such as 100M",
+                    field=name,
+                )
         if self.memory is not None and self.memory < 0:
             raise InvalidInput("memory limit cannot be negative", field="memory")
         if self.memory is not None and 0 < self.memory < MIN_MEMORY:

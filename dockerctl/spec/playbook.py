@@ -16,6 +16,8 @@ Validated before the engine is touched; every error names FILE:LINE and the key.
 from __future__ import annotations
 
 import ipaddress
+import math
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -27,20 +29,22 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
 from dockerctl.errors import InvalidInput
 from dockerctl.spec.gluster import GLUSTER_DRIVER
 from dockerctl.spec.host_kinds import kind as kind_of
-from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
+from dockerctl.spec.inputs import LIMIT_FIELDS, device_path, limit_fields
 from dockerctl.spec.model_sections import MODEL_SECTIONS, section_of_driver
+from dockerctl.spec.models import MAX_SHARES, MIN_SHARES
 from dockerctl.spec.names import BadName, check_section_names
 from dockerctl.spec.sections import SECTIONS
 from dockerctl.spec.storage import StorageEntry, volume_size_gb
-from dockerctl.spec.topology import NetworkEntry, Topology
-from dockerctl.spec.units import parse_size
-from dockerctl.spec.yamlpos import line_of, load_with_lines, read_text
+from dockerctl.spec.topology import NetworkEntry, Topology, image_ref
+from dockerctl.spec.units import parse_rate, parse_size
+from dockerctl.spec.yamlpos import line_of, load_yaml, read_text, via_of
 
 CLAIM = re.compile(r"^[RKNCOSXV]\d+\Z")
 _STRICT = ConfigDict(extra="forbid")
@@ -54,6 +58,33 @@ def _container_path(value: str) -> str:
 
 # a path inside a proof's container: absolute; it goes to the container as an argument, never as shell
 ContainerPath = Annotated[str, AfterValidator(_container_path)]
+Port = Annotated[int, Field(ge=1, le=65535)]  # a TCP/UDP port
+Shares = Annotated[int, Field(ge=MIN_SHARES, le=MAX_SHARES)]  # cpu.shares, the kernel's range
+INT64_MAX = 2**63 - 1
+
+
+def _size(value: str) -> str:
+    try:
+        parse_size(str(value))
+    except InvalidInput as exc:
+        raise ValueError(exc.message) from None  # pydantic names the key
+    return value
+
+
+def _cpus(value: float | None) -> float | None:
+    """CPUs of quota: finite, positive, no more than this machine has."""
+    if value is None:
+        return value
+    count = os.cpu_count() or 1
+    if not (math.isfinite(value) and 0 < value <= count):
+        raise ValueError(
+            f"{value} CPUs: give a number above 0 and at most {count}, the CPUs this machine has"
+        )
+    return value
+
+
+Size = Annotated[str, AfterValidator(_size)]
+Cpus = Annotated[float | None, AfterValidator(_cpus)]
 
 
 class ImageEntry(BaseModel):
@@ -83,7 +114,7 @@ class LimitsExpect(BaseModel):
 class OomExpect(BaseModel):
     model_config = _STRICT
     container: str  # proved on a twin with this container's limits
-    allocate: str  # a size, e.g. 80M
+    allocate: Size  # a size, e.g. 80M
     killed: bool = True
 
 
@@ -101,7 +132,7 @@ class TrafficExpect(BaseModel):
     to: str | None = None  # a container of the lab …
     address: str | None = None  # … or an address (e.g. a macvlan network's gateway, X9)
     by: Literal["ip", "name", "gwbridge"] = "ip"  # gwbridge: the target's eth1 on docker_gwbridge (X6)
-    port: int | None = None
+    port: Port | None = None
 
     @model_validator(mode="after")
     def _target(self) -> TrafficExpect:
@@ -178,7 +209,7 @@ class NatExpect(BaseModel):
 class PublishedExpect(BaseModel):
     model_config = _STRICT
     container: str
-    port: int  # the container port that is published
+    port: Port  # the container port that is published
 
 
 class MountExpect(BaseModel):
@@ -198,7 +229,7 @@ class FileExpect(BaseModel):
 
 class CpuRatioExpect(BaseModel):
     model_config = _STRICT
-    shares: tuple[int, int] = (1024, 512)  # two busy twins pinned to CPU 0
+    shares: tuple[Shares, Shares] = (1024, 512)  # two busy twins pinned to CPU 0
     seconds: float = Field(default=3.0, gt=0, le=30)
     tolerance: float = Field(default=0.3, gt=0, lt=1)
 
@@ -208,12 +239,21 @@ class DeviceRateExpect(BaseModel):
     device: str | None = None  # default: the disk under the engine's data root
     read_bps: str | None = None
     write_bps: str | None = None
-    read_iops: int | None = None
-    write_iops: int | None = None
+    read_iops: int | None = Field(default=None, ge=1, le=INT64_MAX)
+    write_iops: int | None = Field(default=None, ge=1, le=INT64_MAX)
     tolerance: float = Field(default=0.1, gt=0, lt=1)
 
     @model_validator(mode="after")
     def _some(self) -> DeviceRateExpect:
+        try:
+            if self.device is not None:
+                device_path(self.device, field="device")
+            for key in ("read_bps", "write_bps"):
+                value = getattr(self, key)
+                if value is not None:
+                    parse_rate(str(value), field=key)
+        except InvalidInput as exc:
+            raise ValueError(f"{exc.field}: {exc.message}") from None
         if not any((self.read_bps, self.write_bps, self.read_iops, self.write_iops)):
             raise ValueError("give at least one of read_bps, write_bps, read_iops, write_iops")
         return self
@@ -408,6 +448,7 @@ class HostEntry(BaseModel):
                 raise ValueError(
                     "a remote host needs url: ssh://USER@HOST (or tcp://HOST:PORT, unix:///path)"
                 )
+            _engine_url(self.url)
         elif self.url is not None:
             raise ValueError(f"url is for remote hosts; a {self.kind} host has none")
         if self.address is not None and traits.switch_port == "never":
@@ -415,6 +456,48 @@ class HostEntry(BaseModel):
         if (self.memory is not None or self.cpus is not None) and not traits.sized:
             raise ValueError("memory and cpus size a VM host (kind: vm)")
         return self
+
+
+_URL_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # a user or host ssh cannot read as an option
+
+
+def _engine_url(url: str) -> None:
+    """A remote engine's URL: ssh://[USER@]HOST[:PORT], tcp://HOST:PORT or unix:///PATH, whose user and host
+    cannot be read by ssh as an option (`-oProxyCommand=…`) nor hold anything but name characters."""
+    from urllib.parse import urlsplit
+
+    right = "give e.g. ssh://admin@10.0.0.5, tcp://10.0.0.5:2376 or unix:///run/docker.sock"
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        raise ValueError(f"url {url[:80]!r} holds spaces or control characters: {right}")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"url {url[:80]!r}: {exc}; {right}") from None
+    if parts.scheme == "unix":
+        if parts.netloc or not parts.path.startswith("/"):
+            raise ValueError(f"url {url[:80]!r}: a socket's absolute path after unix://; {right}")
+        return
+    host, user = parts.hostname or "", parts.username
+    if parts.password is not None or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"url {url[:80]!r}: only [USER@]HOST[:PORT] after {parts.scheme}://; {right}")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not _URL_PART.fullmatch(host):
+            raise ValueError(
+                f"host {host[:80]!r} of url {url[:80]!r} is not a host name or address (it must start with a "
+                f"letter or digit, never '-'): {right}"
+            ) from None
+    if user is not None and not _URL_PART.fullmatch(user):
+        raise ValueError(
+            f"user {user[:80]!r} of url {url[:80]!r} is not a user name (letters, digits, '_', '.', '-', "
+            f"not starting with '-'): {right}"
+        )
+    if parts.scheme == "tcp" and port is None:
+        raise ValueError(f"url {url[:80]!r}: tcp:// needs a port, e.g. tcp://10.0.0.5:2376")
+    if port is not None and not 1 <= port <= 65535:
+        raise ValueError(f"port {port} of url {url[:80]!r}: give 1-65535")
 
 
 class SwitchEntry(BaseModel):
@@ -455,7 +538,7 @@ class WeaveEntry(BaseModel):
 class PolicyRule(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     source: dict[str, str] = Field(alias="from")  # labels of the containers allowed in
-    port: int = Field(ge=1, le=65535)
+    port: Port
     protocol: Literal["tcp", "udp"] = "tcp"
 
 
@@ -477,11 +560,16 @@ class ServiceEntry(BaseModel):
     replicas: int = Field(default=1, ge=0, le=50)
     networks: list[str] = Field(default_factory=list)  # overlay networks of this lab
     limit_memory: str | None = None  # --limit-memory
-    limit_cpu: float | None = Field(default=None, gt=0)  # --limit-cpu
+    limit_cpu: Cpus = None  # --limit-cpu
     reserve_memory: str | None = None  # --reserve-memory
-    reserve_cpu: float | None = Field(default=None, gt=0)  # --reserve-cpu
+    reserve_cpu: Cpus = None  # --reserve-cpu
     host: str | None = None  # placement: only on this host of the lab
-    max_per_host: int | None = Field(default=None, ge=1)  # placement: at most this many per node
+    max_per_host: int | None = Field(default=None, ge=1, le=50)  # placement: at most this many per node
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        return image_ref(value)
 
     def argv(self) -> list[str]:
         if self.command is None:
@@ -620,6 +708,20 @@ class Playbook(Topology):
         """The hosts a network model runs on: every simulated host (as flanneld, calico-node and the
         weave router run on every node) when the playbook has the model's section."""
         return self._daemon_hosts() if self.section(key) is not None else []
+
+    @model_validator(mode="after")
+    def _host_cpus(self) -> Playbook:
+        """Each container's cpus and cpuset within its host's CPUs: a VM's own (default 2), this machine's
+        for the others it runs here; a remote host's are not known before it is reached."""
+        for name, c in self.containers.items():
+            host = self.host_of(c)
+            entry = self.hosts.get(host)
+            kind = entry.kind if entry is not None else "local"
+            if kind == "remote":
+                continue
+            cpus = (entry.cpus or 2) if entry is not None and kind == "vm" else os.cpu_count()
+            c.host_cpus(cpus, f"containers.{name}", "this machine" if kind != "vm" else f"VM host {host}")
+        return self
 
     @model_validator(mode="after")
     def _own_labels(self) -> Playbook:
@@ -976,6 +1078,21 @@ MAPPING_SECTIONS = {
 }
 
 
+NAMED_ENTRIES = ("containers", "networks", "volumes", "images", "hosts", "services", "policies", "host_links")
+
+
+def _empty_is_default(data: dict[str, Any]) -> None:
+    """A key written with no value means its default, as people write YAML: `volumes: {data:}` (or
+    `data:` on its own line) is a volume with no settings, an empty `containers:` has none."""
+    for key in [k for k, v in data.items() if v is None and k not in ("version", "name")]:
+        del data[key]
+    for section in NAMED_ENTRIES:
+        entries = data.get(section)
+        if isinstance(entries, dict):
+            for name in [n for n, v in entries.items() if v is None]:
+                entries[name] = {}
+
+
 def _check_sections(data: dict[str, Any], path: Path, lines: dict[Any, int]) -> None:
     """A section written as a list (`- name: x`) instead of a mapping: say so at its line, with the form."""
     for key, example in MAPPING_SECTIONS.items():
@@ -1042,13 +1159,59 @@ def _friendly(error: Any, loc: tuple[Any, ...], section: type[BaseModel] | None 
     return msg
 
 
+INT64 = (-(2**63), 2**63 - 1)  # the engine's numbers are Go int64s
+
+
+def _check_numbers(data: Any, at: tuple[Any, ...] = ()) -> tuple[tuple[Any, ...], str] | None:
+    """The first number no field of a playbook can hold — an integer beyond the engine's int64, a float
+    that is infinite or not a number — as (its path, what is wrong)."""
+    import math
+
+    stack: list[tuple[tuple[Any, ...], Any]] = [(at, data)]
+    seen: set[int] = set()
+    while stack:
+        here, value = stack.pop()
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int) and not INT64[0] <= value <= INT64[1]:
+            return (
+                here,
+                f"{value} is beyond the engine's 64-bit range (at most {INT64[1]}): give a smaller number",
+            )
+        if isinstance(value, float) and not math.isfinite(value):
+            return here, f"{value} is not a finite number: give a number such as 1.5"
+        if isinstance(value, dict | list) and id(value) not in seen:
+            seen.add(id(value))  # an alias's value is checked once
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack.extend(((*here, k), v) for k, v in items)
+    return None
+
+
 def load_playbook(path: str | Path) -> Playbook:
-    """Read and validate a playbook; errors say FILE:LINE: key: what is wrong."""
+    """Read and validate a playbook; errors say FILE:LINE: key: what is wrong (and, for a value that came
+    through an alias or a merge key, the line of that alias too)."""
     path = Path(path)
     text = read_text(path, what="a playbook", hint="give the path of a playbook (YAML) file", where="FILE")
-    data, lines = load_with_lines(text, str(path))
+    doc = load_yaml(text, str(path))
+    data, lines = doc.data, doc.lines
+
+    def where(loc: tuple[Any, ...]) -> str:
+        return f"{path}:{line_of(lines, loc) or 1}"
+
+    def through(loc: tuple[Any, ...]) -> str:
+        by = via_of(doc.via, loc)
+        return f" (brought in by the alias or merge key at line {by})" if by is not None else ""
+
     if not isinstance(data, dict):
         raise InvalidInput("a playbook is a mapping (version, name, containers, …)", where=f"{path}:1")
+    for key in [k for k in data if k.startswith("x-")]:  # extension fields hold anchors, as in compose
+        del data[key]
+    _empty_is_default(data)
+    bad = _check_numbers(data)
+    if bad is not None:
+        loc, problem = bad
+        key = ".".join(str(p) for p in loc)
+        raise InvalidInput(f"{key}: {problem}{through(loc)}", where=where(loc))
     _check_sections(data, path, lines)
     _resolve_binds(data, path.resolve().parent)
     plugged = {key: data.pop(key) for key in list(data) if key in SECTIONS}  # models' own sections
@@ -1065,9 +1228,7 @@ def load_playbook(path: str | Path) -> Playbook:
         loc = (*at, *first["loc"])
         key = ".".join(str(p) for p in loc)
         msg = _friendly(first, loc, SECTIONS[at[0]] if at else None)
-        raise InvalidInput(
-            f"{key}: {msg}" if key else msg, where=f"{path}:{line_of(lines, loc) or 1}"
-        ) from None
+        raise InvalidInput(f"{key}: {msg}{through(loc)}" if key else msg, where=where(loc)) from None
     except InvalidInput as exc:
         dotted = exc.where or ""
         at = exc.at if isinstance(exc, BadName) else _path(dotted)  # a name may hold '.': its own path
@@ -1075,5 +1236,7 @@ def load_playbook(path: str | Path) -> Playbook:
         exc.message = f"{dotted}: {exc.message}" if dotted else exc.message
         if exc.field and not dotted:
             exc.message = f"{exc.field}: {exc.message}"
+        if dotted:
+            exc.message += through(at)
         exc.where = f"{path}:{line or 1}"
         raise

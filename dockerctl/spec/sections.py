@@ -27,6 +27,12 @@ def ipv4_range(text: str, model: str, what: str, example: str, where: str) -> ip
         ) from None
     if not isinstance(net, ipaddress.IPv4Network):
         raise InvalidInput(f"{model}'s {what} is IPv4 here", where=where)
+    if net.prefixlen < 8 or net.network_address.is_unspecified or net.is_loopback or net.is_multicast:
+        raise InvalidInput(
+            f"{model} {what} {net} is not a lab range (the whole address space, loopback or multicast): "
+            f"give /8 or longer, such as {example}",
+            where=where,
+        )
     return net
 
 

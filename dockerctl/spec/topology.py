@@ -7,16 +7,29 @@ so containers still find each other by that name on the lab's networks.
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from dockerctl.errors import InvalidInput
 from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
-from dockerctl.spec.models import BASE_IMAGE, Limits
+from dockerctl.spec.models import BASE_IMAGE, Limits, cpuset_members
 from dockerctl.spec.names import check_section_names
+from dockerctl.spec.network import parse_publish
 from dockerctl.spec.yamlpos import read_text
 
 BUILTIN_NETWORKS = ("bridge", "host", "none")
@@ -27,6 +40,46 @@ NAMED_SECTIONS = {
     "networks": ("network", "front"),
     "volumes": ("volume", "data"),
 }
+
+
+# the reference grammar of distribution/reference (what the engine parses), lowercase repository path
+IMAGE_REF = re.compile(
+    r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?"
+    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+    r"(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?"
+)
+HOSTNAME = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?")
+SHORTEST_PREFIX = {4: 8, 6: 16}  # a lab subnet takes at most a /8 (IPv4), a /16 (IPv6)
+
+
+def image_ref(value: str) -> str:
+    if not isinstance(value, str) or len(value) > 255 or not IMAGE_REF.fullmatch(value):
+        raise ValueError(
+            f"{str(value)[:80]!r} is not an image reference: give a name such as dockerctl/base or app:1.0 "
+            "(lowercase, [a-z0-9._-/], an optional :tag)"
+        )
+    return value
+
+
+def lab_subnet(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """A network's subnet as the engine's IPAM takes it: a network address in CIDR form, not the whole
+    address space, nor loopback, multicast or unspecified addresses."""
+    try:
+        net = ipaddress.ip_network(text, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a subnet ({exc}): give one such as 172.31.5.0/24") from None
+    if (
+        net.prefixlen < SHORTEST_PREFIX[net.version]
+        or net.is_unspecified
+        or net.network_address.is_unspecified
+    ):
+        raise ValueError(
+            f"{text} would take the whole address space (or most of it): give a lab subnet of "
+            f"/{SHORTEST_PREFIX[net.version]} or longer, such as 172.31.5.0/24"
+        )
+    if net.is_loopback or net.is_multicast:
+        raise ValueError(f"{text} is a loopback or multicast range: give one such as 172.31.5.0/24")
+    return net
 
 
 class NetworkEntry(BaseModel):
@@ -42,6 +95,42 @@ class NetworkEntry(BaseModel):
     options: dict[str, str] = Field(default_factory=dict)  # e.g. parent: <host link> for macvlan (X8)
     ip_range: str | None = None  # addresses handed to containers (e.g. the macvlan half of a lab switch)
     host: str | None = None  # the host it is made on (default: the first host); overlay: the swarm's
+
+    @field_validator("subnet")
+    @classmethod
+    def _subnet(cls, value: str | None) -> str | None:
+        if value is not None:
+            lab_subnet(value)
+        return value
+
+    @field_validator("gateway", "ip_range")
+    @classmethod
+    def _inside(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """gateway and ip_range inside the subnet (validated before them: it is declared first)."""
+        if value is None:
+            return value
+        subnet = info.data.get("subnet")
+        net = ipaddress.ip_network(subnet) if subnet else None
+        if info.field_name == "gateway":
+            try:
+                inner: Any = ipaddress.ip_address(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not an IP address: give one such as 172.31.5.1") from None
+            inside = net is not None and inner in net
+        else:
+            try:
+                inner = ipaddress.ip_network(value, strict=True)
+            except ValueError as exc:
+                raise ValueError(
+                    f"{value!r} is not a subnet ({exc}): give one such as 172.31.5.128/25"
+                ) from None
+            inside = net is not None and inner.version == net.version and inner.subnet_of(net)
+        if not inside:
+            raise ValueError(
+                f"{value} must be inside the network's subnet"
+                + (f" {net}" if net is not None else ": give subnet: too (e.g. 172.31.5.0/24)")
+            )
+        return value
 
 
 class VolumeEntry(BaseModel):
@@ -59,13 +148,14 @@ class ContainerEntry(BaseModel):
     command: list[str] | str | None = None
     networks: list[str] = Field(default_factory=list)
     volumes: list[str] = Field(default_factory=list)  # "name:/path[:ro]", "/host/path:/path[:ro]" or "/path"
-    memory: str | int | None = None
-    memory_swap: str | int | None = None
-    cpu_shares: int | None = None
-    cpus: float | None = None
+    # numbers are numbers: `memory: true` or `cpus: yes` is refused, not read as 1
+    memory: str | StrictInt | None = None
+    memory_swap: str | StrictInt | None = None
+    cpu_shares: StrictInt | None = None
+    cpus: Annotated[float, Field(strict=True)] | None = None
     cpuset_cpus: str | None = None
-    pids_limit: int | None = None
-    blkio_weight: int | None = None
+    pids_limit: StrictInt | None = None
+    blkio_weight: StrictInt | None = None
     device_read_bps: Any = None
     device_write_bps: Any = None
     device_read_iops: Any = None
@@ -78,6 +168,57 @@ class ContainerEntry(BaseModel):
     create_only: bool = False  # created, never started: a volume container (S8)
     host: str | None = None  # the host it runs on (default: the first host)
     labels: dict[str, str] = Field(default_factory=dict)  # docker labels (calico policies select by them)
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        return image_ref(value)
+
+    @field_validator("publish")
+    @classmethod
+    def _publish(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                parse_publish(item)
+            except InvalidInput as exc:
+                raise ValueError(f"{exc.message} (e.g. 8080, 80:8080 or 127.0.0.1::8080)") from None
+        return value
+
+    @field_validator("ip")
+    @classmethod
+    def _ip(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ipaddress.ip_address(value)
+            except ValueError:
+                raise ValueError(f"{value!r} is not an IP address: give one such as 172.31.5.10") from None
+        return value
+
+    @field_validator("hostname")
+    @classmethod
+    def _hostname(cls, value: str | None) -> str | None:
+        if value is not None and not HOSTNAME.fullmatch(value):
+            raise ValueError(
+                f"{value[:80]!r} is not a hostname: letters, digits and '-', at most 63, e.g. web1"
+            )
+        return value
+
+    def host_cpus(self, cpus: int | None, where: str, host: str = "this machine") -> None:
+        """cpus and cpuset_cpus within the host's CPUs (`cpus`; None: not known here, e.g. remote)."""
+        if cpus is None:
+            return
+        if self.cpus is not None and self.cpus > cpus:
+            raise InvalidInput(
+                f"cpus {self.cpus:g} is more than the {cpus} CPU(s) {host} has: give 0.01 to {cpus}",
+                where=f"{where}.cpus",
+            )
+        if self.cpuset_cpus is not None:
+            try:
+                cpuset_members(self.cpuset_cpus, cpus)
+            except ValueError as exc:
+                raise InvalidInput(
+                    f"{exc}; give CPUs of {host} such as 0 or 0-{cpus - 1}", where=f"{where}.cpuset_cpus"
+                ) from None
 
     def limits(self, where: str) -> Limits:
         try:
@@ -158,6 +299,8 @@ class Topology(BaseModel):
                         f"volume {source!r} is not defined under volumes", where=f"containers.{name}.volumes"
                     )
             c.limits(f"containers.{name}")
+            if type(self) is Topology:  # a playbook knows each container's host (Playbook._host_cpus)
+                c.host_cpus(os.cpu_count(), f"containers.{name}")
         return self
 
     def dependencies(self, name: str) -> list[str]:
