@@ -39,9 +39,9 @@ def test_calico_read_without_dockerctl(base_image: str) -> None:
         assert up.returncode == 0, up.stderr
 
         # etcd: one block per host, in calico's affinity layout
-        port = json.loads((STATE / "etcd" / LAB / "etcd.json").read_text())["client"]
+        sock = STATE / "run" / "etcd" / LAB / "client.sock:0"  # root's alone: a unix socket, 0700 directory
         keys = subprocess.run(
-            ["etcdctl", f"--endpoints=http://127.0.0.1:{port}", "get", "--prefix", "--keys-only", "/calico/ipam/v2/host/"],
+            ["etcdctl", f"--endpoints=unix://{sock}", "get", "--prefix", "--keys-only", "/calico/ipam/v2/host/"],
             capture_output=True, text=True, env={**os.environ, "ETCDCTL_API": "3"}, check=True,
         ).stdout.split()  # fmt: skip
         blocks = {k.split("/")[5]: k.rsplit("/", 1)[1].replace("-", "/") for k in keys}

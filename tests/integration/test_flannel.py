@@ -26,9 +26,9 @@ TTL = 20  # seconds: renewed when 10 are left (flannel: 24 h, within the last ho
 
 
 def etcdctl(*args: str) -> str:
-    port = json.loads((STATE / "etcd" / LAB / "etcd.json").read_text())["client"]
+    sock = STATE / "run" / "etcd" / LAB / "client.sock:0"  # root's alone: a unix socket in a 0700 directory
     done = subprocess.run(
-        ["etcdctl", f"--endpoints=http://127.0.0.1:{port}", *args],
+        ["etcdctl", f"--endpoints=unix://{sock}", *args],
         capture_output=True, text=True, env={**os.environ, "ETCDCTL_API": "3"}, timeout=30, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -158,6 +158,7 @@ def test_flannel_vxlan_read_without_dockerctl(base_image: str, tmp_path: Path) -
         assert down.returncode == 0, down.stderr
     assert machine_state() == before  # no etcd, plugin, socket, device, namespace or state left
     assert not (STATE / "etcd" / LAB).exists() and not (STATE / "flannel" / LAB).exists()
+    assert not (STATE / "run" / "etcd" / LAB).exists()  # etcd's sockets
 
 
 def test_bad_flannel_input_changes_nothing(base_image: str, tmp_path: Path) -> None:
