@@ -14,6 +14,7 @@ import fcntl
 import json
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import IO
 
 from dockerctl.engines.signals import reached
 from dockerctl.errors import Conflict, StateUnwritable
-from dockerctl.hosts.paths import state_dir
+from dockerctl.hosts.paths import state_dir, write_json
 
 
 def writable_state(sub: str) -> Path:
@@ -29,9 +30,10 @@ def writable_state(sub: str) -> Path:
     path = state_dir() / sub
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / f".write-probe-{os.getpid()}"
-        probe.write_text("")
-        probe.unlink()
+        # a unique name made with O_EXCL | O_NOFOLLOW: a symlink planted at a guessable name is never opened
+        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=path)
+        os.close(fd)
+        os.unlink(probe)
     except OSError as exc:
         raise StateUnwritable(
             f"the state directory {state_dir()} cannot be written ({exc.strerror}): dockerctl keeps its lab "
@@ -72,7 +74,15 @@ def lab_lock(lab: str, *, wait: float = 0, notes: list[str] | None = None) -> It
     """Hold the lab's lock for the block; wait up to `wait` seconds for another holder, else refuse."""
     locks = writable_state("locks")
     lock_path, holder_path = locks / f"{lab}.lock", locks / f"{lab}.holder"
-    handle: IO[str] = open(lock_path, "a+")  # noqa: SIM115 (held open for the whole block)
+    # held open for the whole block; a symlink at the lock's name is refused (ELOOP), never followed
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise StateUnwritable(
+            f"the lock file {lock_path} cannot be opened ({exc.strerror}): dockerctl will not use it",
+            hint="remove it (a symlink there is never followed) and run again",
+        ) from None
+    handle: IO[str] = os.fdopen(fd, "a+")
     try:
         deadline = time.monotonic() + max(0.0, wait)
         while True:
@@ -97,10 +107,9 @@ def lab_lock(lab: str, *, wait: float = 0, notes: list[str] | None = None) -> It
             and notes is not None
         ):
             notes.append(f"took over the lock of lab {lab} left by {_describe(previous)}, which is gone")
-        holder_path.write_text(
-            json.dumps(
-                {"pid": os.getpid(), "command": " ".join(["dockerctl", *sys.argv[1:]]), "since": time.time()}
-            )
+        write_json(
+            holder_path,
+            {"pid": os.getpid(), "command": " ".join(["dockerctl", *sys.argv[1:]]), "since": time.time()},
         )
         try:
             yield

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
+import os
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field
@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from dockerctl.errors import Conflict, EngineError, InvalidInput, NotFound
+from dockerctl.fabric.removal import remove_file, remove_tree
 from dockerctl.hosts import LocalHost, NetnsHost
 from dockerctl.hosts.base import Completed
-from dockerctl.hosts.paths import state_dir, write_json
+from dockerctl.hosts.paths import state_dir, write_atomic, write_json
+from dockerctl.hosts.records import CorruptRecord, read_record
 
 MARKER = ".dockerctl-pool"  # in a brick directory: which lab's pool it belongs to
 GB = 1024**3
@@ -50,6 +52,8 @@ class Pool:
     hosts: tuple[PoolHost, ...]
     brick_dir: str = ""  # where bricks live ("" = under the pool's state directory)
     driver: str = "dockerctl-gluster"
+    # its record could not be read (why): this pool was pieced together from what is under its root
+    damaged: str = field(default="", compare=False)
 
     @property
     def root(self) -> Path:
@@ -105,7 +109,9 @@ class Pool:
         return tuple(out)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "hosts": [asdict(h) for h in self.hosts]}
+        data = {**asdict(self), "hosts": [asdict(h) for h in self.hosts]}
+        del data["damaged"]
+        return data
 
 
 # -- the pool's record ------------------------------------------------------------------------------
@@ -115,17 +121,45 @@ def save(pool: Pool) -> None:
     write_json(pool.root / "pool.json", pool.to_dict())
 
 
+def record_path(lab: str) -> Path:
+    """Where the lab's pool record is."""
+    return _state() / lab / "pool.json"
+
+
 def load(lab: str) -> Pool | None:
+    """The lab's pool (None: it has none). A record that cannot be read does not hide the pool: it is
+    pieced together from what is under its root (`damaged` says why), so `stop` still ends its processes
+    and mounts; `start` refuses it (CorruptRecord)."""
     try:
-        data = json.loads((_state() / lab / "pool.json").read_text())
+        data = read_record(record_path(lab))
+        if data is None:
+            return None
         return Pool(
             data["lab"],
             tuple(PoolHost(**h) for h in data["hosts"]),
             data.get("brick_dir", ""),
             data.get("driver", "dockerctl-gluster"),
         )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    except CorruptRecord as exc:
+        why = exc.why
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        why = f"not a pool record: {type(exc).__name__} {exc}"
+    return _pieced(lab, why)
+
+
+def _pieced(lab: str, why: str) -> Pool:
+    """A pool whose record cannot be read, from its root: a host per directory with glusterd's working
+    directory; the brick directory from the bricks glusterd recorded (`vols/*/bricks/*`: `path=…`)."""
+    root = _state() / lab
+    hosts = [d.name for d in sorted(root.iterdir()) if (d / "work").is_dir()] if root.is_dir() else []
+    brick_dir = ""
+    for brick in sorted(root.glob("*/work/vols/*/bricks/*")):
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            for line in brick.read_text().splitlines():
+                if line.startswith("path=") and len(Path(line[5:]).parents) > 3:
+                    found = Path(line[5:]).parents[2]  # <brick_dir>/<host>/<volume>/brick
+                    brick_dir = "" if found == root / "bricks" else str(found)
+    return Pool(lab, tuple(PoolHost(h, "") for h in hosts), brick_dir, damaged=why)
 
 
 def all_pools() -> list[Pool]:
@@ -267,6 +301,12 @@ def _answers(pool: Pool, host: str) -> bool:
 def start(pool: Pool, *, wait: float = 30, progress: Any = None) -> None:
     """Every host's glusterd up (idempotent), all peers probed and connected."""
     say = progress or (lambda _m: None)
+    if pool.damaged:
+        raise CorruptRecord(
+            record_path(pool.lab),
+            pool.damaged,
+            hint=f"`dockerctl down --lab {pool.lab}` ends the pool's processes and mounts all the same",
+        )
     save(pool)  # before anything is made: `stop` finds it all again from the record
     for h in pool.hosts:
         for d in (
@@ -279,7 +319,7 @@ def start(pool: Pool, *, wait: float = 30, progress: Any = None) -> None:
             d.mkdir(parents=True, exist_ok=True)
         marker = pool.bricks(h.name).parent / MARKER
         if not marker.exists():
-            marker.write_text(pool.lab + "\n")
+            write_atomic(marker, pool.lab + "\n")
         if glusterd_pid(pool, h.name) is not None:
             continue
         _mount_bricks(pool, h.name)
@@ -417,8 +457,12 @@ def _make_brick(pool: Pool, host: str, volume: str, size_gb: float) -> None:
     image = base / f"{volume}.img"
     point = pool.brick_mount(host, volume)
     local = LocalHost()
-    if not image.exists():
-        with open(image, "wb") as f:
+    if image.is_symlink():
+        raise Conflict(f"{image} is a symlink, not a brick dockerctl made: it is left alone, never followed")
+    if not os.path.lexists(image):
+        # made here, never opened through a symlink planted at its name (O_EXCL | O_NOFOLLOW)
+        fd = os.open(image, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        with os.fdopen(fd, "wb") as f:
             f.truncate(max(int(size_gb * GB), 16 * 1024 * 1024))  # sparse: disk is used as data arrives
         _must(local.run(["mkfs.ext4", "-q", "-m", "0", "-F", str(image)], timeout=120), "format a brick")
     point.mkdir(parents=True, exist_ok=True)
@@ -431,9 +475,7 @@ def create_volume(pool: Pool, volume: str, size_gb: float) -> VolumeInfo:
     """One replicated GlusterFS volume with a brick of `size_gb` on every host, started. Idempotent."""
     info = volume_info(pool, volume)
     if info is None:
-        record = _size_record(pool, volume)
-        record.parent.mkdir(parents=True, exist_ok=True)
-        record.write_text(json.dumps({"size_gb": size_gb}))
+        write_json(_size_record(pool, volume), {"size_gb": size_gb})
         for h in pool.hosts:
             _make_brick(pool, h.name, volume, size_gb)
         bricks = [f"{h.address}:{pool.brick(h.name, volume)}" for h in pool.hosts]
@@ -460,8 +502,18 @@ def create_volume(pool: Pool, volume: str, size_gb: float) -> VolumeInfo:
     return info
 
 
+class Leftovers(EngineError):
+    """A removal that could not remove everything: the message names each path that stayed, and why."""
+
+    def __init__(self, what: str, failed: list[str]) -> None:
+        super().__init__(f"{what} could not all be removed: {'; '.join(failed)} — these are still on disk")
+        self.failed = failed
+
+
 def delete_volume(pool: Pool, volume: str) -> bool:
-    """Remove the volume and its bricks — its data — on every host. → whether it existed."""
+    """Remove the volume and its bricks — its data — on every host. → whether it existed. Leftovers
+    (naming each path) when any of its data could not be removed: the engine then keeps the volume, and
+    removing it again tries again."""
     for h in pool.hosts:
         unmount(pool, h.name, volume)
     try:
@@ -474,13 +526,18 @@ def delete_volume(pool: Pool, volume: str) -> bool:
                 gluster(pool, pool.hosts[0].name, "volume", "stop", volume, "force"), f"stop volume {volume}"
             )
         _must(gluster(pool, pool.hosts[0].name, "volume", "delete", volume), f"delete volume {volume}")
+    failed: list[str] = []
     for h in pool.hosts:
         point = pool.brick_mount(h.name, volume)
         if is_mounted(point):
             _umount(str(point))
-        shutil.rmtree(point, ignore_errors=True)
-        (pool.bricks(h.name) / f"{volume}.img").unlink(missing_ok=True)
-    _size_record(pool, volume).unlink(missing_ok=True)
+        failed += remove_tree(point)
+        failed += remove_file(pool.bricks(h.name) / f"{volume}.img")
+    if failed:  # the size record stays with the data it describes
+        raise Leftovers(f"the data of volume {volume}", failed)
+    failed += remove_file(_size_record(pool, volume))
+    if failed:
+        raise Leftovers(f"the record of volume {volume}", failed)
     return info is not None
 
 
@@ -515,7 +572,8 @@ def unmount(pool: Pool, host: str, volume: str) -> None:
 def stop(pool: Pool, *, keep_data: bool) -> list[str]:
     """End the pool's processes and mounts. keep_data: bricks and glusterd's state stay on disk (a later
     `start` brings every volume back with its data); else everything under the pool's paths goes.
-    → names of the volumes whose data was kept."""
+    → names of the volumes whose data was kept. Leftovers, once all the rest is done, naming each path
+    that could not be removed (the pool's record then stays, so a later `down` tries again)."""
     kept: list[str] = []
     if keep_data:
         base = pool.root / "volumes"
@@ -529,22 +587,35 @@ def stop(pool: Pool, *, keep_data: bool) -> list[str]:
     daemons = [p for p, argv in procs.items() if Path(argv[0]).name != "glusterd"]
     LocalHost().end_all(daemons)
     LocalHost().end_all([p for p in procs if p not in daemons])
+    failed: list[str] = []
     for sock in sockets:
         if sock.startswith("/var/run/gluster/") and sock.endswith(".socket"):
-            Path(sock).unlink(missing_ok=True)
+            failed += remove_file(sock)
     for point, _, _ in pool_mounts(pool):
         _umount(point)
+    failed += [f"{point} (still mounted)" for point, _, _ in pool_mounts(pool)]
     for h in pool.hosts:
-        shutil.rmtree(pool.run_dir(h.name), ignore_errors=True)
-        shutil.rmtree(pool.mnt(h.name), ignore_errors=True)
-        pool.sock(h.name).unlink(missing_ok=True)
-        pool.pidfile(h.name).unlink(missing_ok=True)
+        failed += remove_tree(pool.run_dir(h.name))
+        failed += remove_tree(pool.mnt(h.name))
+        failed += remove_file(pool.sock(h.name))
+        failed += remove_file(pool.pidfile(h.name))
     if not keep_data:
         if pool.brick_dir:
             for h in pool.hosts:
-                shutil.rmtree(pool.bricks(h.name), ignore_errors=True)
-            with contextlib.suppress(OSError):
-                (Path(pool.brick_dir) / MARKER).unlink()
+                failed += remove_tree(pool.bricks(h.name))
+            failed += remove_file(Path(pool.brick_dir) / MARKER)
+            try:
                 Path(pool.brick_dir).rmdir()
-        shutil.rmtree(pool.root, ignore_errors=True)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                failed.append(f"{pool.brick_dir} ({exc.strerror})")
+        record = pool.root / "pool.json"
+        for entry in sorted(pool.root.iterdir()) if pool.root.is_dir() else []:
+            if entry != record:
+                failed += remove_tree(entry)
+        if not failed:  # the record goes last, with nothing left that it would find again
+            failed += remove_tree(pool.root)
+    if failed:
+        raise Leftovers(f"lab {pool.lab}'s storage pool" + ("" if keep_data else " and its data"), failed)
     return kept

@@ -16,7 +16,7 @@ from pathlib import Path
 from dockerctl.errors import Conflict, EngineError, InvalidInput
 from dockerctl.fabric.hostlinks import alias
 from dockerctl.hosts import Host, LocalHost, NetnsHost
-from dockerctl.hosts.paths import NETNS_DIR, state_dir
+from dockerctl.hosts.paths import NETNS_DIR, state_dir, write_json
 
 LAB_RANGE = ipaddress.ip_network("198.18.0.0/15")
 
@@ -105,8 +105,7 @@ def create_namespace(
                 where=f"hosts.{name}",
             )
     ns = Namespace(name, lab, f"dh-{name}", f"dn-{name}", host_addr, ns_addr, bridge)
-    _records().mkdir(parents=True, exist_ok=True)
-    (_records() / f"{name}.json").write_text(json.dumps(asdict(ns)))
+    write_json(_records() / f"{name}.json", asdict(ns))
     try:
         if not machine.exists(f"{NETNS_DIR}/{name}"):
             _ip(machine, "netns", "add", name)

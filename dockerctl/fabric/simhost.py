@@ -18,8 +18,9 @@ from pathlib import Path
 from dockerctl.engines.client import connect
 from dockerctl.errors import EngineUnavailable
 from dockerctl.fabric.netns import Namespace
+from dockerctl.fabric.removal import remove_tree
 from dockerctl.hosts import LocalHost, NetnsHost
-from dockerctl.hosts.paths import InDir, Named, state_dir
+from dockerctl.hosts.paths import InDir, Named, state_dir, write_atomic
 
 
 def _state() -> Path:
@@ -68,6 +69,9 @@ class SimEngine:
             "-H", self.url,
             "--pidfile", str(self.pidfile),
             "--cgroup-parent", self.cgroup_parent,
+            # cgroupfs on every host: on a cgroup v2 host booted with systemd dockerd would default to the
+            # systemd driver, which refuses a parent that is not a `.slice` (and lays cgroups out apart)
+            "--exec-opt", "native.cgroupdriver=cgroupfs",
             "--containerd-namespace", self.containerd_namespace,
             "--containerd-plugins-namespace", f"{self.containerd_namespace}-plugins",
             "--bip", self.bip,
@@ -142,8 +146,9 @@ def _launch(engine: SimEngine, ns: Namespace) -> None:
     if engine.remap:
         first, count = engine.REMAP_RANGE
         user, _, group = engine.remap.partition(":")
-        engine.subids.write_text(
-            "".join(f"{name}:{first}:{count}\n" for name in dict.fromkeys([user, group or user]))
+        write_atomic(
+            engine.subids,
+            "".join(f"{name}:{first}:{count}\n" for name in dict.fromkeys([user, group or user])),
         )
     done = LocalHost().start_detached(engine.argv(ns), log=engine.log)
     if not done.ok:
@@ -168,15 +173,17 @@ def kill(engine: SimEngine) -> None:
         LocalHost().signal_all([pid], signal.SIGKILL, 10)
 
 
-def stop(engine: SimEngine, *, wait: float = 30) -> None:
-    """End the host's dockerd and every shim it left, then remove its empty cgroups and exec-root."""
+def stop(engine: SimEngine, *, wait: float = 30) -> list[str]:
+    """End the host's dockerd and every shim it left, then remove its empty cgroups and exec-root.
+    → what could not be removed, each with why (empty: nothing of the engine is left)."""
     pid = engine.pid()
     if pid is not None:
         LocalHost().end_all([pid], wait=wait)
     LocalHost().end_all(shim_pids(engine), wait=5)
     _unmount(engine)
-    _remove_cgroups(engine)
+    failed = _remove_cgroups(engine)
     Path(engine.socket).unlink(missing_ok=True)
+    return failed
 
 
 def engine_mounts(engine: SimEngine) -> list[str]:
@@ -197,37 +204,59 @@ def _unmount(engine: SimEngine) -> None:
         LocalHost().run(["umount", "-l", point])
 
 
-def _remove_cgroups(engine: SimEngine) -> None:
-    """Cgroup directories under this engine's cgroup parent (made by it), deepest first. Processes still
-    in them are its containers' (a killed engine leaves containers it was starting as `runc init`
-    processes, measured): they are ended first, or the directories could not be removed."""
-    base = Path("/sys/fs/cgroup")
-    parent = engine.cgroup_parent.strip("/")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def cgroup_tops(parent: str, base: Path = CGROUP_ROOT) -> list[Path]:
+    """Where a cgroup parent (`/dctl-h1`, cgroupfs driver) is, in every hierarchy mounted under `base`:
+    cgroup v2 (one unified tree, `base` itself holds cgroup.controllers) → `base/dctl-h1`; v1 (a tree per
+    controller: `base/memory`, `base/cpu,cpuacct`, … and a hybrid host's `base/unified`) →
+    `base/<hierarchy>/dctl-h1`. Only those that exist, and never through a symlink (v1's `cpu` →
+    `cpu,cpuacct` is the same tree)."""
+    name = parent.strip("/")
+    if not name or not base.is_dir():
+        return []
+    if (base / "cgroup.controllers").is_file():  # v2: base is the unified hierarchy's root
+        hierarchies = [base]
+    else:
+        hierarchies = [h for h in sorted(base.iterdir()) if h.is_dir() and not h.is_symlink()]
+    return [top for h in hierarchies if (top := h / name).is_dir() and not top.is_symlink()]
+
+
+def _remove_cgroups(engine: SimEngine, base: Path = CGROUP_ROOT) -> list[str]:
+    """Cgroup directories under this engine's cgroup parent (made by it), deepest first, on a cgroup v1
+    or v2 host. Processes still in them are its containers' (a killed engine leaves containers it was
+    starting as `runc init` processes, measured): they are ended first, or the directories could not be
+    removed. → what could not be removed, each with why (empty: nothing is left)."""
+    tops = cgroup_tops(engine.cgroup_parent, base)
     left: set[int] = set()
-    for procs in base.glob(f"*/{parent}/**/cgroup.procs") if base.is_dir() else []:
-        with contextlib.suppress(OSError, ValueError):
-            left.update(int(p) for p in procs.read_text().split())
+    for top in tops:
+        for procs in [top / "cgroup.procs", *top.rglob("*/cgroup.procs")]:
+            with contextlib.suppress(OSError, ValueError):
+                left.update(int(p) for p in procs.read_text().split())
     if left:
         LocalHost().signal_all(sorted(left), signal.SIGKILL, 5)
-    for hierarchy in base.iterdir() if base.is_dir() else []:
-        top = hierarchy / parent
-        if not top.is_dir():
-            continue
-        for directory in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
-            with contextlib.suppress(OSError):
+    failed: dict[Path, str] = {}
+    for top in tops:
+        below = [p for p in top.rglob("*") if p.is_dir() and not p.is_symlink()]
+        for directory in [*sorted(below, key=lambda p: -len(p.parts)), top]:
+            try:
                 directory.rmdir()
-        with contextlib.suppress(OSError):
-            top.rmdir()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                if not any(directory in f.parents for f in failed):  # each failure once, where it is
+                    failed[directory] = f"cgroup {directory} ({exc.strerror})"
+    return list(failed.values())
 
 
-def purge(engine: SimEngine) -> None:
-    """Remove the host's state directory (its images, containers, volumes): only after `stop`."""
-    import shutil
-
+def purge(engine: SimEngine) -> list[str]:
+    """Remove the host's state directory (its images, containers, volumes): only after `stop`.
+    → what could not be removed, each with why (empty: all of it went)."""
     if engine.pid() is not None:
         raise RuntimeError(f"the engine of {engine.host} still runs")
-    shutil.rmtree(engine.root, ignore_errors=True)
-    shutil.rmtree(engine.exec_root, ignore_errors=True)
+    failed = remove_tree(engine.root) + remove_tree(engine.exec_root)
     if engine.remap:  # a remapping engine's containerd keeps its state beside, owned by the range
         first, _ = engine.REMAP_RANGE
-        shutil.rmtree(f"{engine.exec_root}.{first}.{first}", ignore_errors=True)
+        failed += remove_tree(f"{engine.exec_root}.{first}.{first}")
+    return failed

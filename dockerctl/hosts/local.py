@@ -48,7 +48,9 @@ class LocalHost(Host):
         at once)."""
         if log is not None:
             log.parent.mkdir(parents=True, exist_ok=True)
-        with open(log or os.devnull, "ab") as out:
+        # appended to, never truncated; a symlink at the log's name is refused (ELOOP), never followed
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC | (os.O_CREAT | os.O_NOFOLLOW if log else 0)
+        with os.fdopen(os.open(log or os.devnull, flags, 0o644), "ab") as out:
             return subprocess.Popen(
                 [*self.prefix(), *argv], stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                 start_new_session=True, close_fds=True,

@@ -21,7 +21,7 @@ from dockerctl.engines.engine import Engine
 from dockerctl.errors import DockerctlError, NotFound
 from dockerctl.fabric import labhosts
 from dockerctl.hosts import LocalHost, NetnsHost
-from dockerctl.hosts.paths import state_dir
+from dockerctl.hosts.paths import state_dir, write_atomic
 from dockerctl.jsonout import Jsonable
 from dockerctl.observe.iperf import MeasureFailed, Throughput, parse_iperf3, parse_ping_avg_ms
 from dockerctl.ops import cnm
@@ -178,8 +178,9 @@ def write_image_context(directory: Path) -> None:
         dest = rootfs / src.lstrip("/")
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(Path(src).resolve(), dest)  # the file itself, under the name the loader asks for
-    (directory / "Dockerfile").write_text(
-        f'FROM {BASE_IMAGE}\nCOPY rootfs/ /\nRUN ["iperf3", "--version"]\nCMD ["sleep", "infinity"]\n'
+    write_atomic(
+        directory / "Dockerfile",
+        f'FROM {BASE_IMAGE}\nCOPY rootfs/ /\nRUN ["iperf3", "--version"]\nCMD ["sleep", "infinity"]\n',
     )
 
 
@@ -310,7 +311,7 @@ def _lab(engine: Engine, lab_key: str, workdir: Path, say: Progress) -> Iterator
     """The lab up (kept for measuring), and down again whatever happens. → its name."""
     pb = _playbook(lab_key)
     path = workdir / f"{pb['name']}.yaml"
-    path.write_text(yaml.safe_dump(pb, sort_keys=False))
+    write_atomic(path, yaml.safe_dump(pb, sort_keys=False))
     say(f"lab {pb['name']}: up")
     try:
         report = play(engine, path, keep=True, progress=say)

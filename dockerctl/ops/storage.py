@@ -147,6 +147,7 @@ def _across_hosts(local: Engine, twins: Twins, say: Callable[[str], None]) -> di
     from dockerctl.engines.engine import connect_engine
     from dockerctl.engines.transfer import ship_image
     from dockerctl.hosts import NetnsHost
+    from dockerctl.hosts.paths import write_atomic
     from dockerctl.ops.down import down
     from dockerctl.ops.hosts import hosts_up
 
@@ -154,7 +155,7 @@ def _across_hosts(local: Engine, twins: Twins, say: Callable[[str], None]) -> di
     engines: list[Engine] = []
     with tempfile.TemporaryDirectory(prefix="dockerctl-compare-") as tmp:
         path = Path(tmp) / "compare.yaml"
-        path.write_text(_COMPARE_PLAYBOOK)
+        write_atomic(path, _COMPARE_PLAYBOOK)
         try:
             say("a storage pool across two simulated hosts")
             report = hosts_up(local, path, progress=say)

@@ -1,13 +1,28 @@
 """Where a picture or a page is written: the flag's target checked before any work (suffix, directory,
-writable), and the write itself as one sentence when it fails."""
+writable), and the write itself whole or not at all, as one sentence when it fails.
+
+dockerctl runs as root and the target is a path a user gave, often in a directory others can write: a
+symlink at that path is replaced by the file, never written through (the file it pointed to is left as it
+was), and nothing is ever opened there by a name another user could have planted first."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
+import tempfile
 from pathlib import Path
 
 from dockerctl.errors import InvalidInput
+from dockerctl.hosts.paths import write_atomic
 
 SUFFIXES = (".svg", ".html", ".dot")
+
+
+def _parent(path: Path) -> Path:
+    """The directory the file itself goes in: `path`'s own last component is not resolved (a symlink there
+    is replaced, not followed)."""
+    return Path(os.path.abspath(path)).parent
 
 
 def check_target(path: Path, flag: str, suffixes: tuple[str, ...] = SUFFIXES) -> None:
@@ -18,19 +33,54 @@ def check_target(path: Path, flag: str, suffixes: tuple[str, ...] = SUFFIXES) ->
             where=flag,
             hint=f"e.g. {flag} lab{suffixes[0]}",
         )
-    parent = path.resolve().parent
+    parent = _parent(path)
     if not parent.is_dir():
         raise InvalidInput(f"the directory {parent} does not exist", where=flag, hint="create it first")
-    probe = parent / f".{path.name}.dockerctl-probe"
-    try:
-        probe.write_text("")
-        probe.unlink()
+    with contextlib.suppress(FileNotFoundError):
+        if stat.S_ISDIR(os.lstat(path).st_mode):
+            raise InvalidInput(f"{path} is a directory", where=flag, hint="give the name of a file to write")
+    try:  # a unique name made with O_EXCL | O_NOFOLLOW: a planted symlink is never opened
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".dockerctl-probe", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
     except OSError as exc:
         raise InvalidInput(f"cannot write to {parent}: {exc.strerror}", where=flag) from None
 
 
-def write_text(path: Path, text: str, flag: str) -> None:
+def write_bytes_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    """`hosts.paths.write_atomic` for bytes: a unique temporary beside `path` (O_EXCL | O_NOFOLLOW),
+    fsynced, renamed over it (a symlink there is replaced, never followed), the directory fsynced."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        path.write_text(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fchmod(f.fileno(), mode)
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    dirfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dirfd)
+    finally:
+        os.close(dirfd)
+
+
+def write_text(path: Path, text: str, flag: str) -> None:
+    """The page or picture to `path`, whole or not at all (a symlink at `path` is replaced)."""
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {path}: {exc.strerror}", where=flag) from None
+
+
+def write_bytes(path: Path, data: bytes, flag: str) -> None:
+    """A binary picture (PNG) to `path`, as `write_text`."""
+    try:
+        write_bytes_atomic(path, data)
     except OSError as exc:
         raise InvalidInput(f"cannot write {path}: {exc.strerror}", where=flag) from None

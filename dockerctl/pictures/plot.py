@@ -3,12 +3,13 @@ as a whisker, coloured overlay / underlay); PNG needs matplotlib, which is not a
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
 from dockerctl.errors import InvalidInput
-from dockerctl.pictures.files import check_target
+from dockerctl.pictures.files import check_target, write_bytes, write_text
 
 COLOURS = {"underlay": "#2b6cb0", "overlay": "#dd6b20"}
 ROW, BAR, LEFT, WIDTH = 34, 12, 150, 520
@@ -71,7 +72,7 @@ def svg(report: dict[str, Any]) -> str:
 def write_plot(path: Path, report: dict[str, Any]) -> None:
     check_plot_target(path)
     if path.suffix.lower() == ".svg":
-        path.write_text(svg(report))
+        write_text(path, svg(report), "--plot")
         return
     import matplotlib
 
@@ -88,5 +89,7 @@ def write_plot(path: Path, report: dict[str, Any]) -> None:
     ax.set_yticks([i + 0.2 for i in range(len(rows))], [p["path"] for p in rows])
     ax.set_xlabel("Gbit/s (median; upper → lower ←)")
     fig.tight_layout()
-    fig.savefig(path)
+    png = io.BytesIO()  # drawn in memory, then written whole (a symlink at `path` is replaced)
+    fig.savefig(png, format="png")
     plt.close(fig)
+    write_bytes(path, png.getvalue(), "--plot")

@@ -4,6 +4,11 @@ record, stopped on `down` with nothing left — socket, process, record.
 A record under the state directory (`plugins/<driver>.json`: lab, pid, socket, what it implements) is
 written when the process answers; the process is ours only while its command line is still
 `… dockerctl plugin serve --driver <driver>`. One driver name serves one lab at a time.
+
+A record that cannot be read back never hides its process: the process is found by its command line
+(`plugin serve --lab LAB --driver DRIVER`, run by this user with this state directory), so `down` still
+ends it; with no such process, the unreadable record is a clear error (CorruptRecord) wherever a record
+is asked for, and `down` removes it.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from typing import Any
 from dockerctl.errors import Conflict, EngineError, NotFound
 from dockerctl.fabric import gluster
 from dockerctl.hosts import LocalHost
-from dockerctl.hosts.paths import state_dir, write_json
+from dockerctl.hosts.paths import DEFAULT_STATE, STATE_ENV, state_dir, write_json
+from dockerctl.hosts.records import CorruptRecord, read_record
 from dockerctl.plugins.protocol import PluginApp
 from dockerctl.spec.model_sections import MODEL_SECTIONS
 
@@ -41,9 +47,12 @@ class PluginRecord:
     pid: int = 0
     socket: str = ""
     implements: tuple[str, ...] = ()
+    damaged: str = ""  # the record on disk could not be read (why): this one was found from its process
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "implements": list(self.implements)}
+        data = {**asdict(self), "implements": list(self.implements)}
+        del data["damaged"]
+        return data
 
 
 def log_path(driver: str) -> Path:
@@ -59,13 +68,70 @@ def _record_path(driver: str) -> Path:
     return _state() / f"{driver}.json"
 
 
-def load(driver: str) -> PluginRecord | None:
-    try:
-        data = json.loads(_record_path(driver).read_text())
-        data["implements"] = tuple(data.get("implements") or ())
-        return PluginRecord(**data)
-    except (OSError, ValueError, TypeError):
+def _read(driver: str) -> PluginRecord | None:
+    """The driver's record as written; None when there is none; CorruptRecord when it cannot be read."""
+    path = _record_path(driver)
+    data = read_record(path)
+    if data is None:
         return None
+    try:
+        if not isinstance(data, dict):
+            raise TypeError(f"a JSON {type(data).__name__}, not an object")
+        data["implements"] = tuple(data.get("implements") or ())
+        rec = PluginRecord(**{k: v for k, v in data.items() if k != "damaged"})
+    except (TypeError, ValueError) as exc:
+        raise CorruptRecord(path, f"not a plugin record: {exc}") from None
+    if not isinstance(rec.pid, int) or not all(isinstance(v, str) for v in (rec.lab, rec.kind, rec.socket)):
+        raise CorruptRecord(path, "not a plugin record: a field of the wrong type")
+    return rec
+
+
+def _serving(driver: str) -> PluginRecord | None:
+    """The running `dockerctl plugin serve --driver DRIVER` of this user and this state directory, found
+    by its command line alone (for a record that cannot be read) → a record of it, or None."""
+    ours = str(state_dir())
+    for pid, argv in LocalHost().cmdlines().items():
+        if not argv or "python" not in argv[0].rsplit("/", 1)[-1] or "plugin" not in argv:
+            continue
+        flags = dict(zip(argv, [*argv[1:], ""], strict=True))
+        if "serve" not in argv or flags.get("--driver") != driver or not flags.get("--lab"):
+            continue
+        try:
+            if os.stat(f"/proc/{pid}").st_uid != os.geteuid():
+                continue
+            env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        key = f"{STATE_ENV}=".encode()
+        theirs = next((e[len(key) :].decode(errors="replace") for e in env if e.startswith(key)), "")
+        if str(Path(theirs or DEFAULT_STATE)) != ours:
+            continue  # another dockerctl's (another state directory): not ours to end
+        return PluginRecord(driver, flags["--lab"], "", pid, str(socket_path(driver)))
+    return None
+
+
+def _found(driver: str) -> PluginRecord | None:
+    """The driver's record; for one that cannot be read, its process as its command line names it (then
+    `damaged` says why the record was not used; pid 0 and lab "" when no such process runs)."""
+    try:
+        return _read(driver)
+    except CorruptRecord as exc:
+        rec = _serving(driver) or PluginRecord(driver, "", "")
+        rec.damaged = exc.why
+        return rec
+
+
+def load(driver: str) -> PluginRecord | None:
+    """The driver's record (None: there is none). One that cannot be read is taken from its running
+    process (the lab it serves, its pid); with no such process, CorruptRecord says which file is bad."""
+    rec = _found(driver)
+    if rec is not None and rec.damaged and not rec.pid:
+        raise CorruptRecord(
+            _record_path(driver),
+            rec.damaged,
+            hint=f"no plugin process serves {driver}: remove the file, or `dockerctl down` of any lab does",
+        )
+    return rec
 
 
 def _save(rec: PluginRecord) -> None:
@@ -73,8 +139,9 @@ def _save(rec: PluginRecord) -> None:
 
 
 def records() -> list[PluginRecord]:
+    """Every plugin record; one that cannot be read shows as its process (or as `damaged`, lab "")."""
     base = _state()
-    found = [load(p.stem) for p in sorted(base.glob("*.json"))] if base.is_dir() else []
+    found = [_found(p.stem) for p in sorted(base.glob("*.json"))] if base.is_dir() else []
     return [r for r in found if r is not None]
 
 
@@ -132,7 +199,10 @@ def start_network(driver: str, lab: str, model: str, *, wait: float = 15) -> Plu
 
 def _start(driver: str, lab: str, kind: str, *, wait: float) -> PluginRecord:
     sock = socket_path(driver)
-    rec = load(driver)
+    rec = _found(driver)  # an unreadable record with no process is written anew below
+    if rec is not None and rec.damaged and rec.pid and rec.lab == lab:
+        stop(driver)  # its process, found without its record: started again with a record of its own
+        rec = None
     if rec is not None and running_pid(rec) is not None:
         if rec.lab != lab:
             raise Conflict(
@@ -141,7 +211,7 @@ def _start(driver: str, lab: str, kind: str, *, wait: float) -> PluginRecord:
         if implements(sock):
             return rec
         stop(driver)
-    elif sock.exists() and rec is None and implements(sock) is not None:
+    elif sock.exists() and (rec is None or rec.damaged) and implements(sock) is not None:
         raise Conflict(f"{sock} is served by a process dockerctl did not start: it is left alone")
     _state().mkdir(parents=True, exist_ok=True)
     log = log_path(driver)
@@ -168,21 +238,26 @@ def _start(driver: str, lab: str, kind: str, *, wait: float) -> PluginRecord:
 
 
 def stop(driver: str, *, wait: float = 10) -> bool:
-    """End the driver's process (by its recorded pid, checked), remove its socket and record."""
-    rec = load(driver)
+    """End the driver's process (by its recorded pid, checked), remove its socket and record. A record
+    that cannot be read does not stop this: its process is found by its command line and ended all the
+    same (its socket is removed only then: with no process of ours, the socket is not known to be ours)."""
+    rec = _found(driver)
     if rec is None:
         return False
     pid = running_pid(rec)
     if pid is not None:
         LocalHost().end(pid, lambda: running_pid(rec), wait=wait)
-    if rec.socket:
+    if rec.socket and (pid is not None or not rec.damaged):
         Path(rec.socket).unlink(missing_ok=True)
     _record_path(driver).unlink(missing_ok=True)
     return True
 
 
 def stop_lab(lab: str) -> list[str]:
-    return [r.driver for r in records() if r.lab == lab and stop(r.driver)]
+    """End the lab's plugins. → the drivers stopped. A record that cannot be read and whose process is
+    gone (which lab it was is not known) is removed as well: nothing can use it, and it would refuse the
+    next lab that serves its driver."""
+    return [r.driver for r in records() if (r.lab == lab or (r.damaged and not r.pid)) and stop(r.driver)]
 
 
 def serve_forever(lab: str, driver: str) -> None:
@@ -207,6 +282,8 @@ def serve_forever(lab: str, driver: str) -> None:
             raise NotFound(
                 f"lab {lab} has no storage pool: bring it up with `dockerctl play` first", where="--lab"
             )
+        if pool.damaged:
+            raise CorruptRecord(gluster.record_path(lab), pool.damaged)
         if pool.driver != driver:
             raise NotFound(f"lab {lab}'s pool is served as {pool.driver}, not {driver}", where="--driver")
         app = app_for(pool)

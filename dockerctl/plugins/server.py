@@ -66,6 +66,9 @@ class _Handler(BaseHTTPRequestHandler):
         return "engine"
 
 
+SOCKET_UMASK = 0o177  # the socket is made 0600: only root (the engine) connects, from its first moment
+
+
 class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
 
@@ -74,14 +77,23 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         self.log = log
         super().__init__(path, _Handler)
 
+    def server_bind(self) -> None:
+        """bind(2) makes the socket file with the process's umask: under 0o177 it is 0600 as it appears,
+        so no other user can connect in the moment before a chmod (there is none to make). The umask is
+        the process's own and is restored at once."""
+        previous = os.umask(SOCKET_UMASK)
+        try:
+            super().server_bind()
+        finally:
+            os.umask(previous)
+
 
 def serve(path: Path, app: PluginApp, *, log: Any = None) -> None:
     """Listen on `path` until SIGTERM/SIGINT; the socket is removed on the way out."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
         path.unlink()  # a stale socket of an earlier run of this plugin (the caller checked it is ours)
-    server = _Server(str(path), app, log or (lambda _m: None))
-    os.chmod(path, 0o660)
+    server = _Server(str(path), app, log or (lambda _m: None))  # 0600 from bind on
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
