@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar
 
 from dockerctl.apply.cleanup import Removed, remove_owned
 from dockerctl.engines import lab_records
@@ -24,6 +26,8 @@ from dockerctl.ops import pool as lab_pool
 from dockerctl.ops.netmodel import Progress
 from dockerctl.ops.netmodels import MODELS
 from dockerctl.spec.gluster import GLUSTER_DRIVER
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:  # `down` never loads the playbook models
     from dockerctl.spec.playbook import Playbook
@@ -113,10 +117,24 @@ def lab_down(
     if joined:
         lab_swarm.swarm_down(engines, order, [j for j in joined if j in engines])
     lab_records.forget(lab, local.url)
-    removed.kept_pool = lab_pool.pool_down(lab, keep_data=keep_pool)
+    failed: list[DockerctlError] = []
+
+    def step(run: Callable[[], T]) -> T | None:
+        """A step that fails (data it could not remove, a record it could not read) does not keep the
+        later ones from running: the lab's hosts and daemons still go, and the first error is raised
+        once everything else is down, so `down` says what stayed and a re-run finishes the job."""
+        try:
+            return run()
+        except DockerctlError as exc:
+            failed.append(exc)
+            return None
+
+    removed.kept_pool = step(lambda: lab_pool.pool_down(lab, keep_data=keep_pool)) or []
     for m in MODELS.values():
-        m.down(lab)
-    removed.hosts = labhosts.hosts_down(lab)
+        step(partial(m.down, lab))
+    removed.hosts = step(lambda: labhosts.hosts_down(lab)) or []
+    if failed:
+        raise failed[0]
     return removed
 
 
