@@ -24,6 +24,7 @@ from dockerctl.hosts.local import run_local
 from dockerctl.spec.compose import (
     ComposeProject,
     Locator,
+    dropped_sizes,
     project_from_model,
     service_references,
     subset_model,
@@ -163,7 +164,7 @@ def _compose_error(stderr: str, locator: Locator, files: list[Path]) -> InvalidI
             except InvalidInput as exc:
                 said = re.sub(r"^yaml: line \d+: ", "", message)
                 return InvalidInput(f"{exc.message} (docker compose: {said})", where=exc.where)
-            except OSError:
+            except Exception:  # unreadable, or YAML only compose reads (a merge key): compose's word stands
                 continue
         m = re.search(r"(?:validating|failed to parse) (\S+?):(?: line (\d+))?", message)
         where = (f"{m.group(1)}:{m.group(2)}" if m.group(2) else m.group(1)) if m else str(files[0])
@@ -184,9 +185,9 @@ def load_project(
     binary = find_compose() if use_compose else None
     if binary is None:
         own = subset_model([Path(n) for n in names], project, dict(os.environ))
-        return project_from_model(
-            own, names, "dockerctl's own reader (PyYAML, a subset of compose)", locator
-        ), None
+        read = project_from_model(own, names, "dockerctl's own reader (PyYAML, a subset of compose)", locator)
+        read.notes += dropped_sizes(names, locator)
+        return read, None
     args = [a for n in names for a in ("-f", n)]
     if project:
         args += ["-p", project]
@@ -201,7 +202,9 @@ def load_project(
             hint="set DOCKERCTL_COMPOSE to a Docker Compose v2 binary",
         ) from None
     reader = f"docker compose v{binary.version} config --format json"
-    return project_from_model(model, names, reader, locator), binary
+    read = project_from_model(model, names, reader, locator)
+    read.notes += dropped_sizes(names, locator)
+    return read, binary
 
 
 def _hashes(binary: ComposeBinary, args: list[str]) -> dict[str, str]:

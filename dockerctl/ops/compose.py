@@ -5,7 +5,7 @@ namespace, mounts, published ports, and drift (older file, missing replicas, `do
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +154,20 @@ def limit_rows(engine: Engine, service: ComposeService, c: Container, drift: str
 
     def unknown(ask: Ask, why: str) -> Check:
         return Check(ask.key, CLAIM, ask.shown, "not read", Verdict.UNKNOWN, "", why)
+
+    impossible = [a for a in service.asks if a.cannot_hold]
+    if impossible:  # no kernel can hold the file's value: say why, rather than compare it
+        return [
+            row(
+                a,
+                Check(
+                    a.key, CLAIM, a.shown, "cannot hold", Verdict.MISMATCH, "the compose file", a.cannot_hold
+                ),
+            )
+            for a in impossible
+        ] + limit_rows(
+            engine, replace(service, asks=[a for a in service.asks if not a.cannot_hold]), c, drift
+        )
 
     try:
         asked = _file_limits(service.asks)
@@ -528,6 +542,14 @@ def verify_project(
     files = project_files(engine, files, project_name, cwd)
     project, binary = load_project(files, project_name, use_compose=use_compose)
     containers = _containers(engine, project.name)
+    impossible = [a for s in project.services.values() for a in s.asks if a.cannot_hold]
+    if not containers and impossible:
+        raise InvalidInput(
+            f"compose project {project.name} has no containers, and no kernel can hold what the file asks: "
+            + "; ".join(a.cannot_hold for a in impossible),
+            where=impossible[0].where,
+            hint="give a value the engine takes (e.g. mem_limit: 64m, cpus: 0.5)",
+        )
     if not containers:
         raise NotFound(
             f"compose project {project.name} has no containers on the engine at {engine.url}",
@@ -535,6 +557,7 @@ def verify_project(
             hint=f"`docker compose -f {files[0]} up -d` starts it; -p names another project",
         )
     report = ComposeReport(project.name, project.files, project.reader, engine.url)
+    report.warnings += project.notes
     firsts = {}
     for c in sorted(containers, key=_number, reverse=True):
         firsts[(c.labels or {}).get(SERVICE, "?")] = str(c.id)

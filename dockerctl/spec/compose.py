@@ -8,6 +8,7 @@ Each resource key maps to the engine's HostConfig as docker/compose's `pkg/compo
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -90,6 +91,7 @@ class Ask:
     shown: str  # as a person reads it ("64MiB", "0.5 CPUs", "1024/2048")
     where: str  # FILE:LINE
     host_config: str  # the HostConfig key it lands in
+    cannot_hold: str = ""  # why no kernel can hold the value as compose passes it ("" when one can)
 
 
 @dataclass(frozen=True)
@@ -148,10 +150,59 @@ class ComposeProject:
     networks: dict[str, ComposeNetwork] = field(default_factory=dict)
     volumes: dict[str, str] = field(default_factory=dict)  # key in the file → the engine's volume name
     model: dict[str, Any] = field(default_factory=dict, repr=False)  # the normalized model itself
+    notes: list[str] = field(default_factory=list)  # what the file asks that compose reads as nothing
 
 
 # ---------------------------------------------------------------------------------------------------------
 # FILE:LINE of a key
+
+
+_WALK_LIMIT = 100_000  # nodes visited for lines: an alias bomb is cut short, never expanded
+
+
+def node_lines(text: str) -> dict[Path_, int]:
+    """Key path → line from YAML's nodes alone (no values built): merge keys (`<<: *a`, `<<: [*a, *b]`)
+    give the merged keys the lines where the anchor wrote them, keys of the mapping itself win. For what
+    the position-keeping loader cannot read; {} when the text is not YAML at all."""
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except Exception:
+        return {}
+    lines: dict[Path_, int] = {}
+    budget = [_WALK_LIMIT]
+
+    def pairs(node: Any, depth: int = 0) -> list[tuple[Any, Any]]:
+        """A mapping's own keys, then those its merge keys bring (YAML's rule: the first one wins)."""
+        own, merged = [], []
+        for k, v in node.value:
+            if k.tag == "tag:yaml.org,2002:merge" and depth < 20:
+                for m in v.value if isinstance(v, yaml.SequenceNode) else [v]:
+                    if isinstance(m, yaml.MappingNode):
+                        merged += pairs(m, depth + 1)
+            else:
+                own.append((k, v))
+        return own + merged
+
+    def walk(node: Any, path: Path_) -> None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            return
+        lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for k, v in pairs(node):
+                key = (*path, str(k.value))
+                if key not in lines:
+                    lines[key] = k.start_mark.line + 1
+                    walk(v, key)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*path, i))
+
+    if root is not None:
+        walk(root, ())
+    return lines
 
 
 class Locator:
@@ -166,9 +217,16 @@ class Locator:
         lines: dict[str, dict[Path_, int]] = {}
         for p in paths:
             try:
-                _, lines[p] = load_with_lines(Path(p).read_text(), p)
-            except (OSError, UnicodeDecodeError, InvalidInput):
+                text = Path(p).read_text()
+            except (OSError, UnicodeDecodeError):
                 lines[p] = {}
+                continue
+            try:
+                _, lines[p] = load_with_lines(text, p)
+            except InvalidInput:
+                lines[p] = {}
+            except Exception:  # YAML the position-keeping loader cannot build (yet): lines from the nodes
+                lines[p] = node_lines(text)
         return cls(lines)
 
     def line(self, path: Path_) -> str:
@@ -297,6 +355,33 @@ def _ulimit(raw: Any) -> dict[str, int]:
     return {"soft": int(raw), "hard": int(raw)}
 
 
+def cannot_hold(key: ComposeKey, value: Any) -> str:
+    """Why a value compose reads cannot hold in any kernel ('' when it can): compose passes it on as it
+    read it, and the engine refuses to create the container (or would enforce nothing)."""
+    if key.kind == "size" and isinstance(value, int) and value < 0:
+        if value == INT64_MIN:
+            return (
+                f"{key.name}: the value is past the engine's int64 (at most {INT64_MAX} bytes); compose reads "
+                f"it as {INT64_MIN}, which no kernel can hold: the engine refuses to create the container"
+            )
+        if not (value == -1 and key.host_config == "MemorySwap"):
+            return (
+                f"{key.name}: a negative size ({value}) cannot hold: the engine refuses to create the "
+                "container (a memory limit must be at least 6MiB, or 0 for none)"
+            )
+    if key.kind == "cpus" and isinstance(value, int) and value < 0:
+        return (
+            f"{key.name}: a negative number of CPUs ({value / 1e9:g}) cannot hold: the engine refuses "
+            "NanoCpus below 0 and creates no container"
+        )
+    if key.kind == "int" and isinstance(value, int) and value == INT64_MIN:
+        return (
+            f"{key.name}: the value is past int64 (at most {INT64_MAX}); compose reads it as {INT64_MIN}, "
+            "which no kernel can hold"
+        )
+    return ""
+
+
 def service_asks(name: str, svc: Mapping[str, Any], where: Callable[[Path_], str]) -> list[Ask]:
     """Every resource key the service's normalized model sets, in the engine's terms."""
     asks: list[Ask] = []
@@ -331,7 +416,9 @@ def service_asks(name: str, svc: Mapping[str, Any], where: Callable[[Path_], str
             )
         if key.path[-1] == "pids" and value == 0:
             continue  # compose passes deploy pids only when > 0
-        asks.append(Ask(key.name, key, value, _shown(key.kind, value), at, key.host_config))
+        asks.append(
+            Ask(key.name, key, value, _shown(key.kind, value), at, key.host_config, cannot_hold(key, value))
+        )
     for path, hc in UNCHECKED.items():
         raw = _dig(svc, path)
         if raw not in (None, [], {}, 0):
@@ -682,19 +769,72 @@ def _short_volume(text: str, project_dir: Path) -> dict[str, Any]:
     return {"type": "volume", "source": source, "target": target, "read_only": ro}
 
 
-def _short_port(value: Any) -> dict[str, Any]:
+def _port_range(text: str) -> tuple[int, int] | None:
+    """docker's nat.ParsePortRange: `80` or `8080-8081`, each 0-65535 (None: not a range)."""
+    m = re.fullmatch(r"(\d+)(?:-(\d+))?", text)
+    if not m:
+        return None
+    lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
+    return (lo, hi) if lo <= hi <= 65535 else None
+
+
+def _port_spec(value: Any, at: Locator, service: str, i: int) -> list[dict[str, Any]]:
+    """One `ports:` entry as compose's model has it (docker's nat.ParsePortSpec for the short form):
+    a container range gives one entry per port; a host range on one container port stays a range."""
+    where = at.line(("services", service, "ports", i))
     if isinstance(value, dict):
-        return value
+        return [value]
     text = str(value)
     proto = "tcp"
     if "/" in text:
-        text, proto = text.split("/", 1)
-    parts = text.rsplit(":", 2)
-    if len(parts) == 3:
-        return {"host_ip": parts[0], "published": parts[1], "target": parts[2], "protocol": proto}
-    if len(parts) == 2:
-        return {"published": parts[0], "target": parts[1], "protocol": proto}
-    return {"target": parts[0], "protocol": proto}
+        text, proto = text.rsplit("/", 1)
+    ip = ""
+    if text.startswith("["):  # [IPv6]:HOST:CONTAINER
+        close = text.find("]")
+        ip, text = text[1:close], text[close + 2 :] if close >= 0 else text
+        parts = text.split(":")
+        host, container = (parts[0], parts[1]) if len(parts) == 2 else ("", parts[-1])
+    else:
+        parts = text.split(":")
+        if len(parts) == 1:
+            host, container = "", parts[0]
+        elif len(parts) == 2:
+            host, container = parts
+        else:
+            ip, host, container = ":".join(parts[:-2]), parts[-2], parts[-1]
+    crange = _port_range(container)
+    if crange is None:
+        raise InvalidInput(
+            f"ports: {container!r} is not a container port (compose: invalid containerPort: {container}): "
+            "expected [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], e.g. 127.0.0.1:8080:80",
+            where=where,
+        )
+    hrange = _port_range(host) if host else None
+    if host and hrange is None:
+        raise InvalidInput(
+            f"ports: {host!r} is not a host port (compose: invalid hostPort: {host}): expected 1-65535, "
+            "e.g. 127.0.0.1:8080:80",
+            where=where,
+        )
+    if crange[0] == 0:
+        raise InvalidInput(
+            f"ports: service ports services.{service}.ports.[{i}] is missing a target port", where=where
+        )
+    count = crange[1] - crange[0] + 1
+    if hrange and count > 1 and hrange[1] - hrange[0] + 1 != count:
+        raise InvalidInput(
+            f"ports: invalid ranges specified for container and host Ports: {container} and {host}",
+            where=where,
+        )
+    out = []
+    for n in range(count):
+        entry: dict[str, Any] = {"target": crange[0] + n, "protocol": proto}
+        if hrange:
+            entry["published"] = str(hrange[0] + n) if count > 1 else host
+        if ip:
+            entry["host_ip"] = ip
+        out.append(entry)
+    return out
 
 
 _DEFINE = {
@@ -731,18 +871,61 @@ def _check_references(model: Mapping[str, Any], at: Locator) -> None:
             named = isinstance(v, str) and ":" in v and not v.startswith((".", "/", "~"))
             if named and v.split(":")[0] not in volumes:
                 raise _undefined(at, name, f"refers to undefined volume {v.split(':')[0]!r}", "volumes", i)
+            source = v.get("source") if isinstance(v, dict) and v.get("type", "volume") == "volume" else None
+            if source and source not in volumes:
+                raise _undefined(at, name, f"refers to undefined volume {source!r}", "volumes", i)
         deps = svc.get("depends_on") or []
         for dep in [d for d in (deps if isinstance(deps, list) else list(deps)) if d not in services]:
             raise _undefined(at, name, f"depends on undefined service {dep!r}", "depends_on")
-        limits = _dig(svc, ("deploy", "resources", "limits")) or {}
-        for key, deploy_key in (("mem_limit", "memory"), ("cpus", "cpus"), ("pids_limit", "pids")):
-            a, b = svc.get(key), limits.get(deploy_key)
-            if a is not None and b is not None and str(a) != str(b):
-                raise InvalidInput(
-                    f"{key} and deploy.resources.limits.{deploy_key} give different values ({a} and {b}): "
-                    "give one of the two keys, or the same value in both",
-                    where=at.line(("services", name, key)),
-                )
+        for section, pairs in (
+            ("limits", (("mem_limit", "memory"), ("cpus", "cpus"), ("pids_limit", "pids"))),
+            ("reservations", (("mem_reservation", "memory"),)),
+        ):
+            # compose's rule: once deploy.resources.<section> is written, a plain key set (not 0) must
+            # equal its deploy twin, which counts as 0 when the section leaves it out
+            given = _dig(svc, ("deploy", "resources", section))
+            if not isinstance(given, dict):
+                continue
+            for key, deploy_key in pairs:
+                a, b = svc.get(key), given.get(deploy_key)
+                if a is not None and a != (b or 0):
+                    raise InvalidInput(
+                        f"{key} and deploy.resources.{section}.{deploy_key} give different values "
+                        f"({a} and {'nothing' if b is None else b}): give one of the two keys, or the same "
+                        f"value in both (compose: can't set distinct values on '{key}' and "
+                        f"'deploy.resources.{section}.{deploy_key}')",
+                        where=at.line(("services", name, key)),
+                    )
+        if svc.get("network_mode") and svc.get("networks") is not None:
+            raise InvalidInput(
+                f"service {name!r} declares mutually exclusive `network_mode` and `networks`: give one",
+                where=at.line(("services", name, "network_mode")),
+            )
+    _check_cycles(services, at)
+
+
+def _check_cycles(services: Mapping[str, Any], at: Locator) -> None:
+    """compose refuses a service that depends on itself, through depends_on or a `service:NAME`."""
+
+    def needs(name: str) -> list[str]:
+        svc = services.get(name) or {}
+        deps = svc.get("depends_on") or []
+        return [*(deps if isinstance(deps, list) else list(deps)), *service_references(svc).values()]
+
+    for start in services:
+        stack, seen = [(start, [start])], set()
+        while stack:
+            name, trail = stack.pop()
+            for dep in needs(name):
+                if dep == start:
+                    raise InvalidInput(
+                        f"dependency cycle detected: {' -> '.join([*trail, dep])} "
+                        "(depends_on, or network_mode / ipc / pid: service:NAME)",
+                        where=at.line(("services", start)),
+                    )
+                if dep in services and dep not in seen:
+                    seen.add(dep)
+                    stack.append((dep, [*trail, dep]))
 
 
 def project_name(
@@ -767,12 +950,30 @@ def project_name(
     return name
 
 
+def _load(path: Path) -> tuple[Any, dict[Path_, int]]:
+    """The file's data and lines; YAML the position-keeping loader cannot build is one InvalidInput at
+    its line (never a traceback)."""
+    text = read_text(path, what="a compose file")
+    try:
+        return load_with_lines(text, str(path))
+    except InvalidInput:
+        raise
+    except Exception as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InvalidInput(
+            f"dockerctl's own reader cannot read this YAML: {problem}",
+            where=f"{path}:{mark.line + 1}" if mark is not None else str(path),
+            hint="Docker Compose v2 reads it: run without --own-reader, with compose v2 installed",
+        ) from None
+
+
 def subset_model(files: list[Path], project: str | None, env: Mapping[str, str]) -> dict[str, Any]:
     """Read the files as compose would, for the documented subset (see SUBSET)."""
     merged: dict[str, Any] = {}
     lines_of: dict[str, dict[Path_, int]] = {}
     for path in files:
-        data, lines = load_with_lines(read_text(path, what="a compose file"), str(path))
+        data, lines = _load(path)
         lines_of[str(path)] = lines
         if not isinstance(data, dict):
             raise InvalidInput("a compose file is a mapping with a `services:` key", where=f"{path}:1")
@@ -807,7 +1008,12 @@ def subset_model(files: list[Path], project: str | None, env: Mapping[str, str])
     project_dir = files[0].resolve().parent
     full_env = {**_dotenv(project_dir), **env}
     model: dict[str, Any] = _interpolate(merged, full_env, str(files[0]))
-    _check_references(model, Locator(lines_of))
+    at = Locator(lines_of)
+    _finite(model, (), at)
+    for sname, svc in (model.get("services") or {}).items():
+        if isinstance(svc, dict):
+            _as_compose(sname, svc, at, set(model["services"]))
+    _check_references(model, at)
     if not isinstance(model.get("services"), dict) or not model["services"]:
         raise InvalidInput(
             "the file has no services: a compose file needs a `services:` mapping", where=str(files[0])
@@ -819,5 +1025,194 @@ def subset_model(files: list[Path], project: str | None, env: Mapping[str, str])
         svc["volumes"] = [
             _short_volume(v, project_dir) if isinstance(v, str) else v for v in svc.get("volumes") or []
         ]
-        svc["ports"] = [_short_port(p) for p in svc.get("ports") or []]
+        svc["ports"] = [q for i, p in enumerate(svc.get("ports") or []) for q in _port_spec(p, at, sname, i)]
+        for i, m in enumerate(svc["volumes"]):
+            if m.get("type") == "bind" and str(m.get("source") or "").startswith((".", "~")):
+                source = Path(os.path.expanduser(str(m["source"])))
+                m["source"] = str(source if source.is_absolute() else (project_dir / source).resolve())
+            svc["volumes"][i] = m
+    _prune_unused(model)
     return model
+
+
+def _finite(value: Any, path: Path_, at: Locator) -> None:
+    """compose's JSON model has no infinity or NaN (`.inf`, `1e400`): compose refuses the file anywhere
+    one is written, an `x-` extension field included."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInput(
+            f"{'.'.join(map(str, path))}: {value} is not a finite number (compose: json: unsupported value)",
+            where=at.line(path),
+            hint="give a finite number, e.g. cpus: 0.5",
+        )
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _finite(v, (*path, k), at)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _finite(v, (*path, i), at)
+
+
+def _prune_unused(model: dict[str, Any]) -> None:
+    """compose's model keeps only the networks and volumes some service uses."""
+    nets: set[str] = set()
+    vols: set[str] = set()
+    for svc in (model.get("services") or {}).values():
+        if not isinstance(svc, dict):
+            continue
+        raw = svc.get("networks")
+        if raw is None:
+            if not svc.get("network_mode"):
+                nets.add("default")
+        else:
+            nets.update(str(n) for n in raw)
+        vols.update(str(m.get("source")) for m in svc.get("volumes") or [] if m.get("type") == "volume")
+    for key, used in (("networks", nets), ("volumes", vols)):
+        if isinstance(model.get(key), dict):
+            model[key] = {k: v for k, v in model[key].items() if k in used}
+            if not model[key]:
+                del model[key]
+
+
+def dropped_sizes(files: tuple[str, ...], at: Locator) -> list[str]:
+    """Sizes written as YAML integers past int64 (a 29-digit mem_limit): compose reads them as 0, no limit
+    at all, without a word — said here, at their line."""
+    out = []
+    for f in files:
+        try:
+            data, _ = load_with_lines(Path(f).read_text(), f)
+        except Exception:
+            continue
+        for name, svc in ((data or {}).get("services") or {}).items() if isinstance(data, dict) else ():
+            for path in (*_SIZES, *_STRING_SIZES):
+                raw = _dig(svc, path) if isinstance(svc, dict) else None
+                if isinstance(raw, int) and not isinstance(raw, bool) and raw > INT64_MAX:
+                    out.append(
+                        f"{at.line(('services', name, *path))}: {'.'.join(path)}: {raw} bytes is past the "
+                        f"engine's int64 (at most {INT64_MAX}); compose reads it as no limit at all, so no "
+                        "kernel holds it: give a size such as 64m"
+                    )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# values as compose reads them (compose-go's schema, its type casts and go-units), for the own reader
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+FLOAT32_MAX = 3.4028234663852886e38
+_SIZES = (("mem_limit",), ("memswap_limit",), ("mem_reservation",), ("shm_size",))
+_STRING_SIZES = (
+    ("deploy", "resources", "limits", "memory"),
+    ("deploy", "resources", "reservations", "memory"),
+)
+_INTS = (
+    ("cpu_shares",),
+    ("cpu_quota",),
+    ("cpu_period",),
+    ("pids_limit",),
+    ("mem_swappiness",),
+    ("oom_score_adj",),
+    ("deploy", "resources", "limits", "pids"),
+)
+_FLOATS = (
+    ("cpus",),
+    ("deploy", "resources", "limits", "cpus"),
+    ("deploy", "resources", "reservations", "cpus"),
+)
+
+
+def go_ram_in_bytes(text: str) -> int:
+    """go-units' RAMInBytes as compose runs it: a negative size is refused, and a size past int64
+    becomes int64's minimum (Go's float→int64 conversion on amd64), which compose then passes on."""
+    from dockerctl.spec.units import _ram_in_bytes
+
+    try:
+        return _ram_in_bytes(text)
+    except ValueError as exc:
+        if "too large" in str(exc) and not re.search(r"inf|nan", text, re.I):
+            return INT64_MIN
+        raise
+
+
+def _as_compose(name: str, svc: dict[str, Any], at: Locator, services: set[str]) -> None:
+    """The resource keys of one (interpolated) service as compose's model has them: the types compose's
+    schema takes refused as compose refuses them, sizes in bytes, 0 (compose's "unset") dropped, and a
+    `service:NAME` reference to no service refused."""
+
+    def refuse(path: tuple[str, ...], what: str) -> InvalidInput:
+        return InvalidInput(
+            f"services.{name}.{'.'.join(path)} {what}", where=at.line(("services", name, *path))
+        )
+
+    def parent(path: tuple[str, ...]) -> dict[str, Any] | None:
+        cur: Any = svc
+        for part in path[:-1]:
+            cur = cur.get(part) if isinstance(cur, dict) else None
+        return cur if isinstance(cur, dict) and path[-1] in cur else None
+
+    for path in (*_SIZES, *_STRING_SIZES, *_INTS, *_FLOATS):
+        holder = parent(path)
+        if holder is None:
+            continue
+        raw = holder[path[-1]]
+        if path in _STRING_SIZES and not isinstance(raw, str):
+            raise refuse(path, "must be a string")
+        if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+            raise refuse(path, "must be a number or string")
+        value: int | float
+        if path in _SIZES or path in _STRING_SIZES:
+            if isinstance(raw, str):
+                try:
+                    value = go_ram_in_bytes(raw)
+                except ValueError:
+                    raise refuse(path, f"invalid size: {raw!r}: {_EXPECTED['size']}") from None
+            else:  # a YAML number is taken as bytes; one past int64 (or a fraction) reads as unset
+                value = raw if isinstance(raw, int) and INT64_MIN <= raw <= INT64_MAX else 0
+        elif path in _INTS:
+            if path[-1] == "pids" and isinstance(raw, float):
+                raise refuse(path, "must be a integer or string")
+            try:
+                value = int(raw) if not isinstance(raw, str) else int(raw.strip())
+            except ValueError:
+                raise refuse(path, f"{raw!r} is not {_EXPECTED['int']}") from None
+            if not isinstance(raw, str) and not INT64_MIN <= value <= INT64_MAX:
+                value = INT64_MIN  # a YAML integer past int64, as compose's decoder wraps it
+            elif not INT64_MIN <= value <= INT64_MAX:
+                raise refuse(path, f"{raw!r} is out of range: {_EXPECTED['int']}")
+            if path == ("oom_score_adj",) and not -1000 <= value <= 1000:
+                raise refuse(path, "must be between -1000 and 1000 (the kernel's oom_score_adj range)")
+        else:
+            try:
+                value = float(raw)
+            except ValueError:
+                raise refuse(path, f"{raw!r} is not {_EXPECTED['cpus']}") from None
+            if value != value or abs(value) > FLOAT32_MAX:
+                raise refuse(
+                    path, f"{raw!r} is not a finite number of CPUs (compose: json: unsupported value)"
+                )
+        if value == 0:
+            del holder[path[-1]]
+        else:
+            holder[path[-1]] = value
+    if svc.get("oom_kill_disable") is False or str(svc.get("oom_kill_disable")).lower() == "false":
+        del svc["oom_kill_disable"]
+    if "cpuset" in svc and not isinstance(svc["cpuset"], str):
+        raise refuse(("cpuset",), "must be a string")
+    blkio = svc.get("blkio_config")
+    if isinstance(blkio, dict) and "weight" in blkio:
+        if isinstance(blkio["weight"], bool) or not isinstance(blkio["weight"], int):
+            raise refuse(
+                ("blkio_config", "weight"), "must be a whole number from 10 to 1000 (expected type uint16)"
+            )
+        if blkio["weight"] == 0:
+            del blkio["weight"]
+    scale = svc.get("scale")
+    if isinstance(scale, int) and not isinstance(scale, bool) and scale < 0:
+        raise refuse(("scale",), "must be greater than or equal to 0")
+    for key, target in service_references(svc).items():
+        if target not in services:
+            raise InvalidInput(
+                f"service {name!r} {key}: service:{target} names no service of this file "
+                f'(compose: service "{name}" depends on undefined service "{target}")',
+                where=at.line(("services", name, key)),
+                hint="name a service this file defines",
+            )
