@@ -18,7 +18,7 @@ from typing import Any
 
 from dockerctl.errors import InvalidInput
 from dockerctl.spec.units import parse_size
-from dockerctl.spec.yamlpos import Path_, load_with_lines, read_text
+from dockerctl.spec.yamlpos import Path_, load_with_lines, load_yaml, read_text, via_of
 
 # ---------------------------------------------------------------------------------------------------------
 # resource keys
@@ -207,14 +207,19 @@ def node_lines(text: str) -> dict[Path_, int]:
 
 class Locator:
     """Key path → FILE:LINE: the last file that writes the deepest part of the path (later files
-    override earlier ones, as compose merges them)."""
+    override earlier ones, as compose merges them). A value that came through an anchor — an alias or a
+    merge key (`<<: *limits`) — is named at the line that writes it and at the line that brought it in."""
 
-    def __init__(self, files: Mapping[str, dict[Path_, int]]) -> None:
+    def __init__(
+        self, files: Mapping[str, dict[Path_, int]], via: Mapping[str, dict[Path_, int]] | None = None
+    ) -> None:
         self._files = dict(files)
+        self._via = dict(via or {})
 
     @classmethod
     def of(cls, paths: list[str]) -> Locator:
         lines: dict[str, dict[Path_, int]] = {}
+        via: dict[str, dict[Path_, int]] = {}
         for p in paths:
             try:
                 text = Path(p).read_text()
@@ -222,18 +227,22 @@ class Locator:
                 lines[p] = {}
                 continue
             try:
-                _, lines[p] = load_with_lines(text, p)
+                doc = load_yaml(text, p)
+                lines[p], via[p] = doc.lines, doc.via
             except InvalidInput:
                 lines[p] = {}
             except Exception:  # YAML the position-keeping loader cannot build (yet): lines from the nodes
                 lines[p] = node_lines(text)
-        return cls(lines)
+        return cls(lines, via)
 
     def line(self, path: Path_) -> str:
         for depth in range(len(path), 0, -1):
             prefix = path[:depth]
             for name, lines in reversed(self._files.items()):
                 if prefix in lines:
+                    came = via_of(self._via.get(name, {}), path)
+                    if came is not None and came != lines[prefix]:
+                        return f"{name}:{lines[prefix]} (brought in at line {came})"
                     return f"{name}:{lines[prefix]}"
         return next(iter(self._files), "?")
 

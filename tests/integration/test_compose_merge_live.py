@@ -16,6 +16,12 @@ from tests.integration.test_compose_live import SLEEP, B, Up, _line, _pid, _row,
 
 __all__ = ["up"]  # the fixture, shared with test_compose_live
 
+
+def _both(f: Path, written: str, brought: str) -> str:
+    """FILE:LINE of the anchor's line that writes a value, and the line whose merge key brought it in."""
+    return f"{_line(f, written)} (brought in at line {_line(f, brought).rsplit(':', 1)[1]})"
+
+
 MERGED = f"""\
 name: {{name}}
 x-limits: &limits
@@ -52,11 +58,11 @@ def test_limits_through_anchors_and_merge_keys_are_checked_at_their_line(
     ):
         row = _row(data, web, key)
         assert row["verdict"] == "enforced", row
-        assert row["where"] == _line(f, text), row  # the anchor's line: where the value is written
+        assert row["where"] == _both(f, text, "    <<: *limits"), row  # the anchor's line and the merge's
     # a list merge: the first mapping that has the key wins (YAML's rule, and compose's)
     mem = _row(data, worker, "mem_limit")
-    assert mem["verdict"] == "enforced" and mem["where"] == _line(f, "mem_limit: 32m"), mem
-    assert _row(data, worker, "pids_limit")["where"] == _line(f, "pids_limit: 50")
+    assert mem["verdict"] == "enforced" and mem["where"] == _both(f, "mem_limit: 32m", "<<: [*small"), mem
+    assert _row(data, worker, "pids_limit")["where"] == _both(f, "pids_limit: 50", "<<: [*small")
     assert read(_pid(engine, web), "pids", "pids.max") == "50"  # the kernel's own word, read here
 
     engine.containers.get(web).update(mem_limit="48m", memswap_limit="96m")  # behind compose's back
@@ -64,7 +70,7 @@ def test_limits_through_anchors_and_merge_keys_are_checked_at_their_line(
     assert code == 1
     changed = _row(data, web, "mem_limit")
     assert changed["verdict"] == "mismatch" and changed["engine"] == "48MiB", changed
-    assert changed["where"] == _line(f, "mem_limit: 64m")
+    assert changed["where"] == _both(f, "mem_limit: 64m", "    <<: *limits")
     assert _row(data, worker, "mem_limit")["verdict"] == "enforced"
 
 
