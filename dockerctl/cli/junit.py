@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET  # nosec B405: builds XML to write; never parses any
+import xml.etree.ElementTree as ET  # nosec B405  # builds XML to write; never parses any
 from pathlib import Path
 
 from dockerctl.verify.checks import Check

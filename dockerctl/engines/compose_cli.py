@@ -164,7 +164,7 @@ def _compose_error(stderr: str, locator: Locator, files: list[Path]) -> InvalidI
             except InvalidInput as exc:
                 said = re.sub(r"^yaml: line \d+: ", "", message)
                 return InvalidInput(f"{exc.message} (docker compose: {said})", where=exc.where)
-            except Exception:  # unreadable, or YAML only compose reads (a merge key): compose's word stands
+            except Exception:  # nosec B112  # unreadable, or YAML only compose reads: compose's word stands
                 continue
         m = re.search(r"(?:validating|failed to parse) (\S+?):(?: line (\d+))?", message)
         where = (f"{m.group(1)}:{m.group(2)}" if m.group(2) else m.group(1)) if m else str(files[0])

@@ -4,7 +4,7 @@ connection arrives from, as the receiving side sees it (after any NAT on the way
 from __future__ import annotations
 
 import contextlib
-import subprocess  # nosec B404: argv lists only, never a shell
+import subprocess  # nosec B404  # argv lists only, never a shell
 import sys
 from collections.abc import Callable, Iterator
 
@@ -22,7 +22,7 @@ def tcp_listener(netns: str, port: int) -> Iterator[Callable[[float], str | None
     """Listen on `port` in the network namespace `netns` (a path: /proc/PID/ns/net, /var/run/netns/N);
     ready when entered. → a function that waits up to its timeout for one connection and gives the
     peer's address (None: none arrived). The listener ends when the block does."""
-    proc = subprocess.Popen(  # nosec B603 B607: a fixed argv; nsenter from root's PATH as every host tool
+    proc = subprocess.Popen(  # nosec B603 B607  # a fixed argv; nsenter from root's PATH as every host tool
         ["nsenter", f"--net={netns}", "--", sys.executable, "-c", LISTENER, str(port)],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip

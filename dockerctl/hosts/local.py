@@ -7,7 +7,7 @@ import os
 import shutil
 import signal
 import stat as stat_
-import subprocess
+import subprocess  # nosec B404  # the one place processes start; argv lists only, never a shell
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,7 +22,7 @@ def run_local(
     if shutil.which(argv[0]) is None:
         return Completed(argv, None, "", f"{argv[0]}: not installed")
     try:
-        done = subprocess.run(
+        done = subprocess.run(  # nosec B603  # an argv list from dockerctl's own code, no shell
             argv, input=stdin, capture_output=True, text=True, timeout=timeout, check=False, cwd=cwd
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -51,7 +51,7 @@ class LocalHost(Host):
         # appended to, never truncated; a symlink at the log's name is refused (ELOOP), never followed
         flags = os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC | (os.O_CREAT | os.O_NOFOLLOW if log else 0)
         with os.fdopen(os.open(log or os.devnull, flags, 0o644), "ab") as out:
-            return subprocess.Popen(
+            return subprocess.Popen(  # nosec B603  # an argv list from dockerctl's own code, no shell
                 [*self.prefix(), *argv], stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                 start_new_session=True, close_fds=True,
             )  # fmt: skip

@@ -96,7 +96,7 @@ def read_extra_limits(host: Host, pid: int, container_id: str) -> ExtraReadings:
     adj = f"/proc/{pid}/oom_score_adj"
     out.oom_score_adj = Reading(f"{adj} on {host.name}", host.read_text(adj))
     info = host.read_text(f"/proc/{pid}/mountinfo") or ""
-    shm = [m for m in parse_mountinfo(info) if m.mount_point == "/dev/shm"]  # nosec B108: a path read, not used
+    shm = [m for m in parse_mountinfo(info) if m.mount_point == "/dev/shm"]  # nosec B108  # a path read, not used
     if shm:
         out.shm = (
             parse_tmpfs_size(shm[-1].super_options),

@@ -269,7 +269,8 @@ def _measure_hosts(result: PathResult, lab: str, leg: Leg, spec: BenchSpec, say:
     """host-host: Debian's iperf3 run in the two simulated hosts' namespaces; each server is one-off
     (-1) and waited for, so no process outlives its run."""
     rec = labhosts.load(lab)
-    assert rec is not None
+    if rec is None:
+        raise NotFound(f"lab {lab} has no hosts recorded: bring it up first (dockerctl play)")
     address = rec.hosts[leg.server_host].address
     result.kind, result.evidence = "underlay", "eth0 on the lab switch: no encapsulation device"
     client, server_host = NetnsHost(leg.client_host), NetnsHost(leg.server_host)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape  # nosec B406  # escapes text into SVG we write; parses nothing
 
 from dockerctl.errors import InvalidInput
 from dockerctl.pictures.files import check_target, write_bytes, write_text

@@ -1089,7 +1089,7 @@ def dropped_sizes(files: tuple[str, ...], at: Locator) -> list[str]:
     for f in files:
         try:
             data, _ = load_with_lines(Path(f).read_text(), f)
-        except Exception:
+        except Exception:  # nosec B112  # a file compose read and this reader cannot has no sizes to warn of
             continue
         for name, svc in ((data or {}).get("services") or {}).items() if isinstance(data, dict) else ():
             for path in (*_SIZES, *_STRING_SIZES):

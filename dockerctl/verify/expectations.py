@@ -24,7 +24,7 @@ def published_port(name: str, port: int, bindings: list[dict[str, str]]) -> tupl
         return Check(f"{name} port {port}", "O2", "published", "not published", Verdict.MISMATCH,
                      "NetworkSettings.Ports")  # fmt: skip
     address = bindings[0].get("HostIp") or "127.0.0.1"
-    wildcard = address == "0.0.0.0"  # nosec B104: compared with what the engine bound, never bound here
+    wildcard = address == "0.0.0.0"  # nosec B104  # compared with what the engine bound, never bound here
     return ("127.0.0.1" if wildcard else address), int(bindings[0]["HostPort"])
 
 
