@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,11 @@ import pytest
 pytest_plugins = ["pytester"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# This project's own configuration, not the plugin's (issue 39): testcontainers' Ryuk reaper would pull
+# its image, and no registry is reachable here; every test removes what it made instead (by label or
+# name). scripts/test exports the same; this covers a bare `pytest`. A user's setting wins.
+os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 
 
 # Markers by path: `pytestmark` in a conftest.py is ignored by pytest, so every test is marked here from

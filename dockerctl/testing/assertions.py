@@ -21,6 +21,7 @@ from dockerctl.engines.engine import Engine, host_for
 from dockerctl.hosts import Host
 from dockerctl.observe.traffic import addresses
 from dockerctl.spec.inputs import LIMIT_FIELDS
+from dockerctl.testing.evidence import Recorder, failure
 from dockerctl.verify.checks import Check
 
 
@@ -50,17 +51,13 @@ def _host(engine: Engine | None) -> Host:
     return engine.host if engine is not None else host_for(engine_url())
 
 
-def _table(rows: Iterable[tuple[str, ...]]) -> str:
-    rows = list(rows)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in rows)
-
-
-def _failed(bad: list[Check], heading: str) -> AssertionError:
-    rows = [("check", "asked", "kernel", "verdict", "read from")]
-    rows += [(ch.subject, ch.desired, ch.observed, str(ch.verdict), ch.evidence) for ch in bad]
-    notes = [f"  {ch.subject}: {ch.note}" for ch in bad if ch.note]
-    return AssertionError(heading + "\n" + _table(rows) + ("\n" + "\n".join(notes) if notes else ""))
+def _failed(bad: list[Check], heading: str, record_property: Recorder | None = None) -> AssertionError:
+    rows = [("check", "asked", "engine", "kernel", "verdict", "read from")]
+    rows += [
+        (ch.subject, ch.desired, ch.engine or "-", ch.observed, str(ch.verdict), ch.evidence) for ch in bad
+    ]
+    notes = [f"{ch.subject}: {ch.note}" for ch in bad if ch.note]
+    return failure(heading, rows, notes, record_property=record_property)
 
 
 def assert_limits(
@@ -68,11 +65,13 @@ def assert_limits(
     *,
     client: docker.DockerClient | None = None,
     engine: Engine | None = None,
+    record_property: Recorder | None = None,
     **expected: Any,
 ) -> None:
     """The kernel holds each given limit (memory="100M", cpu_shares=512, device_write_bps={"/dev/vda": "30MB"} …).
 
-    Fails listing every limit that does not hold: asked, kernel value, verdict, the file read.
+    Fails listing every limit that does not hold: asked, the engine's HostConfig, the kernel's value,
+    verdict, the file read (attached to the JUnit report with `record_property=` or `dockerctl_evidence`).
     """
     c = as_container(container, client)
     unknown = set(expected) - set(LIMIT_FIELDS)
@@ -80,7 +79,7 @@ def assert_limits(
         raise TypeError(f"unknown limit(s): {', '.join(sorted(unknown))}")
     bad = [ch for ch in check_given_limits(_engine(c, engine), c, expected) if not ch.ok]
     if bad:
-        raise _failed(bad, f"limits of container {c.name} do not hold in the kernel:")
+        raise _failed(bad, f"limits of container {c.name} do not hold in the kernel:", record_property)
 
 
 def assert_namespaces(

@@ -6,13 +6,22 @@
   this machine, or the DOCKER_HOST=ssh://… machine), for the assertions' `engine=`.
 - `dockerctl_base_image`: the locally built base image, built once per session, never pulled.
 - `dockerctl_lab`: a factory: `dockerctl_lab({...})` or `dockerctl_lab("lab.yaml")` brings a lab up and
-  returns its handles; every lab it made is torn down when the test ends — passed, failed or interrupted.
+  returns its handles; every lab it made is torn down when its scope ends — passed, failed or
+  interrupted. The scope is the test's unless `--dockerctl-lab-scope` / the ini option
+  `dockerctl_lab_scope` says module or session; `dockerctl_module_lab` and `dockerctl_session_lab` are
+  the same factory for a module or the whole session, whatever that option says.
   `--dockerctl-html DIR` writes each playbook lab's HTML report to DIR/<lab>.html.
-The Ryuk reaper is switched off (it pulls an image); cleanup goes by dockerctl's labels.
+- `dockerctl_evidence`: a test that requests it gets the table of every failing dockerctl assertion
+  attached to its JUnit report (`record_property`).
+
+Nothing changes unless asked: loading the plugin touches no environment variable, no testcontainers
+setting (Ryuk stays as the user configured it) and no engine; only a test that requests one of these
+fixtures (or calls an assertion) talks to Docker.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,6 +37,7 @@ from dockerctl.engines.engine import Engine, connect_engine
 from dockerctl.errors import EngineUnavailable
 from dockerctl.spec.models import BASE_IMAGE
 from dockerctl.spec.topology import Topology
+from dockerctl.testing.evidence import RECORDER, Recorder
 
 LabFactory = Callable[..., LabHandle]
 
@@ -41,11 +51,43 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="write the HTML report (topology coloured by verdict, every check with its evidence) of each "
         "playbook lab a test brings up to DIR/<lab>.html",
     )
+    group.addoption(
+        "--dockerctl-lab-scope",
+        choices=SCOPES,
+        default=None,
+        help="how long the labs of `dockerctl_lab` live: function (default), module or session",
+    )
+    parser.addini(
+        "dockerctl_lab_scope", "the scope of `dockerctl_lab`: function, module or session", default=""
+    )
+
+
+SCOPES = ("function", "module", "session")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
+    # a marker name only: no environment variable, testcontainers setting or engine is touched here
     config.addinivalue_line("markers", "dockerctl: a test that brings up dockerctl labs on a real engine")
+
+
+def _lab_scope(fixture_name: str, config: pytest.Config) -> Any:
+    scope = (
+        config.getoption("dockerctl_lab_scope", None) or config.getini("dockerctl_lab_scope") or "function"
+    )
+    if scope not in SCOPES:
+        raise pytest.UsageError(f"dockerctl_lab_scope = {scope!r}: use one of {', '.join(SCOPES)}")
+    return scope
+
+
+@pytest.fixture
+def dockerctl_evidence(record_property: Recorder) -> Iterator[Recorder]:
+    """Every dockerctl assertion that fails in this test attaches its table (asked / engine / kernel /
+    file) to the test's JUnit report as the property `dockerctl_evidence`."""
+    token = RECORDER.set(record_property)
+    try:
+        yield record_property
+    finally:
+        RECORDER.reset(token)
 
 
 @pytest.fixture(scope="session")
@@ -71,11 +113,9 @@ def dockerctl_base_image(dockerctl_engine: docker.DockerClient) -> str:
     return BASE_IMAGE
 
 
-@pytest.fixture
-def dockerctl_lab(
-    dockerctl_engine_handle: Engine, dockerctl_base_image: str, request: pytest.FixtureRequest
-) -> Iterator[LabFactory]:
-    engine = dockerctl_engine_handle
+@contextlib.contextmanager
+def _labs(engine: Engine, request: pytest.FixtureRequest) -> Iterator[LabFactory]:
+    """A lab factory; every lab it made is removed when the block ends."""
     dockerctl_engine = engine.client
     made: list[str] = []
     prefix = f"pytest-{uuid.uuid4().hex[:6]}"
@@ -119,6 +159,33 @@ def dockerctl_lab(
         for lab_name in made:
             remove_lab(dockerctl_engine, lab_name)
             down(engine, lab_name)  # also host links a playbook made
+
+
+@pytest.fixture(scope=_lab_scope)
+def dockerctl_lab(
+    dockerctl_engine_handle: Engine, dockerctl_base_image: str, request: pytest.FixtureRequest
+) -> Iterator[LabFactory]:
+    """Labs for one test — or one module / the session with `--dockerctl-lab-scope`."""
+    with _labs(dockerctl_engine_handle, request) as factory:
+        yield factory
+
+
+@pytest.fixture(scope="module")
+def dockerctl_module_lab(
+    dockerctl_engine_handle: Engine, dockerctl_base_image: str, request: pytest.FixtureRequest
+) -> Iterator[LabFactory]:
+    """Labs shared by the tests of one module, torn down after its last test."""
+    with _labs(dockerctl_engine_handle, request) as factory:
+        yield factory
+
+
+@pytest.fixture(scope="session")
+def dockerctl_session_lab(
+    dockerctl_engine_handle: Engine, dockerctl_base_image: str, request: pytest.FixtureRequest
+) -> Iterator[LabFactory]:
+    """Labs shared by the whole session, torn down after its last test."""
+    with _labs(dockerctl_engine_handle, request) as factory:
+        yield factory
 
 
 def _is_playbook(path: Path) -> bool:

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -180,6 +181,51 @@ def test_top_once_on_the_guest_shows_pressure_stall_figures(vm: str) -> None:
     assert {"memory", "cpu"} <= set(row["psi"]) and "avg10" in row["psi"]["cpu"]["some"]  # v2's PSI files
     quota, period = guest(f"cat {cg}/cpu.max").split()
     assert row["cpu_quota_cpus"] == int(quota) / int(period)  # what was asked is what the guest holds here
+
+
+def oom_kill_vs_docker_kill(url: str) -> None:
+    """Issue 39 on the guest's cgroup v2 kernel, through an ssh engine: a job OOM-killed and one stopped by
+    `docker kill -s KILL` both exit 137; assert_oom_killed tells them apart from the guest's kernel log
+    (their scopes are gone), and a container that lives on from its scope's memory.events."""
+    from dockerctl.engines.engine import connect_engine
+    from dockerctl.engines.labels import owned
+    from dockerctl.testing import KernelAssertionError, assert_not_oom_killed, assert_oom_killed
+
+    run_id = uuid.uuid4().hex[:6]
+    names = {k: f"{LAB}-tc39-{run_id}-{k}" for k in ("hungry", "killed", "survivor")}
+    with connect_engine(url) as eng:
+        run = eng.client.containers.run
+        common = {"detach": True, "labels": owned(LAB), "mem_limit": "16m", "memswap_limit": "16m"}
+        try:
+            hungry = run("dockerctl/base:latest", ["tail", "/dev/zero"], name=names["hungry"], **common)
+            killed = run("dockerctl/base:latest", ["sleep", "300"], name=names["killed"], **common)
+            survivor = run("dockerctl/base:latest", ["sh", "-c", "tail /dev/zero; sleep 300"],
+                           name=names["survivor"], **common)  # fmt: skip
+            guest(f"docker kill -s KILL {names['killed']}")
+            for c in (hungry, killed):
+                c.wait(timeout=120)
+                c.reload()
+                assert c.attrs["State"]["ExitCode"] == 137
+            oom = assert_oom_killed(hungry, engine=eng)
+            assert oom.decided_by == "kernel log" and f"docker-{hungry.id}.scope" in oom.kernel, oom
+            assert "oom-kill:" in guest(
+                f"dmesg | grep 'oom_memcg=/system.slice/docker-{hungry.id}.scope' || true"
+            )
+            assert assert_not_oom_killed(killed, engine=eng).decided_by == "kernel log"
+            with pytest.raises(
+                KernelAssertionError, match=r"exit 137[\s\S]*no OOM kill of its cgroup logged"
+            ):
+                assert_oom_killed(killed, engine=eng)
+            lives = assert_oom_killed(survivor, engine=eng, within=60)
+            cg = _cgroup_dir(names["survivor"])
+            assert lives.decided_by == "cgroup counter" and lives.read_from == f"{cg}/memory.events", lives
+            assert lives.count == int(guest(f"grep '^oom_kill ' {cg}/memory.events").split()[1]) >= 1
+        finally:
+            guest("docker rm -f " + " ".join(names.values()) + " >/dev/null 2>&1 || true")
+
+
+def test_an_oom_kill_is_told_from_docker_kill_on_the_guests_v2_kernel(vm: str) -> None:
+    oom_kill_vs_docker_kill(vm)
 
 
 def test_a_vm_host_on_the_lab_switch_talks_macvlan_across_kernels(dockerctl_base_image: str) -> None:
