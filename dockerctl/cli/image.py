@@ -28,3 +28,32 @@ def build_base(
         render.emit_json({"tag": tag, "id": img.id})
     else:
         render.err.print(f"built {tag} ({img.short_id})")
+
+
+@app.command("build-self")
+def build_self(
+    ctx: typer.Context,
+    tag: str = typer.Option("", "--tag", help="Tag of the image (default: dockerctl:<version>)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the tag, id and size as JSON."),
+) -> None:
+    """Build dockerctl's own image FROM scratch: this machine's Python, dockerctl from its wheel (no registry).
+
+    Prints the tag it made. Its entry point is dockerctl, so the image runs any command:
+
+    Examples:
+
+      dockerctl image build-self
+
+      docker run --rm --pid host -v /sys/fs/cgroup:/sys/fs/cgroup:ro -v /var/run/docker.sock:/var/run/docker.sock:ro dockerctl:0.1.0 audit
+    """
+    from dockerctl.apply.selfimage import build_self_image, self_tag
+
+    made = tag or self_tag()
+    with engine(ctx) as eng, render.status(f"building {made} from this machine's Python and a wheel"):
+        img = build_self_image(eng.client, made)
+    size = int(img.attrs.get("Size", 0))
+    if json_out:
+        render.emit_json({"tag": made, "id": img.id, "size_bytes": size})
+    else:
+        render.err.print(f"built {made} ({img.short_id}, {size / 1e6:.0f} MB)")
+        render.out.print(made, markup=False, highlight=False)

@@ -215,6 +215,21 @@ def exporter(
         "--host",
         help="A lab host to read as well (repeatable; see `dockerctl hosts ls`); default: the engine.",
     ),
+    node: str = typer.Option(
+        "", "--node", help="The `node` label of every series (default: the host name the engine reports)."
+    ),
+    on_network: str = typer.Option(
+        "",
+        "--on-network",
+        help="Listen only on this container's address in the engine network NAME (a swarm overlay), port of "
+        "--listen; for the exporter as a swarm service.",
+    ),
+    proc_root: str = typer.Option(
+        "",
+        "--proc-root",
+        help="Where the host's /proc is mounted (a swarm service cannot share the host's PID namespace: "
+        "mount -v /proc:/host/proc:ro and pass /host/proc).",
+    ),
 ) -> None:
     """A Prometheus exporter: every scrape reads each running container's cgroup files fresh.
 
@@ -232,12 +247,29 @@ def exporter(
       dockerctl exporter --listen 127.0.0.1:9500
 
       curl -s 127.0.0.1:9417/metrics | grep dockerctl_limit_holds
+
+      dockerctl exporter --on-network dockerctl-metrics --proc-root /host/proc   # as a swarm service
     """
-    address, port = parse_listen(listen, allow_remote=allow_remote)
+    address, port = parse_listen(listen, allow_remote=allow_remote or bool(on_network))
     with _engines(ctx, list(hosts)) as engines:
+        if proc_root:
+            from pathlib import Path
+
+            from dockerctl.ops.hostproc import HostProcHost
+
+            if not Path(proc_root, "1", "cgroup").exists():
+                raise InvalidInput(
+                    f"{proc_root} is not a procfs (no {proc_root}/1/cgroup)", where="--proc-root"
+                )
+            for e in engines:
+                e.host = HostProcHost(Path(proc_root), e.host.name)
+        if on_network:
+            from dockerctl.ops.exporter import address_on_network
+
+            address = address_on_network(engines[0], on_network)
         names = ", ".join(e.name for e in engines)
         render.err.print(f"serving http://{address}:{port}/metrics for {names} (Ctrl-C stops)", markup=False)
-        serve(engines, address, port)
+        serve(engines, address, port, node_name=node or None)
 
 
 @contextlib.contextmanager

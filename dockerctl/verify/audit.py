@@ -32,6 +32,9 @@ RULES: dict[str, Rule] = {
     for r in (
         Rule("not-enforced", "", "a limit the container asked for is not held by the kernel"),
         Rule("mismatch", "", "the kernel holds another value than the container asked for"),
+        Rule(
+            "imposed", "", "the kernel holds a limit nobody asked for: the host imposed it (its source named)"
+        ),
         Rule("no-memory-limit", "5.11", "memory is not limited in the kernel"),
         Rule("no-cpu-priority", "5.12", "no CPU priority: default shares and no quota in the kernel"),
         Rule("no-pids-limit", "5.29", "the number of processes is not limited in the kernel"),
@@ -90,7 +93,10 @@ def parse_fail_on(text: str) -> tuple[str, ...]:
 def limit_findings(name: str, group: str, checks: list[Check]) -> list[Finding]:
     out = []
     for c in checks:
-        if c.verdict in (Verdict.NOT_ENFORCED, Verdict.MISMATCH):
+        if c.verdict is Verdict.IMPOSED:
+            out.append(Finding("imposed", name, group, f"{c.subject}: asked {c.desired}, kernel {c.observed} — {c.note}",
+                               c.evidence))  # fmt: skip
+        elif c.verdict in (Verdict.NOT_ENFORCED, Verdict.MISMATCH):
             rule = "not-enforced" if c.verdict is Verdict.NOT_ENFORCED else "mismatch"
             found = f"{c.subject}: asked {c.desired}, kernel {c.observed}" + (
                 f" — {c.note}" if c.note else ""

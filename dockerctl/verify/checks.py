@@ -16,10 +16,12 @@ class Verdict(StrEnum):
     NOT_ENFORCED = "not-enforced"  # this kernel cannot enforce it (the engine may have said OK anyway)
     MISMATCH = "mismatch"  # the kernel holds something else
     UNKNOWN = "unknown"  # could not be read
+    IMPOSED = "imposed"  # nothing asked, but the host set a limit (systemd's TasksMax for the scope)
 
     @property
     def ok(self) -> bool:
-        return self in (Verdict.ENFORCED, Verdict.UNLIMITED)
+        """What was asked holds (an imposed limit is the host's, not a failure of what was asked)."""
+        return self in (Verdict.ENFORCED, Verdict.UNLIMITED, Verdict.IMPOSED)
 
 
 def held(ok: bool) -> Verdict:

@@ -168,11 +168,27 @@ def _check_pids(asked: Limits, pids: ControllerFiles, engine: str) -> Check:
     have = r.as_limit()
     desired = str(want) if want else "unlimited"
     observed = str(have) if have is not None else "max"
+    if want is None and have is not None:
+        source = imposed_by(r.path)
+        if source:
+            return Check("pids", "-", desired, observed, Verdict.IMPOSED, r.path, source, engine)
     if want is None:
         verdict = Verdict.UNLIMITED if have is None else Verdict.MISMATCH
     else:
         verdict = Verdict.ENFORCED if have == want else Verdict.MISMATCH
     return Check("pids", "-", desired, observed, verdict, r.path, engine=engine)
+
+
+def imposed_by(path: str) -> str:
+    """Who set a limit the container did not ask for, from where its cgroup lies ("" when unknown): under
+    the systemd cgroup driver a container is the transient unit `docker-<id>.scope`, and systemd gives
+    every unit its TasksMax (DefaultTasksMax: 15% of the kernel's thread limit) as pids.max."""
+    unit = next((part for part in path.split("/") if part.endswith(".scope")), "")
+    if not unit:
+        return ""
+    return (
+        f"imposed by systemd: TasksMax of {unit} (DefaultTasksMax in system.conf), not asked by the container"
+    )
 
 
 def _check_blkio_weight(asked: Limits, blkio: ControllerFiles, engine: str) -> Check:
