@@ -32,6 +32,7 @@ class Removed:
     kept_pool: list[str] = field(default_factory=list)  # storage-pool volumes whose data stays
     hosts: list[str] = field(default_factory=list)  # lab hosts stopped and removed (simulated, vm)
     purged: list[str] = field(default_factory=list)  # cached VM images removed (down --purge)
+    held: list[str] = field(default_factory=list)  # records the lab still holds after `down` (each file)
 
     @property
     def count(self) -> int:

@@ -16,7 +16,7 @@ from dockerctl.engines.engine import Engine
 from dockerctl.engines.labels import is_owned, owned, refuse_used, require_owned
 from dockerctl.errors import Conflict, InvalidInput, NotFound
 from dockerctl.hosts import Host
-from dockerctl.spec.model_sections import section_of_driver
+from dockerctl.spec.netmodels import section_of_driver
 from dockerctl.spec.network import NetworkSpec
 
 USER_SUBNET = "io.dockerctl.user-subnet"

@@ -104,7 +104,7 @@ def create_container(
     mode = c.network_mode
     if mode and mode.startswith("container:"):
         mode = f"container:{lab}-{mode.split(':', 1)[1]}"
-    resolver_of = getattr(spec, "resolver_of", lambda _driver: None)  # a playbook's models (X12: weave.local)
+    resolver_of = getattr(spec, "resolver_of", lambda _driver: None)  # a model's name server (X12)
     resolvers = [resolver_of(spec.networks[n].driver) for n in c.networks if n in spec.networks]
     if any(resolvers):
         extra["dns"] = [next(r for r in resolvers if r)]  # through the engine's embedded DNS

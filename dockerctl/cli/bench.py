@@ -9,6 +9,7 @@ from rich.markup import escape
 
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
+from dockerctl.cli.helptext import naming_models
 from dockerctl.ops.bench import BenchReport, bench_net
 from dockerctl.pictures.files import check_target
 from dockerctl.pictures.pages import write_bench_page
@@ -53,6 +54,7 @@ def _table(report: BenchReport) -> None:
 
 
 @app.command("net")
+@naming_models
 def net(
     ctx: typer.Context,
     paths: str | None = typer.Option(
@@ -72,7 +74,7 @@ def net(
 ) -> None:
     """Measure each network path with iperf3 both ways, plus the round trip, K times (seed X15).
 
-    Builds the labs the paths need (simulated hosts, swarm, flannel, calico, weave models), with Debian's
+    Builds the labs the paths need (simulated hosts, swarm, {models} models), with Debian's
     iperf3 in a locally built image, and removes them again. Each path is labelled overlay or underlay from
     the kernel (X14); a verdict says whether underlay beats overlay across hosts here, and by how much.
     Paths whose parts this machine lacks are listed as unavailable, with why.
@@ -81,7 +83,7 @@ def net(
 
       dockerctl bench net
 
-      dockerctl bench net --paths loopback,bridge,overlay-hosts,flannel-host-gw --seconds 2 --repeat 5
+      dockerctl bench net --paths loopback,bridge,overlay-hosts,{a_model_path} --seconds 2 --repeat 5
 
       dockerctl bench net --json --plot bench.svg
 

@@ -4,11 +4,13 @@ import typer
 
 from dockerctl.cli import render
 from dockerctl.cli._context import host_of
+from dockerctl.cli.helptext import naming_models
 from dockerctl.errors import ExitCode
 from dockerctl.ops.doctor import doctor_report
 from dockerctl.ops.hosts import doctor_host
 
 
+@naming_models
 def doctor(
     ctx: typer.Context,
     json_out: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
@@ -25,9 +27,9 @@ def doctor(
     throwaway network namespace — on the machine the engine runs on (over ssh for -H ssh://…; an
     engine reached over tcp:// gets "kernel readable: unknown"). Exit code 3 when no engine answers.
 
-    It also names the third-party network model the kernel carries — flannel (vxlan or host-gw), calico,
-    weave — by the devices, routes, FDB and chains those projects make, and says whether the entries
-    agree (e.g. each flannel route has its neighbour and FDB entry), and overlay or underlay. Read-only.
+    It also names the third-party network model the kernel carries — {modes} — by the devices, routes,
+    FDB and chains those projects make, and says whether the entries agree (e.g. each route has its
+    neighbour and FDB entry), and overlay or underlay. Read-only.
 
     Examples:
 

@@ -61,6 +61,10 @@ def down_cmd(
         f"lab {name}: removed {len(removed.containers)} container(s), {len(removed.networks)} "
         f"network(s), {len(removed.volumes)} volume(s){hosts}"
     )
+    for path in removed.held:
+        render.out.print(
+            f"the lab still holds {path}: `dockerctl down --lab {name}` again removes what it names"
+        )
     for image in removed.purged:
         render.out.print(f"removed the cached VM image {image}")
     if removed.kept_pool:

@@ -7,9 +7,28 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 FILE = "help.json"  # beside this package's __init__.py
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def naming_models(fn: F) -> F:
+    """A command whose help names the network models: `{models}` in its docstring becomes their names
+    ("a, b, c"), `{modes}` the same with each model's modes, `{a_model_path}` a path `bench net` measures
+    one on — all from the registry (spec/netmodels.py), so the help never lists them by hand."""
+    from dockerctl.spec import netmodels as registry
+
+    sections = registry.sections()
+    fn.__doc__ = (
+        (fn.__doc__ or "")
+        .replace("{models}", ", ".join(registry.names()))
+        .replace("{modes}", ", ".join(f"{s.key} ({s.modes})" if s.modes else s.key for s in sections))
+        .replace("{a_model_path}", next((b.path for s in sections for b in s.bench), ""))
+    )
+    return fn
 
 
 def _paths(command: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

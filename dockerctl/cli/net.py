@@ -270,7 +270,7 @@ def cnm(
 
       dockerctl net cnm bridge
 
-      dockerctl net cnm flannel-vxlan-fl1 --json
+      dockerctl net cnm mylab-n1 --json
     """
     with engine(ctx) as eng:
         report = net_cnm(eng, network)

@@ -19,8 +19,8 @@ import docker
 
 from dockerctl.engines.client import connect, engine_url
 from dockerctl.errors import InvalidInput
-from dockerctl.hosts import Host, LocalHost, SshHost, UnreachableHost
-from dockerctl.hosts.paths import runtime_dir, state_dir, write_atomic
+from dockerctl.hosts import Host, LocalHost, SshHost, UnreachableHost, state
+from dockerctl.hosts.paths import write_atomic
 
 SSH_CONFIG_ENV = "DOCKERCTL_SSH_CONFIG"
 
@@ -90,7 +90,7 @@ def _ssh_wrapper(config: str) -> str:
     The wrapper lives in dockerctl's private runtime directory (root-owned, 0700, checked before use):
     a directory first on root's PATH that another local user could make or write would run their
     programs as root — for ssh and for every later `ip`, `nsenter` or `mount` looked up there."""
-    directory = str(runtime_dir("ssh-wrapper"))
+    directory = str(state.runtime_dir("ssh-wrapper"))
     text = f'#!/bin/sh\nexec {shlex.quote(_real_ssh(directory))} -F "${SSH_CONFIG_ENV}" "$@"\n'
     script = Path(directory) / "ssh"
     try:
@@ -110,7 +110,7 @@ VM_ALIAS_PREFIX = "dctl-vm-"  # ssh://root@dctl-vm-NAME: a VM host dockerctl boo
 
 def vm_ssh_path() -> str:
     """The ssh_config holding a Host block per VM that is up (written by fabric/vm.py)."""
-    return str(state_dir() / "vm" / "ssh_config")
+    return str(state.folder(state.VM) / "ssh_config")
 
 
 def vm_ssh_config(url: str) -> str | None:

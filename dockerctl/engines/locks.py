@@ -11,56 +11,33 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from dockerctl.engines.signals import reached
 from dockerctl.errors import Conflict, StateUnwritable
-from dockerctl.hosts.paths import state_dir, write_json
+from dockerctl.hosts import LocalHost, state
+from dockerctl.hosts.records import CorruptRecord
+
+# who holds a lab's lock: `<state>/locks/<lab>.holder` (pid, command, since) — for messages only
+HOLDERS: state.Records[dict[str, Any]] = state.Records(
+    "lock holder record", state.LOCKS, dict, dict, name="{}.holder"
+)
 
 
-def writable_state(sub: str) -> Path:
-    """`$DOCKERCTL_STATE_DIR/sub`, made if needed — or one sentence saying it cannot be written."""
-    path = state_dir() / sub
+def _holder(lab: str) -> dict[str, Any]:
+    """The holder the lab's record names ({}: none, or a record that cannot be read: it only names)."""
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        # a unique name made with O_EXCL | O_NOFOLLOW: a symlink planted at a guessable name is never opened
-        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=path)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise StateUnwritable(
-            f"the state directory {state_dir()} cannot be written ({exc.strerror}): dockerctl keeps its lab "
-            "records and locks there",
-            hint="make it writable, or point DOCKERCTL_STATE_DIR at a directory that is",
-        ) from None
-    return path
-
-
-def _holder(path: Path) -> dict[str, object]:
-    try:
-        value = json.loads(path.read_text())
-    except (OSError, ValueError):
+        return HOLDERS.load(lab) or {}
+    except CorruptRecord:
         return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _alive(pid: object) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return isinstance(pid, int) and pid > 0 and LocalHost().alive(pid)
 
 
 def _describe(holder: dict[str, object]) -> str:
@@ -72,8 +49,7 @@ def _describe(holder: dict[str, object]) -> str:
 @contextlib.contextmanager
 def lab_lock(lab: str, *, wait: float = 0, notes: list[str] | None = None) -> Iterator[None]:
     """Hold the lab's lock for the block; wait up to `wait` seconds for another holder, else refuse."""
-    locks = writable_state("locks")
-    lock_path, holder_path = locks / f"{lab}.lock", locks / f"{lab}.holder"
+    lock_path = state.writable(state.LOCKS) / f"{lab}.lock"
     # held open for the whole block; a symlink at the lock's name is refused (ELOOP), never followed
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
@@ -95,11 +71,11 @@ def lab_lock(lab: str, *, wait: float = 0, notes: list[str] | None = None) -> It
                 reached("lock:waiting")
                 if time.monotonic() >= deadline:
                     raise Conflict(
-                        f"lab {lab} is being changed by {_describe(_holder(holder_path))}",
+                        f"lab {lab} is being changed by {_describe(_holder(lab))}",
                         hint=f"wait for it, or pass --wait SECONDS (this run waited {wait:g}s)",
                     ) from None
                 time.sleep(0.2)
-        previous = _holder(holder_path)
+        previous = _holder(lab)
         if (
             previous
             and previous.get("pid") != os.getpid()
@@ -107,15 +83,14 @@ def lab_lock(lab: str, *, wait: float = 0, notes: list[str] | None = None) -> It
             and notes is not None
         ):
             notes.append(f"took over the lock of lab {lab} left by {_describe(previous)}, which is gone")
-        write_json(
-            holder_path,
-            {"pid": os.getpid(), "command": " ".join(["dockerctl", *sys.argv[1:]]), "since": time.time()},
+        HOLDERS.save(
+            lab, {"pid": os.getpid(), "command": " ".join(["dockerctl", *sys.argv[1:]]), "since": time.time()}
         )
         try:
             yield
         finally:
             with contextlib.suppress(OSError):
-                holder_path.unlink()
+                HOLDERS.forget(lab)
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
     finally:
         handle.close()

@@ -1,11 +1,11 @@
-"""A lab's etcd (Debian's `etcd-server`, v3 API): the store flannel keeps its network config and leases in
-(seed X11), calico its IPAM blocks (X13). One etcd per lab, started by dockerctl, its data under
-`$STATE/etcd/<lab>`. The process is the lab's while its command line names that data directory; nothing
-else is ever signalled.
+"""A lab's etcd (Debian's `etcd-server`, v3 API): the store the network models that need one keep their
+state in (a model's `uses_etcd`: its network config and leases, its IPAM blocks; seed X11, X13). One
+etcd per lab, started by dockerctl, its data under `$STATE/etcd/<lab>`. The process is the lab's while
+its command line names that data directory; nothing else is ever signalled.
 
 etcd has no authentication here, and root programs what it holds into the labs' kernels (routes, FDB
 entries), so only root may reach it: it listens on unix sockets only — clients and its one peer — in the
-private runtime directory `<state>/run/etcd/<lab>` (root's, 0700, checked: hosts/paths.py `runtime_dir`).
+private runtime directory `<state>/run/etcd/<lab>` (root's, 0700, checked: hosts/state.py `runtime_dir`).
 No TCP port at all, so none to squat after a restart and none a local user can connect to. etcd takes a
 unix URL as `unix://host:port` with no path and binds that name relative to its working directory
 (etcd 3.4 `pkg/types.NewURLs`, `pkg/transport.NewUnixListener`), so it is started in that directory and
@@ -34,21 +34,23 @@ from pathlib import Path
 from typing import Any
 
 from dockerctl.errors import EngineError, EngineUnavailable
-from dockerctl.hosts import LocalHost
-from dockerctl.hosts.paths import InDir, checked_state_dir, runtime_dir, secure_dir, state_dir, write_json
+from dockerctl.hosts import LocalHost, state
+from dockerctl.hosts.paths import InDir, secure_dir
 
 CLIENT_SOCKET = "client.sock:0"  # etcd's unix URL is host:port-shaped: the ":0" is part of the file's name
 PEER_SOCKET = "peer.sock:0"
 SUN_PATH_MAX = 107  # bytes of a unix socket's path (sun_path is 108 with its NUL)
 
 
-def _state() -> Path:
-    return state_dir() / "etcd"
+# where it listens, for people (dockerctl never connects where a record says): `<state>/etcd/<lab>/etcd.json`
+RECORDS: state.Records[dict[str, Any]] = state.Records(
+    "etcd record", state.ETCD, dict, dict, name="{}/etcd.json", lab=str
+)
 
 
 def _run() -> Path:
     """Where every lab's etcd sockets live: `<state>/run/etcd`, root's and 0700 (checked)."""
-    return runtime_dir("etcd")
+    return state.runtime_dir("etcd")
 
 
 def _b64(text: str) -> str:
@@ -215,13 +217,13 @@ class Etcd:
 
     @property
     def dir(self) -> Path:
-        return _state() / self.lab
+        return RECORDS.dir(self.lab)
 
     record = InDir("etcd.json")
 
     def run_dir(self) -> Path:
         """The directory of its sockets, made if missing and checked: root's, 0700 at every step."""
-        return runtime_dir("etcd", self.lab)
+        return state.runtime_dir("etcd", self.lab)
 
     @property
     def socket_path(self) -> Path:
@@ -272,13 +274,13 @@ def start(etcd: Etcd, *, wait: float = 20) -> EtcdClient:
         return etcd.client()
     # one that runs but does not answer on its socket (an older dockerctl's, on TCP) is ended first
     stop(etcd, keep_data=True)
-    secure_dir(secure_dir(checked_state_dir() / "etcd", private=False) / etcd.lab, private=False)
+    secure_dir(state.made(state.ETCD) / etcd.lab, private=False)
     run = etcd.run_dir()
     for name in (CLIENT_SOCKET, PEER_SOCKET):
         with contextlib.suppress(FileNotFoundError):
             (run / name).unlink()  # a socket a killed etcd left behind
     listens = {"client": f"unix://{run / CLIENT_SOCKET}", "peer": f"unix://{run / PEER_SOCKET}"}
-    write_json(etcd.record, listens)
+    RECORDS.save(etcd.lab, listens)
     proc = LocalHost().spawn(argv(etcd, run), log=etcd.dir / "etcd.log")
     (etcd.dir / "etcd.pid").write_text(f"{proc.pid}\n")
     client = etcd.client()

@@ -27,17 +27,13 @@ from typing import Any
 
 from dockerctl.errors import Conflict, EngineError, InvalidInput, NotFound
 from dockerctl.fabric.removal import remove_file, remove_tree
-from dockerctl.hosts import LocalHost, NetnsHost
+from dockerctl.hosts import LocalHost, NetnsHost, state
 from dockerctl.hosts.base import Completed
-from dockerctl.hosts.paths import state_dir, write_atomic, write_json
-from dockerctl.hosts.records import CorruptRecord, read_record
+from dockerctl.hosts.paths import write_atomic, write_json
+from dockerctl.hosts.records import CorruptRecord
 
 MARKER = ".dockerctl-pool"  # in a brick directory: which lab's pool it belongs to
 GB = 1024**3
-
-
-def _state() -> Path:
-    return state_dir() / "gluster"
 
 
 @dataclass(frozen=True)
@@ -57,7 +53,7 @@ class Pool:
 
     @property
     def root(self) -> Path:
-        return _state() / self.lab
+        return RECORDS.dir(self.lab)
 
     def host(self, name: str) -> PoolHost:
         for h in self.hosts:
@@ -113,17 +109,31 @@ class Pool:
         del data["damaged"]
         return data
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Pool:
+        return cls(
+            data["lab"],
+            tuple(PoolHost(**h) for h in data["hosts"]),
+            data.get("brick_dir", ""),
+            data.get("driver", "dockerctl-gluster"),
+        )
+
 
 # -- the pool's record ------------------------------------------------------------------------------
 
 
+RECORDS: state.Records[Pool] = state.Records(
+    "pool record", state.GLUSTER, Pool.from_dict, Pool.to_dict, name="{}/pool.json", lab=str
+)
+
+
 def save(pool: Pool) -> None:
-    write_json(pool.root / "pool.json", pool.to_dict())
+    RECORDS.save(pool.lab, pool)
 
 
 def record_path(lab: str) -> Path:
     """Where the lab's pool record is."""
-    return _state() / lab / "pool.json"
+    return RECORDS.path(lab)
 
 
 def load(lab: str) -> Pool | None:
@@ -131,26 +141,15 @@ def load(lab: str) -> Pool | None:
     pieced together from what is under its root (`damaged` says why), so `stop` still ends its processes
     and mounts; `start` refuses it (CorruptRecord)."""
     try:
-        data = read_record(record_path(lab))
-        if data is None:
-            return None
-        return Pool(
-            data["lab"],
-            tuple(PoolHost(**h) for h in data["hosts"]),
-            data.get("brick_dir", ""),
-            data.get("driver", "dockerctl-gluster"),
-        )
+        return RECORDS.load(lab)
     except CorruptRecord as exc:
-        why = exc.why
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        why = f"not a pool record: {type(exc).__name__} {exc}"
-    return _pieced(lab, why)
+        return _pieced(lab, exc.why)
 
 
 def _pieced(lab: str, why: str) -> Pool:
     """A pool whose record cannot be read, from its root: a host per directory with glusterd's working
     directory; the brick directory from the bricks glusterd recorded (`vols/*/bricks/*`: `path=…`)."""
-    root = _state() / lab
+    root = RECORDS.dir(lab)
     hosts = [d.name for d in sorted(root.iterdir()) if (d / "work").is_dir()] if root.is_dir() else []
     brick_dir = ""
     for brick in sorted(root.glob("*/work/vols/*/bricks/*")):
@@ -163,8 +162,8 @@ def _pieced(lab: str, why: str) -> Pool:
 
 
 def all_pools() -> list[Pool]:
-    base = _state()
-    pools = [load(p.name) for p in sorted(base.iterdir())] if base.is_dir() else []
+    base = RECORDS.root
+    pools = [load(p.name) for p in sorted(base.iterdir()) if p.is_dir()] if base.is_dir() else []
     return [p for p in pools if p is not None]
 
 
@@ -610,7 +609,7 @@ def stop(pool: Pool, *, keep_data: bool) -> list[str]:
                 pass
             except OSError as exc:
                 failed.append(f"{pool.brick_dir} ({exc.strerror})")
-        record = pool.root / "pool.json"
+        record = record_path(pool.lab)
         for entry in sorted(pool.root.iterdir()) if pool.root.is_dir() else []:
             if entry != record:
                 failed += remove_tree(entry)

@@ -1,15 +1,13 @@
-"""What a lab's hosts are, on disk: one record per lab under the state directory, written before
+"""What a lab's hosts are, on disk: one record per lab (`<state>/labhosts/<lab>.json`), written before
 anything is made and removed after everything is gone, so `down` removes exactly what was made."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from dockerctl.fabric.switch import Switch, switch_for
-from dockerctl.hosts.paths import state_dir, write_json
+from dockerctl.hosts import state
 
 
 @dataclass
@@ -38,29 +36,31 @@ class LabHosts:
             "hosts": {n: asdict(h) for n, h in self.hosts.items()},
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LabHosts:
+        return cls(
+            data["lab"], data.get("subnet", ""), {n: HostRecord(**h) for n, h in data["hosts"].items()}
+        )
 
-def _dir() -> Path:
-    return state_dir() / "labhosts"
+
+RECORDS: state.Records[LabHosts] = state.Records(
+    "lab hosts record", state.LAB_HOSTS, LabHosts.from_dict, LabHosts.to_dict, lab=str
+)
 
 
 def save(rec: LabHosts) -> None:
-    write_json(_dir() / f"{rec.lab}.json", rec.to_dict())
+    RECORDS.save(rec.lab, rec)
 
 
 def load(lab: str) -> LabHosts | None:
-    try:
-        data = json.loads((_dir() / f"{lab}.json").read_text())
-        return LabHosts(
-            data["lab"], data.get("subnet", ""), {n: HostRecord(**h) for n, h in data["hosts"].items()}
-        )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    """The lab's hosts (None: it has none); CorruptRecord, naming the file, when it cannot be read back."""
+    return RECORDS.load(lab)
+
+
+def forget(lab: str) -> None:
+    RECORDS.forget(lab)
 
 
 def all_records() -> list[LabHosts]:
-    out = []
-    for path in sorted(_dir().glob("*.json")) if _dir().is_dir() else []:
-        rec = load(path.stem)
-        if rec is not None:
-            out.append(rec)
-    return out
+    """Every lab's hosts that can be read back (one that cannot is left out: `load` says why)."""
+    return RECORDS.all()

@@ -17,14 +17,14 @@ from dockerctl.engines.engine import Engine
 from dockerctl.errors import DockerctlError, InvalidInput
 from dockerctl.fabric import simhost
 from dockerctl.fabric.host_kinds import Bringup, kind_of
-from dockerctl.fabric.lab_host_records import HostRecord, LabHosts, _dir, all_records, load, save
+from dockerctl.fabric.lab_host_records import HostRecord, LabHosts, all_records, forget, load, save
 from dockerctl.fabric.switch import create_switch, delete_switch, overlapping, switch_for
 from dockerctl.hosts import Host, LocalHost
 
 Progress = Callable[[str], None]
 
 # the records are part of this module's API (callers say labhosts.load, labhosts.HostRecord …)
-__all__ = ["HostRecord", "LabHosts", "_dir", "all_records", "load", "save"]
+__all__ = ["HostRecord", "LabHosts", "all_records", "forget", "load", "save"]
 
 
 def find_host(name: str) -> tuple[LabHosts, HostRecord]:
@@ -208,7 +208,7 @@ def hosts_down(lab: str, *, machine: Host | None = None, purge: bool = True) -> 
             removed.append(name)
     if rec.switch is not None:
         delete_switch(machine, rec.switch)
-    (_dir() / f"{lab}.json").unlink(missing_ok=True)
+    forget(lab)
     return removed
 
 

@@ -1,4 +1,5 @@
-"""One network model's lab records on this machine: `<state>/<model>/<lab>/lab.json`.
+"""One network model's lab records on this machine: `<state>/<model>/<lab>/lab.json`, kept in the one
+record store (hosts/state.py `Records`).
 
 The model's lab daemons and its plugin process read the record the lifecycle wrote, so each model keeps
 one; how a record is laid out (its dataclass, how it is read back) stays with the model.
@@ -6,13 +7,11 @@ one; how a record is laid out (its dataclass, how it is read back) stays with th
 
 from __future__ import annotations
 
-import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
-from dockerctl.hosts.paths import state_dir, write_json
+from dockerctl.hosts import state
 
 
 class _Record(Protocol):
@@ -30,24 +29,25 @@ class LabRecords(Generic[R]):
 
     def __init__(self, model: str, parse: Callable[[dict[str, Any]], R]) -> None:
         self.model = model
-        self._parse = parse
+        self.store: state.Records[R] = state.Records(
+            f"{model} lab record", state.model_folder(model), parse, lambda r: r.to_dict(),
+            name="{}/lab.json", lab=str,
+        )  # fmt: skip
 
     @property
     def root(self) -> Path:
-        return state_dir() / self.model
+        return self.store.root
 
     def dir(self, lab: str) -> Path:
-        return self.root / lab
+        return self.store.dir(lab)
 
     def save(self, record: R) -> None:
-        write_json(self.dir(record.lab) / "lab.json", record.to_dict())
+        self.store.save(record.lab, record)
 
     def load(self, lab: str) -> R | None:
-        """The lab's record, or None when it has none (or one this version cannot read)."""
-        try:
-            return self._parse(json.loads((self.dir(lab) / "lab.json").read_text()))
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
+        """The lab's record, or None when it has none; CorruptRecord (naming the file) when it cannot be
+        read back."""
+        return self.store.load(lab)
 
     def forget(self, lab: str) -> None:
-        shutil.rmtree(self.dir(lab), ignore_errors=True)
+        self.store.forget(lab)

@@ -9,14 +9,13 @@ else's and is never touched. The host end of the veth carries the alias `dockerc
 from __future__ import annotations
 
 import ipaddress
-import json
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from dockerctl.errors import Conflict, EngineError, InvalidInput
 from dockerctl.fabric.hostlinks import alias
-from dockerctl.hosts import Host, LocalHost, NetnsHost
-from dockerctl.hosts.paths import NETNS_DIR, state_dir, write_json
+from dockerctl.hosts import Host, LocalHost, NetnsHost, state
+from dockerctl.hosts.paths import NETNS_DIR
+from dockerctl.hosts.records import CorruptRecord
 
 LAB_RANGE = ipaddress.ip_network("198.18.0.0/15")
 
@@ -40,14 +39,17 @@ class Namespace:
         return self.ns_addr.split("/")[0]
 
 
-def _records() -> Path:
-    return state_dir() / "netns"
+RECORDS: state.Records[Namespace] = state.Records(
+    "network namespace record", state.NETNS, lambda d: Namespace(**d), asdict, lab="field"
+)
 
 
 def record_of(name: str) -> Namespace | None:
+    """dockerctl's record of the namespace (None: it has none — or one that cannot be read, which does
+    not make the namespace dockerctl's)."""
     try:
-        return Namespace(**json.loads((_records() / f"{name}.json").read_text()))
-    except (OSError, ValueError, TypeError):
+        return RECORDS.load(name)
+    except CorruptRecord:
         return None
 
 
@@ -105,7 +107,7 @@ def create_namespace(
                 where=f"hosts.{name}",
             )
     ns = Namespace(name, lab, f"dh-{name}", f"dn-{name}", host_addr, ns_addr, bridge)
-    write_json(_records() / f"{name}.json", asdict(ns))
+    RECORDS.save(name, ns)
     try:
         if not machine.exists(f"{NETNS_DIR}/{name}"):
             _ip(machine, "netns", "add", name)
@@ -142,5 +144,5 @@ def delete_namespace(name: str, *, machine: Host | None = None) -> bool:
         machine.run(["ip", "netns", "del", name])  # takes the inner veth end, and with it the pair
     if machine.exists(f"/sys/class/net/{ns.host_if}"):
         machine.run(["ip", "link", "del", ns.host_if])
-    (_records() / f"{name}.json").unlink(missing_ok=True)
+    RECORDS.forget(name)
     return existed

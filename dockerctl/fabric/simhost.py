@@ -19,12 +19,8 @@ from dockerctl.engines.client import connect
 from dockerctl.errors import EngineUnavailable
 from dockerctl.fabric.netns import Namespace
 from dockerctl.fabric.removal import remove_tree
-from dockerctl.hosts import LocalHost, NetnsHost
-from dockerctl.hosts.paths import InDir, Named, state_dir, write_atomic
-
-
-def _state() -> Path:
-    return state_dir() / "hosts"
+from dockerctl.hosts import LocalHost, NetnsHost, state
+from dockerctl.hosts.paths import InDir, Named, write_atomic
 
 
 @dataclass(frozen=True)
@@ -41,7 +37,7 @@ class SimEngine:
 
     @property
     def root(self) -> Path:
-        return _state() / self.host
+        return state.folder(state.SIM_HOSTS) / self.host
 
     data_root = InDir("data", "root")
     pidfile, log = InDir("dockerd.pid", "root"), InDir("dockerd.log", "root")
@@ -121,23 +117,13 @@ def _clear_dead_containerd(engine: SimEngine, wait: float = 10) -> None:
     a zombie until whoever inherited it reaps it. A dockerd started meanwhile finds its pid file, takes
     the pid for a running containerd ("containerd is still running") and waits 15 s for a socket that
     never answers. So: wait for it to die, and remove the pid file of one that is dead or a zombie."""
-    pidfile = Path(engine.exec_root) / "containerd" / "containerd.pid"
-    try:
-        pid = int(pidfile.read_text().strip())
-    except (OSError, ValueError):
-        return
-    ours = engine.exec_root.encode()
-    if ours in _cmdline(pid):
-        LocalHost().signal_all([pid], 0, wait)  # signal 0: only wait for it
-    if not LocalHost().alive(pid) or ours not in _cmdline(pid):  # a zombie's command line is empty
-        pidfile.unlink(missing_ok=True)
-
-
-def _cmdline(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
+    pidfile = str(Path(engine.exec_root) / "containerd" / "containerd.pid")
+    local = LocalHost()
+    pid = local.owned_pid(pidfile, "containerd", engine.exec_root)  # None: gone, a zombie, or not ours
+    if pid is not None:
+        local.wait_gone([pid], wait)
+    if local.owned_pid(pidfile, "containerd", engine.exec_root) is None:
+        Path(pidfile).unlink(missing_ok=True)
 
 
 def _launch(engine: SimEngine, ns: Namespace) -> None:

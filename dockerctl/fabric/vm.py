@@ -33,8 +33,8 @@ from pathlib import Path
 
 from dockerctl.engines.engine import VM_ALIAS_PREFIX, vm_ssh_path
 from dockerctl.errors import EngineError, EngineUnavailable
-from dockerctl.hosts import LocalHost
-from dockerctl.hosts.paths import InDir, Named, checked_state_dir, secure_dir, state_dir, write_atomic
+from dockerctl.hosts import LocalHost, state
+from dockerctl.hosts.paths import InDir, Named, secure_dir, write_atomic
 
 SUITE = "bookworm"
 MIRROR = os.environ.get("DOCKERCTL_VM_MIRROR", "http://deb.debian.org/debian")
@@ -50,13 +50,13 @@ PORT_NAME = "eth0"  # a VM's port on the lab switch, named in the guest as on a 
 
 
 def _state() -> Path:
-    return state_dir() / "vm"
+    return state.folder(state.VM)
 
 
 def _checked_state() -> Path:
     """The VMs' state directory, made if missing and refused (StateUnwritable) when another user owns it
     or can write it; what is secret in it (the client key, disks, run directories) is root's alone."""
-    return secure_dir(checked_state_dir() / "vm", private=False)
+    return state.made(state.VM)
 
 
 def image_key() -> str:

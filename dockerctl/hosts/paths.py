@@ -1,4 +1,5 @@
-"""Paths on this machine that dockerctl owns or shares, named once."""
+"""Paths on this machine that dockerctl owns or shares, and how it writes there: checked directories
+(`secure_dir`), whole files (`write_atomic`). The state directory and its folders: hosts/state.py."""
 
 from __future__ import annotations
 
@@ -12,17 +13,7 @@ from typing import Any
 
 from dockerctl.errors import StateUnwritable
 
-STATE_ENV = "DOCKERCTL_STATE_DIR"  # where dockerctl keeps its records, locks and lab daemons' state
-DEFAULT_STATE = "/var/lib/dockerctl-state"
 NETNS_DIR = "/var/run/netns"  # named network namespaces (`ip netns`), where lab hosts live
-
-
-def state_dir() -> Path:
-    """dockerctl's state directory on this machine ($DOCKERCTL_STATE_DIR, or /var/lib/dockerctl-state)."""
-    return Path(os.environ.get(STATE_ENV, DEFAULT_STATE))
-
-
-RUNTIME = "run"  # under the state directory: wrappers, ssh control sockets, lab daemons' sockets
 
 
 def _owned(path: Path, *, private: bool) -> None:
@@ -53,25 +44,6 @@ def secure_dir(path: Path, *, private: bool = True) -> Path:
     except OSError as exc:
         raise StateUnwritable(f"{path} cannot be made ({exc.strerror})") from exc
     _owned(path, private=private)
-    return path
-
-
-def checked_state_dir() -> Path:
-    """The state directory, made if missing, and refused when another user owns or can write it."""
-    root = state_dir()
-    try:
-        root.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StateUnwritable(f"{root.parent} cannot be made ({exc.strerror})") from exc
-    return secure_dir(root, private=False)
-
-
-def runtime_dir(*parts: str) -> Path:
-    """A private directory under the state directory (`<state>/run/<parts…>`), root-owned and 0700 at every
-    step: where wrappers, control sockets and lab daemons' sockets live — never a guessable path in /tmp."""
-    path = secure_dir(checked_state_dir() / RUNTIME)
-    for part in parts:
-        path = secure_dir(path / part)
     return path
 
 

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from dockerctl.errors import InvalidInput
 from dockerctl.hosts.base import Completed, Host, KernelUnreachable
 from dockerctl.hosts.local import run_local
-from dockerctl.hosts.paths import runtime_dir
+from dockerctl.hosts.state import runtime_dir
 
 SSH_UNREACHABLE = 255  # ssh's own exit code for "could not connect"
 CONTROL_DIR = "ssh"  # under the runtime directory: the masters' control sockets

@@ -1,8 +1,8 @@
 """The kernel evidence of a third-party network model on one host (seed X11–X14), read-only: links (with
-their vxlan details), routes, neighbours, the bridge FDB, the filter table and proxy ARP of calico's
-workload interfaces, and flannel's own `/run/flannel/subnet.env` if there is one. The same reads serve
-dockerctl's models on lab hosts and real flanneld / calico-node / weave installs; judging is in
-verify/netmodels.py."""
+their vxlan details), routes, neighbours, the bridge FDB, the filter table, the proxy ARP of the workload
+interfaces a model names, and the KEY=VALUE file its daemon writes (subnet.env) if there is one. The
+same reads serve dockerctl's models on lab hosts and real installs; judging is in verify/netmodels.py
+and each model's verdicts.py, which say what of this they need (their `Detector`)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from typing import Any
 
 from dockerctl.hosts import Host
 
-SUBNET_ENV = "/run/flannel/subnet.env"  # what flanneld writes for docker (FLANNEL_NETWORK, FLANNEL_SUBNET …)
-
 
 @dataclass
 class ModelFacts:
@@ -22,10 +20,10 @@ class ModelFacts:
     neighbours: list[dict[str, Any]] = field(default_factory=list)  # ip -json neigh show
     fdb: list[dict[str, Any]] = field(default_factory=list)  # bridge -json fdb show
     filter_rules: str = ""  # iptables-save -t filter
-    proxy_arp: dict[str, str] = field(default_factory=dict)  # cali* interface → its proxy_arp sysctl
-    subnet_env: dict[str, str] = field(default_factory=dict)  # /run/flannel/subnet.env, parsed
+    proxy_arp: dict[str, str] = field(default_factory=dict)  # workload interface → its proxy_arp sysctl
+    subnet_env: dict[str, str] = field(default_factory=dict)  # a model daemon's KEY=VALUE file, parsed
     # model → the range its routes between hosts live in, as a dockerctl lab records it (`NetworkModel.
-    # range_on`), or as the model's own config on a real host says (flannel's FLANNEL_NETWORK)
+    # range_on`), or as the model's own config on a real host says (a key of that file)
     ranges: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)  # reads that failed: named, never guessed around
 
@@ -54,8 +52,24 @@ def _json(host: Host, argv: list[str], facts: ModelFacts) -> list[dict[str, Any]
     return [d for d in data if isinstance(d, dict)] if isinstance(data, list) else []
 
 
-def read_model_facts(host: Host, *, ranges: dict[str, str] | None = None) -> ModelFacts:
-    """Everything verify/netmodels.py judges, read in the host's network namespace."""
+@dataclass(frozen=True)
+class EnvFile:
+    """A KEY=VALUE file a model's daemon writes, and the key naming the model's range (→ `ranges[model]`)."""
+
+    path: str
+    range_key: str
+    model: str
+
+
+def read_model_facts(
+    host: Host,
+    *,
+    ranges: dict[str, str] | None = None,
+    proxy_arp_of: tuple[str, ...] = (),
+    env_files: tuple[EnvFile, ...] = (),
+) -> ModelFacts:
+    """Everything the detectors judge, read in the host's network namespace: proxy_arp_of, the prefixes
+    of the interfaces whose proxy_arp sysctl is read; env_files, the daemons' files read (the first found)."""
     facts = ModelFacts(ranges=dict(ranges or {}))
     facts.links = _json(host, ["ip", "-json", "-d", "link", "show"], facts)
     facts.routes = _json(host, ["ip", "-json", "route", "show"], facts)
@@ -65,13 +79,15 @@ def read_model_facts(host: Host, *, ranges: dict[str, str] | None = None) -> Mod
     facts.filter_rules = done.stdout if done.ok else ""
     for link in facts.links:
         name = str(link.get("ifname", ""))
-        if name.startswith("cali"):
+        if proxy_arp_of and name.startswith(proxy_arp_of):
             # /proc/sys/net is the reader's namespace: read it from inside the host's
             got = host.run(["cat", f"/proc/sys/net/ipv4/conf/{name}/proxy_arp"])
             facts.proxy_arp[name] = got.stdout.strip() if got.ok else "?"
-    text = host.read_text(SUBNET_ENV)
-    if text:
-        facts.subnet_env = parse_env(text)
-        if facts.subnet_env.get("FLANNEL_NETWORK"):
-            facts.ranges.setdefault("flannel", facts.subnet_env["FLANNEL_NETWORK"])
+    for env in env_files:
+        text = host.read_text(env.path)
+        if text:
+            facts.subnet_env = parse_env(text)
+            if facts.subnet_env.get(env.range_key):
+                facts.ranges.setdefault(env.model, facts.subnet_env[env.range_key])
+            break
     return facts

@@ -1,7 +1,7 @@
 """What two containers on one L2 segment across hosts see of each other (seed X12): the remote
 container's own MAC in the local one's neighbour table, and what the local host's bridge learned behind
 its vxlan port (the remote MAC's `dst`, the flood entries). Read in the containers' and hosts' own
-namespaces; judged in verify/segment.py."""
+namespaces; judged by the verdicts of the model that makes the segment."""
 
 from __future__ import annotations
 

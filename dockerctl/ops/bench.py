@@ -20,16 +20,16 @@ from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
 from dockerctl.errors import DockerctlError, NotFound
 from dockerctl.fabric import labhosts
-from dockerctl.hosts import LocalHost, NetnsHost
-from dockerctl.hosts.paths import state_dir, write_atomic
+from dockerctl.hosts import LocalHost, NetnsHost, state
+from dockerctl.hosts.paths import write_atomic
 from dockerctl.jsonout import Jsonable
+from dockerctl.netmodels.base import models
 from dockerctl.observe.iperf import MeasureFailed, Throughput, parse_iperf3, parse_ping_avg_ms
 from dockerctl.ops import cnm
 from dockerctl.ops.down import down
-from dockerctl.ops.netmodels import MODELS
 from dockerctl.ops.play import play
+from dockerctl.spec import netmodels as registry
 from dockerctl.spec.bench import PATHS, BenchSpec
-from dockerctl.spec.model_sections import MODEL_SECTIONS
 from dockerctl.spec.models import BASE_IMAGE
 from dockerctl.verify.bench import PathResult, Verdict, x15_verdict
 
@@ -102,7 +102,8 @@ def _two_host_lab(name: str, prefix: str, octet: int, section: dict[str, Any], d
     }
 
 
-for _m in MODEL_SECTIONS:  # each network model's labs, from its section (spec/<m>.py)
+MODEL_SECTIONS = registry.sections()
+for _m in MODEL_SECTIONS:  # each network model's labs, from its section (netmodels/<m>/section.py)
     for _b in _m.bench:
         LABS[_b.path] = _two_host_lab(_b.lab, _b.prefix, _b.octet, {_m.key: _b.section}, _m.driver)
 
@@ -138,7 +139,7 @@ LEGS.update(
 )
 
 # what a lab needs on this machine besides the engine: named, so a missing one is said, not crashed on
-NEEDS = {b.path: list(MODELS[m.driver].tools) for m in MODEL_SECTIONS for b in m.bench}
+NEEDS = {b.path: list(models()[m.driver].tools) for m in MODEL_SECTIONS for b in m.bench}
 
 
 @dataclass
@@ -328,9 +329,8 @@ def bench_net(engine: Engine, spec: BenchSpec, progress: Progress | None = None)
     say = progress or (lambda _m: None)
     report = BenchReport(spec.seconds, spec.repeat, machine=_machine())
     results = {name: PathResult(name, PATHS[name].what, PATHS[name].across_hosts) for name in spec.paths}
-    workdir = state_dir() / "bench"
-    shutil.rmtree(workdir, ignore_errors=True)
-    workdir.mkdir(parents=True)
+    shutil.rmtree(state.folder(state.BENCH), ignore_errors=True)
+    workdir = state.made(state.BENCH)
     try:
         write_image_context(workdir / "iperf")
         for lab_key in spec.labs:

@@ -20,9 +20,9 @@ from dockerctl.errors import DockerctlError, NotFound
 from dockerctl.fabric import labhosts
 from dockerctl.hosts.base import Host
 from dockerctl.jsonout import Jsonable
+from dockerctl.netmodels.base import models
 from dockerctl.observe.iproute import json_rows
 from dockerctl.observe.overlay import exec_roots_of, namespace_path, read_overlay
-from dockerctl.ops.netmodels import MODELS
 
 
 @dataclass
@@ -97,7 +97,7 @@ def _bridge_of(net: Network) -> str | None:
     if driver == "bridge":
         opts = attrs.get("Options") or {}
         return str(opts.get("com.docker.network.bridge.name") or f"br-{attrs['Id'][:12]}")
-    model = MODELS.get(str(driver))
+    model = models().get(str(driver))
     return model.bridge(str(attrs["Id"])) if model is not None else None
 
 
@@ -160,7 +160,7 @@ def _network_objects(
     view: NetworkView, host: Host, links: dict[int, dict[str, Any]], net: Network, overlay_ns: str | None
 ) -> None:
     by_name = {str(link["ifname"]): link for link in links.values()}
-    model = MODELS.get(view.driver)
+    model = models().get(view.driver)
     bridge = _bridge_of(net)
     if bridge and bridge in by_name:
         view.objects.append(

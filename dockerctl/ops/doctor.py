@@ -11,7 +11,7 @@ from dockerctl.engines.engine import SSH_CONFIG_ENV, connect_engine, host_for
 from dockerctl.errors import DockerctlError
 from dockerctl.hosts import Host, KernelUnreachable
 from dockerctl.observe.hostfacts import EngineFacts, engine_facts, kernel_facts
-from dockerctl.observe.netmodels import read_model_facts
+from dockerctl.observe.netmodels import EnvFile, read_model_facts
 from dockerctl.verify.doctor import Capability, assess
 from dockerctl.verify.netmodels import Detector, ModelFinding, judge_models, looked_for
 
@@ -72,9 +72,9 @@ def doctor_report(
 
 
 def _detectors() -> list[Detector]:
-    from dockerctl.ops.netmodels import MODELS
+    from dockerctl.netmodels.base import models
 
-    return [m.detector for m in MODELS.values() if m.detector is not None]
+    return [m.detector for m in models().values() if m.detector is not None]
 
 
 def _judged(facts: EngineFacts, host: Host, probe_links: bool, ranges: dict[str, str]) -> DoctorReport:
@@ -87,7 +87,13 @@ def _judged(facts: EngineFacts, host: Host, probe_links: bool, ranges: dict[str,
         )
     report = DoctorReport(facts, host.name, assess(facts, kernel), looked_for=looked_for(detectors))
     try:  # read-only: the same evidence on a lab host and on a real install of a model
-        report.models = judge_models(read_model_facts(host, ranges=ranges), detectors)
+        seen = read_model_facts(
+            host,
+            ranges=ranges,
+            proxy_arp_of=tuple(d.proxy_arp_of for d in detectors if d.proxy_arp_of),
+            env_files=tuple(EnvFile(d.env_file, d.env_range, d.model) for d in detectors if d.env_file),
+        )
+        report.models = judge_models(seen, detectors)
         report.models_read = True
     except KernelUnreachable as exc:
         report.kernel_error = exc.message

@@ -10,6 +10,7 @@ from dockerctl.engines.locks import lab_lock
 from dockerctl.engines.signals import Interrupted, reached, shielded
 from dockerctl.errors import InvalidInput
 from dockerctl.fabric import labhosts
+from dockerctl.hosts.records import CorruptRecord
 from dockerctl.ops.lifecycle import lab_down, reconnect, serve_again
 from dockerctl.spec.names import check_lab_name
 
@@ -62,7 +63,10 @@ def _stopped(lab: str, *, began: bool, done: bool) -> str:
 
 
 def _down(engine: Engine, lab: str, *, keep_volumes: bool, volumes: bool) -> Removed:
-    up = labhosts.load(lab)
+    try:
+        up = labhosts.load(lab)
+    except CorruptRecord:  # its hosts are not known: the rest goes, and `hosts_down` names the file
+        up = None
     engines = reconnect(up, engine) if up else {"local": engine}
     order = list(up.hosts) if up else ["local"]
     try:

@@ -14,9 +14,9 @@ from dockerctl.errors import InvalidInput
 from dockerctl.fabric import labhosts
 from dockerctl.hosts import Host
 from dockerctl.jsonout import RowsReport
+from dockerctl.netmodels.base import models
 from dockerctl.ops import lifecycle
 from dockerctl.ops.doctor import DoctorReport, doctor_report
-from dockerctl.ops.netmodels import MODELS
 from dockerctl.spec.models import BASE_IMAGE
 from dockerctl.spec.playbook import load_playbook
 
@@ -94,8 +94,8 @@ def host_of_record(h: labhosts.HostRecord) -> Host:
 def doctor_host(name: str, *, probe_links: bool = True) -> DoctorReport:
     """doctor for a lab host: its engine, read on its own kernel (a simulated host's namespace)."""
     rec, h = labhosts.find_host(name)
-    # a model found only by its routes (flannel host-gw) is told apart by the range the lab gave it
-    ranges = {m.name: r for m in MODELS.values() if (r := m.range_on(rec.lab, name))}
+    # a model found only by its routes (no device of its own) is told apart by the range the lab gave it
+    ranges = {m.name: r for m in models().values() if (r := m.range_on(rec.lab, name))}
     if labhosts.is_this_machine(h):
         return doctor_report(engine_url(), probe_links=probe_links, ranges=ranges)
     config = labhosts.ssh_config_of(h)

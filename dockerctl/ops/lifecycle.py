@@ -3,8 +3,9 @@
 Up: the models' preflights (before anything is made) → the hosts → the storage pool and the network
 models (each a no-op unless the playbook has its section) → swarm mode across the hosts.
 Down: the lab's resources on every host → swarm mode left → the lab's record → the pool and the models
-→ the hosts. The models come from their registry (ops/netmodels.py), each a `NetworkModel`
-(ops/netmodel.py); nothing here names one.
+→ the hosts; then the state store (hosts/state.py `held`) says what the lab still holds on disk. The
+models come from their registry (spec/netmodels.py), each a `NetworkModel` (netmodels/base.py);
+nothing here names one.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from dockerctl.apply.cleanup import Removed, remove_owned
 from dockerctl.engines import lab_records
 from dockerctl.engines.engine import Engine
 from dockerctl.errors import DockerctlError
-from dockerctl.fabric import labhosts
+from dockerctl.fabric import gluster, labhosts
 from dockerctl.fabric import swarm as lab_swarm
 from dockerctl.fabric.hostlinks import remove_lab_links
+from dockerctl.hosts import state
+from dockerctl.netmodels.base import Progress, models
 from dockerctl.ops import pool as lab_pool
-from dockerctl.ops.netmodel import Progress
-from dockerctl.ops.netmodels import MODELS
 from dockerctl.spec.gluster import GLUSTER_DRIVER
 
 T = TypeVar("T")
@@ -36,7 +37,7 @@ if TYPE_CHECKING:  # `down` never loads the playbook models
 def preflight(pb: Playbook) -> None:
     """Every model's and the pool's checks of this machine, before anything is made."""
     lab_pool.preflight(pb)
-    for m in MODELS.values():
+    for m in models().values():
         m.preflight(pb)
 
 
@@ -54,7 +55,7 @@ def models_up(pb: Playbook, progress: Progress | None) -> list[str]:
     """The storage pool and each model the playbook has a section for (idempotent). → the pool's volumes
     that held data before this run."""
     kept = lab_pool.pool_up(pb, progress)  # a storage: section: its pool and volume driver (V1, V2)
-    for m in MODELS.values():
+    for m in models().values():
         m.up(pb, progress)
     return kept
 
@@ -71,9 +72,9 @@ def swarm_up(engine: Engine, engines: dict[str, Engine], pb: Playbook, order: li
 
 
 def after_containers(pb: Playbook, engines: dict[str, Engine], say: Progress) -> None:
-    """What a model does once the lab's containers run (weave publishes their names, calico applies
-    its policies to their workloads)."""
-    for m in MODELS.values():
+    """What a model does once the lab's containers run (publishing their names, applying its policies
+    to their workloads …)."""
+    for m in models().values():
         m.after_containers(pb, engines, say)
 
 
@@ -83,7 +84,7 @@ def serve_again(lab: str, *, pool: bool) -> None:
     if pool:
         with contextlib.suppress(DockerctlError):
             lab_pool.serve_again(lab)
-    for m in MODELS.values():
+    for m in models().values():
         with contextlib.suppress(DockerctlError):
             m.serve_again(lab)
 
@@ -111,12 +112,6 @@ def lab_down(
         removed.add(more)
         if not more.count:
             break
-    recorded = lab_records.load(lab, local.url).get("joined_swarm")  # by this run or an earlier one
-    earlier = order[:1] if recorded is True else list(recorded or [])  # True: an older single-host record
-    joined = list(dict.fromkeys([*(joined or []), *earlier]))
-    if joined:
-        lab_swarm.swarm_down(engines, order, [j for j in joined if j in engines])
-    lab_records.forget(lab, local.url)
     failed: list[DockerctlError] = []
 
     def step(run: Callable[[], T]) -> T | None:
@@ -129,12 +124,24 @@ def lab_down(
             failed.append(exc)
             return None
 
+    # the swarm mode joined by this run or an earlier one (its record: None when it cannot be read, and
+    # then it stays, naming what this run could not know)
+    loaded = step(lambda: lab_records.load(lab, local.url))
+    recorded = (loaded or {}).get("joined_swarm")
+    earlier = order[:1] if recorded is True else list(recorded or [])  # True: an older single-host record
+    joined = list(dict.fromkeys([*(joined or []), *earlier]))
+    if joined:
+        lab_swarm.swarm_down(engines, order, [j for j in joined if j in engines])
+    if loaded is not None:
+        lab_records.forget(lab, local.url)
     removed.kept_pool = step(lambda: lab_pool.pool_down(lab, keep_data=keep_pool)) or []
-    for m in MODELS.values():
+    for m in models().values():
         step(partial(m.down, lab))
     removed.hosts = step(lambda: labhosts.hosts_down(lab)) or []
     if failed:
         raise failed[0]
+    kept = gluster.record_path(lab) if keep_pool else None  # the pool's record stays with its data
+    removed.held = [str(h.path) for h in state.held(lab) if h.path != kept]
     return removed
 
 

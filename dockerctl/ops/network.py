@@ -45,7 +45,7 @@ def net_path(engine: Engine, ref: str) -> Any:
         processes(host, "docker-proxy"),
         read_resolv(host, pid),
     )
-    # routes a routing daemon put on the host (calico's BIRD: `proto bird`, seed X13), and a veth peer
+    # routes a routing daemon put on the host (BIRD's: `proto bird`, seed X13), and a veth peer
     # with no bridge: the host routes to the container itself
     host_routes = json.loads(ip_json(host, ["route"]) or "[]")
     peers = {str((h.peer or {}).get("name")) for h in path.hops if h.peer and not h.bridge}

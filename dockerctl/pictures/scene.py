@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dockerctl.errors import InvalidInput
-from dockerctl.ops.netmodels import MODELS
+from dockerctl.netmodels.base import models
 from dockerctl.spec.host_kinds import KINDS as HOST_KINDS
 from dockerctl.spec.playbook import Playbook, load_playbook
 from dockerctl.spec.yamlpos import line_of, load_with_lines
@@ -67,7 +67,7 @@ class Scene:
     elements: dict[str, Element] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
     error: str = ""  # the playbook's validation error, FILE:LINE first
-    models: list[str] = field(default_factory=list)  # flannel / calico / weave sections
+    models: list[str] = field(default_factory=list)  # the network models' sections it has
 
     def add(self, e: Element) -> None:
         self.elements[e.id] = e
@@ -111,7 +111,7 @@ def build(data: dict[str, Any], lines: dict[Any, int], source: str, pb: Playbook
     order = list(hosts) or ["local"]
     first = order[0]
     scene = Scene(source, str(data.get("name") or Path(source).stem), order, error=error)
-    scene.models = [m.name for m in MODELS.values() if data.get(m.name) is not None]
+    scene.models = [m.name for m in models().values() if data.get(m.name) is not None]
     addresses = pb.switch_addresses() if pb is not None else {}
     for name in order:
         entry = hosts.get(name, {})

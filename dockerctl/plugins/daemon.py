@@ -26,17 +26,12 @@ from typing import Any
 
 from dockerctl.errors import Conflict, EngineError, NotFound
 from dockerctl.fabric import gluster
-from dockerctl.hosts import LocalHost
-from dockerctl.hosts.paths import DEFAULT_STATE, STATE_ENV, state_dir, write_json
-from dockerctl.hosts.records import CorruptRecord, read_record
+from dockerctl.hosts import LocalHost, state
+from dockerctl.hosts.records import CorruptRecord
 from dockerctl.plugins.protocol import PluginApp
-from dockerctl.spec.model_sections import MODEL_SECTIONS
+from dockerctl.spec import netmodels as registry
 
 PLUGIN_DIR = Path(os.environ.get("DOCKERCTL_PLUGIN_DIR", "/run/docker/plugins"))
-
-
-def _state() -> Path:
-    return state_dir() / "plugins"
 
 
 @dataclass
@@ -54,10 +49,25 @@ class PluginRecord:
         del data["damaged"]
         return data
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PluginRecord:
+        data = {**data, "implements": tuple(data.get("implements") or ())}
+        rec = cls(**{k: v for k, v in data.items() if k != "damaged"})
+        if not isinstance(rec.pid, int) or not all(
+            isinstance(v, str) for v in (rec.lab, rec.kind, rec.socket)
+        ):
+            raise TypeError("a field of the wrong type")
+        return rec
+
+
+RECORDS: state.Records[PluginRecord] = state.Records(
+    "plugin record", state.PLUGINS, PluginRecord.from_dict, PluginRecord.to_dict, lab="field"
+)
+
 
 def log_path(driver: str) -> Path:
     """A plugin's log: kept after `down` for reading, beside the records but not among them."""
-    return _state().parent / "logs" / f"plugin-{driver}.log"
+    return state.folder(state.LOGS) / f"plugin-{driver}.log"
 
 
 def socket_path(driver: str) -> Path:
@@ -65,31 +75,17 @@ def socket_path(driver: str) -> Path:
 
 
 def _record_path(driver: str) -> Path:
-    return _state() / f"{driver}.json"
+    return RECORDS.path(driver)
 
 
 def _read(driver: str) -> PluginRecord | None:
     """The driver's record as written; None when there is none; CorruptRecord when it cannot be read."""
-    path = _record_path(driver)
-    data = read_record(path)
-    if data is None:
-        return None
-    try:
-        if not isinstance(data, dict):
-            raise TypeError(f"a JSON {type(data).__name__}, not an object")
-        data["implements"] = tuple(data.get("implements") or ())
-        rec = PluginRecord(**{k: v for k, v in data.items() if k != "damaged"})
-    except (TypeError, ValueError) as exc:
-        raise CorruptRecord(path, f"not a plugin record: {exc}") from None
-    if not isinstance(rec.pid, int) or not all(isinstance(v, str) for v in (rec.lab, rec.kind, rec.socket)):
-        raise CorruptRecord(path, "not a plugin record: a field of the wrong type")
-    return rec
+    return RECORDS.load(driver)
 
 
 def _serving(driver: str) -> PluginRecord | None:
     """The running `dockerctl plugin serve --driver DRIVER` of this user and this state directory, found
     by its command line alone (for a record that cannot be read) → a record of it, or None."""
-    ours = str(state_dir())
     for pid, argv in LocalHost().cmdlines().items():
         if not argv or "python" not in argv[0].rsplit("/", 1)[-1] or "plugin" not in argv:
             continue
@@ -102,9 +98,9 @@ def _serving(driver: str) -> PluginRecord | None:
             env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        key = f"{STATE_ENV}=".encode()
+        key = f"{state.STATE_ENV}=".encode()
         theirs = next((e[len(key) :].decode(errors="replace") for e in env if e.startswith(key)), "")
-        if str(Path(theirs or DEFAULT_STATE)) != ours:
+        if not state.same_state(theirs):
             continue  # another dockerctl's (another state directory): not ours to end
         return PluginRecord(driver, flags["--lab"], "", pid, str(socket_path(driver)))
     return None
@@ -135,13 +131,12 @@ def load(driver: str) -> PluginRecord | None:
 
 
 def _save(rec: PluginRecord) -> None:
-    write_json(_record_path(rec.driver), rec.to_dict())
+    RECORDS.save(rec.driver, rec)
 
 
 def records() -> list[PluginRecord]:
     """Every plugin record; one that cannot be read shows as its process (or as `damaged`, lab "")."""
-    base = _state()
-    found = [_found(p.stem) for p in sorted(base.glob("*.json"))] if base.is_dir() else []
+    found = [_found(driver) for driver in RECORDS.stored_keys()]
     return [r for r in found if r is not None]
 
 
@@ -186,8 +181,8 @@ def start_gluster_volume(pool: gluster.Pool, *, wait: float = 15) -> PluginRecor
 
 
 # the network plugins dockerctl serves: driver name → the module whose `serve_lab` answers for a lab (each
-# model's section names its own)
-NETWORK_PLUGINS = {m.driver: m.plugin for m in MODEL_SECTIONS if m.plugin}
+# model's driver.py, from the registry)
+NETWORK_PLUGINS = registry.plugins()
 
 
 def start_network(driver: str, lab: str, model: str, *, wait: float = 15) -> PluginRecord:
@@ -213,7 +208,6 @@ def _start(driver: str, lab: str, kind: str, *, wait: float) -> PluginRecord:
         stop(driver)
     elif sock.exists() and (rec is None or rec.damaged) and implements(sock) is not None:
         raise Conflict(f"{sock} is served by a process dockerctl did not start: it is left alone")
-    _state().mkdir(parents=True, exist_ok=True)
     log = log_path(driver)
     log.parent.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "dockerctl", "plugin", "serve", "--lab", lab, "--driver", driver]
@@ -249,7 +243,7 @@ def stop(driver: str, *, wait: float = 10) -> bool:
         LocalHost().end(pid, lambda: running_pid(rec), wait=wait)
     if rec.socket and (pid is not None or not rec.damaged):
         Path(rec.socket).unlink(missing_ok=True)
-    _record_path(driver).unlink(missing_ok=True)
+    RECORDS.forget(driver)
     return True
 
 

@@ -1,7 +1,7 @@
 """The remote network + IPAM driver interface every dockerctl network plugin answers (libnetwork's
 `drivers/remote/api` and `ipams/remote/api`): one table from the engine's calls to the driver's methods,
-and one base (`LabNetDriver`) for what they all do alike, so flannel's, calico's and weave's drivers
-differ only in what they do."""
+and one base (`LabNetDriver`) for what they all do alike, so the network models' drivers
+(netmodels/<m>/driver.py) differ only in what they do."""
 
 from __future__ import annotations
 

@@ -1,13 +1,14 @@
 """A playbook's expectations: one registry, kind → handler, each turning an expectation into Checks by
 reading the kernel on the lab's engine host or by sending traffic. The handlers here hand each
 expectation to the one home of its check (`dockerctl.checks`, a proof in `prove/`); those of a topic
-live in its module — overlay.py (X4–X6), volumes.py (S3, S9), services.py, pool.py, and one per network
-model (flannel.py, calico.py, weave.py) — and register with `handles` (registry.py).
+live in its module — overlay.py (X4–X6), volumes.py (S3, S9), services.py, pool.py, and each network
+model's proofs.py in its folder (netmodels/<m>/, loaded through spec/netmodels.py) — and register
+with `handles` (registry.py).
 
 Every handler, here and in the topic modules, only runs the experiment: what it reads goes through
 observe/ (`ipv4_of`, `tcp_connect` on the container's own host, the overlay namespace, the segment),
 what it concludes through verify/ — expectations.py for those here, storage.py (S3, S9, V1, V2),
-overlay.py (X4–X8), leases.py (flannel), routed.py (calico), segment.py (weave), services.py.
+overlay.py (X4–X8), services.py, and each network model's verdicts.py.
 Every check carries the seed claim the expectation cites. The evidence is what was read or run.
 """
 
@@ -28,6 +29,7 @@ from dockerctl.observe.iproute import ipv4_of
 from dockerctl.observe.netns_probe import tcp_connect
 from dockerctl.observe.traffic import addresses
 from dockerctl.prove.registry import REGISTRY, Context, handles
+from dockerctl.spec import netmodels as registry
 from dockerctl.spec.fields import THROTTLE_KINDS
 from dockerctl.spec.inputs import limit_fields
 from dockerctl.spec.models import Limits
@@ -152,13 +154,13 @@ def _device_rate(body: Any, ctx: Context) -> list[Check]:
     return prove_io(ctx.twins, Limits(**limit_fields(wanted)), tolerance=body.tolerance)
 
 
-from dockerctl.prove import calico as _calico_proofs  # noqa: E402,F401  (routed)
-from dockerctl.prove import flannel as _flannel_proofs  # noqa: E402,F401  (source_ip, flannel, lease_removed)
 from dockerctl.prove import overlay as _overlay_proofs  # noqa: E402,F401  (interfaces, vxlan, overlay_subnets, direct)
 from dockerctl.prove import pool as _pool_proofs  # noqa: E402,F401  (registers shared, replica, capacity)
 from dockerctl.prove import services as _service_proofs  # noqa: E402,F401  (service_limits)
 from dockerctl.prove import volumes as _volume_proofs  # noqa: E402,F401  (mount, file, survives, rm_volumes)
-from dockerctl.prove import weave as _weave_proofs  # noqa: E402,F401  (one_switch)
+
+for _model in registry.names():  # each network model's proofs register its kinds (netmodels/<m>/proofs.py)
+    registry.part(_model, "proofs")
 
 __all__ = ["REGISTRY", "Context", "evaluate", "evaluate_one"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dockerctl.errors import InvalidInput
-from dockerctl.spec.model_sections import MODEL_SECTIONS
+from dockerctl.spec import netmodels as registry
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ PATHS: dict[str, PathDef] = {
     )
 }
 # each network model's paths, from its playbook section's bench labs (a lab per path)
-PATHS.update({b.path: PathDef(b.path, b.path, b.what, True) for m in MODEL_SECTIONS for b in m.bench})
+PATHS.update({b.path: PathDef(b.path, b.path, b.what, True) for m in registry.sections() for b in m.bench})
 
 MAX_SECONDS = 60
 MAX_REPEAT = 20

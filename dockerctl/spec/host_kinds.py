@@ -4,7 +4,7 @@ made, reached and torn down is fabric's (fabric/labhosts.py).
 
 - local: this engine itself (at most one); on a switch it is the gateway (.1).
 - simulated: a network namespace on this machine with its own dockerd; always on the lab switch; runs the
-  per-host daemons of the network models (flannel, calico, weave) and the storage pool's glusterd.
+  per-host daemons of the network models and the storage pool's glusterd.
 - remote: an existing engine elsewhere, given by its URL; never on the switch.
 - vm: a Debian VM dockerctl boots here (a real cgroup v2 kernel), sized by memory and cpus; on the switch
   when the lab has one (it makes one when given an address).

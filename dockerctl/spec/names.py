@@ -2,7 +2,7 @@
 gives its containers, networks, volumes, services, images, policies and hosts.
 
 A playbook is untrusted text, and its names travel: into resource names on the engine, iptables-restore
-input (calico's policies), BIRD's config, dnsmasq's hosts file. So every name follows the engine's own
+input (a model's policies), a routing daemon's config, dnsmasq's hosts file. So every name follows the engine's own
 rule — moby's `RestrictedNameChars`, `[a-zA-Z0-9][a-zA-Z0-9_.-]` — checked whole (`fullmatch`: `$`
 would let a trailing newline through), at validation with the playbook's FILE:LINE, and again where a
 name is spliced into such text (`require_name`). No pydantic here: `down` and the fabric import it.
@@ -70,7 +70,7 @@ def check_name(
     name: object, *, what: str, where: str | None = None, example: str = "web-1", rule: str = NAME_RULE
 ) -> str:
     """`name` if it follows the engine's rule; else InvalidInput saying what is wrong and what would be
-    right. what: the kind of name, for the message ("container", "calico policy")."""
+    right. what: the kind of name, for the message ("container", "policy")."""
     problem = name_problem(name)
     if problem is None:
         return str(name)

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from dockerctl.errors import InvalidInput
+from dockerctl.spec.netmodels import DRIVERS as MODEL_DRIVERS
 
 NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*\Z")
 BUILTIN = ("bridge", "host", "none")
+DRIVERS = ("bridge", "macvlan", "overlay", *MODEL_DRIVERS)  # a lab's network's: the engine's, the models'
+if TYPE_CHECKING:
+    Driver = str
+else:
+    Driver = Literal[DRIVERS]
 
 
 class NetworkSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
-    driver: Literal[
-        "bridge", "macvlan", "overlay", "dockerctl-flannel", "dockerctl-calico", "dockerctl-weave"
-    ] = "bridge"
+    driver: Driver = "bridge"
     subnet: str | None = None
     gateway: str | None = None
     ip_range: str | None = None

@@ -20,7 +20,8 @@ import math
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import ModuleType
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -29,18 +30,18 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
 
 from dockerctl.errors import InvalidInput
+from dockerctl.spec import netmodels as registry
 from dockerctl.spec.gluster import GLUSTER_DRIVER
 from dockerctl.spec.host_kinds import kind as kind_of
 from dockerctl.spec.inputs import LIMIT_FIELDS, device_path, limit_fields
-from dockerctl.spec.model_sections import MODEL_SECTIONS, section_of_driver
 from dockerctl.spec.models import MAX_SHARES, MIN_SHARES
 from dockerctl.spec.names import BadName, check_section_names
-from dockerctl.spec.sections import SECTIONS
 from dockerctl.spec.storage import StorageEntry, volume_size_gb
 from dockerctl.spec.topology import NetworkEntry, Topology, image_ref
 from dockerctl.spec.units import parse_rate, parse_size
@@ -48,6 +49,12 @@ from dockerctl.spec.yamlpos import line_of, load_yaml, read_text, via_of
 
 CLAIM = re.compile(r"^[RKNCOSXV]\d+\Z")
 _STRICT = ConfigDict(extra="forbid")
+
+# the network models' playbook sections (spec/sections.ModelSection) and their pydantic keys (each model's
+# schema.py: its section, the expectation kinds that prove it, keys of the playbook's own it owns), in
+# registry order; a model a test registers later brings its section's class alone (`load_playbook`)
+MODEL_SECTIONS = registry.sections()
+_SCHEMAS = [m for n in registry.names() if isinstance(m := registry.part(n, "schema"), ModuleType)]
 
 
 def _container_path(value: str) -> str:
@@ -294,57 +301,12 @@ class CapacityExpect(BaseModel):
     volume: str
 
 
-class SourceIpExpect(BaseModel):
-    """X11 "no NAT between subnets": a listener in container `to` sees the connection from container
-    `from` come from `from`'s own address."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    source: str = Field(alias="from")
-    to: str
-    port: int = Field(default=7777, ge=1, le=65535)
-
-
-class RoutedExpect(BaseModel):
-    """X13 pure L3: from `from` to `to` (on another host) the reply's TTL is decremented (routed by both
-    hosts), the route to the other host's block is `proto bird`, BGP is established, and no
-    encapsulation device exists on either host."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    source: str = Field(alias="from")
-    to: str
-
-
-class OneSwitchExpect(BaseModel):
-    """X12 "as if all plugged into the same switch": across hosts the reply's TTL is not decremented,
-    the remote MAC is in the local neighbour table and learned behind the vxlan port, and the remote
-    container's NAME.weave.local resolves."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    source: str = Field(alias="from")
-    to: str
-
-
-class FlannelExpect(BaseModel):
-    """X11: flannel's leases in etcd and each host's kernel agree — per other host's lease exactly its
-    route (host-gw), or its route, neighbour and FDB entry (vxlan); each lease with its TTL."""
-
-    model_config = ConfigDict(extra="forbid")
-    hosts: list[str] = Field(default_factory=list)  # default: every flannel host
-
-
-class LeaseRemovedExpect(BaseModel):
-    """X11: a host's lease deleted from etcd → its entries leave every other host's kernel."""
-
-    model_config = ConfigDict(extra="forbid")
-    host: str
-
-
 class RmVolumesExpect(BaseModel):
     model_config = _STRICT
     volume: str  # a named volume of this lab: `rm -v` must keep it, and remove the anonymous one
 
 
-class Expectation(BaseModel):
+class _Kinds(BaseModel):
     model_config = _STRICT
 
     claim: str
@@ -371,12 +333,19 @@ class Expectation(BaseModel):
     shared: SharedExpect | None = None
     replica: ReplicaExpect | None = None
     capacity: CapacityExpect | None = None
-    source_ip: SourceIpExpect | None = None
-    flannel: FlannelExpect | None = None
-    lease_removed: LeaseRemovedExpect | None = None
-    routed: RoutedExpect | None = None
-    one_switch: OneSwitchExpect | None = None
 
+
+if TYPE_CHECKING:
+    _ModelKinds = _Kinds
+else:  # each model's expectation kinds, after dockerctl's own
+    _ModelKinds = create_model(
+        "_ModelKinds",
+        __base__=_Kinds,
+        **{k: (cls | None, None) for m in _SCHEMAS for k, cls in getattr(m, "EXPECT", {}).items()},
+    )
+
+
+class Expectation(_ModelKinds):
     @model_validator(mode="after")
     def _one(self) -> Expectation:
         # every field but claim and note is a kind of expectation: exactly one is given
@@ -424,7 +393,7 @@ PLAYBOOK_NAMED_SECTIONS = {
     "hosts": ("host", "h1"),
     "services": ("service", "web"),
     "images": ("image", "app"),
-    "policies": ("calico policy", "allow-web"),
+    **{key: (what, example) for m in MODEL_SECTIONS for key, what, example in m.named},
 }
 LAB_SWITCH_RANGE = ipaddress.ip_network("198.18.0.0/15")
 
@@ -507,50 +476,6 @@ class SwitchEntry(BaseModel):
     subnet: str = "198.18.100.0/24"
 
 
-class FlannelEntry(BaseModel):
-    """flannel's network config (seed X11): a subnet per simulated host out of `network`, leased in the
-    lab's etcd; networks with `driver: dockerctl-flannel` take their host's subnet."""
-
-    model_config = _STRICT
-    network: str = "10.5.0.0/16"
-    backend: Literal["host-gw", "vxlan"] = "vxlan"
-    subnet_len: int = Field(default=24, ge=8, le=28)
-    lease_ttl: int = Field(default=86400, ge=10, le=7 * 86400)  # seconds (flannel: 24 h)
-
-
-class CalicoEntry(BaseModel):
-    """calico's IP pool and BGP AS (seed X13): each simulated host claims a block of the pool; BIRD on
-    every host peers with the others (a full iBGP mesh) and learns their blocks."""
-
-    model_config = _STRICT
-    pool: str = "10.7.0.0/16"
-    block_len: int = Field(default=26, ge=8, le=30)
-    asn: int = Field(default=64512, ge=1, le=4294967295)
-
-
-class WeaveEntry(BaseModel):
-    """weave's one address range (seed X12), split among the simulated hosts for allocation."""
-
-    model_config = _STRICT
-    ip_range: str = "10.32.0.0/12"
-
-
-class PolicyRule(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    source: dict[str, str] = Field(alias="from")  # labels of the containers allowed in
-    port: Port
-    protocol: Literal["tcp", "udp"] = "tcp"
-
-
-class PolicyEntry(BaseModel):
-    """A calico network policy (seed X13): the containers whose labels match `selector` take traffic only
-    as `allow` says; everything else to them is dropped."""
-
-    model_config = _STRICT
-    selector: dict[str, str]
-    allow: list[PolicyRule] = Field(default_factory=list)
-
-
 class ServiceEntry(BaseModel):
     """A swarm service (beyond the course): replicas, limits and reservations, placement."""
 
@@ -577,7 +502,7 @@ class ServiceEntry(BaseModel):
         return ["sh", "-c", self.command] if isinstance(self.command, str) else list(self.command)
 
 
-class Playbook(Topology):
+class _PlaybookHead(Topology):
     version: Literal[1]
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
     description: str = ""
@@ -586,17 +511,27 @@ class Playbook(Topology):
     switch: SwitchEntry = Field(default_factory=SwitchEntry)
     services: dict[str, ServiceEntry] = Field(default_factory=dict)
     storage: StorageEntry | None = None  # a GlusterFS pool across simulated hosts (V1, V2)
-    flannel: FlannelEntry | None = None  # flannel's model across the simulated hosts (X11)
-    calico: CalicoEntry | None = None  # calico's model: BGP between the hosts, policies (X13)
-    weave: WeaveEntry | None = None  # weave's model: one L2 segment across the hosts, names (X12)
-    policies: dict[str, PolicyEntry] = Field(default_factory=dict)  # calico network policies (X13)
+
+
+if TYPE_CHECKING:
+    _PlaybookModels = _PlaybookHead
+else:  # each model's section (absent: the lab does not use it) and the keys of the playbook it owns
+    _PlaybookModels = create_model(
+        "_PlaybookModels",
+        __base__=_PlaybookHead,
+        **{m.__name__.split(".")[-2]: (m.SCHEMA | None, None) for m in _SCHEMAS},
+        **{k: v for m in _SCHEMAS for k, v in getattr(m, "KEYS", {}).items()},
+    )
+
+
+class Playbook(_PlaybookModels):
     host_links: dict[str, HostLink] = Field(default_factory=dict)
     images: dict[str, ImageEntry] = Field(default_factory=dict)
     expect: list[Expectation] = Field(default_factory=list)
 
     _source: str = PrivateAttr(default="")
     _lines: dict[Any, int] = PrivateAttr(default_factory=dict)
-    _sections: dict[str, BaseModel] = PrivateAttr(default_factory=dict)  # those of spec/sections.py
+    _sections: dict[str, BaseModel] = PrivateAttr(default_factory=dict)  # those of models registered later
 
     @model_validator(mode="before")
     @classmethod
@@ -606,8 +541,8 @@ class Playbook(Topology):
         return data
 
     def section(self, key: str) -> Any:
-        """A model's section: a declared one (flannel, calico, weave …) or one a model registered
-        (spec/sections.py); None when the playbook has none."""
+        """A model's section: a field (a built-in model's, from the registry) or one of a model registered
+        later (spec/netmodels.register); None when the playbook has none."""
         if key in type(self).model_fields:
             return getattr(self, key)
         return self._sections.get(key)
@@ -674,7 +609,7 @@ class Playbook(Topology):
     def _plugin_networks(
         self, nets: dict[str, NetworkEntry], hosts: list[str], model: str, source: str
     ) -> None:
-        """A plugin's networks (flannel, calico, weave): one per simulated host, addresses from the model."""
+        """A model's networks: one per simulated host, addresses from the model."""
         seen: dict[str, str] = {}
         for name, n in nets.items():
             host = self.host_of(n)
@@ -698,15 +633,15 @@ class Playbook(Topology):
 
     def resolver_of(self, driver: str) -> str | None:
         """The name server containers on a network of `driver` use, when its model runs one for the lab
-        (weave's weave.local); None: the engine's own."""
-        m = section_of_driver(driver)
+        (its section's `resolver`); None: the engine's own."""
+        m = next((m for m in MODEL_SECTIONS if m.driver == driver), None)
         if m is None or m.resolver is None or self.section(m.key) is None or not self.model_hosts(m.key):
             return None
         return m.resolver(self.section(m.key), len(self.model_hosts(m.key)))
 
     def model_hosts(self, key: str) -> list[str]:
-        """The hosts a network model runs on: every simulated host (as flanneld, calico-node and the
-        weave router run on every node) when the playbook has the model's section."""
+        """The hosts a network model runs on: every simulated host (as the real projects run their
+        per-node daemon on every node) when the playbook has the model's section."""
         return self._daemon_hosts() if self.section(key) is not None else []
 
     @model_validator(mode="after")
@@ -754,31 +689,10 @@ class Playbook(Topology):
                 )
             m.check(section, len(hosts))
             self._plugin_networks(nets, hosts, m.key, m.addresses)
-        return self
-
-    @model_validator(mode="after")
-    def _policies(self) -> Playbook:
-        """calico's policies select containers by their labels."""
-        if self.calico is None:
-            if self.policies:
-                raise InvalidInput("policies are calico's: add calico: {pool: 10.7.0.0/16}", where="policies")
-            return self
-        labels = {(k, v) for c in self.containers.values() for k, v in c.labels.items()}
-        for pname, p in self.policies.items():
-            if not p.selector:
-                raise InvalidInput(
-                    "a policy selects containers by label: give selector: {role: web}",
-                    where=f"policies.{pname}.selector",
-                )
-            for i, sel in [(-1, p.selector), *((i, r.source) for i, r in enumerate(p.allow))]:
-                missing = [f"{k}={v}" for k, v in sel.items() if (k, v) not in labels]
-                if missing:
-                    where = f"policies.{pname}.selector" if i < 0 else f"policies.{pname}.allow.{i}"
-                    known = ", ".join(sorted(f"{k}={v}" for k, v in labels)) or "none"
-                    raise InvalidInput(
-                        f"no container of this playbook has label {', '.join(missing)} (labels here: {known})",
-                        where=where,
-                    )
+        for schema in _SCHEMAS:  # what a model's keys ask of the rest of the playbook, in its schema.py
+            check = getattr(schema, "check_playbook", None)
+            if check is not None:
+                check(self)
         return self
 
     @model_validator(mode="after")
@@ -1078,7 +992,10 @@ MAPPING_SECTIONS = {
 }
 
 
-NAMED_ENTRIES = ("containers", "networks", "volumes", "images", "hosts", "services", "policies", "host_links")
+NAMED_ENTRIES = (
+    "containers", "networks", "volumes", "images", "hosts", "services",
+    *(key for m in MODEL_SECTIONS for key, _what, _example in m.named), "host_links",
+)  # fmt: skip
 
 
 def _empty_is_default(data: dict[str, Any]) -> None:
@@ -1214,20 +1131,21 @@ def load_playbook(path: str | Path) -> Playbook:
         raise InvalidInput(f"{key}: {problem}{through(loc)}", where=where(loc))
     _check_sections(data, path, lines)
     _resolve_binds(data, path.resolve().parent)
-    plugged = {key: data.pop(key) for key in list(data) if key in SECTIONS}  # models' own sections
+    plugged_in = {k: cls for k, cls in registry.schemas().items() if k not in Playbook.model_fields}
+    plugged = {key: data.pop(key) for key in list(data) if key in plugged_in}  # later models' sections
     at: tuple[Any, ...] = ()
     try:
         pb = Playbook.model_validate(data)
         for key, body in plugged.items():
             at = (key,)
-            pb._sections[key] = SECTIONS[key].model_validate(body if body is not None else {})
+            pb._sections[key] = plugged_in[key].model_validate(body if body is not None else {})
         pb._source, pb._lines = str(path), lines
         return pb
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = (*at, *first["loc"])
         key = ".".join(str(p) for p in loc)
-        msg = _friendly(first, loc, SECTIONS[at[0]] if at else None)
+        msg = _friendly(first, loc, plugged_in[at[0]] if at else None)
         raise InvalidInput(f"{key}: {msg}{through(loc)}" if key else msg, where=where(loc)) from None
     except InvalidInput as exc:
         dotted = exc.where or ""

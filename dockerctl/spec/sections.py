@@ -1,24 +1,20 @@
-"""Playbook sections that network models bring beyond those the `Playbook` declares (flannel, calico,
-weave are declared there, typed): a model that plugs in registers its section's pydantic class here
-under the section's key, and `load_playbook` validates that key with it (errors at FILE:LINE, as for any
-other key). The validated section is `Playbook.section(key)`."""
+"""What a network model's playbook section asks of the rest of the playbook (`ModelSection`, one row per
+model, declared in its folder's section.py and listed by spec/netmodels.py), and the checks every
+model's ranges share (`ipv4_range`, `OnePerHost`), and the labs `bench net` measures a model on."""
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dockerctl.errors import InvalidInput
 
-if TYPE_CHECKING:  # `down` loads the models' sections, never pydantic
-    from pydantic import BaseModel
-
 
 def ipv4_range(text: str, model: str, what: str, example: str, where: str) -> ipaddress.IPv4Network:
-    """A model's address range as the playbook gives it (flannel's network, calico's pool, weave's
-    range): a network address in CIDR form, IPv4."""
+    """A model's address range as the playbook gives it (its network, pool or range): a network address
+    in CIDR form, IPv4."""
     try:
         net = ipaddress.ip_network(text, strict=True)
     except ValueError as exc:
@@ -38,11 +34,10 @@ def ipv4_range(text: str, model: str, what: str, example: str, where: str) -> ip
 
 @dataclass(frozen=True)
 class OnePerHost:
-    """A model's range cut into /length pieces, one for each host (calico's pool into blocks, flannel's
-    network into subnets), read from the section's `range_key` and `length_key`: the length must be longer
-    than the range's prefix (or as long, without `spare`) and at most `longest`, and the pieces, less
-    `spare` never handed out (flannel leaves the first subnet out: SubnetMin is the second), must number
-    the hosts. `piece` names a piece in errors ("block"), `example` a range to give ("10.7.0.0/16")."""
+    """A model's range cut into /length pieces, one for each host (a pool into blocks, a network into
+    subnets), read from the section's `range_key` and `length_key`: the length must be longer than the
+    range's prefix (or as long, without `spare`) and at most `longest`, and the pieces, less `spare` never
+    handed out (a model that leaves the first subnet out), must number the hosts. `piece` names a piece in errors ("block"), `example` a range to give ("10.7.0.0/16")."""
 
     model: str
     range_key: str
@@ -96,26 +91,18 @@ class ModelSection:
     joins two or more simulated hosts, one network per host whose addresses come from the model, and
     the section's ranges fit its hosts (`check`)."""
 
-    key: str  # the section ("flannel")
+    key: str  # the section, the model's name
     driver: str  # the network driver its networks use
     example: str  # a section to add, for the error ("{network: 10.5.0.0/16, backend: vxlan}")
     addresses: str  # where its networks' addresses come from, for the error
     check: Callable[[Any, int], None]  # the section's own ranges against the number of hosts
     bench: tuple[BenchLab, ...] = ()  # the paths `bench net` measures it on
-    plugin: str = ""  # the module whose `serve_lab` answers for its driver (plugins/<m>_net.py)
+    modes: str = ""  # the modes it runs in, as help names them ("vxlan or host-gw")
     # the name server containers on its networks use, from the section and the number of hosts (None: the
     # engine's own)
     resolver: Callable[[Any, int], str] | None = None
     # the expectation kinds that prove it on its hosts, naming hosts (`host`, `hosts`) rather than containers
     proofs: tuple[str, ...] = ()
-
-
-SECTIONS: dict[str, type[BaseModel]] = {}
-
-
-def register_section(key: str, cls: type[BaseModel]) -> None:
-    SECTIONS[key] = cls
-
-
-def unregister_section(key: str) -> None:
-    SECTIONS.pop(key, None)
+    # the playbook's top-level keys it owns beside its section whose keys are names (→ what a name there
+    # is, a name that would be right)
+    named: tuple[tuple[str, str, str], ...] = ()

@@ -11,7 +11,7 @@ import ipaddress
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import yaml
 from pydantic import (
@@ -29,7 +29,7 @@ from dockerctl.errors import InvalidInput
 from dockerctl.spec.inputs import LIMIT_FIELDS, limit_fields
 from dockerctl.spec.models import BASE_IMAGE, Limits, cpuset_members
 from dockerctl.spec.names import check_section_names
-from dockerctl.spec.network import parse_publish
+from dockerctl.spec.network import Driver, parse_publish
 from dockerctl.spec.yamlpos import read_text
 
 BUILTIN_NETWORKS = ("bridge", "host", "none")
@@ -85,9 +85,7 @@ def lab_subnet(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
 class NetworkEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    driver: Literal[
-        "bridge", "macvlan", "overlay", "dockerctl-flannel", "dockerctl-calico", "dockerctl-weave"
-    ] = "bridge"
+    driver: Driver = "bridge"
     subnet: str | None = None
     gateway: str | None = None
     internal: bool = False
@@ -167,7 +165,7 @@ class ContainerEntry(BaseModel):
     volumes_from: list[str] = Field(default_factory=list)  # containers of this lab, "name[:ro]"
     create_only: bool = False  # created, never started: a volume container (S8)
     host: str | None = None  # the host it runs on (default: the first host)
-    labels: dict[str, str] = Field(default_factory=dict)  # docker labels (calico policies select by them)
+    labels: dict[str, str] = Field(default_factory=dict)  # docker labels (policies select by them)
 
     @field_validator("image")
     @classmethod

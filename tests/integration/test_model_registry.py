@@ -1,5 +1,6 @@
-"""A network model plugged in from outside dockerctl's tree: the check that a model is one module plus its
-registry lines (ops/netmodels.py, and spec/sections.py for its playbook section) — nothing else.
+"""A network model plugged in from outside dockerctl's tree: the check that a model is its own code (here
+one file; in the tree, a folder netmodels/<name>/) plus one registry line (spec/netmodels.py, which
+takes its `NetworkModel` and its playbook section's class) — nothing else.
 
 The model here is a plain routed one: each simulated host routes the other hosts' bridge subnets through
 their addresses on the lab switch and accepts forwarded traffic to its own (the engine's FORWARD policy
@@ -22,11 +23,10 @@ from dockerctl.engines.engine import Engine
 from dockerctl.errors import InvalidInput
 from dockerctl.fabric.hostlinks import alias
 from dockerctl.hosts import NetnsHost
-from dockerctl.hosts.paths import state_dir
-from dockerctl.ops import netmodels
-from dockerctl.ops.netmodel import NetworkModel, Progress
+from dockerctl.hosts.state import state_dir
+from dockerctl.netmodels.base import NetworkModel, Progress
 from dockerctl.ops.play import play
-from dockerctl.spec import sections
+from dockerctl.spec import netmodels as registry
 from dockerctl.spec.playbook import Playbook, load_playbook
 
 from .test_labs_across_hosts import clean_machine  # noqa: F401  (the machine before and after)
@@ -129,13 +129,11 @@ expect:
 @pytest.fixture
 def routed() -> Iterator[Routed]:
     model = Routed()
-    sections.register_section(model.name, RoutedSection)
-    netmodels.register(model)
+    registry.register(model.name, model=model, schema=RoutedSection)  # its one registry line
     try:
         yield model
     finally:
-        netmodels.unregister(model)
-        sections.unregister_section(model.name)
+        registry.unregister(model.name)
 
 
 def test_a_model_plugged_in_from_outside_runs_through_the_lifecycle(
@@ -165,8 +163,7 @@ def test_its_section_is_validated_at_its_line_and_gone_with_its_registration(
     with pytest.raises(InvalidInput) as err:
         load_playbook(path)
     assert err.value.where == f"{path}:7" and "routed.hops: unknown key 'hops'" in err.value.message
-    netmodels.unregister(routed)
-    sections.unregister_section("routed")
+    registry.unregister(routed.name)
     path.write_text(LAB)
     with pytest.raises(InvalidInput, match="unknown key 'routed'"):
         load_playbook(path)  # without the model, the playbook's section is unknown again

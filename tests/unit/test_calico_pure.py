@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import pytest
 
 from dockerctl.errors import InvalidInput
-from dockerctl.fabric import calico
-from dockerctl.spec.calico import SECTION
+from dockerctl.netmodels.calico import fabric as calico
+from dockerctl.netmodels.calico.section import SECTION
 from dockerctl.spec.playbook import load_playbook
 
 LAB = calico.CalicoLab("cp", {"cal1": "198.18.112.10", "cal2": "198.18.112.11", "cal3": "198.18.112.12"})

@@ -33,7 +33,7 @@ def test_a_pool_that_keeps_data_does_not_keep_the_hosts_up(
     model = SimpleNamespace(down=lambda lab: model_daemon.unlink())
     monkeypatch.setattr(lifecycle.lab_pool, "pool_down", pool_down)
     monkeypatch.setattr(lifecycle.labhosts, "hosts_down", hosts_down)
-    monkeypatch.setattr(lifecycle, "MODELS", {"m": model})
+    monkeypatch.setattr(lifecycle, "models", lambda: {"m": model})
     local = Engine("local", mock.MagicMock(), LocalHost(), "unix:///nonexistent.sock")
 
     with pytest.raises(Leftovers, match="brick: Operation not permitted"):

@@ -23,7 +23,7 @@ import pytest
 
 from dockerctl.errors import EngineUnavailable, StateUnwritable
 from dockerctl.fabric import etcd
-from dockerctl.hosts.paths import runtime_dir
+from dockerctl.hosts.state import runtime_dir
 
 NOBODY = 65534
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="another user's files and processes need root")

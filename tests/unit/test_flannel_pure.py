@@ -11,10 +11,10 @@ from types import SimpleNamespace
 import pytest
 
 from dockerctl.errors import InvalidInput
-from dockerctl.fabric import flannel
 from dockerctl.fabric.etcd import prefix_end
 from dockerctl.hosts.base import Completed, Host
-from dockerctl.spec.flannel import SECTION
+from dockerctl.netmodels.flannel import fabric as flannel
+from dockerctl.netmodels.flannel.section import SECTION
 from dockerctl.spec.playbook import load_playbook
 
 

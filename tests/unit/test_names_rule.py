@@ -14,7 +14,8 @@ import pytest
 
 from dockerctl.checks.mounts import PROBE_SCRIPT, probe_argv
 from dockerctl.errors import InvalidInput
-from dockerctl.fabric import calico, weave
+from dockerctl.netmodels.calico import fabric as calico
+from dockerctl.netmodels.weave import fabric as weave
 from dockerctl.prove.volumes import write_argv
 from dockerctl.spec.names import check_lab_name, check_name
 from dockerctl.spec.playbook import load_playbook

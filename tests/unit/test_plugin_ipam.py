@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from dockerctl.fabric import weave
+from dockerctl.hosts.records import CorruptRecord
+from dockerctl.netmodels.weave import fabric as weave
+from dockerctl.netmodels.weave.driver import GATEWAY_TYPE, WeaveDriver
 from dockerctl.plugins import remote_net
 from dockerctl.plugins.protocol import Caller, PluginError
 from dockerctl.plugins.remote_net import pick_address
-from dockerctl.plugins.weave_net import GATEWAY_TYPE, WeaveDriver
 
 
 @pytest.fixture
@@ -87,8 +88,8 @@ def test_pick_address_takes_the_first_free_candidate() -> None:
 def test_veth_names_keep_each_models_interface_names() -> None:
     """The names the kernel shows (and `audit`, `net cnm` and calico's chains look for): 15 characters at
     the most, calico's host end `cali…` as Felix names it."""
-    from dockerctl.plugins.calico_net import CalicoDriver
-    from dockerctl.plugins.flannel_net import FlannelDriver
+    from dockerctl.netmodels.calico.driver import CalicoDriver
+    from dockerctl.netmodels.flannel.driver import FlannelDriver
 
     eid = "0123456789abcdef0123"
     assert CalicoDriver.veth_names(eid) == ("cali0123456789a", "temp0123456789a")
@@ -104,7 +105,8 @@ def test_lab_records_save_load_and_forget(tmp_path: Path, monkeypatch: pytest.Mo
     assert weave.load("w") == lab
     assert lab.dir == tmp_path / "weave" / "w"
     (tmp_path / "weave" / "w" / "lab.json").write_text('{"lab": "w"}')  # a record this version cannot read
-    assert weave.load("w") is None
+    with pytest.raises(CorruptRecord, match=r"weave/w/lab\.json"):  # never taken for "no record"
+        weave.load("w")
     weave.forget("w")
     assert not (tmp_path / "weave" / "w").exists()
     assert weave.load("w") is None

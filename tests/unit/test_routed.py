@@ -1,9 +1,9 @@
-"""calico's routed path (X13) judged by verify/routed.py on `ip -json` rows and BIRD's protocols as this
+"""calico's routed path (X13) judged by netmodels/calico/verdicts.py on `ip -json` rows and BIRD's protocols as this
 kernel and bird2 print them."""
 
 from __future__ import annotations
 
-from dockerctl.verify import routed
+from dockerctl.netmodels.calico import verdicts as routed
 from dockerctl.verify.checks import Verdict
 
 ROUTES = [

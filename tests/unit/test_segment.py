@@ -1,5 +1,5 @@
 """weave's one switch across hosts (X12), read by observe/segment.py from canned `ip -json` and `bridge
--json` output as this kernel prints it, and judged by verify/segment.py."""
+-json` output as this kernel prints it, and judged by netmodels/weave/verdicts.py."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 from collections.abc import Sequence
 
 from dockerctl.hosts.base import Completed, Host
+from dockerctl.netmodels.weave import verdicts as segment
 from dockerctl.observe.segment import SegmentView, read_segment
-from dockerctl.verify import segment
 from dockerctl.verify.checks import Verdict
 
 B_MAC = "02:42:0a:20:00:02"

@@ -16,7 +16,8 @@ import pytest
 
 from dockerctl.engines import engine as engine_mod
 from dockerctl.errors import StateUnwritable
-from dockerctl.hosts.paths import runtime_dir, write_atomic
+from dockerctl.hosts.paths import write_atomic
+from dockerctl.hosts.state import runtime_dir
 
 NOBODY = 65534
 

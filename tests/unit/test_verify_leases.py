@@ -1,10 +1,10 @@
-"""flannel's model (X11) judged by verify/leases.py on what etcd and the kernel gave: a host's lease, the
+"""flannel's model (X11) judged by netmodels/flannel/verdicts.py on what etcd and the kernel gave: a host's lease, the
 entries it holds for the others, a deleted lease's entries leaving, the source address seen."""
 
 from __future__ import annotations
 
-from dockerctl.fabric import flannel
-from dockerctl.verify import leases
+from dockerctl.netmodels.flannel import fabric as flannel
+from dockerctl.netmodels.flannel import verdicts as leases
 from dockerctl.verify.checks import Verdict
 
 VXLAN = flannel.Config("10.5.0.0/16", "vxlan")

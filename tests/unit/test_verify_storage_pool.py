@@ -3,8 +3,8 @@ across hosts (V1, V2) on the exit codes, output and mount lines the proof contai
 
 from __future__ import annotations
 
+from dockerctl.netmodels.weave.verdicts import resolves
 from dockerctl.verify import services, storage
-from dockerctl.verify.segment import resolves
 
 GLUSTER = ("fuse.glusterfs", "198.18.106.10:/lab-data")
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from dockerctl.errors import InvalidInput
-from dockerctl.fabric import weave
+from dockerctl.netmodels.weave import fabric as weave
+from dockerctl.netmodels.weave.section import check_range, split_range
 from dockerctl.spec.playbook import load_playbook
-from dockerctl.spec.weave import check_range, split_range
 
 
 def test_the_range_is_split_among_the_hosts() -> None:
@@ -69,8 +69,8 @@ def test_bad_weave_input_names_the_line(tmp_path: Path, old: str, new: str, word
 
 def test_containers_on_weave_networks_use_the_first_hosts_resolver(tmp_path: Path) -> None:
     """The model's section says which name server its networks' containers use (X12), and only theirs."""
-    from dockerctl.spec.calico import DRIVER as CALICO
-    from dockerctl.spec.weave import DRIVER as WEAVE
+    from dockerctl.netmodels.calico.section import DRIVER as CALICO
+    from dockerctl.netmodels.weave.section import DRIVER as WEAVE
 
     path = tmp_path / "weave.yaml"
     path.write_text(PB)

@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from dockerctl.checks import traffic
-from dockerctl.fabric import calico
+from dockerctl.netmodels.calico import fabric as calico
+from dockerctl.netmodels.calico import verdicts as routed
 from dockerctl.observe.iproute import json_rows
 from dockerctl.observe.traffic import addresses
 from dockerctl.prove.registry import Context, handles
-from dockerctl.verify import routed
 from dockerctl.verify.checks import Check
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from dockerctl.errors import DockerctlError
 from dockerctl.fabric import etcd as etcd_mod
-from dockerctl.fabric import flannel
+from dockerctl.netmodels.flannel import fabric as flannel
 from dockerctl.plugins.protocol import Caller, PluginApp, PluginError
 from dockerctl.plugins.remote_net import LabNetDriver, network_app, no_model, pick_address
 

@@ -3,16 +3,17 @@ subnet per host, as flannel leases them (SubnetMin is the second subnet, SubnetM
 
 from __future__ import annotations
 
+from dockerctl.spec.netmodels import driver_of
 from dockerctl.spec.sections import BenchLab, ModelSection, OnePerHost
 
-DRIVER = "dockerctl-flannel"  # the network + IPAM driver (plugins/flannel_net.py)
+DRIVER = driver_of("flannel")  # the network + IPAM driver (driver.py)
 
 
 SECTION = ModelSection(
     "flannel", DRIVER, "{network: 10.5.0.0/16, backend: vxlan}", "takes its subnet from the host's lease",
     OnePerHost("flannel", "network", "subnet_len", "subnet", "10.5.0.0/16", 28, spare=1),
-    plugin="dockerctl.plugins.flannel_net",
     proofs=("flannel", "lease_removed"),
+    modes="vxlan or host-gw",
     bench=(
         BenchLab("flannel-host-gw", "flannel host-gw across two hosts (routes)", "bench-fgw", "bfg", 123,
                  {"network": "10.8.0.0/16", "backend": "host-gw"}),

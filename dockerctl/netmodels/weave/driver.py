@@ -1,7 +1,7 @@
 """The weave network and IPAM driver (seed X1, X2, X12): a libnetwork remote plugin every host's engine
 calls. `RequestPool` answers the lab's one range (the same subnet on every host); addresses come from the
 calling host's allocation range, its gateway is the host's `weave` bridge. `CreateNetwork` makes the
-host's part of the one L2 segment (fabric/weave.py); `Join` a veth on the `weave` bridge."""
+host's part of the one L2 segment (fabric.py); `Join` a veth on the `weave` bridge."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from dockerctl.errors import DockerctlError
-from dockerctl.fabric import weave
 from dockerctl.hosts import NetnsHost
+from dockerctl.netmodels.weave import fabric as weave
 from dockerctl.plugins.protocol import Caller, PluginApp, PluginError
 from dockerctl.plugins.remote_net import LabNetDriver, network_app, no_model
 

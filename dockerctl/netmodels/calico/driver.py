@@ -6,7 +6,7 @@ engines of a lab's hosts the way calico's libnetwork plugin did, with the host s
 - `NetworkDriver.Join` makes a veth `cali<endpoint>` (host end, MAC ee:ee:ee:ee:ee:ee, proxy ARP) /
   `temp<endpoint>` (moved into the sandbox by the engine) and answers the gateway 169.254.1.1 with a
   connected static route to it; the host gets `<ip>/32 dev cali… scope link`.
-No bridge, no encapsulation: the host routes, BIRD tells the other hosts (fabric/calico.py).
+No bridge, no encapsulation: the host routes, BIRD tells the other hosts (fabric.py).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from collections.abc import Callable
 from typing import Any
 
 from dockerctl.errors import DockerctlError
-from dockerctl.fabric import calico
 from dockerctl.fabric import etcd as etcd_mod
 from dockerctl.hosts import NetnsHost
+from dockerctl.netmodels.calico import fabric as calico
+from dockerctl.netmodels.calico.section import GATEWAY
 from dockerctl.plugins.protocol import Caller, PluginApp, PluginError
 from dockerctl.plugins.remote_net import LabNetDriver, network_app, no_model
-from dockerctl.spec.calico import GATEWAY
 
 POOL_ID = "CalicoPoolIPv4"  # calico's own fixed pool id
 GATEWAY_TYPE = "com.docker.network.gateway"

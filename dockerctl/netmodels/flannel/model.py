@@ -7,25 +7,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dockerctl.errors import Conflict
-from dockerctl.fabric import etcd, flannel
-from dockerctl.ops.netmodel import NetworkModel
-from dockerctl.plugins.flannel_net import bridge_name
-from dockerctl.spec.flannel import DRIVER
-from dockerctl.verify import netmodels as detectors
+from dockerctl.fabric import etcd
+from dockerctl.netmodels.base import NetworkModel
+from dockerctl.netmodels.flannel import fabric as flannel
+from dockerctl.netmodels.flannel import verdicts
+from dockerctl.netmodels.flannel.driver import bridge_name
+from dockerctl.netmodels.flannel.section import DRIVER
 
 if TYPE_CHECKING:
     from dockerctl.spec.playbook import Playbook
 
 
 class Flannel(NetworkModel):
-    name, driver, uses_etcd, records, detector = "flannel", DRIVER, True, flannel.RECORDS, detectors.FLANNEL
+    name, driver, uses_etcd, records, detector = "flannel", DRIVER, True, flannel.RECORDS, verdicts.DETECTOR
     tools, needs, packages = ("etcd", "bridge"), "etcd and iproute2's bridge", "etcd-server iproute2"
 
     def lab_of(self, pb: Playbook) -> flannel.FlannelLab | None:
-        if pb.flannel is None:
+        if pb.section("flannel") is None:
             return None
         addresses = pb.lab_addresses()
-        f = pb.flannel
+        f = pb.section("flannel")
         return flannel.FlannelLab(
             pb.name,
             {h: addresses[h] for h in pb.model_hosts("flannel")},

@@ -1,11 +1,12 @@
-"""The network model interface: what the lab lifecycle asks of a model (flannel, calico, weave, or one a
-test plugs in) — its checks of this machine before anything is made, bringing it up after the hosts,
+"""The network model interface: what the lab lifecycle asks of a model (a built-in one, or one a test
+plugs in) — its checks of this machine before anything is made, bringing it up after the hosts,
 serving its driver again before a `down`, what it does once the containers run, and taking it down.
 
-A model is one subclass in a module of its own (`ops/flannel.py` …) and one line in the registry
-(`ops/netmodels.py`); the lifecycle iterates over the registry and names no model. What every model
-does alike lives here: the tools it needs on this machine, the one lab its plugin serves at a time,
-stopping its plugin, and finding the containers on its networks.
+A model is one subclass in its folder (`netmodels/<name>/model.py`) and one line in the registry
+(`spec/netmodels.py`); `models()` loads them from there, and the lifecycle, `net cnm`, `graph`,
+`bench net` and `doctor` iterate over it and name no model. What every model does alike lives here: the
+tools it needs on this machine, the one lab its plugin serves at a time, stopping its plugin, and finding
+the containers on its networks.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dockerctl.errors import Conflict, InvalidInput
 from dockerctl.fabric import etcd
 from dockerctl.fabric.model_records import LabRecords
 from dockerctl.plugins import daemon
+from dockerctl.spec import netmodels as registry
 from dockerctl.verify.netmodels import Detector
 
 if TYPE_CHECKING:
@@ -31,7 +33,7 @@ Progress = Callable[[str], None]
 
 
 class NetworkModel:
-    name = ""  # the model, and its playbook section (`flannel:`)
+    name = ""  # the model, and its playbook section
     driver = ""  # the network + IPAM driver dockerctl serves for it ("" when it has none)
     tools: tuple[str, ...] = ()  # programs it needs on this machine
     needs = ""  # the same, as the error says them ("etcd and iproute2's bridge")
@@ -83,8 +85,8 @@ class NetworkModel:
         if self.driver:
             self.start_plugin(pb.name)
 
-    records: LabRecords[Any] | None = None  # where its labs' records are kept (fabric/<model>.RECORDS)
-    detector: Detector | None = None  # how `doctor` finds it in a kernel (verify/netmodels.py)
+    records: LabRecords[Any] | None = None  # where its labs' records are kept (its fabric's RECORDS)
+    detector: Detector | None = None  # how `doctor` finds it in a kernel (its verdicts')
 
     def recorded(self, lab: str) -> bool:
         """Whether the lab has this model (its record is on this machine)."""
@@ -111,10 +113,12 @@ class NetworkModel:
         rec = daemon.load(self.driver) if self.driver else None
         if rec is not None and rec.lab == lab:
             daemon.stop(self.driver)
-        had = self.recorded(lab)
-        self.take_down(lab)
-        if self.uses_etcd:
-            etcd.stop(etcd.Etcd(lab))
+        try:
+            had = self.recorded(lab)
+            self.take_down(lab)
+        finally:  # a record that cannot be read still lets its etcd go; the error names the file after
+            if self.uses_etcd:
+                etcd.stop(etcd.Etcd(lab))
         return had
 
     def take_down(self, lab: str) -> None:
@@ -166,3 +170,10 @@ def on_model_networks(
         ctr = engine_call(engines[host].client.containers.get, f"{pb.name}-{name}", what=f"inspect {name}")
         settings = (ctr.attrs.get("NetworkSettings") or {}).get("Networks") or {}
         yield name, host, ctr, settings.get(f"{pb.name}-{nets[0]}") or {}
+
+
+def models() -> dict[str, NetworkModel]:
+    """Every registered model, by its driver (or its name when it serves none), in registry order:
+    each loaded from its folder on first use."""
+    found = (registry.get(name, "model", "MODEL") for name in registry.names())
+    return {m.driver or m.name: m for m in found if m is not None}

@@ -6,24 +6,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dockerctl.engines.engine import Engine
-from dockerctl.fabric import weave
-from dockerctl.ops.netmodel import NetworkModel, Progress, on_model_networks
-from dockerctl.spec.weave import DRIVER
-from dockerctl.verify import netmodels as detectors
+from dockerctl.netmodels.base import NetworkModel, Progress, on_model_networks
+from dockerctl.netmodels.weave import fabric as weave
+from dockerctl.netmodels.weave import verdicts
+from dockerctl.netmodels.weave.section import DRIVER
 
 if TYPE_CHECKING:
     from dockerctl.spec.playbook import Playbook
 
 
 class Weave(NetworkModel):
-    name, driver, records, detector = "weave", DRIVER, weave.RECORDS, detectors.WEAVE
+    name, driver, records, detector = "weave", DRIVER, weave.RECORDS, verdicts.DETECTOR
     tools, needs, packages = ("dnsmasq", "bridge"), "dnsmasq and iproute2's bridge", "dnsmasq-base iproute2"
 
     def lab_of(self, pb: Playbook) -> weave.WeaveLab | None:
-        if pb.weave is None:
+        if pb.section("weave") is None:
             return None
         addresses = pb.lab_addresses()
-        return weave.WeaveLab(pb.name, {h: addresses[h] for h in pb.model_hosts("weave")}, pb.weave.ip_range)
+        hosts = {h: addresses[h] for h in pb.model_hosts("weave")}
+        return weave.WeaveLab(pb.name, hosts, pb.section("weave").ip_range)
 
     def summary(self, rec: weave.WeaveLab) -> str:
         return f"({rec.ip_range}) across {', '.join(rec.hosts)}: the {DRIVER} driver"
@@ -32,7 +33,7 @@ class Weave(NetworkModel):
         weave.save(rec)
 
     def after_containers(self, pb: Playbook, engines: dict[str, Engine], say: Progress) -> None:
-        if pb.weave is not None:
+        if pb.section("weave") is not None:
             say("weave.local names")
             publish_names(pb, engines)
 

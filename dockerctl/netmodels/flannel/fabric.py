@@ -13,7 +13,7 @@ and the kernel entries its backends program — read from flannel-io/flannel (`p
   `<subnet>.0 lladdr <VtepMAC> nud permanent`, FDB `<VtepMAC> dst <PublicIP> self permanent`.
 
 This module is the model's pure part (config, leases, subnet choice, desired entries) and its kernel
-part (read what a host holds; program the difference). The plugin (plugins/flannel_net.py) calls it.
+part (read what a host holds; program the difference). The plugin (driver.py) calls it.
 """
 
 from __future__ import annotations

@@ -7,24 +7,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dockerctl.engines.engine import Engine
-from dockerctl.fabric import calico, etcd
+from dockerctl.fabric import etcd
 from dockerctl.fabric.hostlinks import alias
-from dockerctl.ops.netmodel import NetworkModel, Progress, on_model_networks
-from dockerctl.plugins.calico_net import CalicoDriver
-from dockerctl.spec.calico import DRIVER
-from dockerctl.verify import netmodels as detectors
+from dockerctl.netmodels.base import NetworkModel, Progress, on_model_networks
+from dockerctl.netmodels.calico import fabric as calico
+from dockerctl.netmodels.calico import verdicts
+from dockerctl.netmodels.calico.driver import CalicoDriver
+from dockerctl.netmodels.calico.section import DRIVER
 
 if TYPE_CHECKING:
     from dockerctl.spec.playbook import Playbook
 
 
 class Calico(NetworkModel):
-    name, driver, uses_etcd, records, detector = "calico", DRIVER, True, calico.RECORDS, detectors.CALICO
+    name, driver, uses_etcd, records, detector = "calico", DRIVER, True, calico.RECORDS, verdicts.DETECTOR
     tools = ("etcd", "bird", "birdc", "iptables-restore")
     needs, packages = "etcd, BIRD and iptables", "etcd-server bird2 iptables"
 
     def lab_of(self, pb: Playbook) -> calico.CalicoLab | None:
-        if pb.calico is None:
+        if pb.section("calico") is None:
             return None
         addresses = pb.lab_addresses()
         policies = tuple(
@@ -33,9 +34,9 @@ class Calico(NetworkModel):
                 dict(p.selector),
                 tuple(calico.Rule(dict(r.source), r.port, r.protocol) for r in p.allow),
             )
-            for name, p in pb.policies.items()
+            for name, p in pb.section("policies").items()
         )
-        c = pb.calico
+        c = pb.section("calico")
         return calico.CalicoLab(
             pb.name, {h: addresses[h] for h in pb.model_hosts("calico")}, c.pool, c.block_len, c.asn, policies
         )
@@ -51,8 +52,9 @@ class Calico(NetworkModel):
         calico.wait_for_mesh(rec)
 
     def after_containers(self, pb: Playbook, engines: dict[str, Engine], say: Progress) -> None:
-        if pb.policies:
-            say(f"calico policies: {', '.join(pb.policies)}")
+        policies = pb.section("policies")
+        if policies:
+            say(f"calico policies: {', '.join(policies)}")
             apply_policies(pb, engines)
 
     def stop(self, rec: calico.CalicoLab) -> None:

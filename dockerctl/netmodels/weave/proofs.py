@@ -8,12 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from dockerctl.checks import traffic
-from dockerctl.fabric import weave
+from dockerctl.netmodels.weave import fabric as weave
+from dockerctl.netmodels.weave import verdicts as segment
+from dockerctl.netmodels.weave.section import DOMAIN
 from dockerctl.observe.segment import read_segment
 from dockerctl.observe.traffic import addresses
 from dockerctl.prove.registry import Context, handles
-from dockerctl.spec.weave import DOMAIN
-from dockerctl.verify import segment
 from dockerctl.verify.checks import Check
 
 

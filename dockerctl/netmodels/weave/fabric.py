@@ -29,9 +29,9 @@ from dockerctl.fabric.model_records import LabRecords
 from dockerctl.hosts import LocalHost, NetnsHost
 from dockerctl.hosts.base import Host
 from dockerctl.hosts.paths import write_atomic
+from dockerctl.netmodels.weave.section import DOMAIN, bridge_address, resolver_address, split_range
 from dockerctl.observe.iproute import FLOOD_MAC
 from dockerctl.spec.names import require_name
-from dockerctl.spec.weave import DOMAIN, bridge_address, resolver_address, split_range
 
 BRIDGE = "weave"
 VXLAN = "vxw"

@@ -6,9 +6,10 @@ from __future__ import annotations
 import ipaddress
 
 from dockerctl.errors import InvalidInput
+from dockerctl.spec.netmodels import driver_of
 from dockerctl.spec.sections import BenchLab, ModelSection, ipv4_range
 
-DRIVER = "dockerctl-weave"  # the network + IPAM driver (plugins/weave_net.py)
+DRIVER = driver_of("weave")  # the network + IPAM driver (driver.py)
 DOMAIN = "weave.local"
 
 
@@ -44,7 +45,6 @@ def resolver_address(ip_range: str, hosts: int) -> str:
 SECTION = ModelSection(
     "weave", DRIVER, "{ip_range: 10.32.0.0/12}", "takes weave's range",
     lambda s, n: check_range(s.ip_range, n, "weave.ip_range"),
-    plugin="dockerctl.plugins.weave_net",
     resolver=lambda s, n: resolver_address(s.ip_range, n),
     bench=(
         BenchLab("weave", "the weave mesh across two hosts (vxlan port)", "bench-wv", "bwv", 126,

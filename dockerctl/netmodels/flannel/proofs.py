@@ -7,11 +7,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from dockerctl.fabric import etcd, flannel
+from dockerctl.fabric import etcd
 from dockerctl.hosts.listener import tcp_listener
+from dockerctl.netmodels.flannel import fabric as flannel
+from dockerctl.netmodels.flannel import verdicts as leases
 from dockerctl.observe.traffic import addresses
 from dockerctl.prove.registry import Context, handles
-from dockerctl.verify import leases
 from dockerctl.verify.checks import Check
 
 
