@@ -47,15 +47,15 @@ def secure_dir(path: Path, *, private: bool = True) -> Path:
     return path
 
 
-def write_atomic(path: Path, text: str, *, mode: int = 0o644) -> None:
+def write_atomic(path: Path, text: str | bytes, *, mode: int = 0o644) -> None:
     """Write a file whole or not at all — a reader (another dockerctl, a restarted plugin) never sees
     half of it: a uniquely named temporary beside it (O_EXCL | O_NOFOLLOW), fsynced, renamed over it, the
     directory fsynced. A symlink at `path` is replaced, never followed. Its directory is made."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode() if isinstance(text, str) else text)
             f.flush()
             os.fchmod(f.fileno(), mode)
             os.fsync(f.fileno())

@@ -16,7 +16,7 @@ def probe(a: Container, target: str, port: int | None, count: int = 1) -> tuple[
     if port is None:
         argv = ["ping", "-c", str(count), "-W", "2", target]
     else:
-        argv = ["sh", "-c", f"nc -w 2 {target} {port} </dev/null"]
+        argv = ["sh", "-c", 'nc -w 2 "$1" "$2" </dev/null', "sh", target, str(port)]
     result = a.exec_run(argv)
     return result.exit_code == 0, " ".join(argv), result.output.decode(errors="replace").strip()
 

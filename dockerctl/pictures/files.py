@@ -48,26 +48,8 @@ def check_target(path: Path, flag: str, suffixes: tuple[str, ...] = SUFFIXES) ->
 
 
 def write_bytes_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
-    """`hosts.paths.write_atomic` for bytes: a unique temporary beside `path` (O_EXCL | O_NOFOLLOW),
-    fsynced, renamed over it (a symlink there is replaced, never followed), the directory fsynced."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fchmod(f.fileno(), mode)
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    dirfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dirfd)
-    finally:
-        os.close(dirfd)
+    """`hosts.paths.write_atomic` for a picture's bytes (a symlink at `path` is replaced, never followed)."""
+    write_atomic(path, data, mode=mode)
 
 
 def write_text(path: Path, text: str, flag: str) -> None:

@@ -28,7 +28,9 @@ def prove_outbound_nat(lab: Twins, port: int = 9999, network: str | None = None)
         outside_namespace(lab.host) as out,
         tcp_listener(NetnsHost(out.namespace).netns_path, port) as arrived,
     ):
-        result = container.exec_run(["sh", "-c", f"nc -w 3 {out.outside_addr} {port} </dev/null"])
+        result = container.exec_run(
+            ["sh", "-c", 'nc -w 3 "$1" "$2" </dev/null', "sh", out.outside_addr, str(port)]
+        )
         peer = arrived(10)
     observed = (
         f"connection seen from {peer}" if peer else f"no connection arrived (nc exit {result.exit_code})"

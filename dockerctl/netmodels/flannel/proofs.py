@@ -45,7 +45,7 @@ def _source_ip(body: Any, ctx: Context) -> list[Check]:
         return [leases.source_not_read(subject, a_ip)]
     pid = int((b.attrs.get("State") or {}).get("Pid") or 0)
     with tcp_listener(f"/proc/{pid}/ns/net", body.port) as arrived:
-        result = a.exec_run(["sh", "-c", f"nc -w 3 {b_ip} {body.port} </dev/null"])
+        result = a.exec_run(["sh", "-c", 'nc -w 3 "$1" "$2" </dev/null', "sh", b_ip, str(body.port)])
         peer = arrived(10)
     return [
         leases.source_address(
