@@ -5,7 +5,6 @@ test configuration reaches it), `pytest` run there against the real engine."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -16,31 +15,9 @@ from pathlib import Path
 import docker
 import pytest
 
-ROOT = Path(__file__).parents[2]
+from tests.e2e.fresh_venv import PIP, ROOT, installed, make_venv, run, source_copy
+
 EXAMPLE = ROOT / "examples" / "testcontainers"
-PIP = ["--disable-pip-version-check", "-q"]
-
-
-def _run(
-    argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: int = 900
-) -> str:
-    done = subprocess.run(
-        argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
-    assert done.returncode == 0, f"{' '.join(argv)}\n{done.stdout}\n{done.stderr}"
-    return done.stdout
-
-
-def _source_copy(into: Path) -> Path:
-    """What `pip install` of this checkout needs, copied (a build in the checkout would leave build/)."""
-    src = into / "dockerctl-src"
-    src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(ROOT / name, src / name)
-    shutil.copytree(
-        ROOT / "dockerctl", src / "dockerctl", ignore=shutil.ignore_patterns("__pycache__", "*.new")
-    )
-    return src
 
 
 def _testcontainers_sessions(engine: docker.DockerClient) -> set[str]:
@@ -68,15 +45,14 @@ def test_the_example_project_passes_in_a_fresh_environment(
     tmp_path: Path, engine: docker.DockerClient, base_image: str
 ) -> None:
     venv = tmp_path / "venv"
-    _run(["python3", "-m", "venv", str(venv)])
-    pip = [str(venv / "bin" / "python"), "-m", "pip"]
-    _run([*pip, "install", *PIP, str(_source_copy(tmp_path))])  # dockerctl from this checkout
+    pip = make_venv(venv)
+    run([*pip, "install", *PIP, str(source_copy(tmp_path))])  # dockerctl from this checkout
     # then what the example names: dockerctl (now satisfied) and testcontainers, plus pytest
-    _run([*pip, "install", *PIP, "pytest", "-r", str(EXAMPLE / "requirements.txt")])
-    installed = {d["name"].lower(): d for d in json.loads(_run([*pip, "list", *PIP, "--format=json", "-v"]))}
-    assert {"dockerctl", "testcontainers", "pytest"} <= set(installed)
-    assert "editable_project_location" not in installed["dockerctl"]  # installed, not this checkout
-    assert str(venv) in installed["dockerctl"]["location"]
+    run([*pip, "install", *PIP, "pytest", "-r", str(EXAMPLE / "requirements.txt")])
+    dists = installed(pip)
+    assert {"dockerctl", "testcontainers", "pytest"} <= set(dists)
+    assert "editable_project_location" not in dists["dockerctl"]  # installed, not this checkout
+    assert str(venv) in dists["dockerctl"]["location"]
 
     project_dir = tmp_path / "example"
     shutil.copytree(EXAMPLE, project_dir, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
