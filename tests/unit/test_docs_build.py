@@ -72,3 +72,13 @@ def test_a_page_missing_from_the_nav_fails_the_build(tmp_path: Path) -> None:
     result = _build(root, tmp_path / "site")
     assert result.returncode != 0
     assert "orphan.md" in result.stderr
+
+
+def test_a_link_to_a_file_outside_the_docs_fails_the_build(tmp_path: Path) -> None:
+    """A playbook or source file is not part of the site: such a link must be written as code instead."""
+    root = _copy(tmp_path)
+    with (root / "docs" / "labs.md").open("a") as page:
+        page.write("\nThe [limits playbook](../playbooks/limits.yaml).\n")
+    result = _build(root, tmp_path / "site")
+    assert result.returncode != 0
+    assert "playbooks/limits.yaml" in result.stderr
