@@ -15,7 +15,7 @@ class ExitCode(IntEnum):
     OK = 0
     CHECK_FAILED = 1  # everything ran, but a verified effect does not hold on this kernel
     USAGE = 2  # bad input: nothing was created or changed (typer's own usage errors use 2 as well)
-    ENGINE_UNAVAILABLE = 3  # no engine answers
+    ENGINE_UNAVAILABLE = 3  # no engine answers, or its socket refuses this user (permission denied)
     NOT_FOUND = 4  # a container, image or network named does not exist
     CONFLICT = 5  # a name already in use, a resource in use
     ENGINE_ERROR = 6  # the engine failed (5xx after retries) or refused for a reason of its own

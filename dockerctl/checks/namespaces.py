@@ -11,7 +11,14 @@ from docker.models.containers import Container
 
 from dockerctl.checks.subject import running_pid
 from dockerctl.hosts import Host
-from dockerctl.observe.namespaces import KINDS, namespace_ids, uid_map, uts_hostname
+from dockerctl.observe.namespaces import (
+    KINDS,
+    NEEDS_ROOT,
+    kernel_kinds,
+    namespace_ids,
+    uid_map,
+    uts_hostname,
+)
 from dockerctl.verify.checks import Check, Verdict
 
 
@@ -19,28 +26,32 @@ def ids_of(host: Host, container: Container) -> dict[str, str]:
     return namespace_ids(host, running_pid(container, needs="its namespaces"))
 
 
+def unreadable(host: Host, ids: dict[str, dict[str, str]]) -> dict[str, list[str]]:
+    """subject → the kinds this kernel has whose id could not be read for it (not root)."""
+    kinds = kernel_kinds(host)
+    return {s: missing for s, got in ids.items() if (missing := [k for k in kinds if k not in got])}
+
+
 def host_ids(host: Host) -> dict[str, str]:
     """The host's own namespaces: its init's; where /proc/1 is not readable (a sandbox), the reader's."""
     return namespace_ids(host, 1) or namespace_ids(host, "self")
 
 
-def pair_matrix(ids: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
-    """Every pair of subjects → shared/private per namespace kind. Pure."""
+def pair_matrix(ids: dict[str, dict[str, str]], kinds: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Every pair of subjects → shared/private per namespace kind. Pure. `kinds`: those the kernel has;
+    one of them whose id was not read for either subject is unknown (needs root), never private."""
     subjects = list(ids)
+    known = tuple(KINDS if kinds is None else kinds)
     out = []
     for i, a in enumerate(subjects):
         for b in subjects[i + 1 :]:
-            out.append(
-                {
-                    "a": a,
-                    "b": b,
-                    **{
-                        k: "shared" if ids[a].get(k) == ids[b].get(k) else "private"
-                        for k in KINDS
-                        if k in ids[a] and k in ids[b]
-                    },
-                }
-            )
+            row: dict[str, Any] = {"a": a, "b": b}
+            for k in KINDS:
+                if k in ids[a] and k in ids[b]:
+                    row[k] = "shared" if ids[a][k] == ids[b][k] else "private"
+                elif k in known:
+                    row[k] = NEEDS_ROOT
+            out.append(row)
     return out
 
 
@@ -62,7 +73,19 @@ def compare(
     pa, pb = running_pid(a, needs="its namespaces"), running_pid(b, needs="its namespaces")
     out = []
     for kind, want in wanted:
-        same = na.get(kind) == nb.get(kind)
+        if kind not in na or kind not in nb:
+            out.append(
+                Check(
+                    f"{kind} namespace of {a.name} and {b.name}",
+                    claim,
+                    "shared" if want else "private",
+                    f"{NEEDS_ROOT} ({na.get(kind, NEEDS_ROOT)} / {nb.get(kind, NEEDS_ROOT)})",
+                    Verdict.UNKNOWN,
+                    f"/proc/{pa}/ns/{kind}, /proc/{pb}/ns/{kind} on {host.name}",
+                )
+            )
+            continue
+        same = na[kind] == nb[kind]
         out.append(
             Check(
                 f"{kind} namespace of {a.name} and {b.name}",
@@ -108,6 +131,9 @@ def explain(host: Host, c: Container, engine_info: dict[str, Any]) -> list[str]:
             why = "the host's (shared UTS namespace)"
         out.append(f"{c.name}: hostname {name!r} — {why}")
     rows = uid_map(host, pid)
+    if not rows:
+        out.append(f"{c.name}: uid_map {NEEDS_ROOT} (/proc/{pid}/uid_map not readable)")
+        return out
     remapped = not (len(rows) == 1 and rows[0] == (0, 0, 4294967295))
     daemon = any("name=userns" in str(o) for o in engine_info.get("SecurityOptions") or [])
     out.append(

@@ -49,15 +49,18 @@ def _show(report: AuditReport) -> None:
         )
         throttled = "-" if p is None or not p.cpu_periods else f"{p.cpu_throttled_periods}/{p.cpu_periods}"
         pids = "-" if p is None or p.pids_current is None else f"{p.pids_current}/{p.pids_max or '∞'}"
-        rules = sorted({f.rule for f in c.findings})
-        marked = ", ".join(f"[red]{r}[/red]" if r in report.fail_on else r for r in rules)
+        rules = sorted(
+            {(f.rule + (" (unknown)" if f.unknown else ""), f.fails(report.fail_on)) for f in c.findings}
+        )
+        marked = ", ".join(f"[red]{r}[/red]" if bad else r for r, bad in rules)
         table.add_row(escape(c.group), escape(c.name), escape(c.status), held, memory,
                       str(p.oom_kills if p and p.oom_kills is not None else "-"), throttled, pids,
                       marked or (escape(c.note) if c.note else "-"))  # fmt: skip
     render.out.print(table)
     detail = render.fold_table(("rule", "CIS", "container", "found", "evidence"), title="findings")
-    for f in sorted(report.findings, key=lambda f: (f.rule not in report.fail_on, f.rule, f.container)):
-        rule = f"[red]{f.rule}[/red]" if f.rule in report.fail_on else f.rule
+    for f in sorted(report.findings, key=lambda f: (not f.fails(report.fail_on), f.rule, f.container)):
+        rule = f.rule + (" (unknown)" if f.unknown else "")
+        rule = f"[red]{rule}[/red]" if f.fails(report.fail_on) else rule
         detail.add_row(rule, f.cis or "-", escape(f.container), escape(f.found), escape(f.evidence))
     if report.findings:
         render.out.print(detail)
@@ -94,7 +97,12 @@ def audit(
     the pressure since it started (OOM kills, limit hits, CPU throttling, forks refused at pids.max); and
     shims and cgroups of containers the engine no longer lists (orphans). Read-only.
 
-    Exit 1 when a finding of a --fail-on rule is there (default: limits not held), 3 when no engine answers.
+    Run without root, the namespaces of other users' processes cannot be read: those findings say
+    "unknown: needs root" (rule `unreadable`, or the namespace's own rule where the engine says `host`),
+    never "not shared".
+
+    Exit 1 when a finding of a --fail-on rule is there (default: limits not held, and what could not be
+    read), 3 when no engine answers or its socket refuses this user.
 
     Examples:
 

@@ -6,7 +6,7 @@ from rich.table import Table
 
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
-from dockerctl.observe.namespaces import KINDS
+from dockerctl.observe.namespaces import KINDS, NEEDS_ROOT
 from dockerctl.ops.namespaces import NsReport, ns_report
 
 
@@ -16,20 +16,37 @@ def _show(report: NsReport) -> None:
     for s in report.subjects:
         table.add_column(escape(s))
     for kind in KINDS:
-        table.add_row(
-            kind, *(escape(report.ids[s].get(kind, "-").split(":", 1)[-1]) for s in report.subjects)
-        )
+        cells = [
+            NEEDS_ROOT
+            if kind in report.unknown.get(s, [])
+            else report.ids[s].get(kind, "-").split(":", 1)[-1]
+            for s in report.subjects
+        ]
+        table.add_row(kind, *(escape(c) for c in cells))
     render.out.print(table)
     pairs = Table(title="shared or private (seed K2-K8)", title_justify="left")
     pairs.add_column("pair")
     for kind in KINDS:
         pairs.add_column(kind)
     for p in report.pairs:
-        cells = [("[yellow]shared[/yellow]" if p.get(k) == "shared" else "private") for k in KINDS]
+        cells = [_cell(p.get(k)) for k in KINDS]
         pairs.add_row(escape(f"{p['a']} / {p['b']}"), *cells)
     render.out.print(pairs)
     for line in report.explanations:
         render.out.print(f"- {escape(line)}")
+    if report.unknown:
+        render.err.print(
+            f"note: {NEEDS_ROOT}: another user's /proc/<pid>/ns/* cannot be read without root "
+            "(those ids and pairs are not known, not private)"
+        )
+
+
+def _cell(value: str | None) -> str:
+    if value == "shared":
+        return "[yellow]shared[/yellow]"
+    if value == "private":
+        return "private"
+    return escape(value) if value else "-"  # unknown: needs root; - : a kind this kernel does not have
 
 
 def ns(
@@ -41,7 +58,8 @@ def ns(
     """Which namespaces does this container really share? The inode ids of mnt, uts, ipc, pid, net,
     user and cgroup for the container, the host and the others given, shared/private for each pair,
     and why: --network container:X, --network host/none, --pid/--ipc, the hostname (default: the short
-    id), and whether users are remapped (uid_map, daemon --userns-remap).
+    id), and whether users are remapped (uid_map, daemon --userns-remap). Without root, another user's
+    /proc/<pid>/ns/* cannot be read: those ids and pairs say "unknown: needs root", never private.
 
     Examples:
 

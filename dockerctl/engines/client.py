@@ -7,6 +7,8 @@ what failed and what to do, so no caller (and no user) ever sees a docker-py tra
 
 from __future__ import annotations
 
+import errno
+import grp
 import os
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -46,7 +48,7 @@ def engine_url(base_url: str | None = None) -> str:
 def is_transient(exc: BaseException) -> bool:
     """Lost connections and server errors are worth another try; client errors are not."""
     if isinstance(exc, _LOST_CONNECTION):
-        return True
+        return not _permission_denied(exc)
     if isinstance(exc, docker.errors.APIError):
         return bool(exc.is_server_error())
     return False
@@ -56,6 +58,8 @@ def translate(exc: BaseException, what: str, url: str | None = None) -> Dockerct
     """One docker-py / requests exception → one DockerctlError with the engine's own explanation."""
     if isinstance(exc, DockerctlError):
         return exc
+    if isinstance(exc, _LOST_CONNECTION) and _permission_denied(exc):
+        return socket_denied(engine_url(url))
     if isinstance(exc, _LOST_CONNECTION):
         return EngineUnavailable(
             f"lost the connection to the Docker engine at {engine_url(url)} while trying to {what}",
@@ -120,6 +124,8 @@ def connect(
             reraise=True,
         )(_open)
     except docker.errors.DockerException as exc:
+        if _permission_denied(exc):
+            raise socket_denied(url) from exc
         raise EngineUnavailable(
             f"no Docker engine answers at {url}",
             hint="start one with scripts/setup, or point DOCKER_HOST / --host at a running engine",
@@ -131,6 +137,42 @@ def connect(
 
 
 def _refused(exc: BaseException) -> bool:
-    """A socket that does not exist or refuses: the engine is not running, retrying will not help."""
+    """A socket that does not exist, refuses, or is not ours to open: retrying will not help."""
     text = str(exc)
-    return "No such file or directory" in text or "Connection refused" in text
+    return "No such file or directory" in text or "Connection refused" in text or _permission_denied(exc)
+
+
+def _permission_denied(exc: BaseException) -> bool:
+    """Whether the engine's socket refused this user (EACCES/EPERM anywhere in the exception's chain:
+    docker-py wraps the socket's PermissionError in requests' and its own errors)."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, PermissionError) or (
+            isinstance(e, OSError) and e.errno in (errno.EACCES, errno.EPERM)
+        ):
+            return True
+        todo.extend([e.__cause__, e.__context__, *(a for a in e.args if isinstance(a, BaseException))])
+    return "Permission denied" in str(exc)
+
+
+def socket_denied(url: str) -> EngineUnavailable:
+    """One sentence for a socket this user may not open: its path, and who may (root, its group)."""
+    path = url[len("unix://") :] if url.startswith("unix://") else url
+    try:
+        gid = os.stat(path).st_gid
+    except OSError:
+        return EngineUnavailable(
+            f"permission denied on {path}: run as root or as a member of the socket's group"
+        )
+    try:
+        group = grp.getgrgid(gid).gr_name
+    except KeyError:
+        group = f"gid {gid}"
+    return EngineUnavailable(
+        f"permission denied on {path}: run as root or as a member of the socket's group ({group})"
+    )

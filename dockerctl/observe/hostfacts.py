@@ -128,9 +128,20 @@ def kernel_facts(host: Host, *, probe_links: bool = True) -> KernelFacts:
             io_cost = (str(root / "io.cost.qos"), host.read_text(str(root / "io.cost.qos")))
     links: dict[str, CommandResult] = {}
     if probe_links:
+        # can a network namespace be made at all? if not (not root), no probe says anything of a link type
+        control = host.run(["unshare", "--net", "--", "true"])
         for kind, script in LINK_PROBES.items():
+            shown = f"unshare --net -- sh -c '{script}'"
+            if not control.ok:
+                why = control.output.strip().splitlines()[-1] if control.output.strip() else "it failed"
+                links[kind] = CommandResult(
+                    f"unshare --net -- true ({shown} not run)",
+                    None,
+                    f"could not probe (needs root): no network namespace could be made to probe in: {why}",
+                )
+                continue
             done = host.run(["unshare", "--net", "--", "sh", "-c", script])
-            links[kind] = CommandResult.of(done, f"unshare --net -- sh -c '{script}'")
+            links[kind] = CommandResult.of(done, shown)
     try:
         max_userns: int | None = int(host.read_text("/proc/sys/user/max_user_namespaces") or "")
     except ValueError:

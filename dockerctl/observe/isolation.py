@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 
 from dockerctl.hosts import Host
 from dockerctl.observe.mounts import Mount, parse_mountinfo
-from dockerctl.observe.namespaces import namespace_ids
+from dockerctl.observe.namespaces import kernel_kinds, namespace_ids
 
 PSEUDO = ("proc", "sysfs", "cgroup", "cgroup2", "devpts", "mqueue", "tmpfs", "overlay", "shm")
 
@@ -47,12 +47,16 @@ class Isolation:
     reference: str  # what that process is
     namespaces: dict[str, str] = field(default_factory=dict)
     host_namespaces: dict[str, str] = field(default_factory=dict)
+    unreadable: list[str] = field(
+        default_factory=list
+    )  # kinds whose ids (its or the reference's) were not read
     cap_eff: int | None = None
     cap_full: int | None = None
     devices_all: bool | None = None  # v1 devices.list "a *:* rwm"; None where not readable (v2: eBPF)
     root_read_only: bool | None = None
     exposures: list[Exposure] = field(default_factory=list)  # bind mounts of host directories and files
     socket_inside: list[str] = field(default_factory=list)  # paths inside where the engine's socket is
+    socket_unreadable: list[str] = field(default_factory=list)  # paths inside where it may be: unreadable
     evidence: dict[str, str] = field(default_factory=dict)
 
     def shared(self, kind: str) -> bool | None:
@@ -98,6 +102,9 @@ def read_isolation(
     out = Isolation(pid, reference, f"{what} {reference}")
     out.namespaces = namespace_ids(host, pid)
     out.host_namespaces = namespace_ids(host, reference)
+    out.unreadable = [
+        k for k in kernel_kinds(host) if k not in out.namespaces or k not in out.host_namespaces
+    ]
     out.evidence["namespaces"] = f"/proc/{pid}/ns/* vs /proc/{reference}/ns/* ({what}) on {host.name}"
     ref_status = parse_status(host.read_text(f"/proc/{reference}/status") or "")
     if status.get("CapEff") and ref_status.get("CapBnd"):
@@ -145,6 +152,8 @@ def read_isolation(
                 seen = host.stat(f"/proc/{pid}/root{inside}")
                 if seen is not None and (seen.dev, seen.ino) == (sock.dev, sock.ino):
                     out.socket_inside.append(inside)
+                elif seen is None and host.list_dir(f"/proc/{pid}/root/") is None:
+                    out.socket_unreadable.append(inside)  # its root is not ours to look into (not root)
             out.evidence["socket"] = (
                 f"stat {socket_path} and /proc/{pid}/root<mount> (device, inode) on {host.name}"
             )

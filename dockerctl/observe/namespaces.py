@@ -9,6 +9,7 @@ from __future__ import annotations
 from dockerctl.hosts import Host
 
 KINDS = ("mnt", "uts", "ipc", "pid", "net", "user", "cgroup")
+NEEDS_ROOT = "unknown: needs root"  # what an id this user may not read is shown as (never "private")
 
 
 def namespace_ids(host: Host, pid: int | str) -> dict[str, str]:
@@ -18,6 +19,17 @@ def namespace_ids(host: Host, pid: int | str) -> dict[str, str]:
         if link is not None:  # else a kernel without this namespace kind
             out[kind] = link
     return out
+
+
+def kernel_kinds(host: Host) -> tuple[str, ...]:
+    """The namespace kinds this kernel has: those of the reading process itself, which any user may read."""
+    return tuple(namespace_ids(host, "self"))
+
+
+def unreadable_kinds(host: Host, ids: dict[str, str], kinds: tuple[str, ...] | None = None) -> list[str]:
+    """The kinds this kernel has whose id was not read (another user's /proc/<pid>/ns/* gives EACCES
+    without root): unknown, never to be taken as a namespace of its own."""
+    return [k for k in (kernel_kinds(host) if kinds is None else kinds) if k not in ids]
 
 
 def uts_hostname(host: Host, pid: int) -> str | None:

@@ -110,7 +110,7 @@ class AuditReport:
 
     @property
     def failing(self) -> list[Finding]:
-        return [f for f in self.findings if f.rule in self.fail_on]
+        return [f for f in self.findings if f.fails(self.fail_on)]
 
     @property
     def ok(self) -> bool:
@@ -202,7 +202,14 @@ def _audit_one(
     row.findings = [
         *limit_findings(row.name, row.group, row.checks),
         *resource_findings(row.name, row.group, row.pressure, shares, quota, cpu_evidence),
-        *isolation_findings(row.name, row.group, iso, userns_remap=userns_remap, socket_path=socket),
+        *isolation_findings(
+            row.name,
+            row.group,
+            iso,
+            userns_remap=userns_remap,
+            socket_path=socket,
+            modes={k: str(v) for k, v in (c.attrs.get("HostConfig") or {}).items() if k.endswith("Mode")},
+        ),
     ]
     return row
 

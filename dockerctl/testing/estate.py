@@ -12,7 +12,7 @@ from typing import Any
 from dockerctl.engines.engine import Engine, connect_engine
 from dockerctl.ops.audit import AuditReport, audit
 from dockerctl.ops.compose import DEFAULT_FILES, ComposeReport, verify_project
-from dockerctl.verify.audit import RULES
+from dockerctl.verify.audit import DEFAULT_FAIL_ON, RULES
 
 
 def _files(project: Any) -> tuple[list[Path], Path]:
@@ -78,13 +78,14 @@ def assert_compose_holds(
 
 
 def assert_no_findings(
-    rules: Iterable[str] = ("not-enforced", "mismatch"),
+    rules: Iterable[str] = DEFAULT_FAIL_ON,
     *,
     containers: Iterable[Any] | None = None,
     engine: Engine | None = None,
 ) -> AuditReport:
     """`dockerctl audit` as an assertion: no finding of `rules` (rule ids, as for --fail-on) on the engine's
-    containers — or only on `containers` (names, docker-py or testcontainers containers). Fails listing
+    containers — or only on `containers` (names, docker-py or testcontainers containers); by default the
+    limits not held and what could not be read (`unreadable`, not root). Fails listing
     each finding with its evidence; returns the report."""
     chosen = tuple(rules)
     unknown = [r for r in chosen if r not in RULES]

@@ -52,9 +52,23 @@ RULES: dict[str, Rule] = {
         Rule("cpu-throttled", "", "CPU time was throttled by its quota"),
         Rule("pids-limit-hit", "", "forks were refused at the pids limit"),
         Rule("orphan", "", "something of a container the engine no longer knows is left behind"),
+        Rule(
+            "unreadable",
+            "",
+            "a kernel fact a rule judges could not be read (needs root): unknown, not judged fine",
+        ),
     )
 }
-DEFAULT_FAIL_ON = ("not-enforced", "mismatch")
+DEFAULT_FAIL_ON = ("not-enforced", "mismatch", "unreadable")
+NEEDS_ROOT = "unknown: needs root"
+# namespace kind → (the rule that judges it, the HostConfig key that asks for it)
+NAMESPACE_RULES = {
+    "net": ("host-network", "NetworkMode"),
+    "pid": ("host-pid", "PidMode"),
+    "ipc": ("host-ipc", "IpcMode"),
+    "uts": ("host-uts", "UTSMode"),
+    "user": ("host-userns", "UsernsMode"),
+}
 
 
 @dataclass(frozen=True)
@@ -64,13 +78,25 @@ class Finding:
     group: str  # "compose project P", "swarm service S", "dockerctl lab L", "none"
     found: str
     evidence: str
+    verdict: Verdict | None = None  # None: found in the kernel; UNKNOWN: could not be read, not judged
 
     @property
     def cis(self) -> str:
         return RULES[self.rule].cis
 
+    @property
+    def unknown(self) -> bool:
+        return self.verdict is Verdict.UNKNOWN
+
+    def fails(self, fail_on: tuple[str, ...]) -> bool:
+        """A finding of a --fail-on rule; one that could not be judged fails under its rule and under
+        `unreadable` (a host-network container cannot be ruled out where its namespace is unreadable)."""
+        return self.rule in fail_on or (self.unknown and "unreadable" in fail_on)
+
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "cis": self.cis, "title": RULES[self.rule].title}
+        data = {**asdict(self), "cis": self.cis, "title": RULES[self.rule].title}
+        data["verdict"] = str(self.verdict) if self.verdict else "found"
+        return data
 
 
 def parse_fail_on(text: str) -> tuple[str, ...]:
@@ -110,17 +136,27 @@ def _cpu_shares_default(shares_text: str | None) -> bool:
 
 
 def isolation_findings(
-    name: str, group: str, iso: Isolation, *, userns_remap: bool, socket_path: str | None
+    name: str,
+    group: str,
+    iso: Isolation,
+    *,
+    userns_remap: bool,
+    socket_path: str | None,
+    modes: dict[str, str] | None = None,
 ) -> list[Finding]:
+    """`modes`: the engine's HostConfig (NetworkMode, PidMode, …) — what the container asked for. The
+    kernel's namespace ids are the proof and decide; where they cannot be read (not root), the finding is
+    unknown: under the namespace's rule when the engine says `host` (asked, not proven), else one
+    `unreadable` finding naming the kinds and what the engine says of them."""
     out = []
+    modes = modes or {}
     ns_evidence = iso.evidence.get("namespaces", "")
-    for kind, rule in (
-        ("net", "host-network"),
-        ("pid", "host-pid"),
-        ("ipc", "host-ipc"),
-        ("uts", "host-uts"),
-    ):
-        if iso.shared(kind):
+    unproven: list[str] = []
+    for kind, (rule, key) in NAMESPACE_RULES.items():
+        if kind == "user" and not userns_remap:
+            continue
+        shared = iso.shared(kind)
+        if shared:
             out.append(
                 Finding(
                     rule,
@@ -130,16 +166,16 @@ def isolation_findings(
                     ns_evidence,
                 )
             )
-    if userns_remap and iso.shared("user"):
-        out.append(
-            Finding(
-                "host-userns",
-                name,
-                group,
-                f"user namespace {iso.namespaces['user']} is the host's",
-                ns_evidence,
-            )
-        )
+        elif shared is None and kind in iso.unreadable:
+            said = modes.get(key) or "unset"
+            if said == "host":
+                out.append(Finding(rule, name, group, f"{kind} namespace: {NEEDS_ROOT} to prove it; the "
+                                   f"engine's HostConfig says {key}=host", ns_evidence, Verdict.UNKNOWN))  # fmt: skip
+            else:
+                unproven.append(f"{kind} ({key}={said})")
+    if unproven:
+        out.append(Finding("unreadable", name, group, f"namespaces {', '.join(unproven)}: {NEEDS_ROOT} to "
+                           "prove they are not the host's", ns_evidence, Verdict.UNKNOWN))  # fmt: skip
     if iso.privileged_caps and iso.devices_all is not False:
         devices = " and every device (devices.list a *:* rwm)" if iso.devices_all else ""
         out.append(Finding("privileged", name, group, f"all capabilities (CapEff {iso.cap_eff:x}){devices}",
@@ -154,6 +190,10 @@ def isolation_findings(
     for inside in iso.socket_inside:
         out.append(Finding("engine-socket", name, group, f"{socket_path} is reachable inside as {inside}",
                            iso.evidence.get("socket", "")))  # fmt: skip
+    for inside in iso.socket_unreadable:
+        out.append(Finding("engine-socket", name, group, f"{socket_path} may be reachable inside as {inside}: "
+                           f"{NEEDS_ROOT} to compare device and inode", iso.evidence.get("socket", ""),
+                           Verdict.UNKNOWN))  # fmt: skip
     if iso.root_read_only is False:
         out.append(Finding("writable-root", name, group, "/ is mounted rw", iso.evidence.get("mounts", "")))
     return out

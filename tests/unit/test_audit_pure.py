@@ -12,7 +12,14 @@ import pytest
 from dockerctl.observe.isolation import Exposure, Isolation, _host_path, parse_status
 from dockerctl.observe.mounts import parse_mountinfo
 from dockerctl.observe.pressure import parse_psi, read_pressure
-from dockerctl.verify.audit import RULES, isolation_findings, parse_fail_on, resource_findings
+from dockerctl.verify.audit import (
+    DEFAULT_FAIL_ON,
+    RULES,
+    isolation_findings,
+    parse_fail_on,
+    resource_findings,
+)
+from dockerctl.verify.checks import Verdict
 from tests.unit.cgtrees import FIXTURES, v1_tree, v2_tree
 
 
@@ -309,3 +316,36 @@ def test_io_bytes_and_throttles_per_device_v1_and_v2() -> None:
         {"device": "254:0", "read_bps": 0.0, "write_bps": 8 * 2**20, "read_limit_bps": None,
          "write_limit_bps": 8 * 2**20},
     ]  # fmt: skip  # the idle loop device is left out; one that appeared since has no rate yet
+
+
+def test_unreadable_namespaces_are_unknown_never_not_shared() -> None:
+    """Without root the ids are not read: the engine's `host` gives the namespace's own rule, unknown; the
+    rest one `unreadable` finding; nothing is taken as private, and the default --fail-on fails on them."""
+    iso = _iso(STATUS_DEFAULT, unreadable=["net", "pid", "ipc", "uts", "user"])
+    found = isolation_findings(
+        "c", "none", iso, userns_remap=False, socket_path=None,
+        modes={"NetworkMode": "host", "PidMode": "", "IpcMode": "private"},
+    )  # fmt: skip
+    by_rule = {f.rule: f for f in found}
+    assert set(by_rule) == {"host-network", "unreadable"}
+    assert by_rule["host-network"].verdict is Verdict.UNKNOWN
+    assert "NetworkMode=host" in by_rule["host-network"].found
+    assert "pid (PidMode=unset), ipc (IpcMode=private), uts (UTSMode=unset)" in by_rule["unreadable"].found
+    assert all(f.fails(DEFAULT_FAIL_ON) for f in found)
+    assert by_rule["host-network"].fails(("host-network",))
+    assert not any(f.fails(()) for f in found)
+    assert by_rule["unreadable"].to_dict()["verdict"] == "unknown"
+
+
+def test_readable_namespaces_leave_nothing_unknown() -> None:
+    ids = {"net": "net:[1]", "pid": "pid:[2]", "ipc": "ipc:[3]", "uts": "uts:[4]"}
+    host = {**ids, "net": "net:[9]"}
+    iso = _iso(STATUS_DEFAULT, namespaces=ids, host_namespaces=host)
+    found = isolation_findings(
+        "c", "none", iso, userns_remap=False, socket_path=None, modes={"NetworkMode": "host"}
+    )
+    assert [(f.rule, f.verdict) for f in found] == [
+        ("host-pid", None),
+        ("host-ipc", None),
+        ("host-uts", None),
+    ]
