@@ -23,6 +23,26 @@ class Field:
     value: str = ""  # how a limit is written: size | swap | plain | rate | iops ("" = not a limit)
     subject: str = ""  # what its check is called in reports ("memory+swap", "cpu shares" …)
     io_max_key: str = ""  # a device throttle's key in a v2 io.max line (rbps, wbps, riops, wiops)
+    docker_py: str = ""  # the keyword argument of docker-py's `containers.create` ("" = not a limit)
+    v1_more: tuple[str, ...] = ()  # files read beside v1_file: what its check needs besides the value
+    v2_more: tuple[str, ...] = ()  # likewise beside v2_file
+    v2_root: str = ""  # a file only the v2 root holds, read walking up from the container's cgroup
+
+    @property
+    def claims(self) -> tuple[str, ...]:
+        """The seed claims one by one ("R6,R7" → ("R6", "R7"); "-" → ("-",))."""
+        return tuple(self.claim.split(","))
+
+    def file(self, version: int) -> str:
+        """The file holding this setting under cgroup `version` (1 or 2)."""
+        name = self.v1_file if version == 1 else self.v2_file
+        if name is None:
+            raise KeyError(f"{self.name} has no cgroup v{version} file")
+        return name
+
+    def files(self, version: int) -> tuple[str, ...]:
+        """Every file a check of this setting reads under cgroup `version`: its own, then the others."""
+        return (self.file(version), *(self.v1_more if version == 1 else self.v2_more))
 
 
 FIELDS: dict[str, Field] = {
@@ -39,6 +59,7 @@ FIELDS: dict[str, Field] = {
             True,
             "size",
             "memory",
+            docker_py="mem_limit",
         ),
         Field(
             "memory_swap",
@@ -47,10 +68,11 @@ FIELDS: dict[str, Field] = {
             "memory",
             "memory.memsw.limit_in_bytes",
             "memory.swap.max",
-            "R2,R3",
+            "R2,R3",  # R2: --memory-swap given; R3: unset, so 2 × memory
             True,
             "swap",
             "memory+swap",
+            docker_py="memswap_limit",
         ),
         Field(
             "cpu_shares",
@@ -63,8 +85,22 @@ FIELDS: dict[str, Field] = {
             True,
             "plain",
             "cpu shares",
+            docker_py="cpu_shares",
         ),
-        Field("cpus", "--cpus", "NanoCpus", "cpu", "cpu.cfs_quota_us", "cpu.max", "-", True, "plain", "cpus"),
+        Field(
+            "cpus",
+            "--cpus",
+            "NanoCpus",
+            "cpu",
+            "cpu.cfs_quota_us",
+            "cpu.max",  # "quota period" in one file
+            "-",
+            True,
+            "plain",
+            "cpus",
+            docker_py="nano_cpus",
+            v1_more=("cpu.cfs_period_us",),
+        ),
         Field(
             "cpuset_cpus",
             "--cpuset-cpus",
@@ -76,6 +112,9 @@ FIELDS: dict[str, Field] = {
             True,
             "plain",
             "cpuset",
+            docker_py="cpuset_cpus",
+            v1_more=("cpuset.effective_cpus",),
+            v2_more=("cpuset.cpus.effective",),
         ),
         Field(
             "pids_limit",
@@ -88,18 +127,25 @@ FIELDS: dict[str, Field] = {
             True,
             "plain",
             "pids",
+            docker_py="pids_limit",
         ),
         Field(
             "blkio_weight",
             "--blkio-weight",
             "BlkioWeight",
-            "blkio",
+            "blkio",  # v2 calls the controller io
             "blkio.weight",
             "io.weight",
             "R5",
             True,
             "plain",
             "blkio weight",
+            docker_py="blkio_weight",
+            # runc writes the weight unconverted into the bfq file when it exists, so it is looked at first
+            v1_more=("blkio.bfq.weight",),
+            v2_more=("io.bfq.weight",),
+            # the devices the io cost controller (which acts on io.weight) is on for
+            v2_root="io.cost.qos",
         ),
         Field(
             "device_read_bps",
@@ -108,11 +154,12 @@ FIELDS: dict[str, Field] = {
             "blkio",
             "blkio.throttle.read_bps_device",
             "io.max",
-            "R6,R7",
+            "R6,R7",  # R6: the device throttles as a whole; R7: each device's rate
             True,
             "rate",
             "device-read-bps",
             "rbps",
+            docker_py="device_read_bps",
         ),
         Field(
             "device_write_bps",
@@ -121,11 +168,12 @@ FIELDS: dict[str, Field] = {
             "blkio",
             "blkio.throttle.write_bps_device",
             "io.max",
-            "R6,R7",
+            "R6,R7",  # R6: the device throttles as a whole; R7: each device's rate
             True,
             "rate",
             "device-write-bps",
             "wbps",
+            docker_py="device_write_bps",
         ),
         Field(
             "device_read_iops",
@@ -134,11 +182,12 @@ FIELDS: dict[str, Field] = {
             "blkio",
             "blkio.throttle.read_iops_device",
             "io.max",
-            "R6,R7",
+            "R6,R7",  # R6: the device throttles as a whole; R7: each device's rate
             True,
             "iops",
             "device-read-iops",
             "riops",
+            docker_py="device_read_iops",
         ),
         Field(
             "device_write_iops",
@@ -147,11 +196,12 @@ FIELDS: dict[str, Field] = {
             "blkio",
             "blkio.throttle.write_iops_device",
             "io.max",
-            "R6,R7",
+            "R6,R7",  # R6: the device throttles as a whole; R7: each device's rate
             True,
             "iops",
             "device-write-iops",
             "wiops",
+            docker_py="device_write_iops",
         ),
         Field("image", "IMAGE", "Image", None, None, None, "S1", False),
         Field("name", "--name", "Name", None, None, None, "-", False),
@@ -176,6 +226,17 @@ THROTTLE_KINDS: tuple[str, ...] = tuple(name for name, f in FIELDS.items() if f.
 IO_MAX_KEYS: dict[str, str] = {name: FIELDS[name].io_max_key for name in THROTTLE_KINDS}
 # the Check subject each limit is reported under (device throttles: "device-write-bps <dev> …")
 SUBJECTS: dict[str, str] = {name: FIELDS[name].subject for name in LIMIT_FIELDS if name not in THROTTLE_KINDS}
+# the cgroup controllers holding the limits, in the table's order
+LIMIT_CONTROLLERS: tuple[str, ...] = tuple(
+    dict.fromkeys(FIELDS[name].controller or "" for name in LIMIT_FIELDS if FIELDS[name].controller)
+)
+
+
+def limit_files(controller: str, version: int) -> tuple[str, ...]:
+    """Every file the limits held by `controller` are read from under cgroup `version`, in the table's
+    order, each once (the four device throttles share v2's io.max)."""
+    names = (FIELDS[n].files(version) for n in LIMIT_FIELDS if FIELDS[n].controller == controller)
+    return tuple(dict.fromkeys(name for group in names for name in group))
 
 
 def flag_of(field: str | None) -> str | None:
