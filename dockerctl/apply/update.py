@@ -17,6 +17,8 @@ from dockerctl.errors import Conflict, InvalidInput
 from dockerctl.spec.fields import FIELDS, THROTTLE_KINDS
 from dockerctl.spec.models import Limits
 
+SWAP_KEY = FIELDS["memory_swap"].host_config  # kept when only --memory changes
+
 
 def update_body(
     current: Limits, host_config: dict[str, Any], changes: dict[str, Any]
@@ -37,7 +39,7 @@ def update_body(
             )
     merged = current.asked() | changes
     if "memory" in changes and "memory_swap" not in changes:
-        kept = host_config.get("MemorySwap") or 0
+        kept = host_config.get(SWAP_KEY) or 0
         merged["memory_swap"] = kept if kept else None
         if kept and changes["memory"] and kept != -1 and kept < changes["memory"]:
             raise InvalidInput(
@@ -48,7 +50,7 @@ def update_body(
     target = Limits(**{k: v for k, v in merged.items() if v is not None})
     body = target.engine_resources()
     changed_keys = {FIELDS[k].host_config for k in changes} | (
-        {"MemorySwap"} if "memory" in changes and "MemorySwap" in body else set()
+        {SWAP_KEY} if "memory" in changes and SWAP_KEY in body else set()
     )
     body = {k: v for k, v in body.items() if k in changed_keys}
     for k in changes:

@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 from dockerctl.hosts import Host
 from dockerctl.observe.cgroup import CgroupNotFound, CgroupReader, Reading, container_cgroup, read_file
 from dockerctl.observe.mounts import parse_mountinfo
+from dockerctl.spec.fields import FIELDS
 
 # compose's ulimit names → the row of /proc/PID/limits (setrlimit(2) resources)
 ULIMIT_ROWS = {
@@ -37,9 +38,10 @@ ULIMIT_ROWS = {
 # (controller, cgroup version) → the files for the extra memory / cpu keys
 EXTRA_FILES: dict[tuple[str, int], tuple[str, ...]] = {
     ("memory", 1): ("memory.soft_limit_in_bytes", "memory.swappiness", "memory.oom_control"),
-    ("memory", 2): ("memory.low", "memory.swap.max", "memory.oom.group"),
-    ("cpu", 1): ("cpu.cfs_quota_us", "cpu.cfs_period_us"),
-    ("cpu", 2): ("cpu.max",),
+    ("memory", 2): ("memory.low", FIELDS["memory_swap"].file(2), "memory.oom.group"),
+    # CpuQuota / CpuPeriod: the files of the table's --cpus row
+    ("cpu", 1): FIELDS["cpus"].files(1),
+    ("cpu", 2): FIELDS["cpus"].files(2),
 }
 
 

@@ -18,6 +18,7 @@ from dockerctl.engines.client import engine_call
 from dockerctl.errors import DockerctlError
 from dockerctl.hosts import Completed, Host
 from dockerctl.observe.cgroup import CgroupNotFound, CgroupReader, Hierarchy
+from dockerctl.spec.fields import FIELDS
 
 # kind → shell commands that make one such link inside a fresh network namespace
 LINK_PROBES: dict[str, str] = {
@@ -74,13 +75,15 @@ def engine_facts(client: docker.DockerClient, url: str) -> EngineFacts:
     return EngineFacts(url, True, "", version, info)
 
 
-# files whose presence shows a capability; v1: relative to the controller's hierarchy root
-V1_FILES = {
-    "memory": ["memory.limit_in_bytes", "memory.memsw.limit_in_bytes"],
-    "cpu": ["cpu.shares"],
-    "blkio": ["blkio.weight", "blkio.bfq.weight", "blkio.throttle.read_bps_device"],
-}
-V2_FILES = ["memory.max", "memory.swap.max", "cpu.weight", "io.weight", "io.bfq.weight", "io.max"]
+# the limits whose files' presence shows a capability (verify/doctor reports one each; one device
+# throttle stands for the four: v1 keeps them side by side, v2 in one io.max)
+PROBED = ("memory", "memory_swap", "cpu_shares", "blkio_weight", "device_read_bps")
+# v1: relative to the controller's hierarchy root
+V1_FILES: dict[str, list[str]] = {}
+for _name in PROBED:
+    V1_FILES.setdefault(FIELDS[_name].controller or "", []).extend(FIELDS[_name].files(1))
+V2_FILES = [name for probed in PROBED for name in FIELDS[probed].files(2)]
+WEIGHT = FIELDS["blkio_weight"]
 
 
 def _v2_probe_dir(reader: CgroupReader, root: PurePosixPath) -> PurePosixPath | None:
@@ -88,13 +91,13 @@ def _v2_probe_dir(reader: CgroupReader, root: PurePosixPath) -> PurePosixPath | 
     host = reader.host
     try:
         own = reader.locate("self", "")
-        if own.path != root and host.exists(str(own.path / "memory.max")):
+        if own.path != root and host.exists(str(own.path / FIELDS["memory"].file(2))):
             return own.path
     except CgroupNotFound:
         pass
     for name in host.list_dir(str(root)) or []:
         child = root / name
-        if host.exists(str(child / "memory.max")):
+        if host.exists(str(child / FIELDS["memory"].file(2))):
             return child
     return None
 
@@ -113,10 +116,10 @@ def kernel_facts(host: Host, *, probe_links: bool = True) -> KernelFacts:
                 if h.version == 1 and controller in h.controllers:
                     for name in names:
                         files[str(h.mount_point / name)] = host.exists(str(h.mount_point / name))
-                    if controller == "blkio":
+                    if controller == WEIGHT.controller:
                         child = _first_child(host, h.mount_point)
                         if child is not None:
-                            for name in ("blkio.weight", "blkio.bfq.weight"):
+                            for name in WEIGHT.files(1):
                                 child_files[str(child / name)] = host.exists(str(child / name))
     else:
         root = next((h.mount_point for h in hierarchies if h.version == 2), None)
@@ -125,7 +128,7 @@ def kernel_facts(host: Host, *, probe_links: bool = True) -> KernelFacts:
             for name in V2_FILES:
                 files[str(probe_dir / name)] = host.exists(str(probe_dir / name))
         if root is not None:  # io.weight is acted on by the io cost controller, per device it enables
-            io_cost = (str(root / "io.cost.qos"), host.read_text(str(root / "io.cost.qos")))
+            io_cost = (str(root / WEIGHT.v2_root), host.read_text(str(root / WEIGHT.v2_root)))
     links: dict[str, CommandResult] = {}
     if probe_links:
         # can a network namespace be made at all? if not (not root), no probe says anything of a link type

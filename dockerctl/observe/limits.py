@@ -19,27 +19,10 @@ from dockerctl.observe.cgroup import (
     container_cgroup,
     read_file,
 )
+from dockerctl.spec.fields import FIELDS, LIMIT_CONTROLLERS, limit_files
 
-# (controller, version) → files. The v2 io controller is called blkio in v1.
-FILES: dict[tuple[str, int], tuple[str, ...]] = {
-    ("memory", 1): ("memory.limit_in_bytes", "memory.memsw.limit_in_bytes"),
-    ("memory", 2): ("memory.max", "memory.swap.max"),
-    ("cpu", 1): ("cpu.shares", "cpu.cfs_quota_us", "cpu.cfs_period_us"),
-    ("cpu", 2): ("cpu.weight", "cpu.max"),
-    ("cpuset", 1): ("cpuset.cpus", "cpuset.effective_cpus"),
-    ("cpuset", 2): ("cpuset.cpus", "cpuset.cpus.effective"),
-    ("pids", 1): ("pids.max",),
-    ("pids", 2): ("pids.max",),
-    ("blkio", 1): (
-        "blkio.weight",
-        "blkio.bfq.weight",
-        "blkio.throttle.read_bps_device",
-        "blkio.throttle.write_bps_device",
-        "blkio.throttle.read_iops_device",
-        "blkio.throttle.write_iops_device",
-    ),
-    ("blkio", 2): ("io.weight", "io.bfq.weight", "io.max"),
-}
+# The files read derive from the field table (spec/fields.py): its rows name each limit's files.
+# The v2 io controller is called blkio in v1.
 ALIASES = {"blkio": ("blkio", "io")}
 
 
@@ -53,6 +36,14 @@ class ControllerFiles:
     def get(self, name: str) -> Reading:
         return self.readings[name]
 
+    def of(self, field: str) -> Reading:
+        """The reading of the file holding limit `field` (a field table name) in this version."""
+        return self.readings[FIELDS[field].file(self.version)]
+
+    def beside(self, field: str) -> tuple[Reading, ...]:
+        """The readings of the files the table reads beside `field`'s own (v1_more / v2_more)."""
+        return tuple(self.readings[n] for n in FIELDS[field].files(self.version)[1:])
+
 
 @dataclass
 class KernelLimits:
@@ -63,8 +54,7 @@ class KernelLimits:
         files = self.controllers.get("memory")
         if files is None:
             return None
-        first, second = FILES[("memory", files.version)]
-        return MemoryObservation(files.version, files.get(first), files.get(second))
+        return MemoryObservation(files.version, files.of("memory"), files.of("memory_swap"))
 
 
 def _locate(reader: CgroupReader, pid: int, container_id: str, controller: str) -> CgroupDir:
@@ -83,30 +73,32 @@ def _locate(reader: CgroupReader, pid: int, container_id: str, controller: str) 
 
 def read_container_limits(reader: CgroupReader, pid: int, container_id: str) -> KernelLimits:
     out = KernelLimits()
-    for controller in ("memory", "cpu", "cpuset", "pids", "blkio"):
+    for controller in LIMIT_CONTROLLERS:
         try:
             where = _locate(reader, pid, container_id, controller)
         except CgroupNotFound as exc:
             out.errors[controller] = str(exc)
             continue
-        names = FILES[(controller, where.version)]
+        names = limit_files(controller, where.version)
         readings = {n: read_file(reader, where.path, n) for n in names}
-        if controller == "blkio" and where.version == 2:
-            readings[IO_COST_QOS] = _io_cost_qos(reader, where.path)
+        if where.version == 2:
+            for root_file in _root_files(controller):
+                readings[root_file] = _from_root(reader, where.path, root_file)
         out.controllers[controller] = ControllerFiles(controller, where.version, str(where.path), readings)
     return out
 
 
-IO_COST_QOS = "io.cost.qos"  # only at the v2 root: which devices the io cost controller (io.weight) acts on
+def _root_files(controller: str) -> tuple[str, ...]:
+    return tuple(f.v2_root for f in FIELDS.values() if f.controller == controller and f.v2_root)
 
 
-def _io_cost_qos(reader: CgroupReader, directory: PurePosixPath) -> Reading:
-    """The root's io.cost.qos, found by walking up from the container's cgroup (it exists only there)."""
-    last = read_file(reader, directory, IO_COST_QOS)
+def _from_root(reader: CgroupReader, directory: PurePosixPath, name: str) -> Reading:
+    """A file only the v2 root holds (io.cost.qos), found by walking up from the container's cgroup."""
+    last = read_file(reader, directory, name)
     for parent in directory.parents:
         if str(parent) in ("/", "."):
             break
-        reading = read_file(reader, parent, IO_COST_QOS)
+        reading = read_file(reader, parent, name)
         if reading.present:
             return reading
         last = reading

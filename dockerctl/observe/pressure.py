@@ -20,6 +20,11 @@ from dockerctl.observe.cgroup import (
     parse_throttle_v1,
     read_file,
 )
+from dockerctl.spec.fields import FIELDS
+
+# the limits the metrics are held against: the files of the field table's rows
+MEMORY, PIDS = FIELDS["memory"], FIELDS["pids_limit"]
+READ_BPS, WRITE_BPS = FIELDS["device_read_bps"], FIELDS["device_write_bps"]
 
 FILES: dict[tuple[str, int], tuple[str, ...]] = {
     ("memory", 1): (
@@ -27,13 +32,13 @@ FILES: dict[tuple[str, int], tuple[str, ...]] = {
         "memory.oom_control",
         "memory.failcnt",
         "memory.usage_in_bytes",
-        "memory.limit_in_bytes",
+        MEMORY.file(1),
         "memory.max_usage_in_bytes",
     ),
     ("memory", 2): (
         "memory.events",
         "memory.current",
-        "memory.max",
+        MEMORY.file(2),
         "memory.peak",
         "memory.pressure",
         "memory.swap.current",
@@ -41,14 +46,14 @@ FILES: dict[tuple[str, int], tuple[str, ...]] = {
     ("cpu", 1): ("cpu.stat",),
     ("cpu", 2): ("cpu.stat", "cpu.pressure"),
     ("cpuacct", 1): ("cpuacct.usage",),
-    ("pids", 1): ("pids.current", "pids.max", "pids.events"),
-    ("pids", 2): ("pids.current", "pids.max", "pids.events"),
+    ("pids", 1): ("pids.current", PIDS.file(1), "pids.events"),
+    ("pids", 2): ("pids.current", PIDS.file(2), "pids.events"),
     ("blkio", 1): (
         "blkio.throttle.io_service_bytes",
-        "blkio.throttle.read_bps_device",
-        "blkio.throttle.write_bps_device",
+        READ_BPS.file(1),
+        WRITE_BPS.file(1),
     ),
-    ("io", 2): ("io.stat", "io.max"),
+    ("io", 2): ("io.stat", READ_BPS.file(2)),
 }
 
 
@@ -163,7 +168,7 @@ def _parse(out: Pressure, controller: str, version: int, r: dict[str, Any]) -> N
                 out.evidence["limit_hits"] = r["memory.failcnt"].path
             usage, limit, peak = (
                 r["memory.usage_in_bytes"],
-                r["memory.limit_in_bytes"],
+                r[MEMORY.file(1)],
                 r["memory.max_usage_in_bytes"],
             )
         else:
@@ -171,7 +176,7 @@ def _parse(out: Pressure, controller: str, version: int, r: dict[str, Any]) -> N
             out.oom_kills = events.get("oom_kill")
             out.limit_hits = events.get("max")
             out.evidence["oom_kills"] = out.evidence["limit_hits"] = r["memory.events"].path
-            usage, limit, peak = r["memory.current"], r["memory.max"], r["memory.peak"]
+            usage, limit, peak = r["memory.current"], r[MEMORY.file(2)], r["memory.peak"]
             if r["memory.pressure"].present:
                 out.psi["memory"] = parse_psi(r["memory.pressure"].text)
         if usage.present:
@@ -208,12 +213,12 @@ def _parse(out: Pressure, controller: str, version: int, r: dict[str, Any]) -> N
     else:
         if r["pids.current"].present:
             out.pids_current = int(r["pids.current"].text)
-        if r["pids.max"].present:
-            out.pids_max = r["pids.max"].as_limit()
+        if r[PIDS.file(version)].present:
+            out.pids_max = r[PIDS.file(version)].as_limit()
         out.pids_limit_hits = (
             parse_flat_keyed(r["pids.events"].text).get("max") if r["pids.events"].present else None
         )
-        out.evidence["pids"] = r["pids.max"].path
+        out.evidence["pids"] = r[PIDS.file(version)].path
 
 
 def _io(out: Pressure, r: dict[str, Any]) -> None:
@@ -222,23 +227,16 @@ def _io(out: Pressure, r: dict[str, Any]) -> None:
         if r["io.stat"].present:
             out.io_bytes = parse_io_stat(r["io.stat"].text)
             out.evidence["io"] = r["io.stat"].path
-        if r["io.max"].present:
+        if r[READ_BPS.file(2)].present:
             out.io_limits = {
-                d: (v.get("rbps"), v.get("wbps")) for d, v in parse_io_max(r["io.max"].text).items()
+                d: (v.get(READ_BPS.io_max_key), v.get(WRITE_BPS.io_max_key))
+                for d, v in parse_io_max(r[READ_BPS.file(2)].text).items()
             }
         return
     served = r["blkio.throttle.io_service_bytes"]
     if served.present:
         out.io_bytes = parse_io_service_bytes(served.text)
         out.evidence["io"] = served.path
-    reads = (
-        parse_throttle_v1(r["blkio.throttle.read_bps_device"].text)
-        if r["blkio.throttle.read_bps_device"].present
-        else {}
-    )
-    writes = (
-        parse_throttle_v1(r["blkio.throttle.write_bps_device"].text)
-        if r["blkio.throttle.write_bps_device"].present
-        else {}
-    )
+    reads = parse_throttle_v1(r[READ_BPS.file(1)].text) if r[READ_BPS.file(1)].present else {}
+    writes = parse_throttle_v1(r[WRITE_BPS.file(1)].text) if r[WRITE_BPS.file(1)].present else {}
     out.io_limits = {d: (reads.get(d), writes.get(d)) for d in sorted(set(reads) | set(writes))}

@@ -37,6 +37,7 @@ from dockerctl.observe.orphans import (
     unmoved_veth_pairs,
 )
 from dockerctl.observe.pressure import Pressure, read_pressure
+from dockerctl.spec.fields import FIELDS
 from dockerctl.verify.audit import (
     DEFAULT_FAIL_ON,
     RULES,
@@ -160,11 +161,11 @@ def _cpu(reader: CgroupReader, pid: int, cid: str) -> tuple[str | None, bool, di
     except CgroupNotFound:
         return None, False, {}
     d = PurePosixPath(where.path)
-    if where.version == 1:
-        shares, quota = read_file(reader, d, "cpu.shares"), read_file(reader, d, "cpu.cfs_quota_us")
-        return shares.text or None, quota.present and quota.text not in ("-1", ""), {"cpu": shares.path}
-    weight, cpu_max = read_file(reader, d, "cpu.weight"), read_file(reader, d, "cpu.max")
-    return weight.text or None, cpu_max.present and not cpu_max.text.startswith("max"), {"cpu": weight.path}
+    # the files of the table's -c/--cpu-shares and --cpus rows: cpu.shares and cpu.cfs_quota_us in v1,
+    # cpu.weight and cpu.max ("quota period") in v2
+    weight, quota = (read_file(reader, d, FIELDS[n].file(where.version)) for n in ("cpu_shares", "cpus"))
+    limited = quota.text not in ("-1", "") if where.version == 1 else not quota.text.startswith("max")
+    return weight.text or None, quota.present and limited, {"cpu": weight.path}
 
 
 def _audit_one(

@@ -16,7 +16,7 @@ from dockerctl.prove.cpu import prove_cpu
 from dockerctl.prove.io import prove_io
 from dockerctl.prove.memory import prove_memory
 from dockerctl.prove.twins import Twins, twins_of
-from dockerctl.spec.fields import THROTTLE_KINDS
+from dockerctl.spec.fields import FIELDS, THROTTLE_KINDS
 from dockerctl.spec.models import BASE_IMAGE, DeviceRate, Limits
 from dockerctl.verify.checks import Check, Verdict
 
@@ -50,7 +50,7 @@ def _weight_twin(twins: Twins, limits: Limits) -> Check:
         )
     return Check(
         f"blkio weight {limits.blkio_weight} (behaviour)",
-        "R5",
+        FIELDS["blkio_weight"].claim,
         str(limits.blkio_weight),
         weight.observed,
         Verdict.UNKNOWN,

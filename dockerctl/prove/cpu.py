@@ -7,9 +7,11 @@ import time
 
 from dockerctl.observe.cgroup import CgroupNotFound, CgroupReader, container_cgroup, read_file
 from dockerctl.prove.twins import Twins
+from dockerctl.spec.fields import FIELDS
 from dockerctl.spec.models import Limits
 from dockerctl.verify.checks import Check, Verdict
 
+SHARES_CLAIM = FIELDS["cpu_shares"].claim
 BUSY = ["sh", "-c", "while :; do :; done"]
 
 
@@ -45,11 +47,15 @@ def judge_ratio(
     subject = f"CPU time ratio, shares {shares_a}:{shares_b} on CPU {cpu}"
     desired = f"{expected:.2f} ± {tolerance:.0%}"
     if used_b <= 0:
-        return Check(subject, "R4", desired, "second container got no CPU time", Verdict.UNKNOWN, evidence)
+        return Check(
+            subject, SHARES_CLAIM, desired, "second container got no CPU time", Verdict.UNKNOWN, evidence
+        )
     ratio = used_a / used_b
     observed = f"{ratio:.2f} ({used_a / 1e9:.2f} s vs {used_b / 1e9:.2f} s of CPU in {seconds:g} s)"
     within = abs(ratio / expected - 1) <= tolerance
-    return Check(subject, "R4", desired, observed, Verdict.ENFORCED if within else Verdict.MISMATCH, evidence)
+    return Check(
+        subject, SHARES_CLAIM, desired, observed, Verdict.ENFORCED if within else Verdict.MISMATCH, evidence
+    )
 
 
 def prove_cpu(

@@ -12,11 +12,12 @@ import re
 from dataclasses import dataclass
 
 from dockerctl.prove.twins import Twins
-from dockerctl.spec.fields import THROTTLE_KINDS
+from dockerctl.spec.fields import FIELDS, THROTTLE_KINDS
 from dockerctl.spec.models import Limits
 from dockerctl.spec.units import format_bytes
 from dockerctl.verify.checks import Check, Verdict
 
+THROTTLE_CLAIM = FIELDS[THROTTLE_KINDS[0]].claim  # the device throttles' seed claims
 MIB = 1024 * 1024
 BLOCK_IOPS = 4096
 _LINE = re.compile(r"^dctl-io (\w+) rc=(\d+) start=([\d.]+) end=([\d.]+)$", re.M)
@@ -95,7 +96,9 @@ def judge(
     desired = f"≤ {_fmt(step.label, limit)} (+{tolerance:.0%})"
     evidence = f"{step.command} (timed from /proc/uptime)"
     if seconds is None or baseline_seconds is None:
-        return Check(subject, "R6,R7", desired, "no timing", Verdict.UNKNOWN, evidence, "the IO step failed")
+        return Check(
+            subject, THROTTLE_CLAIM, desired, "no timing", Verdict.UNKNOWN, evidence, "the IO step failed"
+        )
     rate, base = _rate(step, seconds), _rate(step, baseline_seconds)
     unit = "bytes" if step.label.endswith("bps") else "IOs"
     fast = "≥ " if baseline_seconds <= 0.01 else ""  # /proc/uptime counts in 10 ms steps
@@ -106,7 +109,7 @@ def judge(
     if base <= limit * 1.5:
         return Check(
             subject,
-            "R6,R7",
+            THROTTLE_CLAIM,
             desired,
             observed,
             Verdict.UNKNOWN,
@@ -114,7 +117,9 @@ def judge(
             "the disk is not clearly faster than the limit without it: nothing to show",
         )
     ok = rate <= limit * (1 + tolerance)
-    return Check(subject, "R6,R7", desired, observed, Verdict.ENFORCED if ok else Verdict.MISMATCH, evidence)
+    return Check(
+        subject, THROTTLE_CLAIM, desired, observed, Verdict.ENFORCED if ok else Verdict.MISMATCH, evidence
+    )
 
 
 def prove_io(lab: Twins, limits: Limits, *, tolerance: float = 0.10) -> list[Check]:

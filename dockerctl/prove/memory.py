@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from dockerctl.hosts import Host
 from dockerctl.prove.twins import Twins
+from dockerctl.spec.fields import FIELDS
 from dockerctl.spec.models import Limits
 from dockerctl.spec.units import format_bytes
 from dockerctl.verify.checks import Check, Verdict
+
+MEMORY, SWAP = FIELDS["memory"], FIELDS["memory_swap"]
+SWAP_GIVEN = SWAP.claims[0]  # --memory-swap given (the other: unset, so 2 × memory)
 
 
 def host_swap_bytes(host: Host) -> int:
@@ -48,7 +52,7 @@ def prove_memory(lab: Twins, limits: Limits) -> list[Check]:
         return [
             Check(
                 "memory",
-                "R1",
+                MEMORY.claim,
                 "a memory limit",
                 "none asked",
                 Verdict.UNKNOWN,
@@ -58,7 +62,9 @@ def prove_memory(lab: Twins, limits: Limits) -> list[Check]:
         ]
     swap_total = limits.effective_memory_swap
     checks = [
-        _case(lab, limits, memory // 2, False, f"allocate {format_bytes(memory // 2)} (½ × limit)", "R1"),
+        _case(
+            lab, limits, memory // 2, False, f"allocate {format_bytes(memory // 2)} (½ × limit)", MEMORY.claim
+        ),
     ]
     over = int((swap_total or memory) * 2.5) if swap_total is not None else memory * 3
     if swap_total is None:
@@ -67,7 +73,7 @@ def prove_memory(lab: Twins, limits: Limits) -> list[Check]:
             checks.append(
                 Check(
                     f"allocate {format_bytes(over)}",
-                    "R2",
+                    SWAP_GIVEN,
                     "OOM-killed",
                     "not run",
                     Verdict.UNKNOWN,
@@ -77,7 +83,14 @@ def prove_memory(lab: Twins, limits: Limits) -> list[Check]:
             )
             return checks
     checks.append(
-        _case(lab, limits, over, True, f"allocate {format_bytes(over)} (over memory+swap)", "R1,R2")
+        _case(
+            lab,
+            limits,
+            over,
+            True,
+            f"allocate {format_bytes(over)} (over memory+swap)",
+            f"{MEMORY.claim},{SWAP_GIVEN}",
+        )
     )
     between = memory * 3 // 2
     if swap_total == memory:
@@ -88,7 +101,7 @@ def prove_memory(lab: Twins, limits: Limits) -> list[Check]:
                 between,
                 True,
                 f"allocate {format_bytes(between)} (1.5 × limit)",
-                "R2",
+                SWAP_GIVEN,
                 "--memory-swap equals --memory: no swap, so the limit is hard",
             )
         )
@@ -97,7 +110,7 @@ def prove_memory(lab: Twins, limits: Limits) -> list[Check]:
             checks.append(
                 Check(
                     f"allocate {format_bytes(between)} (1.5 × limit)",
-                    "R2,R3",
+                    SWAP.claim,
                     "survives using swap",
                     "not run",
                     Verdict.UNKNOWN,
@@ -113,7 +126,7 @@ def prove_memory(lab: Twins, limits: Limits) -> list[Check]:
                     between,
                     False,
                     f"allocate {format_bytes(between)} (1.5 × limit)",
-                    "R2,R3",
+                    SWAP.claim,
                     "memory+swap above memory lets the rest go to swap",
                 )
             )

@@ -14,6 +14,7 @@ from dockerctl.engines.client import engine_call
 from dockerctl.fabric import gluster, labhosts, simhost
 from dockerctl.fabric.netns import record_of
 from dockerctl.hosts import LocalHost
+from dockerctl.observe.mounts import parse_mountinfo
 from dockerctl.prove.registry import Context, handles
 from dockerctl.prove.twins import Finished
 from dockerctl.spec.models import Limits
@@ -41,13 +42,16 @@ def _run(ctx: Context, host: str, volume: str, script: str) -> Finished:
 
 
 def mount_of(output: str) -> tuple[str, str]:
-    """(fstype, source) of the /v line of a mountinfo dump in `output` ("", "" if there is none)."""
+    """(fstype, source) of the /v line of a mountinfo dump in `output` ("", "" if there is none); the
+    other lines of `output` (what the command printed besides) are passed over."""
     for line in output.splitlines():
-        left, sep, right = line.partition(" - ")
-        fields = left.split()
-        if sep and len(fields) > 4 and fields[4] == TARGET:
-            parts = right.split()
-            return (parts[0], parts[1]) if len(parts) > 1 else ("", "")
+        try:
+            mounts = parse_mountinfo(line)
+        except ValueError:
+            continue
+        for m in mounts:
+            if m.mount_point == TARGET:
+                return m.fstype, m.source
     return "", ""
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dockerctl.errors import InvalidInput
-from dockerctl.spec.fields import THROTTLE_KINDS
+from dockerctl.spec.fields import FIELDS, LIMIT_FIELDS, THROTTLE_KINDS
 from dockerctl.spec.mounts import MountSpec
 from dockerctl.spec.network import PortSpec
 from dockerctl.spec.units import UNLIMITED, format_bytes
@@ -193,56 +193,34 @@ class Limits(BaseModel):
         """The fields that were set, JSON-ready (recorded on the container as labels.REQUESTED)."""
         return self.model_dump(exclude_defaults=True, mode="json")
 
+    def _api_value(self, field: str) -> Any:
+        """Limit `field` as the engine takes it: --cpus as NanoCpus, a device throttle as a list of
+        {"Path", "Rate"} ([] when none), the others as they are (None when not set)."""
+        if field == "cpus":
+            return self.nano_cpus
+        value = getattr(self, field)
+        if field in THROTTLE_KINDS:
+            return [{"Path": e.path, "Rate": e.rate} for e in value]
+        return value
+
     def host_config(self) -> dict[str, Any]:
-        """docker-py `containers.create` keyword arguments; unset values keep the engine's defaults."""
+        """docker-py `containers.create` keyword arguments (the table's docker_py names); unset values (and
+        0, docker's "not set") keep the engine's defaults."""
         out: dict[str, Any] = {}
-        if self.memory:
-            out["mem_limit"] = self.memory
-        if self.memory_swap:
-            out["memswap_limit"] = self.memory_swap
-        if self.cpu_shares:
-            out["cpu_shares"] = self.cpu_shares
-        if self.nano_cpus:
-            out["nano_cpus"] = self.nano_cpus
-        if self.cpuset_cpus is not None:
-            out["cpuset_cpus"] = self.cpuset_cpus
-        if self.pids_limit:
-            out["pids_limit"] = self.pids_limit
-        if self.blkio_weight:
-            out["blkio_weight"] = self.blkio_weight
-        for kind in THROTTLE_KINDS:
-            entries = getattr(self, kind)
-            if entries:
-                out[kind] = [{"Path": e.path, "Rate": e.rate} for e in entries]
+        for name in LIMIT_FIELDS:
+            value = self._api_value(name)
+            if value is not None and value != 0 and value != []:
+                out[FIELDS[name].docker_py] = value
         return out
 
     def engine_resources(self) -> dict[str, Any]:
-        """The engine API's `Resources` body (POST /containers/{id}/update) for the fields set."""
-        names = {
-            "memory": "Memory",
-            "memory_swap": "MemorySwap",
-            "cpu_shares": "CpuShares",
-            "cpuset_cpus": "CpusetCpus",
-            "pids_limit": "PidsLimit",
-            "blkio_weight": "BlkioWeight",
-        }
+        """The engine API's `Resources` body (POST /containers/{id}/update) for the fields set (the table's
+        HostConfig keys)."""
         body: dict[str, Any] = {}
-        for field, key in names.items():
-            value = getattr(self, field)
-            if value is not None:
-                body[key] = value
-        if self.nano_cpus:
-            body["NanoCpus"] = self.nano_cpus
-        keys = {
-            "device_read_bps": "BlkioDeviceReadBps",
-            "device_write_bps": "BlkioDeviceWriteBps",
-            "device_read_iops": "BlkioDeviceReadIOps",
-            "device_write_iops": "BlkioDeviceWriteIOps",
-        }
-        for kind, key in keys.items():
-            entries = getattr(self, kind)
-            if entries:
-                body[key] = [{"Path": e.path, "Rate": e.rate} for e in entries]
+        for name in LIMIT_FIELDS:
+            value = self._api_value(name)
+            if value is not None and value != []:
+                body[FIELDS[name].host_config] = value
         return body
 
 

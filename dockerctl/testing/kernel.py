@@ -33,6 +33,7 @@ from dockerctl.hosts import Host, KernelUnreachable
 from dockerctl.observe.cgroup import CgroupNotFound, CgroupReader
 from dockerctl.observe.oom import KernelLog, read_kernel_log
 from dockerctl.observe.pressure import Pressure, read_pressure
+from dockerctl.spec.fields import FIELDS
 from dockerctl.testing.assertions import _host, as_container
 from dockerctl.testing.evidence import Recorder, failure
 
@@ -215,7 +216,7 @@ def assert_pids_headroom(
     free = None if limit is None or current is None else limit - current
     if refused or (free is not None and free < at_least):
         hc = c.attrs.get("HostConfig") or {}
-        pids_file = p.evidence.get("pids", "pids.max")
+        pids_file = p.evidence.get("pids", FIELDS["pids_limit"].file(2))
         directory = pids_file.rsplit("/", 1)[0]
         kernel = (f"pids.current {current} of pids.max {'max' if limit is None else limit}; "
                   f"pids.events max {refused} (forks refused)")  # fmt: skip

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 
 from dockerctl.observe.cgroup import CgroupNotFound, MemoryObservation
+from dockerctl.spec.fields import FIELDS
 from dockerctl.spec.models import Limits
 from dockerctl.spec.units import format_bytes
 
@@ -85,10 +86,19 @@ def _compare(
 
 def verify_memory(limits: Limits, observed: MemoryObservation, page: int = 4096) -> list[Check]:
     """Seed R1–R3: the memory limit, and memory+swap (2 × memory when --memory-swap is unset)."""
+    memory, swap = FIELDS["memory"], FIELDS["memory_swap"]
     checks = [
-        _compare("memory", "R1", limits.effective_memory, observed.memory_limit, observed.memory.path, page)
+        _compare(
+            memory.subject,
+            memory.claim,
+            limits.effective_memory,
+            observed.memory_limit,
+            observed.memory.path,
+            page,
+        )
     ]
-    claim = "R3" if limits.memory and limits.memory_swap in (None, 0) else "R2"
+    given, doubled = swap.claims  # --memory-swap given; unset, so 2 × memory
+    claim = doubled if limits.memory and limits.memory_swap in (None, 0) else given
     desired_swap = limits.effective_memory_swap
     try:
         kernel_swap = observed.memory_plus_swap
@@ -96,7 +106,7 @@ def verify_memory(limits: Limits, observed: MemoryObservation, page: int = 4096)
         verdict = Verdict.UNLIMITED if desired_swap is None else Verdict.NOT_ENFORCED
         checks.append(
             Check(
-                "memory+swap",
+                swap.subject,
                 claim,
                 format_bytes(desired_swap),
                 "no swap limit file",
@@ -109,9 +119,9 @@ def verify_memory(limits: Limits, observed: MemoryObservation, page: int = 4096)
     evidence = observed.swap.path
     if observed.version == 2:
         evidence = f"{observed.memory.path} + {observed.swap.path}"
-    check = _compare("memory+swap", claim, desired_swap, kernel_swap, evidence, page)
+    check = _compare(swap.subject, claim, desired_swap, kernel_swap, evidence, page)
     if observed.version == 2 and check.ok and desired_swap is not None:
-        v2_note = "v2 stores swap alone: memory.swap.max = (memory+swap) − memory"
+        v2_note = f"v2 stores swap alone: {swap.file(2)} = (memory+swap) − memory"
         check = replace(check, note=f"{check.note}; {v2_note}" if check.note else v2_note)
     checks.append(check)
     return checks

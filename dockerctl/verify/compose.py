@@ -13,10 +13,12 @@ from typing import Any
 
 from dockerctl.observe.extra_limits import ULIMIT_ROWS, ExtraReadings
 from dockerctl.spec.compose import Ask
+from dockerctl.spec.fields import FIELDS
 from dockerctl.spec.units import format_bytes
 from dockerctl.verify.checks import Check, Verdict
 
 CLAIM = "compose"
+CPUS = FIELDS["cpus"]  # its files hold CpuQuota and CpuPeriod
 
 
 @dataclass(frozen=True)
@@ -197,13 +199,14 @@ def judge_extra(ask: Ask, r: ExtraReadings, page: int = 4096) -> Check:
         held = fields.get("oom_kill_disable") == "1"
         return _equal(ask, f"oom_kill_disable {fields.get('oom_kill_disable', '?')}", held, reading.path)
     if name in ("CpuQuota", "CpuPeriod"):
-        if f("cpu.max") is not None:
-            reading = f("cpu.max")
+        quota_v1, period_v1 = CPUS.files(1)
+        if f(CPUS.file(2)) is not None:
+            reading = f(CPUS.file(2))
             quota, _, period = reading.text.partition(" ")
             text = quota if name == "CpuQuota" else period
             value = -1 if text == "max" else int(text)
         else:
-            reading = f("cpu.cfs_quota_us" if name == "CpuQuota" else "cpu.cfs_period_us")
+            reading = f(quota_v1 if name == "CpuQuota" else period_v1)
             if reading is None or not reading.present:
                 return _unknown(ask, (r.errors or {}).get("cpu", "no CFS files"))
             value = int(reading.text)

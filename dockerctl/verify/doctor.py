@@ -7,6 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from dockerctl.observe.hostfacts import CommandResult, EngineFacts, KernelFacts
+from dockerctl.spec.fields import FIELDS
 
 
 class Support(StrEnum):
@@ -59,11 +60,19 @@ def _file_capability(topic: str, claim: str, kernel: KernelFacts, names: list[st
     )
 
 
+def _limit_capability(topic: str, field: str, kernel: KernelFacts, what: str) -> Capability:
+    """Whether the files of limit `field` (a field table row, whose seed claim the capability cites) exist."""
+    row = FIELDS[field]
+    return _file_capability(
+        topic, row.claim, kernel, list(row.files(1 if kernel.cgroup_version == 1 else 2)), what
+    )
+
+
 def _block_io_weight(kernel: KernelFacts) -> Capability:
     """Seed R5. The engine decides from the hierarchy root; BFQ weights also need the bfq scheduler."""
     v1 = kernel.cgroup_version == 1
-    names = ["blkio.weight", "blkio.bfq.weight"] if v1 else ["io.weight", "io.bfq.weight"]
-    cap = _file_capability("block-IO weight", "R5", kernel, names, "proportional block-IO weight")
+    weight = FIELDS["blkio_weight"]
+    cap = _limit_capability("block-IO weight", weight.name, kernel, "proportional block-IO weight")
     notes: list[str] = []
     evidence = [cap.evidence]
     child = [path for path, exists in kernel.child_files.items() if exists]
@@ -95,7 +104,7 @@ def _block_io_weight(kernel: KernelFacts) -> Capability:
             return replace(
                 cap,
                 verdict=Support.NOT_SUPPORTED,
-                detail=f"io.weight exists, but nothing acts on it: io.cost.qos {shown} (the io cost controller "
+                detail=f"{weight.file(2)} exists, but nothing acts on it: {weight.v2_root} {shown} (the io cost controller "
                 f"is on for no device) and no disk uses bfq ({scheds})",
                 evidence="; ".join([*evidence, "/sys/block/*/queue/scheduler"]),
             )
@@ -199,39 +208,12 @@ def assess(engine: EngineFacts, kernel: KernelFacts | None) -> list[Capability]:
         )
     )
 
-    v1 = kernel.cgroup_version == 1
-    caps.append(
-        _file_capability(
-            "memory limit",
-            "R1",
-            kernel,
-            ["memory.limit_in_bytes"] if v1 else ["memory.max"],
-            "per-cgroup memory limit",
-        )
-    )
-    caps.append(
-        _file_capability(
-            "swap accounting",
-            "R2,R3",
-            kernel,
-            ["memory.memsw.limit_in_bytes"] if v1 else ["memory.swap.max"],
-            "memory+swap limit",
-        )
-    )
-    caps.append(
-        _file_capability(
-            "CPU shares/weight", "R4", kernel, ["cpu.shares"] if v1 else ["cpu.weight"], "relative CPU weight"
-        )
-    )
+    caps.append(_limit_capability("memory limit", "memory", kernel, "per-cgroup memory limit"))
+    caps.append(_limit_capability("swap accounting", "memory_swap", kernel, "memory+swap limit"))
+    caps.append(_limit_capability("CPU shares/weight", "cpu_shares", kernel, "relative CPU weight"))
     caps.append(_block_io_weight(kernel))
     caps.append(
-        _file_capability(
-            "device throttling",
-            "R6,R7",
-            kernel,
-            ["blkio.throttle.read_bps_device"] if v1 else ["io.max"],
-            "per-device bps/iops limits",
-        )
+        _limit_capability("device throttling", "device_read_bps", kernel, "per-device bps/iops limits")
     )
 
     for kind, result in kernel.links.items():

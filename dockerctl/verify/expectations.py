@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dockerctl.spec.fields import FIELDS, THROTTLE_KINDS
 from dockerctl.verify.checks import Check, Verdict, held
 
 
@@ -12,7 +13,7 @@ def oom(
     """R1: a twin that allocates `allocate` under the container's memory limit is OOM-killed, or not."""
     killed = oom_killed or exit_code == 137  # 137: SIGKILL, as the OOM killer ends it
     return Check(
-        f"twin of {name} allocates {allocate}", "R1", "OOM-killed" if want_killed else "survives",
+        f"twin of {name} allocates {allocate}", FIELDS["memory"].claim, "OOM-killed" if want_killed else "survives",
         f"exit {exit_code}, OOMKilled {str(oom_killed).lower()}", held(killed == want_killed), evidence,
     )  # fmt: skip
 
@@ -39,5 +40,5 @@ def answers(
 
 def no_device() -> Check:
     """R6 cannot be measured without a block device to throttle."""
-    return Check("device rate", "R6", "a throttled disk", "no block device under the engine's data root",
+    return Check("device rate", FIELDS[THROTTLE_KINDS[0]].claims[0], "a throttled disk", "no block device under the engine's data root",
                  Verdict.UNKNOWN, "DockerRootDir")  # fmt: skip

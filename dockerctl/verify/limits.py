@@ -26,14 +26,18 @@ from dockerctl.spec.models import Limits, cpuset_members
 from dockerctl.spec.units import format_bytes
 from dockerctl.verify.checks import Check, Verdict, verify_memory
 
-DEFAULT_SHARES = 1024  # seed R4
+DEFAULT_SHARES = 1024  # the kernel's default cpu.shares (seed claim of the cpu_shares row)
+SHARES = FIELDS["cpu_shares"]
+CPUS = FIELDS["cpus"]
+WEIGHT = FIELDS["blkio_weight"]
+THROTTLES, PER_DEVICE = FIELDS[THROTTLE_KINDS[0]].claims  # the throttles as a whole; each device's rate
 
 
 def select(checks: list[Check], fields: Iterable[str]) -> list[Check]:
     """The checks that report on `fields` (limit field names), in their original order."""
     fields = list(fields)
     subjects = {SUBJECTS[f] for f in fields if f in SUBJECTS}
-    throttles = tuple(f.replace("_", "-") for f in fields if f.startswith("device_"))
+    throttles = tuple(FIELDS[f].subject for f in fields if f in THROTTLE_KINDS)
     return [
         c for c in checks if c.subject in subjects or (bool(throttles) and c.subject.startswith(throttles))
     ]
@@ -73,21 +77,20 @@ def _unknown(subject: str, claim: str, desired: str, why: str, evidence: str = "
 def _check_cpu_shares(asked: Limits, cpu: ControllerFiles, engine: str) -> Check:
     shares = asked.cpu_shares or None
     desired = f"{shares}" if shares else f"{DEFAULT_SHARES} (default)"
+    r = cpu.of(SHARES.name)
+    observed = int(r.text)
     if cpu.version == 1:
-        r = cpu.get("cpu.shares")
-        observed = int(r.text)
         want = shares or DEFAULT_SHARES
         verdict = Verdict.ENFORCED if observed == want else Verdict.MISMATCH
-        return Check("cpu shares", "R4", desired, str(observed), verdict, r.path, engine=engine)
-    r = cpu.get("cpu.weight")
-    observed = int(r.text)
+        return Check(SHARES.subject, SHARES.claim, desired, str(observed), verdict, r.path, engine=engine)
+    weight = f"{SHARES.file(2)} {observed}"
     if not shares:
         verdict = Verdict.ENFORCED if observed == V2_DEFAULT_WEIGHT else Verdict.MISMATCH
         return Check(
-            "cpu shares",
-            "R4",
+            SHARES.subject,
+            SHARES.claim,
             desired,
-            f"cpu.weight {observed}",
+            weight,
             verdict,
             r.path,
             "v2 default weight is 100",
@@ -99,10 +102,10 @@ def _check_cpu_shares(asked: Limits, cpu: ControllerFiles, engine: str) -> Check
     }
     if observed in formulas:
         return Check(
-            "cpu shares",
-            "R4",
+            SHARES.subject,
+            SHARES.claim,
             desired,
-            f"cpu.weight {observed}",
+            weight,
             Verdict.ENFORCED,
             r.path,
             f"matches the {formulas[observed]}",
@@ -110,13 +113,13 @@ def _check_cpu_shares(asked: Limits, cpu: ControllerFiles, engine: str) -> Check
         )
     expected = " or ".join(str(w) for w in formulas)
     return Check(
-        "cpu shares",
-        "R4",
+        SHARES.subject,
+        SHARES.claim,
         desired,
-        f"cpu.weight {observed}",
+        weight,
         Verdict.MISMATCH,
         r.path,
-        f"expected cpu.weight {expected}",
+        f"expected {SHARES.file(2)} {expected}",
         engine,
     )
 
@@ -125,12 +128,12 @@ def _check_cpus(asked: Limits, cpu: ControllerFiles, engine: str) -> Check:
     nano = asked.nano_cpus
     desired = f"{asked.cpus:g} CPUs" if nano else "unlimited"
     if cpu.version == 1:
-        q, per = cpu.get("cpu.cfs_quota_us"), cpu.get("cpu.cfs_period_us")
+        q, per = cpu.of(CPUS.name), *cpu.beside(CPUS.name)
         quota, period = int(q.text), int(per.text)
         evidence = f"{q.path}, {per.path}"
         quota_or_none = None if quota < 0 else quota
     else:
-        m = cpu.get("cpu.max")
+        m = cpu.of(CPUS.name)
         quota_or_none, period = parse_cpu_max(m.text)
         evidence = m.path
     observed = (
@@ -142,18 +145,19 @@ def _check_cpus(asked: Limits, cpu: ControllerFiles, engine: str) -> Check:
         verdict = Verdict.UNLIMITED if quota_or_none is None else Verdict.MISMATCH
     else:
         verdict = Verdict.ENFORCED if quota_or_none == nano * period // 10**9 else Verdict.MISMATCH
-    return Check("cpus", "-", desired, observed, verdict, evidence, engine=engine)
+    return Check(CPUS.subject, CPUS.claim, desired, observed, verdict, evidence, engine=engine)
 
 
 def _check_cpuset(asked: Limits, cpuset: ControllerFiles, engine: str) -> Check:
-    r = cpuset.get("cpuset.cpus")
+    row = FIELDS["cpuset_cpus"]
+    r = cpuset.of(row.name)
     observed = r.text or "(inherited)"
     if asked.cpuset_cpus is None:
-        return Check("cpuset", "-", "all CPUs", observed, Verdict.UNLIMITED, r.path, engine=engine)
+        return Check(row.subject, row.claim, "all CPUs", observed, Verdict.UNLIMITED, r.path, engine=engine)
     same = cpuset_members(r.text) == cpuset_members(asked.cpuset_cpus)
     return Check(
-        "cpuset",
-        "-",
+        row.subject,
+        row.claim,
         asked.cpuset_cpus,
         observed,
         Verdict.ENFORCED if same else Verdict.MISMATCH,
@@ -163,7 +167,8 @@ def _check_cpuset(asked: Limits, cpuset: ControllerFiles, engine: str) -> Check:
 
 
 def _check_pids(asked: Limits, pids: ControllerFiles, engine: str) -> Check:
-    r = pids.get("pids.max")
+    row = FIELDS["pids_limit"]
+    r = pids.of(row.name)
     want = asked.pids_limit if asked.pids_limit and asked.pids_limit > 0 else None
     have = r.as_limit()
     desired = str(want) if want else "unlimited"
@@ -171,12 +176,12 @@ def _check_pids(asked: Limits, pids: ControllerFiles, engine: str) -> Check:
     if want is None and have is not None:
         source = imposed_by(r.path)
         if source:
-            return Check("pids", "-", desired, observed, Verdict.IMPOSED, r.path, source, engine)
+            return Check(row.subject, row.claim, desired, observed, Verdict.IMPOSED, r.path, source, engine)
     if want is None:
         verdict = Verdict.UNLIMITED if have is None else Verdict.MISMATCH
     else:
         verdict = Verdict.ENFORCED if have == want else Verdict.MISMATCH
-    return Check("pids", "-", desired, observed, verdict, r.path, engine=engine)
+    return Check(row.subject, row.claim, desired, observed, verdict, r.path, engine=engine)
 
 
 def imposed_by(path: str) -> str:
@@ -194,20 +199,17 @@ def imposed_by(path: str) -> str:
 def _check_blkio_weight(asked: Limits, blkio: ControllerFiles, engine: str) -> Check:
     weight = asked.blkio_weight or None
     desired = str(weight) if weight else "not set"
-    if blkio.version == 1:
-        candidates: list[tuple[str, Callable[[int], int]]] = [
-            ("blkio.bfq.weight", _identity),
-            ("blkio.weight", _identity),
-        ]
-    else:
-        candidates = [("io.bfq.weight", _identity), ("io.weight", blkio_to_io_weight)]
+    # the bfq file (read beside the weight file) holds the weight unconverted, v2's io.weight converted
+    own, *bfq = WEIGHT.files(blkio.version)
+    convert_own: Callable[[int], int] = _identity if blkio.version == 1 else blkio_to_io_weight
+    candidates = [(name, _identity) for name in bfq] + [(own, convert_own)]
     present = [(name, conv) for name, conv in candidates if blkio.get(name).present]
     looked = ", ".join(blkio.get(name).path for name, _ in candidates)
     if not present:
         if weight is None:
             return Check(
-                "blkio weight",
-                "R5",
+                WEIGHT.subject,
+                WEIGHT.claim,
                 desired,
                 "no weight file",
                 Verdict.UNLIMITED,
@@ -216,8 +218,8 @@ def _check_blkio_weight(asked: Limits, blkio: ControllerFiles, engine: str) -> C
                 engine,
             )
         return Check(
-            "blkio weight",
-            "R5",
+            WEIGHT.subject,
+            WEIGHT.claim,
             desired,
             "no weight file",
             Verdict.NOT_ENFORCED,
@@ -230,8 +232,8 @@ def _check_blkio_weight(asked: Limits, blkio: ControllerFiles, engine: str) -> C
     default, _ = parse_weight(r.text)
     if weight is None:
         return Check(
-            "blkio weight",
-            "R5",
+            WEIGHT.subject,
+            WEIGHT.claim,
             desired,
             f"{name} default {default}",
             Verdict.UNLIMITED,
@@ -241,8 +243,8 @@ def _check_blkio_weight(asked: Limits, blkio: ControllerFiles, engine: str) -> C
         )
     if engine == "unset":
         return Check(
-            "blkio weight",
-            "R5",
+            WEIGHT.subject,
+            WEIGHT.claim,
             desired,
             f"{name} default {default}",
             Verdict.NOT_ENFORCED,
@@ -255,14 +257,14 @@ def _check_blkio_weight(asked: Limits, blkio: ControllerFiles, engine: str) -> C
     verdict = Verdict.ENFORCED if default == want else Verdict.MISMATCH
     note = f"{name} holds {want} for weight {weight}" if want != weight else ""
     evidence = r.path
-    if verdict is Verdict.ENFORCED and name == "io.weight":
+    if verdict is Verdict.ENFORCED and name == WEIGHT.file(2):
         # io.weight is acted on by the io cost controller only, and only for the devices the root's
         # io.cost.qos enables: a file holding the number is not a weight the kernel applies
-        qos = blkio.readings.get("io.cost.qos")
+        qos = blkio.readings.get(WEIGHT.v2_root)
         enabled = [
             line.split()[0] for line in (qos.text if qos else "").splitlines() if "enable=1" in line.split()
         ]
-        evidence += f"; {qos.path if qos else 'io.cost.qos'}"
+        evidence += f"; {qos.path if qos else WEIGHT.v2_root}"
         if not enabled:
             verdict = Verdict.NOT_ENFORCED
             shown = (
@@ -272,18 +274,19 @@ def _check_blkio_weight(asked: Limits, blkio: ControllerFiles, engine: str) -> C
             )
             note = (
                 f"{name} holds {want} for weight {weight}, but the io cost controller that acts on io.weight "
-                f"is on for no device (io.cost.qos {shown}): the weight has no effect here"
+                f"is on for no device ({WEIGHT.v2_root} {shown}): the weight has no effect here"
             )
         else:
-            note += f"; the io cost controller acts on it for {', '.join(enabled)} (io.cost.qos)"
-    return Check("blkio weight", "R5", desired, f"{name} default {default}", verdict, evidence, note, engine)
+            note += f"; the io cost controller acts on it for {', '.join(enabled)} ({WEIGHT.v2_root})"
+    return Check(
+        WEIGHT.subject, WEIGHT.claim, desired, f"{name} default {default}", verdict, evidence, note, engine
+    )
 
 
 def _throttle_values(blkio: ControllerFiles, kind: str) -> tuple[Reading, dict[str, int | None]]:
+    r = blkio.of(kind)
     if blkio.version == 1:
-        r = blkio.get(FIELDS[kind].v1_file or "")
         return r, dict(parse_throttle_v1(r.text)) if r.present else {}
-    r = blkio.get("io.max")
     key = IO_MAX_KEYS[kind]
     values = {dev: v.get(key) for dev, v in parse_io_max(r.text).items()} if r.present else {}
     return r, {dev: v for dev, v in values.items() if v is not None}
@@ -305,7 +308,9 @@ def _check_throttles(
             dev = devices.get(entry.path)
             subject = f"{flag.lstrip('-')} {entry.path}"
             if not isinstance(dev, BlockDevice):
-                checks.append(_unknown(subject, "R7", _fmt_rate(kind, entry.rate), str(dev), reading.path))
+                checks.append(
+                    _unknown(subject, PER_DEVICE, _fmt_rate(kind, entry.rate), str(dev), reading.path)
+                )
                 continue
             wanted.add(dev.key)
             subject += f" ({dev.key})"
@@ -313,7 +318,7 @@ def _check_throttles(
                 checks.append(
                     Check(
                         subject,
-                        "R7",
+                        PER_DEVICE,
                         _fmt_rate(kind, entry.rate),
                         "no throttle file",
                         Verdict.NOT_ENFORCED,
@@ -328,7 +333,7 @@ def _check_throttles(
             checks.append(
                 Check(
                     subject,
-                    "R7",
+                    PER_DEVICE,
                     _fmt_rate(kind, entry.rate),
                     observed,
                     verdict,
@@ -341,7 +346,7 @@ def _check_throttles(
                 checks.append(
                     Check(
                         f"{flag.lstrip('-')} {key}",
-                        "R7",
+                        PER_DEVICE,
                         "not set",
                         _fmt_rate(kind, have),
                         Verdict.MISMATCH,
@@ -368,6 +373,17 @@ def engine_echo(host_config: Mapping[str, Any] | None) -> dict[str, str]:
     return out
 
 
+# the limits checked one Check each, in the table's order; memory (verify_memory) and the device
+# throttles (a Check per device) are checked apart
+_CHECKS: dict[str, Callable[[Limits, ControllerFiles, str], Check]] = {
+    "cpu_shares": _check_cpu_shares,
+    "cpus": _check_cpus,
+    "cpuset_cpus": _check_cpuset,
+    "pids_limit": _check_pids,
+    "blkio_weight": _check_blkio_weight,
+}
+
+
 def verify_limits(
     asked: Limits,
     kernel: KernelLimits,
@@ -378,45 +394,42 @@ def verify_limits(
     """One Check per limit. `devices` maps each asked device path to its BlockDevice (or why not)."""
     echo = engine_echo(host_config)
     checks: list[Check] = []
-    memory = kernel.memory()
+    memory, row = kernel.memory(), FIELDS["memory"]
     if memory is None:
         checks.append(
-            _unknown("memory", "R1", format_bytes(asked.effective_memory), kernel.errors.get("memory", ""))
+            _unknown(
+                row.subject,
+                row.claim,
+                format_bytes(asked.effective_memory),
+                kernel.errors.get(row.controller or "", ""),
+            )
         )
     else:
         try:
             for c in verify_memory(asked, memory, page):
-                key = "memory" if c.subject == "memory" else "memory_swap"
+                key = "memory" if c.subject == row.subject else "memory_swap"
                 checks.append(Check(**{**c.__dict__, "engine": echo.get(key, "")}))
         except ValueError as exc:
-            checks.append(_unknown("memory", "R1", format_bytes(asked.effective_memory), _garbled(exc)))
-    parts: list[tuple[str, str, str, Callable[[ControllerFiles], Check]]] = [
-        ("cpu", "cpu shares", "R4", lambda f: _check_cpu_shares(asked, f, echo.get("cpu_shares", ""))),
-        ("cpu", "cpus", "-", lambda f: _check_cpus(asked, f, echo.get("cpus", ""))),
-        ("cpuset", "cpuset", "-", lambda f: _check_cpuset(asked, f, echo.get("cpuset_cpus", ""))),
-        ("pids", "pids", "-", lambda f: _check_pids(asked, f, echo.get("pids_limit", ""))),
-        (
-            "blkio",
-            "blkio weight",
-            "R5",
-            lambda f: _check_blkio_weight(asked, f, echo.get("blkio_weight", "")),
-        ),
-    ]
-    for controller, subject, claim, build in parts:
+            checks.append(
+                _unknown(row.subject, row.claim, format_bytes(asked.effective_memory), _garbled(exc))
+            )
+    for name, check in _CHECKS.items():
+        f = FIELDS[name]
+        controller = f.controller or ""
         files = kernel.controllers.get(controller)
         if files is None:
-            checks.append(_unknown(subject, claim, "", kernel.errors.get(controller, "not mounted")))
+            checks.append(_unknown(f.subject, f.claim, "", kernel.errors.get(controller, "not mounted")))
         else:
             try:
-                checks.append(build(files))
+                checks.append(check(asked, files, echo.get(name, "")))
             except ValueError as exc:
-                checks.append(_unknown(subject, claim, "", _garbled(exc)))
+                checks.append(_unknown(f.subject, f.claim, "", _garbled(exc)))
     blkio = kernel.controllers.get("blkio")
     if blkio is not None:
         try:
             checks.extend(_check_throttles(asked, blkio, devices or {}, echo))
         except ValueError as exc:
-            checks.append(_unknown("device throttles", "R6", "", _garbled(exc)))
+            checks.append(_unknown("device throttles", THROTTLES, "", _garbled(exc)))
     return checks
 
 

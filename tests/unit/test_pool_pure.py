@@ -122,6 +122,13 @@ def test_mount_of_reads_the_containers_own_mountinfo_line() -> None:
     assert mount_of("84 71 8:1 /var/lib/x /vv rw - ext4 /dev/sda1 rw") == ("", "")
 
 
+def test_mount_of_reads_the_line_as_proc5_does() -> None:
+    """Through observe/mounts.parse_mountinfo: optional fields, a source with an escaped space (\\040),
+    and a line with " - " in the command's other output that is no mountinfo line."""
+    line = r"110 90 0:41 / /v rw shared:7 master:1 - fuse.glusterfs 198.18.106.10:/my\040vol rw"
+    assert mount_of(f"a - b\n{line}") == ("fuse.glusterfs", "198.18.106.10:/my vol")
+
+
 def test_brick_dir_with_foreign_data_is_refused(tmp_path: Path) -> None:
     (tmp_path / "theirs.db").write_text("not ours")
     with pytest.raises(Exception, match="with data that is not a dockerctl pool's") as caught:
