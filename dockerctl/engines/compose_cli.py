@@ -160,7 +160,7 @@ def _compose_error(stderr: str, locator: Locator, files: list[Path]) -> InvalidI
 
         for path in files:
             try:
-                load_with_lines(path.read_text(), str(path))
+                load_with_lines(path.read_text(), str(path), schema="compose")
             except InvalidInput as exc:
                 said = re.sub(r"^yaml: line \d+: ", "", message)
                 return InvalidInput(f"{exc.message} (docker compose: {said})", where=exc.where)
@@ -185,7 +185,9 @@ def load_project(
     binary = find_compose() if use_compose else None
     if binary is None:
         own = subset_model([Path(n) for n in names], project, dict(os.environ))
-        read = project_from_model(own, names, "dockerctl's own reader (PyYAML, a subset of compose)", locator)
+        read = project_from_model(
+            own, names, "dockerctl's own reader (compose's YAML rules, a subset of compose)", locator
+        )
         read.notes += dropped_sizes(names, locator)
         return read, None
     args = [a for n in names for a in ("-f", n)]
