@@ -25,6 +25,7 @@ from dockerctl.spec.compose import (
     ComposeProject,
     Locator,
     dropped_sizes,
+    non_finite,
     project_from_model,
     service_references,
     subset_model,
@@ -154,6 +155,15 @@ def _compose_error(stderr: str, locator: Locator, files: list[Path]) -> InvalidI
     message = " ".join(line.strip() for line in stderr.strip().splitlines() if line.strip())
     message = re.sub(r"^decoding failed due to the following error\(s\): ", "", message)
     where = "-p/--project-name" if message.startswith("invalid project name") else locator.key_path(message)
+    if message.startswith("json: unsupported value") and (found := non_finite(files)):
+        _, key_path, value = found
+        key = ".".join(map(str, key_path))
+        return InvalidInput(
+            f"{key}: {value} is not a finite number, and compose cannot hold one in its model "
+            f"(docker compose config: {message})",
+            where=locator.line(key_path),
+            hint="give a finite number, e.g. cpus: 0.5",
+        )
     if not where:
         # YAML errors: compose's line numbers count from its own merged text; PyYAML's are the file's
         from dockerctl.spec.yamlpos import load_with_lines

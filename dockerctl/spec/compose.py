@@ -1126,6 +1126,39 @@ def _finite(value: Any, path: Path_, at: Locator) -> None:
             _finite(v, (*path, i), at)
 
 
+def non_finite(files: list[Path]) -> tuple[str, Path_, float] | None:
+    """The first infinity or NaN (`.inf`, `-.Inf`, `.NaN`) compose keeps in its model, for compose's
+    bare "json: unsupported value: +Inf": (file, key path, value), or None. A size or whole number made of
+    one is converted by compose (to no limit, or int64's minimum), an environment value or label is text:
+    neither is kept."""
+
+    def walk(value: Any, path: Path_) -> tuple[Path_, float] | None:
+        if len(path) == 3 and path[0] == "services" and path[2] in _AS_TEXT:
+            return None
+        if len(path) > 2 and path[0] == "services" and tuple(path[2:]) in (*_SIZES, *_INTS):
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            return path, value
+        items = (
+            value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        )
+        for k, v in items:
+            found = walk(v, (*path, k))
+            if found:
+                return found
+        return None
+
+    for f in files:
+        try:
+            data, _ = load_with_lines(f.read_text(), str(f), schema="compose")
+        except Exception:  # nosec B112  # a file this reader cannot read holds nothing to name here
+            continue
+        found = walk(data, ())
+        if found:
+            return str(f), *found
+    return None
+
+
 def _prune_unused(model: dict[str, Any]) -> None:
     """compose's model keeps only the networks and volumes some service uses."""
     nets: set[str] = set()

@@ -14,6 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dockerctl.engines.compose_cli import load_project
+from dockerctl.errors import InvalidInput
 from dockerctl.spec.yamlpos import load_with_lines
 from tests.unit.compose_oracle import compose_binary, disagreement
 
@@ -369,3 +371,32 @@ FOUND: list[tuple[str, str]] = [
 @pytest.mark.parametrize("text", [t for _, t in FOUND], ids=[n for n, _ in FOUND])
 def test_found_disagreement_is_gone(text: str) -> None:
     assert check(text) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key"),
+    [
+        (S + "    cpus: .inf\n", 4, "services.web.cpus"),
+        (
+            S + "    deploy: {resources: {limits: {cpus: -.Inf}}}\n",
+            4,
+            "services.web.deploy.resources.limits.cpus",
+        ),
+        ("x-a: .NaN\n" + S, 1, "x-a"),
+        (S + "    environment: {A: .inf}\n    cpus: .nan\n", 5, "services.web.cpus"),  # the text one is kept
+    ],
+)
+def test_compose_refusing_a_non_finite_number_is_one_sentence_at_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, line: int, key: str
+) -> None:
+    """With compose as the reader, compose's bare `json: unsupported value: +Inf` names no key or line:
+    dockerctl names both, with compose's words kept."""
+    assert BINARY is not None
+    monkeypatch.setenv("DOCKERCTL_COMPOSE", BINARY)
+    f = tmp_path / "compose.yaml"
+    f.write_text(text)
+    with pytest.raises(InvalidInput) as exc:
+        load_project([f], None)
+    assert exc.value.where == f"{f.resolve()}:{line}"
+    assert exc.value.message.startswith(f"{key}: ") and "is not a finite number" in exc.value.message
+    assert "json: unsupported value" in exc.value.message
