@@ -165,7 +165,7 @@ def _compose_error(stderr: str, locator: Locator, files: list[Path]) -> InvalidI
             hint="give a finite number, e.g. cpus: 0.5",
         )
     if not where:
-        # YAML errors: compose's line numbers count from its own merged text; PyYAML's are the file's
+        # YAML errors: compose's line numbers count from its own merged text; the own reader's are the file's
         from dockerctl.spec.yamlpos import load_with_lines
 
         for path in files:

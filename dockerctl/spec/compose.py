@@ -1,6 +1,7 @@
 """A compose project as its file asks it: services with their resource keys, networks, mounts, ports and
 how many containers each should have. Pure: the normalized model comes from Docker Compose v2's own
-`config --format json` (engines/compose_cli.py) or from the PyYAML subset below; nothing here runs anything.
+`config --format json` (engines/compose_cli.py) or from the own reader's subset below (compose's YAML
+rules: spec/yamlpos.py, schema="compose"); nothing here runs anything.
 
 Each resource key maps to the engine's HostConfig as docker/compose's `pkg/compose/create.go` maps it
 (../shared/design/estate.md); every asked value is kept with the FILE:LINE the operator wrote it at.
@@ -146,7 +147,7 @@ class ComposeNetwork:
 class ComposeProject:
     name: str
     files: tuple[str, ...]
-    reader: str  # what normalized the file: "docker compose v2.40.3 config" or "PyYAML (subset)"
+    reader: str  # what normalized the file: "docker compose v2.40.3 config" or "dockerctl's own reader (…)"
     services: dict[str, ComposeService] = field(default_factory=dict)
     networks: dict[str, ComposeNetwork] = field(default_factory=dict)
     volumes: dict[str, str] = field(default_factory=dict)  # key in the file → the engine's volume name
@@ -551,7 +552,7 @@ def project_from_model(
 
 
 # ---------------------------------------------------------------------------------------------------------
-# the PyYAML subset (no Docker Compose v2 on this machine)
+# the own reader's subset (no Docker Compose v2 on this machine, or --own-reader): compose's YAML rules
 
 SUBSET = (
     "one or more files merged key by key (later files win), ${VAR}, ${VAR:-default}, ${VAR-default} and $$ "
