@@ -1100,6 +1100,8 @@ def subset_model(files: list[Path], project: str | None, env: Mapping[str, str])
                 source = Path(os.path.expanduser(str(m["source"])))
                 m["source"] = str(source if source.is_absolute() else (project_dir / source).resolve())
             svc["volumes"][i] = m
+        # one mount per target, as compose keeps them: the last one written, where the first one was
+        svc["volumes"] = list({str(m.get("target")): m for m in svc["volumes"]}.values())
     _prune_unused(model)
     return model
 

@@ -365,6 +365,12 @@ FOUND: list[tuple[str, str]] = [
     ("weight-negative", S + "    blkio_config: {weight: -1}\n"),
     ("cpuset-0o", S + "    cpuset: 0o1\n"),
     ("equals-value", S + "    labels: {a: =}\n"),
+    # found by the generator with another seed (hypothesis seed 1): not YAML, compose's one mount per target
+    (
+        "volume-same-target",
+        S
+        + "    volumes: [vola:/x, volb:/y, 'volc:/x:ro', /tmp:/y]\nvolumes: {vola: {}, volb: {}, volc: {}}\n",
+    ),
 ]
 
 
