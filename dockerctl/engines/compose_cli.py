@@ -25,6 +25,7 @@ from dockerctl.spec.compose import (
     ComposeProject,
     Locator,
     dropped_sizes,
+    non_finite,
     project_from_model,
     service_references,
     subset_model,
@@ -154,13 +155,22 @@ def _compose_error(stderr: str, locator: Locator, files: list[Path]) -> InvalidI
     message = " ".join(line.strip() for line in stderr.strip().splitlines() if line.strip())
     message = re.sub(r"^decoding failed due to the following error\(s\): ", "", message)
     where = "-p/--project-name" if message.startswith("invalid project name") else locator.key_path(message)
+    if message.startswith("json: unsupported value") and (found := non_finite(files)):
+        _, key_path, value = found
+        key = ".".join(map(str, key_path))
+        return InvalidInput(
+            f"{key}: {value} is not a finite number, and compose cannot hold one in its model "
+            f"(docker compose config: {message})",
+            where=locator.line(key_path),
+            hint="give a finite number, e.g. cpus: 0.5",
+        )
     if not where:
-        # YAML errors: compose's line numbers count from its own merged text; PyYAML's are the file's
+        # YAML errors: compose's line numbers count from its own merged text; the own reader's are the file's
         from dockerctl.spec.yamlpos import load_with_lines
 
         for path in files:
             try:
-                load_with_lines(path.read_text(), str(path))
+                load_with_lines(path.read_text(), str(path), schema="compose")
             except InvalidInput as exc:
                 said = re.sub(r"^yaml: line \d+: ", "", message)
                 return InvalidInput(f"{exc.message} (docker compose: {said})", where=exc.where)
@@ -185,7 +195,9 @@ def load_project(
     binary = find_compose() if use_compose else None
     if binary is None:
         own = subset_model([Path(n) for n in names], project, dict(os.environ))
-        read = project_from_model(own, names, "dockerctl's own reader (PyYAML, a subset of compose)", locator)
+        read = project_from_model(
+            own, names, "dockerctl's own reader (compose's YAML rules, a subset of compose)", locator
+        )
         read.notes += dropped_sizes(names, locator)
         return read, None
     args = [a for n in names for a in ("-f", n)]

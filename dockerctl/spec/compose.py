@@ -1,6 +1,7 @@
 """A compose project as its file asks it: services with their resource keys, networks, mounts, ports and
 how many containers each should have. Pure: the normalized model comes from Docker Compose v2's own
-`config --format json` (engines/compose_cli.py) or from the PyYAML subset below; nothing here runs anything.
+`config --format json` (engines/compose_cli.py) or from the own reader's subset below (compose's YAML
+rules: spec/yamlpos.py, schema="compose"); nothing here runs anything.
 
 Each resource key maps to the engine's HostConfig as docker/compose's `pkg/compose/create.go` maps it
 (../shared/design/estate.md); every asked value is kept with the FILE:LINE the operator wrote it at.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import Any
 
 from dockerctl.errors import InvalidInput
 from dockerctl.spec.units import parse_size
-from dockerctl.spec.yamlpos import Path_, load_with_lines, load_yaml, read_text, via_of
+from dockerctl.spec.yamlpos import GoTime, Path_, line_of, load_with_lines, load_yaml, read_text, via_of
 
 # ---------------------------------------------------------------------------------------------------------
 # resource keys
@@ -145,7 +147,7 @@ class ComposeNetwork:
 class ComposeProject:
     name: str
     files: tuple[str, ...]
-    reader: str  # what normalized the file: "docker compose v2.40.3 config" or "PyYAML (subset)"
+    reader: str  # what normalized the file: "docker compose v2.40.3 config" or "dockerctl's own reader (…)"
     services: dict[str, ComposeService] = field(default_factory=dict)
     networks: dict[str, ComposeNetwork] = field(default_factory=dict)
     volumes: dict[str, str] = field(default_factory=dict)  # key in the file → the engine's volume name
@@ -227,7 +229,7 @@ class Locator:
                 lines[p] = {}
                 continue
             try:
-                doc = load_yaml(text, p)
+                doc = load_yaml(text, p, schema="compose")
                 lines[p], via[p] = doc.lines, doc.via
             except InvalidInput:
                 lines[p] = {}
@@ -326,7 +328,7 @@ def _value(key: ComposeKey, raw: Any) -> Any:
         return int(raw)
     if key.kind == "bool":
         if isinstance(raw, str):
-            return raw.lower() in ("true", "1", "yes")
+            return raw.lower() in GO_TRUE
         return bool(raw)
     if key.kind == "rates":
         out = []
@@ -550,7 +552,7 @@ def project_from_model(
 
 
 # ---------------------------------------------------------------------------------------------------------
-# the PyYAML subset (no Docker Compose v2 on this machine)
+# the own reader's subset (no Docker Compose v2 on this machine, or --own-reader): compose's YAML rules
 
 SUBSET = (
     "one or more files merged key by key (later files win), ${VAR}, ${VAR:-default}, ${VAR-default} and $$ "
@@ -702,9 +704,66 @@ def _check_shapes(name: str, svc: Mapping[str, Any], lines: dict[Path_, int], pa
                 raise InvalidInput(
                     "a port must be `[HOST_IP:][HOST_PORT:]CONTAINER_PORT` (expected)", where=at(key, i)
                 )
+    if "image" in svc and not isinstance(svc["image"], str):
+        raise InvalidInput(f"services.{name}.image must be a string (an image name)", where=at("image"))
+    for key in ("environment", "labels"):
+        entries = svc.get(key)
+        for k, entry in enumerate(entries) if isinstance(entries, list) else ():
+            if not isinstance(entry, str):
+                raise InvalidInput(
+                    f"services.{name}.{key}[{k}]: {entry!r} is not text: write KEY=VALUE "
+                    f"(compose: unexpected type {_go_type(entry)})",
+                    where=at(key, k),
+                )
+        for k, entry in entries.items() if isinstance(entries, dict) else ():
+            if isinstance(entry, list | dict):
+                raise InvalidInput(
+                    f"services.{name}.{key}.{k} must be a boolean, null, number or string", where=at(key, k)
+                )
     value = svc.get("oom_kill_disable")
-    if value is not None and not isinstance(value, bool) and str(value).lower() not in ("true", "false"):
-        raise InvalidInput(f"oom_kill_disable: {value!r} must be true or false", where=at("oom_kill_disable"))
+    if "oom_kill_disable" in svc and value is None:
+        raise InvalidInput(
+            f"services.{name}.oom_kill_disable must be a boolean or string", where=at("oom_kill_disable")
+        )
+    if value is not None and not isinstance(value, bool) and str(value).lower() not in (*GO_TRUE, *GO_FALSE):
+        raise InvalidInput(
+            f"oom_kill_disable: {value!r} must be true or false (or yes/no, on/off, y/n as text)",
+            where=at("oom_kill_disable"),
+        )
+
+
+# compose-go's toBoolean: the text it reads as a boolean where its schema takes "boolean or string"
+GO_TRUE, GO_FALSE = ("y", "yes", "true", "on"), ("n", "no", "false", "off")
+
+
+def _go_type(value: Any) -> str:
+    """A value's type in compose's words (Go's)."""
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "uint64" if value > INT64_MAX else "int"
+    return "float64" if isinstance(value, float) else type(value).__name__
+
+
+def _times(value: Any, path: Path_, lines: dict[Path_, int], where: Path) -> None:
+    """compose's YAML reads a plain `2001-12-14` (or `2001-12-14T21:59:43Z`) as a time, which its schema
+    refuses anywhere but in an `x-` extension field: refused here at its line, with the way to keep it."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not str(k).startswith("x-"):
+                _times(v, (*path, k), lines, where)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _times(v, (*path, i), lines, where)
+    elif isinstance(value, GoTime):
+        raise InvalidInput(
+            f"{'.'.join(map(str, path))}: {value} is read by compose as a date and time, which compose "
+            "does not take here (compose: invalid jsonType time.Time)",
+            where=f"{where}:{line_of(lines, path) or 1}",
+            hint=f"quote it to keep it as text: '{value}'",
+        )
 
 
 _VAR = re.compile(r"\$(?:\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -964,7 +1023,7 @@ def _load(path: Path) -> tuple[Any, dict[Path_, int]]:
     its line (never a traceback)."""
     text = read_text(path, what="a compose file")
     try:
-        return load_with_lines(text, str(path))
+        return load_with_lines(text, str(path), schema="compose")
     except InvalidInput:
         raise
     except Exception as exc:
@@ -986,6 +1045,7 @@ def subset_model(files: list[Path], project: str | None, env: Mapping[str, str])
         lines_of[str(path)] = lines
         if not isinstance(data, dict):
             raise InvalidInput("a compose file is a mapping with a `services:` key", where=f"{path}:1")
+        _times(data, (), lines, path)
         _check_keys(data, TOP_KEYS, "top-level", lines, (), path)
         if not isinstance(data.get("services") or {}, dict):
             raise InvalidInput(
@@ -1018,10 +1078,10 @@ def subset_model(files: list[Path], project: str | None, env: Mapping[str, str])
     full_env = {**_dotenv(project_dir), **env}
     model: dict[str, Any] = _interpolate(merged, full_env, str(files[0]))
     at = Locator(lines_of)
-    _finite(model, (), at)
     for sname, svc in (model.get("services") or {}).items():
         if isinstance(svc, dict):
             _as_compose(sname, svc, at, set(model["services"]))
+    _finite(model, (), at)
     _check_references(model, at)
     if not isinstance(model.get("services"), dict) or not model["services"]:
         raise InvalidInput(
@@ -1040,13 +1100,21 @@ def subset_model(files: list[Path], project: str | None, env: Mapping[str, str])
                 source = Path(os.path.expanduser(str(m["source"])))
                 m["source"] = str(source if source.is_absolute() else (project_dir / source).resolve())
             svc["volumes"][i] = m
+        # one mount per target, as compose keeps them: the last one written, where the first one was
+        svc["volumes"] = list({str(m.get("target")): m for m in svc["volumes"]}.values())
     _prune_unused(model)
     return model
 
 
+_AS_TEXT = ("environment", "labels", "sysctls")  # mappings compose's model holds as text: `.inf` → "+Inf"
+
+
 def _finite(value: Any, path: Path_, at: Locator) -> None:
-    """compose's JSON model has no infinity or NaN (`.inf`, `1e400`): compose refuses the file anywhere
-    one is written, an `x-` extension field included."""
+    """compose's JSON model has no infinity or NaN (`.inf`, `.NaN`): compose refuses the file wherever one
+    is left in its model, an `x-` extension field included (a size or whole number made of one is
+    converted before, see _as_compose; an environment value or a label is text)."""
+    if len(path) == 3 and path[0] == "services" and path[2] in _AS_TEXT:
+        return
     if isinstance(value, float) and not math.isfinite(value):
         raise InvalidInput(
             f"{'.'.join(map(str, path))}: {value} is not a finite number (compose: json: unsupported value)",
@@ -1059,6 +1127,39 @@ def _finite(value: Any, path: Path_, at: Locator) -> None:
     elif isinstance(value, list):
         for i, v in enumerate(value):
             _finite(v, (*path, i), at)
+
+
+def non_finite(files: list[Path]) -> tuple[str, Path_, float] | None:
+    """The first infinity or NaN (`.inf`, `-.Inf`, `.NaN`) compose keeps in its model, for compose's
+    bare "json: unsupported value: +Inf": (file, key path, value), or None. A size or whole number made of
+    one is converted by compose (to no limit, or int64's minimum), an environment value or label is text:
+    neither is kept."""
+
+    def walk(value: Any, path: Path_) -> tuple[Path_, float] | None:
+        if len(path) == 3 and path[0] == "services" and path[2] in _AS_TEXT:
+            return None
+        if len(path) > 2 and path[0] == "services" and tuple(path[2:]) in (*_SIZES, *_INTS):
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            return path, value
+        items = (
+            value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        )
+        for k, v in items:
+            found = walk(v, (*path, k))
+            if found:
+                return found
+        return None
+
+    for f in files:
+        try:
+            data, _ = load_with_lines(f.read_text(), str(f), schema="compose")
+        except Exception:  # nosec B112  # a file this reader cannot read holds nothing to name here
+            continue
+        found = walk(data, ())
+        if found:
+            return str(f), *found
+    return None
 
 
 def _prune_unused(model: dict[str, Any]) -> None:
@@ -1088,7 +1189,7 @@ def dropped_sizes(files: tuple[str, ...], at: Locator) -> list[str]:
     out = []
     for f in files:
         try:
-            data, _ = load_with_lines(Path(f).read_text(), f)
+            data, _ = load_with_lines(Path(f).read_text(), f, schema="compose")
         except Exception:  # nosec B112  # a file compose read and this reader cannot has no sizes to warn of
             continue
         for name, svc in ((data or {}).get("services") or {}).items() if isinstance(data, dict) else ():
@@ -1099,6 +1200,17 @@ def dropped_sizes(files: tuple[str, ...], at: Locator) -> list[str]:
                         f"{at.line(('services', name, *path))}: {'.'.join(path)}: {raw} bytes is past the "
                         f"engine's int64 (at most {INT64_MAX}); compose reads it as no limit at all, so no "
                         "kernel holds it: give a size such as 64m"
+                    )
+                elif isinstance(raw, float) and math.isfinite(raw):  # 1e3, 1.5, a 29-digit number
+                    past = (
+                        f" is past the engine's int64 (at most {INT64_MAX} bytes) and"
+                        if raw > INT64_MAX
+                        else ""
+                    )
+                    out.append(
+                        f"{at.line(('services', name, *path))}: {'.'.join(path)}: {raw:g}{past} is a YAML "
+                        "float, which compose reads as no limit at all for a size, so no kernel holds it: "
+                        "give a size such as 64m, or a whole number of bytes"
                     )
     return out
 
@@ -1127,6 +1239,17 @@ _FLOATS = (
     ("deploy", "resources", "limits", "cpus"),
     ("deploy", "resources", "reservations", "cpus"),
 )
+
+
+def go_float32(value: float) -> float:
+    """A number of CPUs as compose's model holds it: a Go float32, printed as the shortest decimal that
+    reads back as the same float32 (0.1 stays 0.1; 18446744073709551615 becomes 18446744000000000000)."""
+    f32: float = struct.unpack("f", struct.pack("f", value))[0]
+    for digits in range(1, 10):
+        shortest = float(f"{f32:.{digits}g}")
+        if struct.unpack("f", struct.pack("f", shortest))[0] == f32:
+            return shortest
+    return f32
 
 
 def go_ram_in_bytes(text: str) -> int:
@@ -1177,14 +1300,18 @@ def _as_compose(name: str, svc: dict[str, Any], at: Locator, services: set[str])
             else:  # a YAML number is taken as bytes; one past int64 (or a fraction) reads as unset
                 value = raw if isinstance(raw, int) and INT64_MIN <= raw <= INT64_MAX else 0
         elif path in _INTS:
-            if path[-1] == "pids" and isinstance(raw, float):
+            if path[-1] == "pids" and isinstance(raw, float) and not raw.is_integer():
                 raise refuse(path, "must be a integer or string")
             try:
+                if isinstance(raw, float) and not math.isfinite(raw):
+                    raw = value = INT64_MIN  # Go's float → int64 of ±Inf and NaN (amd64)
                 value = int(raw) if not isinstance(raw, str) else int(raw.strip())
             except ValueError:
                 raise refuse(path, f"{raw!r} is not {_EXPECTED['int']}") from None
-            if not isinstance(raw, str) and not INT64_MIN <= value <= INT64_MAX:
-                value = INT64_MIN  # a YAML integer past int64, as compose's decoder wraps it
+            if isinstance(raw, int) and INT64_MAX < raw < 2**64:
+                value = raw - 2**64  # a YAML uint64 past int64: compose's cast wraps it (2**64-1 → -1)
+            elif not isinstance(raw, str) and not INT64_MIN <= value <= INT64_MAX:
+                value = INT64_MIN  # a YAML number past int64, as Go's float → int64 makes it
             elif not INT64_MIN <= value <= INT64_MAX:
                 raise refuse(path, f"{raw!r} is out of range: {_EXPECTED['int']}")
             if path == ("oom_score_adj",) and not -1000 <= value <= 1000:
@@ -1198,20 +1325,30 @@ def _as_compose(name: str, svc: dict[str, Any], at: Locator, services: set[str])
                 raise refuse(
                     path, f"{raw!r} is not a finite number of CPUs (compose: json: unsupported value)"
                 )
+            value = go_float32(value)
         if value == 0:
             del holder[path[-1]]
         else:
             holder[path[-1]] = value
-    if svc.get("oom_kill_disable") is False or str(svc.get("oom_kill_disable")).lower() == "false":
+    oom = svc.get("oom_kill_disable")
+    if isinstance(oom, str) and oom.lower() in (*GO_TRUE, *GO_FALSE):
+        oom = svc["oom_kill_disable"] = oom.lower() in GO_TRUE  # compose-go's toBoolean
+    if oom is False:
         del svc["oom_kill_disable"]
     if "cpuset" in svc and not isinstance(svc["cpuset"], str):
         raise refuse(("cpuset",), "must be a string")
     blkio = svc.get("blkio_config")
     if isinstance(blkio, dict) and "weight" in blkio:
-        if isinstance(blkio["weight"], bool) or not isinstance(blkio["weight"], int):
+        weight = blkio["weight"]
+        if isinstance(weight, float) and math.isfinite(weight) and weight.is_integer():
+            weight = int(weight)  # compose's schema takes a whole float (1e2) as an integer
+        if isinstance(weight, bool) or not isinstance(weight, int):
             raise refuse(
                 ("blkio_config", "weight"), "must be a whole number from 10 to 1000 (expected type uint16)"
             )
+        if weight < 0:
+            raise refuse(("blkio_config", "weight"), f"{weight} is negative: a whole number from 10 to 1000")
+        blkio["weight"] = weight % 2**16  # compose's decoder wraps it into a uint16 (70000 → 4464)
         if blkio["weight"] == 0:
             del blkio["weight"]
     scale = svc.get("scale")

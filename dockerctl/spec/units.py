@@ -39,6 +39,8 @@ def _ram_in_bytes(text: str) -> int:
     if not _GO_DECIMAL.match(number):
         raise ValueError(f"invalid size: {text!r}")
     size = float(number)
+    if not math.isfinite(size):  # Go's ParseFloat refuses a number past float64 (1e400)
+        raise ValueError(f"value out of range: {text!r}")
     if size < 0:
         raise ValueError(f"negative size: {text!r}")
     if suffix:

@@ -16,6 +16,24 @@ Refused, each in one sentence at FILE:LINE: a duplicate key (PyYAML would keep t
 a key that is not a string, an anchor defined twice, an alias to an anchor not yet defined or to the value
 it is inside of, more than one document, and inputs past the limits below (each limit named in its error).
 
+Two schemas (`schema=`): "pyyaml" (YAML 1.1 as PyYAML's safe loader: playbooks, dockerctl's own format,
+keep it) and "compose", for compose files: plain scalars resolved as compose's YAML library (go-yaml v3,
+inside compose-go) resolves them, checked against `docker compose config` itself (see
+tests/unit/test_compose_differential.py) — YAML 1.2's core schema with go-yaml's own additions:
+
+- null: empty, `~`, `null`, `Null`, `NULL`; booleans: only `true`/`True`/`TRUE` and `false`/`False`/`FALSE`
+  (`yes`, `no`, `on`, `off`, `y`, `n` are text);
+- integers in Go's spelling: `0x1F`, `0o17`, `017` (octal), `0b11`, a sign, `_` anywhere (`1_000`), up to
+  uint64; past that, or written `1e3`, `1.`, `.5`, a float (`1e400`, which Go cannot hold, is text);
+  `.inf`, `-.Inf`, `.NaN` … (three spellings each); no sexagesimal (`8080:80` is text, not 484880);
+- a date or date-time in go-yaml's four layouts (`2001-12-14`, `2001-12-14T21:59:43Z`, `2001-1-2 1:2:3`)
+  is a `GoTime`: text that remembers compose reads it as a time, which compose's schema refuses outside
+  `x-` fields (spec/compose.py says so at its line);
+- tags: a tag compose does not know is ignored (the value reads as written: a scalar as text), `!!str`,
+  `!!int`, `!!float`, `!!bool`, `!!null`, `!!timestamp` resolve the value by the rules above and refuse
+  one of another type in go-yaml's words, `!!binary` is decoded;
+- an anchor defined again replaces the first for the aliases after it (YAML's rule, and go-yaml's).
+
 Positions: `lines` maps every key path to the line it was written on. A value that came through an alias
 or a merge key has the lines of its anchor's definition (where the user wrote it), and `via` maps its
 path to the line of the alias or merge key that brought it in (the outermost one), so an error can name
@@ -24,9 +42,14 @@ both.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import calendar
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 import yaml.reader
@@ -49,6 +72,135 @@ COMPOSE_TAGS = (RESET, OVERRIDE)
 MERGE = "tag:yaml.org,2002:merge"
 _STD = "tag:yaml.org,2002:"
 _STD_TAGS = {t for t in SafeConstructor.yaml_constructors if t} | {MERGE}
+
+Schema = Literal["pyyaml", "compose"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# go-yaml v3's resolver (resolve.go), as compose reads a scalar
+
+
+class GoTime(str):
+    """A plain scalar go-yaml reads as a time.Time (its text kept): compose's schema refuses one outside
+    `x-` fields ("invalid jsonType time.Time"), and a key that is one ("non-string key")."""
+
+    __slots__ = ()
+
+
+_GO_MAP: dict[str, Any] = {
+    **dict.fromkeys(("", "~", "null", "Null", "NULL"), None),
+    **dict.fromkeys(("true", "True", "TRUE"), True),
+    **dict.fromkeys(("false", "False", "FALSE"), False),
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
+}
+_GO_INT = re.compile(r"([-+]?)(?:0[xX]([0-9a-fA-F]+)|0[bB]([01]+)|0[oO]([0-7]+)|(0[0-7]*)|([1-9][0-9]*))")
+_GO_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_GO_DOT_FLOAT = re.compile(r"\.[0-9]+(?:[eE][-+]?[0-9]+)?")  # Go's ParseFloat of what begins with '.'
+_GO_TIME = re.compile(
+    r"(?P<y>[0-9]{4})-(?P<m>[0-9]{1,2})-(?P<d>[0-9]{1,2})"
+    r"(?:(?:[Tt]|(?P<sp> +))(?P<H>[0-9]{1,2}):(?P<M>[0-9]{1,2}):(?P<S>[0-9]{1,2})(?:[.,][0-9]+)?"
+    r"(?P<z>Z|[-+](?P<zh>[0-9]{2}):(?P<zm>[0-9]{2}))?)?"
+)
+U64 = 2**64
+I64 = 2**63
+
+
+def _go_time(text: str) -> bool:
+    """go-yaml's parseTimestamp: Go's time.Parse with one of its four layouts (the zone only after T)."""
+    m = _GO_TIME.fullmatch(text)
+    if m is None:
+        return False
+    year, month, day = int(m["y"]), int(m["m"]), int(m["d"])
+    if not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(year, month)[1]:
+        return False
+    if m["H"] is None:
+        return True
+    if m["sp"] is not None and m["z"] is not None:  # "2006-1-2 15:4:5" has no zone
+        return False
+    if m["sp"] is None and m["z"] is None:  # "2006-1-2T15:4:5Z07:00" needs one
+        return False
+    if int(m["H"]) > 23 or int(m["M"]) > 59 or int(m["S"]) > 59:
+        return False
+    return m["zh"] is None or (int(m["zh"]) <= 24 and int(m["zm"]) <= 60)
+
+
+def _go_int(text: str) -> int | None:
+    """Go's strconv.ParseInt(text, 0, 64), else ParseUint(text, 0, 64): the integer, or None."""
+    m = _GO_INT.fullmatch(text)
+    if m is None:
+        return None
+    sign, hexa, binary, octal, zero, decimal = m.groups()
+    if hexa is not None:
+        n = int(hexa, 16)
+    elif binary is not None:
+        n = int(binary, 2)
+    elif octal is not None:
+        n = int(octal, 8)
+    elif zero is not None:
+        n = int(zero, 8)
+    else:
+        n = int(decimal)
+    if sign == "-":
+        return -n if n <= I64 else None
+    if n < I64 or (not sign and n < U64):
+        return n
+    return None
+
+
+def go_resolve(text: str, *, timestamps: bool = True) -> Any:
+    """A plain scalar as go-yaml v3 resolves it: None, bool, int, float, GoTime or the text itself."""
+    if text in _GO_MAP:
+        return _GO_MAP[text]
+    first = text[0]
+    if first == ".":
+        return float(text) if _GO_DOT_FLOAT.fullmatch(text) and math.isfinite(float(text)) else text
+    if first not in "+-0123456789":
+        return text
+    if timestamps and _go_time(text):
+        return GoTime(text)
+    plain = text.replace("_", "")
+    n = _go_int(plain)
+    if n is not None:
+        return n
+    if _GO_FLOAT.fullmatch(plain):
+        f = float(plain)
+        if math.isfinite(f):  # Go's ParseFloat refuses what overflows a float64: the text stays
+            return f
+    return text
+
+
+_GO_KIND = {type(None): "null", bool: "bool", int: "int", float: "float", GoTime: "timestamp", str: "str"}
+
+
+def _go_tagged(tag: str, text: str) -> Any:
+    """A scalar with one of YAML's own tags, as go-yaml v3 reads it; ValueError in go-yaml's words when
+    the value is not of the tag's type."""
+    short = tag.removeprefix(_STD)
+    if short == "str":
+        return text
+    if short == "binary":
+        try:
+            return base64.b64decode("".join(text.split()), validate=True).decode("utf-8", "replace")
+        except (binascii.Error, ValueError):
+            raise ValueError("!!binary value contains invalid base64 data") from None
+    value = go_resolve(text, timestamps=short == "timestamp")
+    kind = _GO_KIND[type(value)]
+    if kind == short:
+        return value
+    if short == "float" and kind == "int":
+        return float(value)
+    raise ValueError(f"cannot decode !!{kind} `{text}` as a !!{short}")
+
+
+_GO_TAGS = {_STD + t for t in ("str", "binary", "int", "float", "bool", "null", "timestamp")}
+
+
+class _Resolved(yaml.ScalarNode):
+    """A scalar node whose value is already read (the compose schema)."""
+
+    resolved: Any = None
 
 
 class _PureLoader(yaml.SafeLoader):
@@ -102,12 +254,13 @@ class _Composer:
     RecursionError), checking tags and the limits as it goes. Each collection's expanded size and depth
     are known when it ends (an alias's target has always ended before: one inside it is refused)."""
 
-    def __init__(self, source: str, allowed: tuple[str, ...]) -> None:
+    def __init__(self, source: str, allowed: tuple[str, ...], schema: Schema = "pyyaml") -> None:
         self.source = source
         self.allowed = allowed
+        self.schema = schema
         self.resolver: Any = Resolver()  # PyYAML's implicit tags (untyped)
         self.anchors: dict[str, yaml.Node] = {}
-        self.open_anchors: set[str] = set()
+        self.open_anchored: set[int] = set()  # the anchored collections not yet ended
         self.size: dict[int, int] = {}
         self.depth: dict[int, int] = {}
         self.aliases = 0
@@ -121,6 +274,8 @@ class _Composer:
         tag = event.tag
         line = event.start_mark.line + 1
         implicit = event.implicit if kind is yaml.ScalarNode else (True, False)
+        if self.schema == "compose" and kind is not yaml.ScalarNode and tag not in COMPOSE_TAGS:
+            return self.resolver.resolve(kind, None, (True, False)), None  # go-yaml: the shape decides
         if tag is None or tag == "!":
             return self.resolver.resolve(kind, value, implicit), None
         if tag in COMPOSE_TAGS:
@@ -137,8 +292,37 @@ class _Composer:
             line,
         )
 
+    def _go_scalar(self, event: Any) -> tuple[yaml.ScalarNode, str | None]:
+        """A scalar read as compose reads it (go-yaml v3): its node, with the value already resolved, and
+        compose's tag when it has one."""
+        tag, text, line = event.tag, event.value, event.start_mark.line + 1
+        plain = not event.style  # PyYAML says None, libyaml '' for a plain scalar
+        compose_tag = None
+        if tag == MERGE or (tag is None and plain and text == "<<"):
+            return yaml.ScalarNode(MERGE, text, event.start_mark, event.end_mark), None
+        if tag in COMPOSE_TAGS:
+            if tag not in self.allowed:
+                raise self.fail(f"tag {tag} is compose's and has no meaning here: remove it", line)
+            compose_tag, tag = tag, None
+        if tag is None or tag == "!":  # go-yaml reads `!` as no tag
+            value = go_resolve(text) if plain else text
+        elif tag in _GO_TAGS:
+            try:
+                value = _go_tagged(tag, text)
+            except ValueError as exc:
+                raise self.fail(f"cannot read {text!r}: {exc} (as compose's YAML reads it)", line) from None
+        else:
+            value = text  # a tag compose does not know: go-yaml ignores it, the value is the text
+        kind = "str" if isinstance(value, GoTime) else _GO_KIND[type(value)]
+        node = _Resolved(_STD + kind, text, event.start_mark, event.end_mark, style=event.style)
+        node.resolved = value
+        return node, compose_tag
+
     def _anchor(self, anchor: str | None, node: yaml.Node, line: int) -> None:
         if anchor is None:
+            return
+        if anchor in self.anchors and self.schema == "compose":
+            self.anchors[anchor] = node  # YAML's rule, and go-yaml's: the aliases after it name this one
             return
         if anchor in self.anchors:
             first = self.anchors[anchor].start_mark.line + 1
@@ -185,8 +369,8 @@ class _Composer:
 
     def _events(self, loader: Any) -> yaml.Node | None:
         root: Child | None = None
-        # the open collections: (node, its children so far, pending key of a mapping, anchor)
-        stack: list[tuple[yaml.Node, list[Child], list[Child], str | None]] = []
+        # the open collections: (node, its children so far, pending key of a mapping, anchored or not)
+        stack: list[tuple[yaml.Node, list[Child], list[Child], bool]] = []
         documents = 0
 
         def add(child: Child) -> None:
@@ -217,24 +401,27 @@ class _Composer:
                 self.aliases += 1
                 if self.aliases > MAX_ALIASES:
                     raise self.fail(f"more than {MAX_ALIASES} aliases: an alias bomb, or share less", line)
-                if event.anchor in self.open_anchors:
-                    raise self.fail(
-                        f"alias *{event.anchor} is used inside the value it names: a value cannot hold itself",
-                        line,
-                    )
                 if event.anchor not in self.anchors:
                     raise self.fail(
                         f"alias *{event.anchor} names no anchor defined before it: define &{event.anchor} first",
+                        line,
+                    )
+                if id(self.anchors[event.anchor]) in self.open_anchored:
+                    raise self.fail(
+                        f"alias *{event.anchor} is used inside the value it names: a value cannot hold itself",
                         line,
                     )
                 self.count(self.size.get(id(self.anchors[event.anchor]), 1), line)
                 add(_Alias(self.anchors[event.anchor], line))
             elif isinstance(event, yaml.ScalarEvent):
                 self.count(1, line)
-                tag, compose_tag = self._tag(event, yaml.ScalarNode, event.value)
-                start: Any = event.start_mark  # libyaml's marks or PyYAML's
-                end: Any = event.end_mark
-                node = yaml.ScalarNode(tag, event.value, start, end, style=event.style)
+                if self.schema == "compose":
+                    node, compose_tag = self._go_scalar(event)
+                else:
+                    tag, compose_tag = self._tag(event, yaml.ScalarNode, event.value)
+                    start: Any = event.start_mark  # libyaml's marks or PyYAML's
+                    end: Any = event.end_mark
+                    node = yaml.ScalarNode(tag, event.value, start, end, style=event.style)
                 if compose_tag:
                     node.compose_tag = compose_tag  # type: ignore[attr-defined]
                 self._anchor(event.anchor, node, line)
@@ -250,15 +437,15 @@ class _Composer:
                     coll.compose_tag = compose_tag
                 self._anchor(event.anchor, coll, line)
                 if event.anchor is not None:
-                    self.open_anchors.add(event.anchor)
+                    self.open_anchored.add(id(coll))
                 if len(stack) >= MAX_DEPTH:
                     raise self.fail(f"nested more than {MAX_DEPTH} deep: write it flatter", line)
-                stack.append((coll, [], [], event.anchor))
+                stack.append((coll, [], [], event.anchor is not None))
             elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
-                coll, children, _, anchor = stack.pop()
+                coll, children, _, anchored = stack.pop()
                 coll.end_mark = event.end_mark
-                if anchor is not None:
-                    self.open_anchors.discard(anchor)
+                if anchored:
+                    self.open_anchored.discard(id(coll))
                 self._done(coll, children)
                 add(coll)
         return _target(root) if root is not None else None
@@ -278,6 +465,8 @@ class _Builder:
         return InvalidInput(message, where=f"{self.source}:{line}")
 
     def scalar(self, node: yaml.Node, path: Path_ = ()) -> Any:
+        if isinstance(node, _Resolved):
+            return node.resolved
         try:
             return self.constructor.construct_object(node)
         except (yaml.YAMLError, ValueError, TypeError) as exc:
@@ -295,7 +484,17 @@ class _Builder:
         if not isinstance(target, yaml.ScalarNode):
             shape = "a mapping" if isinstance(target, yaml.MappingNode) else "a list"
             raise self.fail(f"keys must be strings, got {shape}: write the key as text", line)
-        key = target.value if target.tag == _STD + "str" else self.scalar(target)
+        key = (
+            self.scalar(target)
+            if isinstance(target, _Resolved) or target.tag != _STD + "str"
+            else target.value
+        )
+        if isinstance(key, GoTime):
+            raise self.fail(
+                f"keys must be strings, got {key!r}, which compose's YAML reads as a date and time: quote "
+                f"the key, '{key}'",
+                line,
+            )
         if not isinstance(key, str):
             raise self.fail(
                 f"keys must be strings, got {key!r}"
@@ -393,9 +592,12 @@ class _Builder:
         return result
 
 
-def load_yaml(text: str, source: str, *, tags: tuple[str, ...] = COMPOSE_TAGS) -> YamlDoc:
+def load_yaml(
+    text: str, source: str, *, tags: tuple[str, ...] = COMPOSE_TAGS, schema: Schema = "pyyaml"
+) -> YamlDoc:
     """Read `text` (named `source` in errors) → YamlDoc; InvalidInput at FILE:LINE for anything refused.
-    tags: compose's tags to accept (the others are refused by name)."""
+    tags: compose's tags to accept (the others are refused by name). schema: "pyyaml" (YAML 1.1, as
+    PyYAML's safe loader: playbooks) or "compose" (as compose's go-yaml v3 reads a compose file)."""
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_BYTES:
         line = text[:MAX_BYTES].count("\n") + 1
@@ -405,11 +607,13 @@ def load_yaml(text: str, source: str, *, tags: tuple[str, ...] = COMPOSE_TAGS) -
         )
     try:
         try:
-            node = _Composer(source, tags).compose(text, getattr(yaml, "CSafeLoader", _PureLoader))
+            node = _Composer(source, tags, schema).compose(text, getattr(yaml, "CSafeLoader", _PureLoader))
         except yaml.YAMLError:
             if size > PURE_BYTES:
                 raise
-            node = _Composer(source, tags).compose(text, _PureLoader)  # PyYAML's reading, or its error
+            node = _Composer(source, tags, schema).compose(
+                text, _PureLoader
+            )  # PyYAML's reading, or its error
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         if mark is not None:
@@ -432,9 +636,9 @@ def load_yaml(text: str, source: str, *, tags: tuple[str, ...] = COMPOSE_TAGS) -
     return builder.doc
 
 
-def load_with_lines(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
+def load_with_lines(text: str, source: str, *, schema: Schema = "pyyaml") -> tuple[Any, dict[Path_, int]]:
     """(data, {key path → line}): `load_yaml` for the callers that need no more."""
-    doc = load_yaml(text, source)
+    doc = load_yaml(text, source, schema=schema)
     return doc.data, doc.lines
 
 

@@ -14,7 +14,14 @@ from dockerctl.errors import InvalidInput
 from dockerctl.observe.cgroup import Reading
 from dockerctl.observe.extra_limits import ExtraReadings, parse_proc_limits, parse_tmpfs_size
 from dockerctl.observe.netns_probe import parse_nslookup
-from dockerctl.spec.compose import Ask, ComposeProject, Locator, project_from_model, subset_model
+from dockerctl.spec.compose import (
+    Ask,
+    ComposeProject,
+    Locator,
+    dropped_sizes,
+    project_from_model,
+    subset_model,
+)
 from dockerctl.verify.checks import Check, Verdict
 from dockerctl.verify.compose import hash_check, judge_extra, layered, replicas_check
 
@@ -173,3 +180,17 @@ def test_replicas_and_hash_drift() -> None:
     assert hash_check("abc", "def", "1.29.2", "2.40.3") is None
     other = hash_check("abc", "def", "2.40.3", "2.40.3")
     assert other is not None and other.verdict is Verdict.MISMATCH
+
+
+def test_a_size_compose_reads_as_a_float_is_said_to_be_no_limit(tmp_path: Path) -> None:
+    """compose's YAML reads `mem_limit: 1e3` as the float 1000.0, and a size written as a float as no
+    limit at all: verify's notes say so at its line (a 29-digit number is such a float too)."""
+    f = tmp_path / "compose.yaml"
+    f.write_text(
+        "services:\n  web:\n    image: x\n    mem_limit: 1e3\n    shm_size: 99999999999999999999999999999\n"
+        "    memswap_limit: 64m\n    mem_reservation: '1e3'\n"
+    )
+    notes = dropped_sizes((str(f),), Locator.of([str(f)]))
+    assert len(notes) == 2, notes
+    assert notes[0].startswith(f"{f}:4: mem_limit: 1000 is a YAML float") and "no limit at all" in notes[0]
+    assert notes[1].startswith(f"{f}:5: shm_size: 1e+29 is past the engine's int64"), notes[1]
