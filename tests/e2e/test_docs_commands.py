@@ -18,7 +18,8 @@ dockerctl/base with the docker SDK, unlabelled as a user's `docker run` leaves t
 kill) and the compose project of examples/compose/shop (Docker Compose v2) when a command names it; the
 block's own `docker run` lines run with a label of this test's, `docker compose … up` of the shop is
 provided by the environment. After the block, everything the environment made, every labelled container,
-and every container a `dockerctl run --name X` of the block made (X created during the block) is removed.
+every container a `dockerctl run --name X` of the block made (X created during the block) and the lab of
+each `dockerctl play FILE --keep` (`down FILE --volumes`) are removed.
 A resource of that name that is already on the engine and not this test's is never touched: the block is
 skipped with the reason.
 """
@@ -396,6 +397,25 @@ class Environment:
             subprocess.run(
                 [*_compose(), "-f", SHOP, "down", "-v", "-t", "0"], cwd=ROOT, capture_output=True, check=False
             )
+        for playbook in self.kept_labs():  # `play FILE --keep` leaves its lab up: take exactly that one down
+            subprocess.run(
+                [sys.executable, "-m", "dockerctl", "down", playbook, "--volumes"],
+                cwd=ROOT,
+                capture_output=True,
+                check=False,
+                timeout=600,
+            )
+
+    def kept_labs(self) -> list[str]:
+        kept: list[str] = []
+        for c in self.block.commands:
+            try:
+                argv = shlex.split(c.text, comments=True)
+            except ValueError:
+                continue
+            if argv[:2] == ["dockerctl", "play"] and "--keep" in argv and len(argv) > 2:
+                kept.append(next(a for a in argv[2:] if not a.startswith("-")))
+        return kept
 
 
 def _stages(argv: list[str]) -> list[list[str]]:
