@@ -161,31 +161,30 @@ def _labs(engine: Engine, request: pytest.FixtureRequest) -> Iterator[LabFactory
             down(engine, lab_name)  # also host links a playbook made
 
 
-@pytest.fixture(scope=_lab_scope)
-def dockerctl_lab(
-    dockerctl_engine_handle: Engine, dockerctl_base_image: str, request: pytest.FixtureRequest
-) -> Iterator[LabFactory]:
-    """Labs for one test — or one module / the session with `--dockerctl-lab-scope`."""
-    with _labs(dockerctl_engine_handle, request) as factory:
-        yield factory
+def _lab_fixture(name: str, scope: Any, doc: str) -> Any:
+    """A fixture `name` handing out labs (`LabFactory`), torn down at the end of its scope."""
+
+    def labs(
+        dockerctl_engine_handle: Engine, dockerctl_base_image: str, request: pytest.FixtureRequest
+    ) -> Iterator[LabFactory]:
+        with _labs(dockerctl_engine_handle, request) as factory:
+            yield factory
+
+    labs.__doc__ = doc
+    return pytest.fixture(scope=scope, name=name)(labs)
 
 
-@pytest.fixture(scope="module")
-def dockerctl_module_lab(
-    dockerctl_engine_handle: Engine, dockerctl_base_image: str, request: pytest.FixtureRequest
-) -> Iterator[LabFactory]:
-    """Labs shared by the tests of one module, torn down after its last test."""
-    with _labs(dockerctl_engine_handle, request) as factory:
-        yield factory
-
-
-@pytest.fixture(scope="session")
-def dockerctl_session_lab(
-    dockerctl_engine_handle: Engine, dockerctl_base_image: str, request: pytest.FixtureRequest
-) -> Iterator[LabFactory]:
-    """Labs shared by the whole session, torn down after its last test."""
-    with _labs(dockerctl_engine_handle, request) as factory:
-        yield factory
+dockerctl_lab = _lab_fixture(
+    "dockerctl_lab",
+    _lab_scope,
+    "Labs for one test — or one module / the session with `--dockerctl-lab-scope`.",
+)
+dockerctl_module_lab = _lab_fixture(
+    "dockerctl_module_lab", "module", "Labs shared by the tests of one module, torn down after its last test."
+)
+dockerctl_session_lab = _lab_fixture(
+    "dockerctl_session_lab", "session", "Labs shared by the whole session, torn down after its last test."
+)
 
 
 def _is_playbook(path: Path) -> bool:
