@@ -1,6 +1,7 @@
 """A command loads only what it uses (issue 38): the reading commands people run most — `limits`,
 `ns`, `mounts` and `audit`, each on a real container — import no network model, no pictures, no compose
-or playbook reader, no plugin, no proof, no ssh library and no YAML parser.
+or playbook reader, no plugin, no proof, none of the lab-host machinery, no ssh library and no YAML
+parser.
 
 Chosen because each reads one container (or every container) and its kernel, and nothing in that needs
 those parts; `doctor` is left out on purpose: it looks for every network model's traces on the host, so
@@ -52,6 +53,9 @@ NOT_LOADED = (
     "dockerctl.ops.lifecycle",
     "dockerctl.plugins",
     "dockerctl.prove",
+    "dockerctl.fabric.labhosts",  # making and reaching lab hosts: an engine's URL is told from the records
+    "dockerctl.fabric.host_kinds",
+    "dockerctl.fabric.simhost",
     "dockerctl.fabric.vm",
     "dockerctl.fabric.gluster",
     "dockerctl.fabric.etcd",
