@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from dockerctl.engines.engine import Engine, connect_engine
-from dockerctl.fabric.labhosts import as_lab_host
+from dockerctl.fabric.lab_engine import as_lab_host
 from dockerctl.spec.names import check_lab_name
 
 

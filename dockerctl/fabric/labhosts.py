@@ -210,16 +210,3 @@ def hosts_down(lab: str, *, machine: Host | None = None, purge: bool = True) -> 
         delete_switch(machine, rec.switch)
     forget(lab)
     return removed
-
-
-def as_lab_host(engine: Engine) -> Engine:
-    """An engine reached at a lab host's URL (e.g. -H unix:///run/dctl-h1.sock) is that host: its name,
-    and its kernel read in its own namespace (commands like `ip` run there, not in this machine's)."""
-    for rec in all_records():
-        for h in rec.hosts.values():
-            if not kind_of(h.kind).this_machine and h.url == engine.url:
-                engine.host.close()
-                engine.host = kernel_of(h)
-                engine.name = h.name
-                return engine
-    return engine

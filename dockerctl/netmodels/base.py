@@ -177,3 +177,17 @@ def models() -> dict[str, NetworkModel]:
     each loaded from its folder on first use."""
     found = (registry.get(name, "model", "MODEL") for name in registry.names())
     return {m.driver or m.name: m for m in found if m is not None}
+
+
+def used_by(pb: Playbook) -> dict[str, NetworkModel]:
+    """The models a playbook has a section for — its own (the model's name) or a key it owns beside it
+    (calico's `policies`) — as `models()` gives them; the others are not even loaded: for a lab without
+    one, a model's preflight, `up` and `after_containers` do nothing. A model without a section row (one
+    a test registered) is always taken: nothing here can tell that it is unused."""
+    used = []
+    for name in registry.names():
+        row = registry.get(name, "section", "SECTION")
+        keys = [name] if row is None else [row.key, *(key for key, _, _ in row.named)]
+        if row is None or any(pb.section(key) not in (None, {}) for key in keys):
+            used.append(registry.get(name, "model", "MODEL"))
+    return {m.driver or m.name: m for m in used if m is not None}

@@ -24,7 +24,7 @@ from dockerctl.fabric import gluster, labhosts
 from dockerctl.fabric import swarm as lab_swarm
 from dockerctl.fabric.hostlinks import remove_lab_links
 from dockerctl.hosts import state
-from dockerctl.netmodels.base import Progress, models
+from dockerctl.netmodels.base import Progress, models, used_by
 from dockerctl.ops import pool as lab_pool
 from dockerctl.spec.gluster import GLUSTER_DRIVER
 
@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # `down` never loads the playbook models
 def preflight(pb: Playbook) -> None:
     """Every model's and the pool's checks of this machine, before anything is made."""
     lab_pool.preflight(pb)
-    for m in models().values():
+    for m in used_by(pb).values():
         m.preflight(pb)
 
 
@@ -55,7 +55,7 @@ def models_up(pb: Playbook, progress: Progress | None) -> list[str]:
     """The storage pool and each model the playbook has a section for (idempotent). → the pool's volumes
     that held data before this run."""
     kept = lab_pool.pool_up(pb, progress)  # a storage: section: its pool and volume driver (V1, V2)
-    for m in models().values():
+    for m in used_by(pb).values():
         m.up(pb, progress)
     return kept
 
@@ -74,7 +74,7 @@ def swarm_up(engine: Engine, engines: dict[str, Engine], pb: Playbook, order: li
 def after_containers(pb: Playbook, engines: dict[str, Engine], say: Progress) -> None:
     """What a model does once the lab's containers run (publishing their names, applying its policies
     to their workloads …)."""
-    for m in models().values():
+    for m in used_by(pb).values():
         m.after_containers(pb, engines, say)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docker.models.containers import Container
 from docker.types import Mount
@@ -19,12 +19,13 @@ from dockerctl.engines.engine import Engine
 from dockerctl.engines.labels import owned
 from dockerctl.errors import InvalidInput
 from dockerctl.jsonout import RowsReport
-from dockerctl.prove.storage import across_hosts, compare, probe_image
-from dockerctl.prove.twins import Twins, twins_of
 from dockerctl.spec.gluster import GLUSTER_DRIVER
 from dockerctl.spec.models import BASE_IMAGE, ContainerSpec
 from dockerctl.spec.mounts import MountSpec, check_target
 from dockerctl.verify.checks import Check
+
+if TYPE_CHECKING:  # the proofs (twins, writes) are loaded by `vol compare` only, never by `mounts`
+    from dockerctl.prove.twins import Twins
 
 
 @dataclass
@@ -119,6 +120,9 @@ def compare_storage(
             where="-H/--host",
         )
     ensure_image_local(engine.client, BASE_IMAGE)
+    from dockerctl.prove.storage import compare
+    from dockerctl.prove.twins import twins_of
+
     with twins_of(engine) as twins:
         rows = compare(twins)
         if across_hosts:
@@ -150,6 +154,8 @@ def _across_hosts(local: Engine, twins: Twins, say: Callable[[str], None]) -> di
     from dockerctl.hosts.paths import write_atomic
     from dockerctl.ops.down import down
     from dockerctl.ops.hosts import hosts_up
+    from dockerctl.prove.storage import across_hosts, probe_image
+    from dockerctl.prove.twins import twins_of
 
     image = probe_image(twins)
     engines: list[Engine] = []

@@ -135,3 +135,36 @@ def test_the_walk_leaves_out_a_host_that_does_not_answer_and_shares_the_local_co
     assert closed == []  # the walk's engines are the caller's, but `local`'s connection stays open
     labhosts.close_engines([e for _, e in got])
     assert closed == ["local"]
+
+
+def test_an_engine_at_a_lab_hosts_url_is_that_host(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`as_lab_host` (every command's engine): a URL a simulated host has → its name and its namespace's
+    kernel; the machine's own engine, even when a lab lists it as its local host, or any other URL →
+    unchanged. Read from the records alone."""
+    from types import SimpleNamespace
+
+    from dockerctl.fabric.lab_engine import as_lab_host
+    from dockerctl.fabric.lab_host_records import HostRecord, LabHosts, save
+    from dockerctl.hosts import LocalHost, NetnsHost
+
+    monkeypatch.setenv("DOCKERCTL_STATE_DIR", str(tmp_path / "state"))
+    here = "unix:///var/run/docker.sock"
+    save(
+        LabHosts(
+            "lab1",
+            "198.18.100.0/24",
+            {
+                "me": HostRecord("me", "local", here),
+                "h1": HostRecord("h1", "simulated", "unix:///run/dctl-h1.sock", "198.18.100.10"),
+            },
+        )
+    )
+
+    def engine(url: str) -> SimpleNamespace:
+        return SimpleNamespace(name="local", url=url, host=LocalHost())
+
+    sim = as_lab_host(engine("unix:///run/dctl-h1.sock"))  # type: ignore[arg-type]
+    assert sim.name == "h1" and isinstance(sim.host, NetnsHost) and sim.host.namespace == "h1"
+    for url in (here, "unix:///run/other.sock"):
+        same = as_lab_host(engine(url))  # type: ignore[arg-type]
+        assert same.name == "local" and isinstance(same.host, LocalHost)
