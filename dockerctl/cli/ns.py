@@ -6,6 +6,7 @@ from rich.table import Table
 
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
+from dockerctl.cli.output import report
 from dockerctl.observe.namespaces import KINDS
 from dockerctl.ops.namespaces import NsReport, ns_report
 
@@ -32,11 +33,12 @@ def _show(report: NsReport) -> None:
         render.out.print(f"- {escape(line)}")
 
 
+@report
 def ns(
     ctx: typer.Context,
     container: str = typer.Argument(..., help="Container name or id (running)."),
     with_: list[str] | None = typer.Option(None, "--with", help="Other containers to compare; repeatable."),
-    json_out: bool = typer.Option(False, "--json", help="Print the matrix as JSON."),
+    json_out: bool = False,
 ) -> None:
     """Which namespaces does this container really share? The inode ids of mnt, uts, ipc, pid, net,
     user and cgroup for the container, the host and the others given, shared/private for each pair,
