@@ -17,7 +17,9 @@ def cleanup(
     volumes: bool = typer.Option(
         False,
         "--volumes",
-        help="Also remove dockerctl's volumes and its containers' anonymous volumes (deletes data).",
+        "-v",
+        help="Also remove dockerctl's volumes and its containers' anonymous volumes (deletes data; kept "
+        "by default, as by `down`).",
     ),
     json_out: bool = False,
     orphans: bool = typer.Option(

@@ -227,3 +227,11 @@ def test_completion_prints_the_other_shells_scripts(shell: str) -> None:
     done = _cli("completion", shell)
     assert done.returncode == 0 and "_DOCKERCTL_COMPLETE=complete_" + shell in done.stdout
     assert _cli("completion", "tcsh").returncode == 2
+
+
+@pytest.mark.parametrize("words", ["down", "cleanup"])
+def test_down_and_cleanup_keep_volumes_unless_volumes(words: str) -> None:
+    volumes = _options(COMMANDS[words])["--volumes"]
+    assert volumes.opts == ["--volumes", "-v"] and volumes.default is False
+    assert "kept" in (volumes.help or "")
+    assert not _options(COMMANDS[words], hidden=False).keys() & {"--keep-volumes"}
