@@ -218,7 +218,7 @@ def test_hosts_up_ls_doctor_and_down(clean_machine: dict[str, object]) -> None:
         assert cli("doctor", "--lab-host", "nosuch").returncode == 2
         _exporter_outlives_its_hosts(hosts["mvh1"]["url"])
     finally:
-        down = cli("hosts", "down", "--lab", "macvlan-hosts", "--volumes")
+        down = cli("hosts", "down", "--lab", "macvlan-hosts")
     assert down.returncode == 0, down.stdout + down.stderr
 
 
@@ -263,7 +263,7 @@ def _exporter_outlives_its_hosts(url: str) -> None:
         [limit] = [v for k, v in got.items()
                    if k.startswith("container_spec_memory_limit_bytes{") and 'name="exp-on-mvh1"' in k]  # fmt: skip
         assert limit == 48 * 2**20
-        down = cli("hosts", "down", "--lab", "macvlan-hosts", "--volumes")
+        down = cli("hosts", "down", "--lab", "macvlan-hosts")
         assert down.returncode == 0, down.stdout + down.stderr
         assert not Path("/var/run/netns/mvh1").exists()
         for _ in range(3):  # every scrape whole, the hosts down, nothing read, the errors counted
