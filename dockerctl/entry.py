@@ -11,7 +11,52 @@ from types import FrameType
 
 def _early(signum: int, frame: FrameType | None) -> None:
     sys.stderr.write("dockerctl: interrupted while starting; nothing was done\n")
-    os._exit(143 if signum == signal.SIGTERM else 130)
+    os._exit(143 if signum == signal.SIGTERM else 130)  # ExitCode.TERMINATED / INTERRUPTED (not imported yet)
+
+
+def _docker_constants() -> dict[str, str]:
+    """docker-py's API versions (docker/constants.py), read without importing `docker` (~0.3 s: it
+    loads requests, urllib3 and the whole client): its two string constants, parsed, not run."""
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec("docker")
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    path = os.path.join(next(iter(spec.submodule_search_locations)), "constants.py")
+    try:
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read(), path)
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    wanted = ("DEFAULT_DOCKER_API_VERSION", "MINIMUM_DOCKER_API_VERSION")
+    found: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+            for target in node.targets:
+                if isinstance(target, ast.Name) and target.id in wanted and isinstance(node.value.value, str):
+                    found[target.id] = node.value.value
+    return found
+
+
+def version_text() -> str:
+    """`dockerctl --version`: dockerctl's version, the engine API it speaks (docker-py's default) and the
+    oldest it accepts, and docker-py's version — all known here, no engine asked."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from dockerctl import __version__
+
+    try:
+        docker_py = version("docker")
+    except PackageNotFoundError:
+        docker_py = "not installed"
+    api = _docker_constants()
+    return (
+        f"dockerctl {__version__}\n"
+        f"engine API: {api.get('DEFAULT_DOCKER_API_VERSION', 'unknown')} "
+        f"(oldest accepted: {api.get('MINIMUM_DOCKER_API_VERSION', 'unknown')})\n"
+        f"docker-py: {docker_py}\n"
+    )
 
 
 def _written_help(argv: list[str]) -> str | None:
@@ -41,9 +86,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, _early)
     signal.signal(signal.SIGTERM, _early)
     if sys.argv[1:] == ["--version"]:  # answered before the CLI's imports (docker, rich, pydantic)
-        from dockerctl import __version__
-
-        sys.stdout.write(f"dockerctl {__version__}\n")
+        sys.stdout.write(version_text())
         return
     text = _written_help(sys.argv)
     if text is not None:

@@ -10,7 +10,8 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Documented exit codes (README, "Exit codes")."""
+    """Every exit code dockerctl gives, one meaning each: `dockerctl --help` lists them (EXIT_CODES, its
+    "Exit codes:" epilog) and the README's table is checked against them."""
 
     OK = 0
     CHECK_FAILED = 1  # everything ran, but a verified effect does not hold on this kernel
@@ -21,6 +22,29 @@ class ExitCode(IntEnum):
     ENGINE_ERROR = 6  # the engine failed (5xx after retries) or refused for a reason of its own
     KERNEL_UNREACHABLE = 7  # the engine answers, but its kernel cannot be read from here (-H tcp://)
     STATE_UNWRITABLE = 8  # the state directory (lab records, locks) cannot be written: nothing was changed
+    INTERRUPTED = 130  # SIGINT (Ctrl-C): what the run made is removed; it says what it had done
+    TERMINATED = 143  # SIGTERM: the same as Ctrl-C
+
+
+# each code's meaning, as `dockerctl --help` prints it (short: one line of the epilog each)
+EXIT_CODES: dict[ExitCode, str] = {
+    ExitCode.OK: "success: every check holds",
+    ExitCode.CHECK_FAILED: "everything ran, but a checked effect does not hold",
+    ExitCode.USAGE: "bad input (flag, file:line): nothing was changed",
+    ExitCode.ENGINE_UNAVAILABLE: "no engine answers",
+    ExitCode.NOT_FOUND: "a container, image, network or volume named does not exist",
+    ExitCode.CONFLICT: "a name already in use, a resource in use",
+    ExitCode.ENGINE_ERROR: "the engine failed or refused",
+    ExitCode.KERNEL_UNREACHABLE: "the engine answers, its kernel cannot be read from here (-H tcp://)",
+    ExitCode.STATE_UNWRITABLE: "the state directory cannot be written: nothing was changed",
+    ExitCode.INTERRUPTED: "stopped by SIGINT (Ctrl-C); what the run made is removed",
+    ExitCode.TERMINATED: "stopped by SIGTERM; what the run made is removed",
+}
+
+
+def exit_code_table() -> str:
+    """The "Exit codes:" lines of `dockerctl --help`, one per ExitCode, code first."""
+    return "\n".join(f"{int(code):>3}  {EXIT_CODES[code]}" for code in ExitCode)
 
 
 class DockerctlError(Exception):

@@ -72,7 +72,7 @@ def dockerctl_tool(work: Path, n: int) -> dict[str, Callable[[], object]]:
     return {
         "up": lambda: run(play),
         "re-apply": lambda: run(play),
-        "down": lambda: run([DOCKERCTL, "down", "--lab", lab]),
+        "down": lambda: run([DOCKERCTL, "down", "--lab", lab, "--volumes"]),
     }
 
 

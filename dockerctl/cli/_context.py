@@ -38,6 +38,15 @@ LabOfFile = Annotated[str | None, typer.Option("--lab", callback=lab_name, help=
 GroupUnderLab = Annotated[
     str | None, typer.Option("--lab", callback=lab_name, help="Group it under a lab name.")
 ]
+# a lab host by name (`dockerctl hosts ls`); the root's -H/--host URL is the engine, not this
+LabHost = Annotated[
+    str | None,
+    typer.Option(
+        "--lab-host",
+        metavar="NAME",
+        help="A lab host (see `dockerctl hosts ls`): its engine, read on its own kernel.",
+    ),
+]
 PurgeGuestImage = Annotated[
     bool,
     typer.Option("--purge", help="Also remove the cached VM guest image (built again on the next VM boot)."),

@@ -15,20 +15,29 @@ import requests.exceptions
 import typer
 from rich.markup import escape
 
-from dockerctl import __version__
+from dockerctl.cli import completion
 from dockerctl.cli.render import err
 from dockerctl.engines.client import translate
 from dockerctl.engines.signals import Interrupted, install_handlers
-from dockerctl.errors import DockerctlError, ExitCode, InvalidInput
+from dockerctl.entry import version_text
+from dockerctl.errors import DockerctlError, ExitCode, InvalidInput, exit_code_table
 from dockerctl.spec.fields import flag_of
 
 app = typer.Typer(
     name="dockerctl",
-    help="Apply what a container course teaches to a real Docker engine — then prove it from the kernel.\n\n"
+    help="Check that what the Docker engine says it set — limits, namespaces, networks, mounts — is what "
+    "the kernel enforces: each verdict with its evidence (cgroup files, /proc, iptables, traffic), for "
+    "operators on a host and for CI. Labs from playbooks and compose projects are built, proved and torn "
+    "down; audit and the exporter watch an engine you already run. (It began as a container course's "
+    "exercises.)\n\n"
+    "Reports print as a table or, with --format json (--json), one JSON document on stdout; errors go "
+    "to stderr, one line, and the exit code says which (below).\n\n"
     "Examples:\n\n"
     "  dockerctl doctor\n\n"
     "  dockerctl run --name web -m 100M --verify dockerctl/base\n\n"
+    "  dockerctl audit --format json\n\n"
     "  dockerctl cleanup",
+    epilog="\b\nExit codes:\n" + exit_code_table(),
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # locals would print the client and the environment
     add_completion=False,
@@ -43,7 +52,7 @@ class Globals:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"dockerctl {__version__}")
+        typer.echo(version_text(), nl=False)
         raise typer.Exit()
 
 
@@ -60,7 +69,11 @@ def root(
         "be verified from here).",
     ),
     version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version."
+        False,
+        "--version",
+        callback=_version,
+        is_eager=True,
+        help="Print the version, the engine API version it speaks and docker-py's (no engine asked).",
     ),
 ) -> None:
     ctx.obj = Globals(host=host)
@@ -99,6 +112,7 @@ _COMMANDS: dict[str, tuple[str, str, bool, dict[str, Any] | None]] = {
     "image": ("image", "app", True, None),
     "plugin": ("plugin", "app", True, None),
     "bench": ("bench", "app", True, None),
+    "completion": ("completion", "completion", False, None),
 }
 _registered: set[str] = set()
 
@@ -186,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
 def _main(argv: list[str] | None) -> None:
     args = sys.argv[1:] if argv is None else argv
     try:
-        name = invoked(args)
+        name = None if completion.answering() else invoked(args)  # completing needs every command
         register([name] if name else None)  # inside: a signal while its modules load is one line too
         app(args=args, prog_name="dockerctl")
     except DockerctlError as exc:
@@ -205,7 +219,7 @@ def _main(argv: list[str] | None) -> None:
         sys.exit(stop.exit_code)
     except KeyboardInterrupt:
         err.print("dockerctl: interrupted", markup=False)
-        sys.exit(130)
+        sys.exit(int(ExitCode.INTERRUPTED))
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         # a docker-py call that escaped engine_call (the engine went away mid-command): one sentence
         translated = translate(exc, "finish the command")

@@ -6,7 +6,8 @@ import typer
 from rich.markup import escape
 
 from dockerctl.cli import render
-from dockerctl.cli._context import engine
+from dockerctl.cli._context import LabHost, engine
+from dockerctl.cli.output import report
 from dockerctl.errors import InvalidInput
 from dockerctl.ops.audit import AuditReport, audit_lab_host
 from dockerctl.ops.audit import audit as run_audit
@@ -76,17 +77,16 @@ def _show(report: AuditReport) -> None:
         render.err.print(f"note: {escape(n)}")
 
 
+@report
 def audit(
     ctx: typer.Context,
-    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    json_out: bool = False,
     fail_on: str = typer.Option(
         ",".join(DEFAULT_FAIL_ON),
         "--fail-on",
         help=f"Rules whose findings give exit 1 (comma-separated, `all` or `none`): {', '.join(RULES)}.",
     ),
-    host: str | None = typer.Option(
-        None, "--host", help="A lab host (see `dockerctl hosts ls`): its engine, read on its own kernel."
-    ),
+    host: LabHost = None,
 ) -> None:
     """Every container on the engine, whoever started it (grouped by compose project, swarm service,
     dockerctl lab, none): what it asked and whether the kernel holds it; the CIS Docker Benchmark's
@@ -112,7 +112,7 @@ def audit(
 
       dockerctl audit --json | jq '.containers[] | select(.findings | length > 0) | .name'
 
-      dockerctl audit --host svh1
+      dockerctl audit --lab-host svh1
     """
     rules = _fail_on(fail_on)
     with render.status("auditing the engine's containers") as status:

@@ -10,6 +10,7 @@ from rich.markup import escape
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
 from dockerctl.cli.helptext import naming_models
+from dockerctl.cli.output import report
 from dockerctl.ops.bench import BenchReport, bench_net
 from dockerctl.pictures.files import check_target
 from dockerctl.pictures.pages import write_bench_page
@@ -55,6 +56,7 @@ def _table(report: BenchReport) -> None:
 
 @app.command("net")
 @naming_models
+@report
 def net(
     ctx: typer.Context,
     paths: str | None = typer.Option(
@@ -64,7 +66,7 @@ def net(
     repeat: int = typer.Option(
         3, "--repeat", help="Runs per path and direction (1–20); the median is shown."
     ),
-    json_out: bool = typer.Option(False, "--json", help="Print the results as JSON (every sample)."),
+    json_out: bool = False,
     plot: Path | None = typer.Option(
         None, "--plot", help="Also draw the table: FILE.svg (or .png with matplotlib)."
     ),

@@ -5,19 +5,23 @@ import typer
 from dockerctl.apply.cleanup import remove_owned
 from dockerctl.cli import render
 from dockerctl.cli._context import engine, lab_name
+from dockerctl.cli.output import report
 from dockerctl.errors import InvalidInput
 from dockerctl.ops.audit import OrphanCleanup, clean_lab_host_orphans, clean_orphans
 
 
+@report
 def cleanup(
     ctx: typer.Context,
     lab: str | None = typer.Option(None, "--lab", callback=lab_name, help="Only this lab's resources."),
     volumes: bool = typer.Option(
         False,
         "--volumes",
-        help="Also remove dockerctl's volumes and its containers' anonymous volumes (deletes data).",
+        "-v",
+        help="Also remove dockerctl's volumes and its containers' anonymous volumes (deletes data; kept "
+        "by default, as by `down`).",
     ),
-    json_out: bool = typer.Option(False, "--json", help="Print what was removed as JSON."),
+    json_out: bool = False,
     orphans: bool = typer.Option(
         False,
         "--orphans",
@@ -25,7 +29,7 @@ def cleanup(
         "(after a crash; `dockerctl audit` lists them).",
     ),
     host: str | None = typer.Option(
-        None, "--host", help="With --orphans: a lab host (see `dockerctl hosts ls`)."
+        None, "--lab-host", metavar="NAME", help="With --orphans: a lab host (see `dockerctl hosts ls`)."
     ),
 ) -> None:
     """Remove the containers and networks dockerctl created — and nothing else.
@@ -54,9 +58,9 @@ def cleanup(
         return
     if host is not None:
         raise InvalidInput(
-            "--host is only used with --orphans",
-            where="--host",
-            hint="dockerctl cleanup --orphans --host NAME",
+            "--lab-host is only used with --orphans",
+            where="--lab-host",
+            hint="dockerctl cleanup --orphans --lab-host NAME",
         )
     with engine(ctx) as eng:
         removed = remove_owned(eng.client, lab=lab, volumes=volumes)

@@ -10,6 +10,7 @@ from rich.markup import escape
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
 from dockerctl.cli.junit import write_junit
+from dockerctl.cli.output import report
 from dockerctl.ops.compose import ComposeReport, verify_project
 
 app = typer.Typer(help="Compose projects: check a running project against its file.", no_args_is_help=True)
@@ -41,6 +42,7 @@ def _show(report: ComposeReport) -> None:
 
 
 @app.command("verify")
+@report
 def verify(
     ctx: typer.Context,
     file: list[Path] = typer.Option(
@@ -49,7 +51,7 @@ def verify(
     project: str | None = typer.Option(
         None, "-p", "--project-name", help="Project name (default: as compose picks it)."
     ),
-    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    json_out: bool = False,
     junit: Path | None = typer.Option(None, "--junit", help="Also write a JUnit XML report here."),
     no_traffic: bool = typer.Option(
         False, "--no-traffic", help="Skip the reachability and isolation probes between services."

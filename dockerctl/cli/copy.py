@@ -9,14 +9,16 @@ from dockerctl.apply.containers import get
 from dockerctl.apply.copy import container_stat, copy_from_container, copy_to_container, split_ref, tree_size
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
+from dockerctl.cli.output import report
 from dockerctl.errors import InvalidInput
 
 
+@report
 def cp(
     ctx: typer.Context,
     src: str = typer.Argument(..., help="HOST_PATH or CONTAINER:PATH"),
     dst: str = typer.Argument(..., help="HOST_PATH or CONTAINER:PATH"),
-    json_out: bool = typer.Option(False, "--json", help="Print what was copied as JSON."),
+    json_out: bool = False,
 ) -> None:
     """Copy files between the host and a container, like `docker cp` (seed S6), streamed both ways so
     memory stays bounded for any size; a progress bar shows large copies on a terminal.

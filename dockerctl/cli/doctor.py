@@ -3,23 +3,23 @@ from __future__ import annotations
 import typer
 
 from dockerctl.cli import render
-from dockerctl.cli._context import host_of
+from dockerctl.cli._context import LabHost, host_of
 from dockerctl.cli.helptext import naming_models
+from dockerctl.cli.output import report
 from dockerctl.errors import ExitCode
 from dockerctl.ops.doctor import doctor_report
 from dockerctl.ops.hosts import doctor_host
 
 
 @naming_models
+@report
 def doctor(
     ctx: typer.Context,
-    json_out: bool = typer.Option(False, "--json", help="Print the findings as JSON."),
+    json_out: bool = False,
     links: bool = typer.Option(
         True, "--links/--no-links", help="Probe which link types the kernel can make."
     ),
-    host: str | None = typer.Option(
-        None, "--host", help="A lab host (see `dockerctl hosts ls`): its engine, read on its own kernel."
-    ),
+    host: LabHost = None,
 ) -> None:
     """What the engine's host can and cannot enforce, each line with its evidence.
 
@@ -39,7 +39,7 @@ def doctor(
 
       dockerctl -H ssh://root@10.0.0.5 doctor
 
-      dockerctl doctor --host ovh1
+      dockerctl doctor --lab-host ovh1
     """
     report = doctor_host(host, probe_links=links) if host else doctor_report(host_of(ctx), probe_links=links)
     if json_out:

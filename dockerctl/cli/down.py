@@ -9,22 +9,26 @@ import typer
 
 from dockerctl.cli import render
 from dockerctl.cli._context import LabOfFile, PurgeGuestImage, engine
+from dockerctl.cli.output import report
 from dockerctl.engines.signals import on_stop
 from dockerctl.errors import InvalidInput
 from dockerctl.ops.down import down
 
 
+@report
 def down_cmd(
     ctx: typer.Context,
     file: Path | None = typer.Argument(None, help="The playbook whose lab to remove."),
     lab: LabOfFile = None,
-    keep_volumes: bool = typer.Option(
-        False, "--keep-volumes", help="Keep the lab's volumes (and their data)."
-    ),
     volumes: bool = typer.Option(
         False,
         "--volumes",
-        help="Also remove the storage pool's volumes and their data (kept by default: they span hosts).",
+        "-v",
+        help="Also remove the lab's volumes and its storage pool's volumes, with their data (kept by "
+        "default, as with `docker compose down`).",
+    ),
+    keep_volumes: bool = typer.Option(
+        False, "--keep-volumes", hidden=True, help="Accepted for old scripts: volumes are kept by default."
     ),
     purge: PurgeGuestImage = False,
     wait: float = typer.Option(
@@ -33,21 +37,34 @@ def down_cmd(
         min=0,
         help="If another run holds this lab, wait up to SECONDS (default: refuse at once).",
     ),
+    json_out: bool = False,
 ) -> None:
     """Remove exactly one lab's labelled resources — and nothing else — and the hosts it made.
+
+    As with `docker compose down`, volumes and their data are kept unless --volumes (-v) is given: then
+    the lab's volumes and its storage pool's volumes go too.
 
     Examples:
 
       dockerctl down playbooks/limits.yaml
 
-      dockerctl down --lab limits --keep-volumes
+      dockerctl down --lab limits --volumes
 
-      dockerctl down --lab volumes-across-hosts --volumes
+      dockerctl down --lab volumes-across-hosts -v
 
       dockerctl down --lab limits-vm --purge
     """
     if (file is None) == (lab is None):
         raise InvalidInput("give a playbook FILE or --lab NAME (one of them)", where="FILE/--lab")
+    if keep_volumes and volumes:
+        raise InvalidInput(
+            "--keep-volumes keeps every volume and --volumes removes them: give one of them",
+            where="--volumes",
+        )
+    if keep_volumes:
+        render.err.print(
+            "note: --keep-volumes is the default now (volumes go only with --volumes)", markup=False
+        )
     if lab is None:  # the playbook models are loaded only here: they take ~0.1 s
         from dockerctl.spec.playbook import load_playbook
 
@@ -55,7 +72,22 @@ def down_cmd(
     name = lab
     whole = f"nothing was done: lab {name} is whole (`dockerctl down --lab {name}` removes it)"
     with on_stop(whole), engine(ctx) as eng:
-        removed = down(eng, name, keep_volumes=keep_volumes, volumes=volumes, purge=purge, wait=wait)
+        removed = down(eng, name, keep_volumes=not volumes, volumes=volumes, purge=purge, wait=wait)
+    if json_out:
+        render.emit_json(
+            {
+                "lab": name,
+                "containers": removed.containers,
+                "networks": removed.networks,
+                "volumes": removed.volumes,
+                "services": removed.services,
+                "hosts": removed.hosts,
+                "kept_pool_volumes": removed.kept_pool,
+                "purged_images": removed.purged,
+                "held": removed.held,
+            }
+        )
+        return
     hosts = f", host(s) {', '.join(removed.hosts)}" if removed.hosts else ""
     render.out.print(
         f"lab {name}: removed {len(removed.containers)} container(s), {len(removed.networks)} "

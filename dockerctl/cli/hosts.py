@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from dockerctl.cli import render
 from dockerctl.cli._context import LabOfFile, PurgeGuestImage, engine, lab_name
+from dockerctl.cli.output import report
 from dockerctl.errors import InvalidInput
 from dockerctl.ops.down import down
 from dockerctl.ops.hosts import HostsReport, hosts_ls, hosts_up
@@ -30,14 +31,15 @@ def _table(report: HostsReport) -> None:
 
 
 @app.command("up")
+@report
 def up(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="A playbook with a hosts: section."),
-    json_out: bool = typer.Option(False, "--json", help="Print the hosts as JSON."),
+    json_out: bool = False,
 ) -> None:
     """Bring a playbook's hosts up and keep them: the lab switch, each simulated host (its namespace and
     dockerd, the lab's images shipped to it), remote engines checked, swarm mode if the playbook asks.
-    `play` does this itself; `hosts up` is for looking around (doctor --host, docker -H …) first.
+    `play` does this itself; `hosts up` is for looking around (doctor --lab-host, docker -H …) first.
 
     Examples:
 
@@ -51,9 +53,10 @@ def up(
 
 
 @app.command("ls")
+@report
 def ls(
     lab: str | None = typer.Option(None, "--lab", callback=lab_name, help="Only this lab's hosts."),
-    json_out: bool = typer.Option(False, "--json", help="Print the hosts as JSON."),
+    json_out: bool = False,
 ) -> None:
     """List the hosts of labs that are up, with whether each engine answers.
 
@@ -66,11 +69,13 @@ def ls(
 
 
 @app.command("down")
+@report
 def down_cmd(
     ctx: typer.Context,
     file: Path | None = typer.Argument(None, help="The playbook whose hosts to remove."),
     lab: LabOfFile = None,
     purge: PurgeGuestImage = False,
+    json_out: bool = False,
 ) -> None:
     """Remove a lab and its hosts: the lab's resources on every host, the swarm mode it joined, each
     simulated host (engine, namespace, state), each VM (qemu, tap), the lab switch and its rule.
@@ -86,6 +91,11 @@ def down_cmd(
     name = lab or load_playbook(file).name  # type: ignore[arg-type]
     with engine(ctx) as eng:
         removed = down(eng, name, purge=purge)
+    if json_out:
+        render.emit_json(
+            {"lab": name, "hosts": removed.hosts, "resources": removed.count, "purged_images": removed.purged}
+        )
+        return
     render.out.print(
         f"lab {name}: removed its hosts ({', '.join(removed.hosts) or 'none'}) and {removed.count} resource(s)"
     )

@@ -5,16 +5,18 @@ import typer
 from dockerctl.apply.images import build_base_image
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
+from dockerctl.cli.output import report
 from dockerctl.spec.models import BASE_IMAGE
 
 app = typer.Typer(help="The project's locally built images (nothing is ever pulled).", no_args_is_help=True)
 
 
 @app.command("build-base")
+@report
 def build_base(
     ctx: typer.Context,
     tag: str = typer.Option(BASE_IMAGE, "--tag", help="Tag of the image to build."),
-    json_out: bool = typer.Option(False, "--json", help="Print the image id as JSON."),
+    json_out: bool = False,
 ) -> None:
     """Build the 2 MB base image FROM scratch with the host's static busybox (no registry needed).
 
@@ -31,10 +33,11 @@ def build_base(
 
 
 @app.command("build-self")
+@report
 def build_self(
     ctx: typer.Context,
     tag: str = typer.Option("", "--tag", help="Tag of the image (default: dockerctl:<version>)."),
-    json_out: bool = typer.Option(False, "--json", help="Print the tag, id and size as JSON."),
+    json_out: bool = False,
 ) -> None:
     """Build dockerctl's own image FROM scratch: this machine's Python, dockerctl from its wheel (no registry).
 

@@ -5,15 +5,17 @@ import typer
 from dockerctl.cli import limit_flags as lf
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
+from dockerctl.cli.output import report
 from dockerctl.errors import NotFound
 from dockerctl.ops.limits import is_service, limits_report, service_limits_report, update_limits
 from dockerctl.spec.inputs import limit_fields
 
 
+@report
 def limits(
     ctx: typer.Context,
     container: str = typer.Argument(..., help="Container (name or id), or a swarm service on this engine."),
-    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    json_out: bool = False,
 ) -> None:
     """One row per limit: what was asked, what the engine kept (HostConfig), what the kernel holds.
 
@@ -38,15 +40,16 @@ def limits(
             service = service_limits_report(eng, container)
             render.finish(service, json_out, lambda: render.service_limits(service))
             return
-    render.finish(report, json_out, lambda: render.limits_report(report))
+    render.finish(report, json_out, lambda: render.limits_report(report), unreachable=report.unreachable)
 
 
 @lf.limit_options(before="verify")
+@report
 def update(
     ctx: typer.Context,
     container: str = typer.Argument(..., help="Container name or id (running)."),
     verify: bool = typer.Option(False, "--verify", help="Read every limit back from the kernel afterwards."),
-    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    json_out: bool = False,
 ) -> None:
     """Change limits of a running container (like `docker update`, plus --cpus, --pids-limit and device
     throttles through the engine's update endpoint), then optionally verify them in the kernel.
@@ -69,4 +72,4 @@ def update(
         if verify:
             render.limits_report(report)
 
-    render.finish(report, json_out, show)
+    render.finish(report, json_out, show, unreachable=report.unreachable)

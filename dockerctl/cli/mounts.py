@@ -5,6 +5,7 @@ from rich.markup import escape
 
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
+from dockerctl.cli.output import report
 from dockerctl.ops.storage import MountsReport, mounts_report
 
 
@@ -43,12 +44,13 @@ def _show(report: MountsReport) -> None:
         render.checks_table("write probes", report.checks, observed="measured")
 
 
+@report
 def mounts(
     ctx: typer.Context,
     container: str = typer.Argument(..., help="Container name or id (running)."),
     all_mounts: bool = typer.Option(False, "--all", help="Also list /proc, /sys and /dev mounts."),
     prove: bool = typer.Option(False, "--prove", help="Prove ro/rw of each volume and bind by a write."),
-    json_out: bool = typer.Option(False, "--json", help="Print the mounts as JSON."),
+    json_out: bool = False,
 ) -> None:
     """The container's mounts as the kernel has them: mount point, what it is (container layer, volume,
     bind, engine file), its source and host path, filesystem, ro/rw, propagation (seed S1–S5).

@@ -14,6 +14,7 @@ from dockerctl.apply.networks import (
 from dockerctl.apply.swarm import swarm_init, swarm_leave
 from dockerctl.cli import render
 from dockerctl.cli._context import GroupUnderLab, engine
+from dockerctl.cli.output import report
 from dockerctl.engines.labels import is_owned
 from dockerctl.errors import InvalidInput
 from dockerctl.observe.netpath import NetPath
@@ -34,7 +35,8 @@ swarm_app = typer.Typer(
 
 
 @app.command("ls")
-def ls(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+@report
+def ls(ctx: typer.Context, json_out: bool = False) -> None:
     """Networks with driver, subnets, owner and the containers on them (seed N1).
 
     Example:
@@ -80,6 +82,7 @@ def ls(ctx: typer.Context, json_out: bool = typer.Option(False, "--json", help="
 
 
 @app.command("create")
+@report
 def create(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Network name."),
@@ -95,6 +98,7 @@ def create(
     ),
     opt: list[str] | None = typer.Option(None, "--opt", "-o", help="Driver option, e.g. parent=eth0 (X8)."),
     lab: GroupUnderLab = None,
+    json_out: bool = False,
 ) -> None:
     """Create a labelled network; overlapping subnets, gateways outside the subnet, a missing or taken
     macvlan parent and overlay without swarm are refused before the engine.
@@ -123,7 +127,10 @@ def create(
     )
     with engine(ctx) as eng:
         net = create_network(eng, spec)
-    render.out.print(f"created network {net.name} ({net.id[:12]}, {driver})")
+    if json_out:
+        render.emit_json({"name": net.name, "id": net.id, "driver": driver})
+    else:
+        render.out.print(f"created network {net.name} ({net.id[:12]}, {driver})")
 
 
 @app.command("inspect")
@@ -139,6 +146,7 @@ def inspect(ctx: typer.Context, name: str = typer.Argument(..., help="Network na
 
 
 @app.command("connect")
+@report
 def connect_cmd(
     ctx: typer.Context,
     network: str = typer.Argument(...),
@@ -147,6 +155,7 @@ def connect_cmd(
         None, "--ip", help="Static IPv4 (only on a network created with --subnet)."
     ),
     alias: list[str] | None = typer.Option(None, "--alias", help="DNS alias on this network; repeatable."),
+    json_out: bool = False,
 ) -> None:
     """Add a network to a running container (seed N9).
 
@@ -156,12 +165,19 @@ def connect_cmd(
     """
     with engine(ctx) as eng:
         connect(eng.client, network, container, ip=ip, aliases=alias)
-    render.out.print(f"connected {container} to {network}")
+    if json_out:
+        render.emit_json({"connected": container, "network": network})
+    else:
+        render.out.print(f"connected {container} to {network}")
 
 
 @app.command("disconnect")
+@report
 def disconnect_cmd(
-    ctx: typer.Context, network: str = typer.Argument(...), container: str = typer.Argument(...)
+    ctx: typer.Context,
+    network: str = typer.Argument(...),
+    container: str = typer.Argument(...),
+    json_out: bool = False,
 ) -> None:
     """Remove a container from a network.
 
@@ -171,14 +187,19 @@ def disconnect_cmd(
     """
     with engine(ctx) as eng:
         disconnect(eng.client, network, container)
-    render.out.print(f"disconnected {container} from {network}")
+    if json_out:
+        render.emit_json({"disconnected": container, "network": network})
+    else:
+        render.out.print(f"disconnected {container} from {network}")
 
 
 @app.command("rm")
+@report
 def rm(
     ctx: typer.Context,
     names: list[str] = typer.Argument(...),
     any_owner: bool = typer.Option(False, "--any-owner", help="Also networks dockerctl did not make."),
+    json_out: bool = False,
 ) -> None:
     """Remove networks; one with containers attached is refused.
 
@@ -186,10 +207,15 @@ def rm(
 
       dockerctl net rm my_net
     """
+    removed: list[str] = []
     with engine(ctx) as eng:
         for name in names:
             remove_network(eng.client, name, any_owner=any_owner)
-            render.out.print(f"removed network {name}")
+            removed.append(name)
+            if not json_out:
+                render.out.print(f"removed network {name}")
+    if json_out:
+        render.emit_json({"removed": removed})
 
 
 def _show_path(p: NetPath) -> None:
@@ -224,13 +250,14 @@ def _show_path(p: NetPath) -> None:
 
 
 @app.command("path")
+@report
 def path(
     ctx: typer.Context,
     container: str = typer.Argument(..., help="Container name or id (running)."),
     other: str | None = typer.Argument(
         None, help="Another container, on another host of a lab: every hop between them (overlay, macvlan)."
     ),
-    json_out: bool = typer.Option(False, "--json", help="Print as JSON."),
+    json_out: bool = False,
 ) -> None:
     """The container's network plumbing, each fact read from the kernel: interfaces (`ip -json` in its
     namespace), each veth's peer on the host (ifindex/iflink), the bridge and gateway, routes, the
@@ -256,10 +283,11 @@ def path(
 
 
 @app.command("cnm")
+@report
 def cnm(
     ctx: typer.Context,
     network: str = typer.Argument(..., help="Network name or id (on this engine or a lab host's)."),
-    json_out: bool = typer.Option(False, "--json", help="Print as JSON."),
+    json_out: bool = False,
 ) -> None:
     """The CNM of a network, read from the kernel (seed X2): per container its sandbox (network
     namespace, inode), its endpoint (interface, addresses, the veth end outside), and the network's own
@@ -305,6 +333,7 @@ def _show_checks(title: str, report: CheckReport) -> None:
 
 
 @app.command("check")
+@report
 def check(
     ctx: typer.Context,
     a: str = typer.Argument(..., help="Container that sends."),
@@ -312,7 +341,7 @@ def check(
     port: int | None = typer.Option(None, "--port", help="TCP connect to this port instead of ping."),
     by: str = typer.Option("ip", "--by", help="ip (b's address on a common network) or name."),
     expect: str = typer.Option("reachable", "--expect", help="reachable or isolated."),
-    json_out: bool = typer.Option(False, "--json", help="Print as JSON."),
+    json_out: bool = False,
 ) -> None:
     """Proof by traffic: send a packet from A to B (ping or a TCP connect) and say why it did or did
     not arrive. Exit 1 when the result is not what --expect says.
@@ -329,10 +358,11 @@ def check(
 
 
 @app.command("prove")
+@report
 def prove(
     ctx: typer.Context,
     which: str = typer.Argument("all", help="nat, publish or all."),
-    json_out: bool = typer.Option(False, "--json", help="Print as JSON."),
+    json_out: bool = False,
 ) -> None:
     """Prove outbound NAT (O1) and port publishing (O2) by traffic: a lab outside namespace in
     198.18.0.0/15 sees the container's connection come from the host's address; a published port
@@ -350,11 +380,13 @@ def prove(
 
 
 @swarm_app.command("init")
+@report
 def init(
     ctx: typer.Context,
     advertise_addr: str = typer.Option(
         "127.0.0.1", "--advertise-addr", help="Address other nodes would use."
     ),
+    json_out: bool = False,
 ) -> None:
     """Turn on swarm mode on this engine (a single-node swarm) so overlay networks can be made.
 
@@ -363,12 +395,19 @@ def init(
       dockerctl swarm init
     """
     with engine(ctx) as eng:
-        render.out.print(f"swarm: {swarm_init(eng.client, advertise_addr)}")
+        said = swarm_init(eng.client, advertise_addr)
+    if json_out:
+        render.emit_json({"swarm": said})
+    else:
+        render.out.print(f"swarm: {said}")
 
 
 @swarm_app.command("leave")
+@report
 def leave(
-    ctx: typer.Context, force: bool = typer.Option(False, "--force", help="Leave even as the last manager.")
+    ctx: typer.Context,
+    force: bool = typer.Option(False, "--force", help="Leave even as the last manager."),
+    json_out: bool = False,
 ) -> None:
     """Leave swarm mode (a single-node manager needs --force).
 
@@ -377,4 +416,8 @@ def leave(
       dockerctl swarm leave --force
     """
     with engine(ctx) as eng:
-        render.out.print(f"swarm: {swarm_leave(eng.client, force=force)}")
+        said = swarm_leave(eng.client, force=force)
+    if json_out:
+        render.emit_json({"swarm": said})
+    else:
+        render.out.print(f"swarm: {said}")

@@ -6,6 +6,7 @@ from rich.table import Table
 
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
+from dockerctl.cli.output import report
 from dockerctl.observe.namespaces import KINDS, NEEDS_ROOT
 from dockerctl.ops.namespaces import NsReport, ns_report
 
@@ -49,11 +50,12 @@ def _cell(value: str | None) -> str:
     return escape(value) if value else "-"  # unknown: needs root; - : a kind this kernel does not have
 
 
+@report
 def ns(
     ctx: typer.Context,
     container: str = typer.Argument(..., help="Container name or id (running)."),
     with_: list[str] | None = typer.Option(None, "--with", help="Other containers to compare; repeatable."),
-    json_out: bool = typer.Option(False, "--json", help="Print the matrix as JSON."),
+    json_out: bool = False,
 ) -> None:
     """Which namespaces does this container really share? The inode ids of mnt, uts, ipc, pid, net,
     user and cgroup for the container, the host and the others given, shared/private for each pair,

@@ -11,6 +11,7 @@ from dockerctl.apply.playbook import PARALLEL
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
 from dockerctl.cli.junit import write_junit
+from dockerctl.cli.output import report
 from dockerctl.errors import InvalidInput
 from dockerctl.ops.play import PlayReport, play
 from dockerctl.spec.playbook import Playbook, load_playbook
@@ -33,6 +34,7 @@ def _show(report: PlayReport) -> None:
         render.err.print(f"error: {escape(report.error)}")
 
 
+@report
 def play_cmd(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="The playbook (YAML)."),
@@ -41,7 +43,7 @@ def play_cmd(
         False, "--keep", help="Leave the lab up afterwards (re-running is then a no-op)."
     ),
     parallel: int = typer.Option(PARALLEL, "--parallel", min=1, max=32, help="Containers created at once."),
-    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    json_out: bool = False,
     junit: Path | None = typer.Option(None, "--junit", help="Also write a JUnit XML report here."),
     wait: float = typer.Option(
         0,
@@ -111,7 +113,8 @@ def schema() -> None:
 
 
 @playbook_app.command("validate")
-def validate(file: Path = typer.Argument(..., help="The playbook (YAML).")) -> None:
+@report
+def validate(file: Path = typer.Argument(..., help="The playbook (YAML)."), json_out: bool = False) -> None:
     """Validate a playbook without an engine: errors at FILE:LINE with the key.
 
     Example:
@@ -119,18 +122,32 @@ def validate(file: Path = typer.Argument(..., help="The playbook (YAML).")) -> N
       dockerctl playbook validate playbooks/limits.yaml
     """
     pb = load_playbook(file)
+    if json_out:
+        render.emit_json(
+            {
+                "file": str(file),
+                "playbook": pb.name,
+                "valid": True,
+                "containers": len(pb.containers),
+                "networks": len(pb.networks),
+                "volumes": len(pb.volumes),
+                "expectations": len(pb.expect),
+            }
+        )
+        return
     render.out.print(
         f"{file}: playbook {pb.name} is valid — {len(pb.containers)} container(s), "
         f"{len(pb.networks)} network(s), {len(pb.volumes)} volume(s), {len(pb.expect)} expectation(s)"
     )
 
 
+@report
 def tour(
     ctx: typer.Context,
     directory: Path = typer.Argument(
         Path("playbooks"), help="A directory of playbooks, played in name order."
     ),
-    json_out: bool = typer.Option(False, "--json", help="Print every report as JSON."),
+    json_out: bool = False,
     junit_dir: Path | None = typer.Option(None, "--junit-dir", help="Write one JUnit XML per playbook here."),
     html_dir: Path | None = typer.Option(
         None,

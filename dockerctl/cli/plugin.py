@@ -8,6 +8,7 @@ from rich.markup import escape
 
 from dockerctl.cli import render
 from dockerctl.cli._context import lab_name
+from dockerctl.cli.output import report
 from dockerctl.ops.pool import PluginsReport, plugins_report
 from dockerctl.plugins.daemon import serve_forever
 from dockerctl.spec.gluster import GLUSTER_DRIVER
@@ -46,7 +47,8 @@ def _table(report: PluginsReport) -> None:
 
 
 @app.command("ls")
-def ls(json_out: bool = typer.Option(False, "--json", help="Print the plugins as JSON.")) -> None:
+@report
+def ls(json_out: bool = False) -> None:
     """List the plugins dockerctl serves: the lab, the process, what each implements (asked of its socket
     with Plugin.Activate, as the engine asks). Exit 1 if one of them does not answer.
 

@@ -7,6 +7,7 @@ import typer
 from dockerctl.cli import limit_flags as lf
 from dockerctl.cli import render
 from dockerctl.cli._context import engine
+from dockerctl.cli.output import report
 from dockerctl.errors import InvalidInput
 from dockerctl.ops.proofs import prove as run_proof
 from dockerctl.spec.inputs import limit_fields
@@ -28,6 +29,7 @@ def _shares(text: str) -> tuple[int, int]:
     return int(a), int(b)
 
 
+@report
 def prove(
     ctx: typer.Context,
     kind: Kind = typer.Argument(..., help="memory, cpu or io."),
@@ -44,7 +46,7 @@ def prove(
     tolerance: float | None = typer.Option(
         None, "--tolerance", help="Allowed relative deviation (cpu ratio default 0.25, io rate default 0.10)."
     ),
-    json_out: bool = typer.Option(False, "--json", help="Print the measurements as JSON."),
+    json_out: bool = False,
 ) -> None:
     """Prove a limit by behaviour, with measured numbers (seed R1–R7).
 

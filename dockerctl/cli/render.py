@@ -57,12 +57,16 @@ class Report(Protocol):
     def to_dict(self) -> dict[str, Any]: ...
 
 
-def finish(report: Report, json_out: bool, show: Callable[[], None]) -> None:
-    """JSON for scripts or `show()` for people; exit 1 when the report does not hold."""
+def finish(report: Report, json_out: bool, show: Callable[[], None], *, unreachable: str = "") -> None:
+    """JSON for scripts or `show()` for people; exit 1 when the report does not hold — or, when the
+    kernel it needed could not be read (`unreachable` says why), exit 7, as `ns` and `mounts` do."""
     if json_out:
         emit_json(report.to_dict())
     else:
         show()
+    if unreachable:
+        err.print(f"dockerctl: error: {unreachable}", markup=False, soft_wrap=True)
+        raise typer.Exit(int(ExitCode.KERNEL_UNREACHABLE))
     if not report.ok:
         raise typer.Exit(int(ExitCode.CHECK_FAILED))
 

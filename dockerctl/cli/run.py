@@ -5,6 +5,7 @@ import typer
 from dockerctl.cli import limit_flags as lf
 from dockerctl.cli import render
 from dockerctl.cli._context import engine, lab_name
+from dockerctl.cli.output import report
 from dockerctl.ops.limits import run_container
 from dockerctl.spec.inputs import limit_fields
 from dockerctl.spec.models import ContainerSpec, Limits
@@ -13,6 +14,7 @@ from dockerctl.spec.network import parse_publish
 
 
 @lf.limit_options(before="volume")
+@report
 def run(
     ctx: typer.Context,
     image: str = typer.Argument(..., help="A locally present image (never pulled), e.g. dockerctl/base."),
@@ -55,7 +57,7 @@ def run(
     verify: bool = typer.Option(
         False, "--verify", help="Read every limit back from the container's cgroups."
     ),
-    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    json_out: bool = False,
 ) -> None:
     """Create and start a labelled container, like `docker run -d`, and optionally prove its limits.
 
@@ -102,4 +104,4 @@ def run(
         if verify:
             render.limits_report(report)
 
-    render.finish(report, json_out, show)
+    render.finish(report, json_out, show, unreachable=report.unreachable)

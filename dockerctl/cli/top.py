@@ -15,7 +15,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from dockerctl.cli import render
-from dockerctl.cli._context import engine, lab_name
+from dockerctl.cli._context import LabHost, engine, lab_name
+from dockerctl.cli.output import report
 from dockerctl.engines.engine import Engine
 from dockerctl.engines.signals import Interrupted
 from dockerctl.errors import EngineUnavailable, InvalidInput
@@ -155,6 +156,7 @@ def _live(eng: Engine, selection: Selection, interval: float) -> None:
             return
 
 
+@report
 def top(
     ctx: typer.Context,
     containers: list[str] = typer.Argument(
@@ -168,16 +170,15 @@ def top(
     ),
     interval: float = typer.Option(2.0, "--interval", help="Seconds between refreshes (0.1–60)."),
     once: bool = typer.Option(False, "--once", help="Read twice, --interval apart, print once and exit."),
-    json_out: bool = typer.Option(False, "--json", help="With --once: print the rows as JSON."),
-    host: str | None = typer.Option(
-        None, "--host", help="A lab host (see `dockerctl hosts ls`): its engine and kernel."
-    ),
+    json_out: bool = False,
+    host: LabHost = None,
 ) -> None:
     """Limits biting, live: per container memory against its limit, swap, limit hits and OOM kills since
     start, CPU used against its quota and the share of CFS periods throttled in the last interval, pids
     against pids.max, and the verdict of each limit (held or not) — read from the kernel at each refresh.
     Pressure stall figures where the kernel has them (cgroup v2). Changed figures are highlighted;
-    q or Ctrl-C quits.
+    q or Ctrl-C quits. The live view is for people, not a report: --once reads twice and prints one
+    report (--format table|json).
 
     Examples:
 
@@ -185,10 +186,15 @@ def top(
 
       dockerctl top -p shop --interval 1
 
+      dockerctl top --once --lab-host svh1
+
       dockerctl top --once --json | jq '.[] | select(.oom_kills > 0) | .name'
     """
     if json_out and not once:
-        raise InvalidInput("--json is only used with --once (a live view is for people)", where="--json")
+        raise InvalidInput(
+            "--format json is only used with --once (a live view is for people, not a report)",
+            where="--format/--json",
+        )
     selection = Selection(tuple(containers or ()), lab, project)
     with _engines(ctx, [host] if host else []) as engines:
         eng = engines[0]
@@ -212,8 +218,9 @@ def exporter(
     allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow a non-loopback --listen address."),
     hosts: list[str] = typer.Option(
         [],
-        "--host",
-        help="A lab host to read as well (repeatable; see `dockerctl hosts ls`); default: the engine.",
+        "--lab-host",
+        metavar="NAME",
+        help="A lab host to read (repeatable; see `dockerctl hosts ls`); default: the engine of -H.",
     ),
     node: str = typer.Option(
         "", "--node", help="The `node` label of every series (default: the host name the engine reports)."
@@ -238,13 +245,16 @@ def exporter(
     dockerctl_limit_kernel and dockerctl_limit_holds (1/0) per container and limit, and
     dockerctl_oom_kills_total from the kernel's own counter (it survives an exporter restart). Labels name
     the compose project and service, the swarm service and the dockerctl lab. Listens on loopback unless
-    --allow-remote. Runs until Ctrl-C.
+    --allow-remote. Runs until Ctrl-C. A server, not a report: it has no --format (the scrape is the
+    Prometheus text format).
 
     Examples:
 
       dockerctl exporter
 
       dockerctl exporter --listen 127.0.0.1:9500
+
+      dockerctl exporter --lab-host mvh1 --lab-host mvh2
 
       curl -s 127.0.0.1:9417/metrics | grep dockerctl_limit_holds
 

@@ -6,6 +6,7 @@ import typer
 
 from dockerctl.cli import render
 from dockerctl.cli._context import GroupUnderLab, engine
+from dockerctl.cli.output import report
 from dockerctl.ops.storage import create_volume_container
 from dockerctl.spec.mounts import parse_volume_flag
 
@@ -15,6 +16,7 @@ app = typer.Typer(
 
 
 @app.command("create")
+@report
 def create(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Name of the volume container."),
@@ -26,7 +28,7 @@ def create(
     ),
     path: str = typer.Option("/data", "--path", help="Where the baked data lives (with --from-dir)."),
     lab: GroupUnderLab = None,
-    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    json_out: bool = False,
 ) -> None:
     """Create (not start) a volume container; consumers mount its volumes with `run --volumes-from NAME`.
 

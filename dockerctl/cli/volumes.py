@@ -15,6 +15,7 @@ from dockerctl.apply.volumes import (
 )
 from dockerctl.cli import render
 from dockerctl.cli._context import GroupUnderLab, engine
+from dockerctl.cli.output import report
 from dockerctl.errors import InvalidInput
 from dockerctl.ops.storage import compare_storage
 from dockerctl.spec.inputs import key_values
@@ -25,6 +26,7 @@ app = typer.Typer(
 
 
 @app.command("create")
+@report
 def create(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)."),
@@ -33,7 +35,7 @@ def create(
         None, "--opt", "-o", help="Driver option KEY=VALUE (seed V2); repeatable."
     ),
     lab: GroupUnderLab = None,
-    json_out: bool = typer.Option(False, "--json", help="Print the volume as JSON."),
+    json_out: bool = False,
 ) -> None:
     """Create a labelled volume. Re-running for one of dockerctl's volumes changes nothing.
 
@@ -55,19 +57,20 @@ def create(
 
 
 @app.command("ls")
+@report
 def ls(
     ctx: typer.Context,
-    all_owners: bool = typer.Option(False, "--all", help="Also volumes dockerctl did not make."),
-    json_out: bool = typer.Option(False, "--json", help="Print the list as JSON."),
+    any_owner: bool = typer.Option(False, "--any-owner", help="Also volumes dockerctl did not make."),
+    json_out: bool = False,
 ) -> None:
     """List volumes with where their data lives and which containers use them.
 
     Example:
 
-      dockerctl vol ls --all
+      dockerctl vol ls --any-owner
     """
     with engine(ctx) as eng:
-        infos = list_volumes(eng.client, all_owners=all_owners)
+        infos = list_volumes(eng.client, all_owners=any_owner)
     if json_out:
         render.emit_json([i.to_dict() for i in infos])
         return
@@ -87,7 +90,9 @@ def ls(
 def inspect(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Volume name."),
-    json_out: bool = typer.Option(True, "--json", help="JSON (the only form; accepted for scripts)."),
+    json_out: bool = typer.Option(
+        True, "--json", hidden=True, help="Accepted for scripts: JSON is the only form."
+    ),
 ) -> None:
     """The engine's view of a volume plus the containers that use it (JSON). For a volume of a storage
     pool, Status holds what the driver says: its size, replica count and bricks.
@@ -103,10 +108,12 @@ def inspect(
 
 
 @app.command("rm")
+@report
 def rm(
     ctx: typer.Context,
     names: list[str] = typer.Argument(..., help="Volume names."),
     any_owner: bool = typer.Option(False, "--any-owner", help="Also remove volumes dockerctl did not make."),
+    json_out: bool = False,
 ) -> None:
     """Remove volumes (their data is deleted). A volume in use is never removed.
 
@@ -114,40 +121,47 @@ def rm(
 
       dockerctl vol rm appdata
     """
+    removed: list[str] = []
     with engine(ctx) as eng:
         for name in names:
             remove_volume(eng.client, name, any_owner=any_owner)
-            render.out.print(f"removed volume {name}")
+            removed.append(name)
+            if not json_out:
+                render.out.print(f"removed volume {name}")
+    if json_out:
+        render.emit_json({"removed": removed})
 
 
 @app.command("prune")
+@report
 def prune(
     ctx: typer.Context,
-    all_owners: bool = typer.Option(
-        False, "--all", help="Every dangling volume, not only dockerctl's (asks first)."
+    any_owner: bool = typer.Option(
+        False, "--any-owner", help="Every dangling volume, not only dockerctl's (asks first)."
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
-    json_out: bool = typer.Option(False, "--json", help="Print what was removed as JSON."),
+    json_out: bool = False,
 ) -> None:
-    """Remove dangling volumes dockerctl made (S9). With --all also other owners' — after a confirmation.
+    """Remove dangling volumes dockerctl made (S9). With --any-owner also other owners' — after a
+    confirmation.
 
     Examples:
 
       dockerctl vol prune
 
-      dockerctl vol prune --all --yes
+      dockerctl vol prune --any-owner --yes
     """
-    if all_owners and not yes:
+    if any_owner and not yes:
         if not sys.stdin.isatty():
             raise InvalidInput(
-                "--all deletes other owners' data too: confirm with --yes (no terminal to ask on)",
-                where="--all",
+                "--any-owner deletes other owners' data too: confirm with --yes (no terminal to ask on)",
+                where="--any-owner",
             )
         typer.confirm(
             "Remove EVERY dangling volume on this engine, including ones dockerctl did not make?", abort=True
         )
     with engine(ctx) as eng:
-        removed = prune_volumes(eng.client, all_owners=all_owners)
+        removed = prune_volumes(eng.client, all_owners=any_owner)
     if json_out:
         render.emit_json({"removed": removed})
     else:
@@ -157,9 +171,10 @@ def prune(
 
 
 @app.command("compare")
+@report
 def compare(
     ctx: typer.Context,
-    json_out: bool = typer.Option(False, "--json", help="Print the table as JSON."),
+    json_out: bool = False,
     local_only: bool = typer.Option(
         False, "--local-only", help="Skip the third column (a volume across hosts: ~30 s more)."
     ),
@@ -202,12 +217,14 @@ def compare(
     render.out.print(table)
 
 
+@report
 def rm_container(
     ctx: typer.Context,
     containers: list[str] = typer.Argument(..., help="Container names or ids."),
     volumes: bool = typer.Option(False, "--volumes", "-v", help="Also remove their anonymous volumes (S9)."),
     force: bool = typer.Option(False, "--force", "-f", help="Remove running containers too."),
     any_owner: bool = typer.Option(False, "--any-owner", help="Also containers dockerctl did not make."),
+    json_out: bool = False,
 ) -> None:
     """Remove containers, like `docker rm`. -v removes their anonymous volumes; named volumes always stay.
 
@@ -217,7 +234,12 @@ def rm_container(
 
       dockerctl rm -v scratch
     """
+    removed: list[str] = []
     with engine(ctx) as eng:
         for ref in containers:
             name = remove_container(eng.client, ref, volumes=volumes, force=force, any_owner=any_owner)
-            render.out.print(f"removed {name}")
+            removed.append(name)
+            if not json_out:
+                render.out.print(f"removed {name}")
+    if json_out:
+        render.emit_json({"removed": removed})

@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterator
 from types import FrameType
 
+from dockerctl.errors import ExitCode
+
 
 class Interrupted(BaseException):
     """SIGINT or SIGTERM, raised where the main thread is."""
@@ -27,7 +29,8 @@ class Interrupted(BaseException):
 
     @property
     def exit_code(self) -> int:
-        return 128 + self.signum  # 130 for SIGINT, 143 for SIGTERM, as shells report them
+        """130 for SIGINT, 143 for SIGTERM (128 + the signal, as shells report them)."""
+        return int(ExitCode.TERMINATED if self.signum == signal.SIGTERM else ExitCode.INTERRUPTED)
 
 
 def _raise(signum: int, frame: FrameType | None) -> None:

@@ -28,18 +28,18 @@ __all__ = ["HostRecord", "LabHosts", "all_records", "forget", "load", "save"]
 
 
 def find_host(name: str) -> tuple[LabHosts, HostRecord]:
-    """The lab host called `name` (for `doctor --host`), from the records of labs that are up."""
+    """The lab host called `name` (for `doctor --lab-host`), from the records of labs that are up."""
     found = [(rec, rec.hosts[name]) for rec in all_records() if name in rec.hosts]
     if not found:
         known = sorted({h for rec in all_records() for h in rec.hosts})
         raise InvalidInput(
             f"no lab host is called {name!r}; give one that `dockerctl hosts ls` lists"
             + (f"; hosts that are up: {', '.join(known)}" if known else "; no lab has hosts up"),
-            where="--host",
+            where="--lab-host",
         )
     if len(found) > 1:
         raise InvalidInput(
-            f"{name!r} is a host of several labs: {', '.join(r.lab for r, _ in found)}", where="--host"
+            f"{name!r} is a host of several labs: {', '.join(r.lab for r, _ in found)}", where="--lab-host"
         )
     return found[0]
 
@@ -111,7 +111,7 @@ def close_engines(engines: Iterable[Engine], local: Engine | None = None) -> Non
 
 @contextmanager
 def engines_of(names: list[str]) -> Iterator[list[Engine]]:
-    """The engines of the lab hosts named (`--host NAME`), each with its kernel, closed afterwards."""
+    """The engines of the lab hosts named (`--lab-host NAME`), each with its kernel, closed afterwards."""
     opened = [e for _, e in walk([find_host(name)[1] for name in names], skip_silent=False)]
     try:
         yield opened

@@ -381,7 +381,7 @@ def clean_lab_host_orphans(name: str) -> OrphanCleanup:
 def audit_lab_host(
     name: str, *, fail_on: tuple[str, ...] = DEFAULT_FAIL_ON, progress: Callable[[str], None] = lambda _: None
 ) -> AuditReport:
-    """audit for a lab host (`--host NAME`): its engine, its kernel where it is."""
+    """audit for a lab host (`--lab-host NAME`): its engine, its kernel where it is."""
     from dockerctl.fabric import labhosts
 
     with labhosts.engines_of([name]) as (eng,):

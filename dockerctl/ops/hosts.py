@@ -1,4 +1,4 @@
-"""`hosts up|ls|down`, `doctor --host`: a lab's hosts as operators see them."""
+"""`hosts up|ls|down`, `doctor --lab-host`: a lab's hosts as operators see them."""
 
 from __future__ import annotations
 

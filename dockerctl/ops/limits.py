@@ -30,6 +30,7 @@ class LimitsReport:
     warnings: list[str] = field(default_factory=list)
     verified: bool = True
     kernel: str = ""  # the host whose kernel was read
+    unreachable: str = ""  # why that kernel could not be read (-H tcp://, an ssh host gone): exit 7
 
     @property
     def ok(self) -> bool:
@@ -58,6 +59,7 @@ def _verify(engine: Engine, report: LimitsReport, container: Any, asked: Limits)
             for name, value in (asked.asked() or {"limits": "as asked"}).items()
         ]
         report.warnings.append(f"limits cannot be verified from here: {exc.message}")
+        report.unreachable = exc.message
 
 
 def limits_report(engine: Engine, ref: str) -> LimitsReport:

@@ -40,8 +40,8 @@ def test_bad_mounts(
     assert after == before
 
 
-def test_prune_all_needs_yes_without_a_terminal(cli: Cli) -> None:
-    done = cli("vol", "prune", "--all")
+def test_prune_any_owner_needs_yes_without_a_terminal(cli: Cli) -> None:
+    done = cli("vol", "prune", "--any-owner")
     assert done.returncode == 2 and "--yes" in done.stderr
 
 

@@ -84,4 +84,4 @@ def test_a_hosts_switch_link_down_is_isolated_with_the_reason_and_recovers() -> 
             time.sleep(1)
     finally:
         subprocess.run(["ip", "link", "set", "dh-mvh2", "up"], check=False)
-        assert _cli("down", "--lab", "macvlan-hosts").returncode == 0
+        assert _cli("down", "--lab", "macvlan-hosts", "--volumes").returncode == 0

@@ -162,7 +162,10 @@ def _kept(engine: docker.DockerClient, lab: str, tmp_path: Path) -> list[str]:
 
 def _down_again(engine: docker.DockerClient, lab: str) -> None:
     again = subprocess.run(
-        [sys.executable, "-m", "dockerctl", "down", "--lab", lab], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "dockerctl", "down", "--lab", lab, "--volumes"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert again.returncode == 0, again.stderr
     assert _left(engine, lab) == []
@@ -173,7 +176,7 @@ def test_down_stopped_before_it_began_did_nothing_and_says_so(
     engine: docker.DockerClient, base_image: str, lab: str, tmp_path: Path, sig: int
 ) -> None:
     whole = _kept(engine, lab, tmp_path)
-    rc, err = _signalled_at(["down", "--lab", lab], sig, "down:locked", tmp_path, pause=True)
+    rc, err = _signalled_at(["down", "--lab", lab, "--volumes"], sig, "down:locked", tmp_path, pause=True)
     assert rc == CODE[sig], err
     assert "Traceback" not in err
     assert sorted(_left(engine, lab)) == whole  # nothing was removed …
@@ -190,7 +193,7 @@ def test_down_stopped_while_removing_finishes_the_removal(
     engine: docker.DockerClient, base_image: str, lab: str, tmp_path: Path, sig: int
 ) -> None:
     _kept(engine, lab, tmp_path)
-    rc, err = _signalled_at(["down", "--lab", lab], sig, "down:removing", tmp_path, pause=False)
+    rc, err = _signalled_at(["down", "--lab", lab, "--volumes"], sig, "down:removing", tmp_path, pause=False)
     assert rc in (CODE[sig], 0), err
     assert "Traceback" not in err
     assert _left(engine, lab) == []  # the removal is never cut short
@@ -207,7 +210,7 @@ def test_down_interrupted_anywhere_still_removes_the_lab(
     engine: docker.DockerClient, base_image: str, lab: str, tmp_path: Path, sig: int, after: float
 ) -> None:
     whole = _kept(engine, lab, tmp_path)
-    rc, err = _signalled(["down", "--lab", lab], sig, after)
+    rc, err = _signalled(["down", "--lab", lab, "--volumes"], sig, after)
     assert rc in (CODE[sig], 0), err
     assert "Traceback" not in err
     # never half-done: stopped before it began, the lab is whole; once begun, the removal is not cut short

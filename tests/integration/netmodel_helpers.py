@@ -88,7 +88,7 @@ def restart_engine_and_replay(
 
 def doctor_models(host: str) -> list[dict[str, Any]]:
     """doctor --host's reading of the network models in `host`'s kernel."""
-    done = cli("doctor", "--host", host, "--no-links", "--json")
+    done = cli("doctor", "--lab-host", host, "--no-links", "--json")
     assert done.returncode == 0, done.stderr
     models = json.loads(done.stdout)["network_models"]
     assert models["read"], models

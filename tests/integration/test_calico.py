@@ -122,7 +122,7 @@ def test_calico_read_without_dockerctl(base_image: str) -> None:
             peer_host=H2,
         )
     finally:
-        down = cli("down", "--lab", LAB)
+        down = cli("down", "--lab", LAB, "--volumes")
         assert down.returncode == 0, down.stderr
     assert machine_state() == before  # no BIRD, etcd, plugin, namespace or state left
     assert not (STATE / "calico" / LAB).exists()

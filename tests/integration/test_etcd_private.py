@@ -159,7 +159,7 @@ def test_a_local_user_can_neither_read_nor_write_the_labs_etcd(base_image: str, 
         ping = docker(H1, "exec", f"{LAB}-a", "ping", "-c", "1", "-W", "2", address_of(H2, f"{LAB}-b"))
         assert ping.returncode == 0, ping.stdout + ping.stderr
     finally:
-        down = cli("down", "--lab", LAB)
+        down = cli("down", "--lab", LAB, "--volumes")
         assert down.returncode == 0, down.stderr
     assert machine_state() == before
     assert not (STATE / "etcd" / LAB).exists() and not (STATE / "run" / "etcd" / LAB).exists()

@@ -207,6 +207,6 @@ def test_the_exporter_on_every_node_of_a_swarm(
         docker_on(sock[a], "stack", "rm", stack, timeout=120)
         for link in links:
             link.unlink(missing_ok=True)
-        down = cli("down", "--lab", lab)
+        down = cli("down", "--lab", lab, "--volumes")
         assert down.returncode == 0, down.stdout + down.stderr
         assert not [p for p in Path("/run").glob(f"dctl-{stack}-*")]

@@ -154,7 +154,7 @@ def test_flannel_vxlan_read_without_dockerctl(base_image: str, tmp_path: Path) -
         assert cli("hosts", "up", str(path)).returncode == 0
         assert etcdctl("get", key2).strip()  # its data kept: the leases are still there
     finally:
-        down = cli("down", "--lab", LAB)
+        down = cli("down", "--lab", LAB, "--volumes")
         assert down.returncode == 0, down.stderr
     assert machine_state() == before  # no etcd, plugin, socket, device, namespace or state left
     assert not (STATE / "etcd" / LAB).exists() and not (STATE / "flannel" / LAB).exists()

@@ -218,7 +218,9 @@ def test_what_a_killed_engine_lost_track_of_is_audited_then_cleaned(
         lost = {cid: pid for cid, pid in _shims_of(namespace).items() if states.get(cid) != "running"}
         if lost:
             break
-        subprocess.run([*dc, "down", "--lab", name], capture_output=True, timeout=300, check=False)
+        subprocess.run(
+            [*dc, "down", "--lab", name, "--volumes"], capture_output=True, timeout=300, check=False
+        )
     assert lost, "no kill of the engine mid-play left a shim behind in 3 tries"
     keeper = client.containers.run(base_image, ["sleep", "600"], name="keeper-lost-track", detach=True)
     here = engine.containers.run(base_image, ["sleep", "600"], name="keeper-lost-track-local", detach=True)
@@ -283,7 +285,9 @@ def test_what_a_killed_engine_lost_track_of_is_audited_then_cleaned(
     finally:
         here.remove(force=True)
         keeper.remove(force=True)
-        subprocess.run([*dc, "down", "--lab", name], capture_output=True, timeout=300, check=False)
+        subprocess.run(
+            [*dc, "down", "--lab", name, "--volumes"], capture_output=True, timeout=300, check=False
+        )
         client.close()
 
 

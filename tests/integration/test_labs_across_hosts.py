@@ -198,7 +198,7 @@ def test_overlay_lab_across_hosts_path_read_from_both_kernels_and_nothing_left(
         # the VNI is the kernel's: the same on both hosts
         assert len({h["detail"].split(",")[0] for h in vx}) == 1
     finally:
-        assert cli("down", "--lab", "overlay-hosts").returncode == 0
+        assert cli("down", "--lab", "overlay-hosts", "--volumes").returncode == 0
 
 
 def test_hosts_up_ls_doctor_and_down(clean_machine: dict[str, object]) -> None:
@@ -210,12 +210,12 @@ def test_hosts_up_ls_doctor_and_down(clean_machine: dict[str, object]) -> None:
         assert all(h["engine"].startswith("Docker") for h in hosts.values())
         listed = json.loads(cli("hosts", "ls", "--json").stdout)["hosts"]
         assert {h["name"] for h in listed} >= {"mvh1", "mvh2"}
-        doctor = json.loads(cli("doctor", "--host", "mvh2", "--json").stdout)
+        doctor = json.loads(cli("doctor", "--lab-host", "mvh2", "--json").stdout)
         assert doctor["kernel"] == "netns:mvh2" and doctor["engine_reachable"]
         topics = {c["topic"]: c for c in doctor["capabilities"]}
         # X10: 802.1q sub-interfaces are reported as this kernel lacks them, from the host's own stack
         assert topics["link type vlan"]["verdict"] == "not-supported"
-        assert cli("doctor", "--host", "nosuch").returncode == 2
+        assert cli("doctor", "--lab-host", "nosuch").returncode == 2
         _exporter_outlives_its_hosts(hosts["mvh1"]["url"])
     finally:
         down = cli("hosts", "down", "--lab", "macvlan-hosts")
@@ -248,8 +248,8 @@ def _exporter_outlives_its_hosts(url: str) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dockerctl", "exporter", "--listen", f"127.0.0.1:{port}", "--host", "mvh1",
-         "--host", "mvh2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "dockerctl", "exporter", "--listen", f"127.0.0.1:{port}", "--lab-host", "mvh1",
+         "--lab-host", "mvh2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         deadline, got = time.monotonic() + 60, {}
@@ -311,7 +311,7 @@ def test_a_hosts_engine_killed_mid_play_is_named_and_down_cleans_everything(
         assert proc.returncode == 3, out + err
         assert "Traceback" not in err and "went away" in err and "host kh2" in err, err
     finally:
-        down = cli("down", "--lab", "killhost")
+        down = cli("down", "--lab", "killhost", "--volumes")
         assert down.returncode == 0, down.stdout + down.stderr
 
 
@@ -329,7 +329,7 @@ def test_limits_of_a_service_one_row_per_task_read_on_its_node(clean_machine: di
             assert memory["verdict"] == "enforced" and memory["observed"].startswith("67108864")
             assert f"/dctl-{t['host']}/" in memory["evidence"]  # read in that node's own cgroup tree
     finally:
-        assert cli("down", "--lab", "swarm-service-limits").returncode == 0
+        assert cli("down", "--lab", "swarm-service-limits", "--volumes").returncode == 0
 
 
 TWO_OVERLAYS = """version: 1
@@ -367,7 +367,7 @@ def test_a_worker_container_on_two_attachable_overlays(
         ).stdout  # fmt: skip
         assert set(json.loads(y)) == {"duo-n1", "duo-n2"}  # read with the docker CLI on the worker
     finally:
-        assert cli("down", "--lab", "duo").returncode == 0
+        assert cli("down", "--lab", "duo", "--volumes").returncode == 0
 
 
 PUBLISHED_ON_A_HOST = """version: 1

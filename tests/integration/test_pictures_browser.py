@@ -52,7 +52,7 @@ def failing_run(tmp_path: Path, engine: docker.DockerClient, base_image: str) ->
         assert done.returncode == 1, done.stdout + done.stderr  # the wrong expectation does not hold
         yield tmp_path / "report.html", name
     finally:
-        _dc("down", "--lab", name, cwd=tmp_path)
+        _dc("down", "--lab", name, "--volumes", cwd=tmp_path)
 
 
 def test_a_runs_report_in_a_browser(failing_run: tuple[Path, str], tmp_path: Path) -> None:
@@ -184,4 +184,4 @@ def test_a_lab_drawn_as_its_kernel_shows_it_now(
     finally:
         if extra is not None:
             extra.remove(force=True)
-        _dc("down", "--lab", name, cwd=tmp_path)
+        _dc("down", "--lab", name, "--volumes", cwd=tmp_path)

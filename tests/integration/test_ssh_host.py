@@ -217,7 +217,8 @@ def test_a_tcp_engine_says_its_kernel_cannot_be_read_and_reads_nothing_here(
         made = cli("run", "--lab", lab, "--name", name, "-m", "64M", base_image)
         assert made.returncode == 0, made.stderr  # the engine itself is fine over TCP
         limits = cli("limits", name, "--json")
-        assert limits.returncode == 1, limits.stdout + limits.stderr
+        assert limits.returncode == 7, limits.stdout + limits.stderr  # as ns and mounts: KERNEL_UNREACHABLE
+        assert "cannot read its kernel" in limits.stderr and len(limits.stderr.strip().splitlines()) == 1
         report = json.loads(limits.stdout)
         assert report["checks"] and all(c["verdict"] == "unknown" for c in report["checks"])
         assert all(c["evidence"] == "" for c in report["checks"])  # no file was read

@@ -88,7 +88,7 @@ def vm(dockerctl_base_image: str, tmp_path_factory: pytest.TempPathFactory) -> I
         assert up.returncode == 0, up.stderr[-3000:]
         yield json.loads(up.stdout)["hosts"][HOST]
     finally:
-        down = cli("down", "--lab", LAB, timeout=300)
+        down = cli("down", "--lab", LAB, "--volumes", timeout=300)
         assert down.returncode == 0, down.stderr
         assert not (STATE / "vm" / "run" / HOST).exists()
 

@@ -55,7 +55,7 @@ def vm(dockerctl_base_image: str) -> Iterator[str]:
         assert not stale, stale  # re-planning the lab on the VM: all up to date
         yield report["hosts"][HOST]
     finally:
-        down = cli("down", "--lab", LAB, timeout=300)
+        down = cli("down", "--lab", LAB, "--volumes", timeout=300)
         assert down.returncode == 0, down.stderr
         assert qemu_processes() == before
         assert not (STATE / "vm" / "run" / HOST).exists()
@@ -86,7 +86,7 @@ def test_the_playbooks_limits_are_in_the_guests_v2_files(vm: str) -> None:
 
 
 def test_doctor_reads_the_guest_kernel_cgroup_v2_and_systemd(vm: str) -> None:
-    done = cli("doctor", "--host", HOST, "--json", "--no-links")
+    done = cli("doctor", "--lab-host", HOST, "--json", "--no-links")
     assert done.returncode == 0, done.stderr
     caps = {c["topic"]: c for c in json.loads(done.stdout)["capabilities"]}
     cgroup = caps["cgroup version and driver"]
@@ -144,7 +144,7 @@ def test_audit_reads_the_guests_v2_kernel(vm: str) -> None:
     # apply caps"), the guest's kernel can. Started by the docker CLI, not dockerctl; removed afterwards.
     guest("docker run -d --name audit-priv --privileged dockerctl/base:latest sleep 600")
     try:
-        done = cli("audit", "--host", HOST, "--json", "--fail-on", "orphan", timeout=600)
+        done = cli("audit", "--lab-host", HOST, "--json", "--fail-on", "orphan", timeout=600)
         priv_caps = guest("grep CapEff /proc/$(docker inspect -f '{{.State.Pid}}' audit-priv)/status")
     finally:
         guest("docker rm -f audit-priv")
@@ -173,7 +173,7 @@ def test_audit_reads_the_guests_v2_kernel(vm: str) -> None:
 
 
 def test_top_once_on_the_guest_shows_pressure_stall_figures(vm: str) -> None:
-    done = cli("top", "--host", HOST, "--once", "--json", "--interval", "1", f"{LAB}-capped", timeout=300)
+    done = cli("top", "--lab-host", HOST, "--once", "--json", "--interval", "1", f"{LAB}-capped", timeout=300)
     assert done.returncode == 0, done.stderr
     [row] = json.loads(done.stdout)
     cg = _cgroup_dir(f"{LAB}-capped")
@@ -251,7 +251,7 @@ def test_a_vm_host_on_the_lab_switch_talks_macvlan_across_kernels(dockerctl_base
         ).stdout  # fmt: skip
         assert {"198.18.109.11"} <= {a["local"] for a in json.loads(addr)[0]["addr_info"]}
     finally:
-        down = cli("down", "--lab", "macvlan-vm", timeout=300)
+        down = cli("down", "--lab", "macvlan-vm", "--volumes", timeout=300)
         assert down.returncode == 0, down.stderr
     assert machine_state() == before  # no tap, bridge, namespace, qemu or engine left
     assert sorted(p.name for p in (STATE / "vm" / "run").glob("*")) == vm_runs
@@ -266,7 +266,7 @@ def test_down_purge_removes_the_cached_image_and_only_with_purge(tmp_path: Path)
 
     def down(*extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "dockerctl", "down", "--lab", "purge-test", *extra],
+            [sys.executable, "-m", "dockerctl", "down", "--lab", "purge-test", "--volumes", *extra],
             capture_output=True, text=True, env=env, timeout=120, check=False,
         )  # fmt: skip
 

@@ -63,7 +63,7 @@ def test_weave_mesh_read_without_dockerctl(base_image: str) -> None:
             peer_host=H2,
         )
     finally:
-        down = cli("down", "--lab", LAB)
+        down = cli("down", "--lab", LAB, "--volumes")
         assert down.returncode == 0, down.stderr
     assert machine_state() == before
     assert not (STATE / "weave" / LAB).exists()
