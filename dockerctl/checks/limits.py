@@ -19,8 +19,8 @@ from dockerctl.observe.limits import read_container_limits
 from dockerctl.spec.host_config import limits_from_host_config
 from dockerctl.spec.inputs import limit_fields
 from dockerctl.spec.models import Limits
-from dockerctl.verify.checks import Check
 from dockerctl.verify.limits import select, verify_limits
+from dockerctl.verify.verdict import Check
 
 
 def asked_of(container: Container) -> tuple[Limits, str]:

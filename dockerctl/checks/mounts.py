@@ -14,7 +14,7 @@ from dockerctl.engines.client import engine_call
 from dockerctl.hosts import Host
 from dockerctl.observe.container_mounts import MountRow, container_mounts
 from dockerctl.observe.mounts import Mount, parse_mountinfo
-from dockerctl.verify.checks import Check, Verdict
+from dockerctl.verify.verdict import Check, Verdict
 
 PROBE_NAME = ".dockerctl-write-probe"
 # the probe's script: the file's path is its first argument ("$1"), data that is never read as shell

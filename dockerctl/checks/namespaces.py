@@ -19,7 +19,7 @@ from dockerctl.observe.namespaces import (
     uid_map,
     uts_hostname,
 )
-from dockerctl.verify.checks import Check, Verdict
+from dockerctl.verify.verdict import Check, Verdict
 
 
 def ids_of(host: Host, container: Container) -> dict[str, str]:

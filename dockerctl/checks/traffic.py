@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from docker.models.containers import Container
 
 from dockerctl.observe.traffic import addresses, probe, targets
-from dockerctl.verify.checks import Check, Verdict
+from dockerctl.verify.verdict import Check, Verdict
 
 
 @dataclass(frozen=True)

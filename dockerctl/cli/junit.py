@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET  # nosec B405  # builds XML to write; never parses any
 from pathlib import Path
 
-from dockerctl.verify.checks import Check
+from dockerctl.verify.verdict import Check
 
 
 def write_junit(path: Path, suite: str, checks: list[Check], error: str = "") -> None:

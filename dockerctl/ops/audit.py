@@ -49,7 +49,7 @@ from dockerctl.verify.audit import (
     resource_findings,
     sandbox_findings,
 )
-from dockerctl.verify.checks import Check
+from dockerctl.verify.verdict import Check
 
 
 @dataclass

@@ -32,9 +32,9 @@ from dockerctl.observe.netns_probe import (
 )
 from dockerctl.spec.compose import Ask, ComposeNetwork, ComposeProject, ComposeService, ServicePort
 from dockerctl.spec.models import DeviceRate, Limits
-from dockerctl.verify.checks import Check, Verdict
 from dockerctl.verify.compose import CLAIM, Row, hash_check, judge_extra, layered, replicas_check
 from dockerctl.verify.limits import select
+from dockerctl.verify.verdict import Check, Verdict
 
 PROJECT = "com.docker.compose.project"
 SERVICE = "com.docker.compose.service"

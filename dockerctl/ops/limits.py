@@ -17,7 +17,7 @@ from dockerctl.errors import DockerctlError
 from dockerctl.hosts import KernelUnreachable
 from dockerctl.jsonout import Jsonable
 from dockerctl.spec.models import ContainerSpec, Limits
-from dockerctl.verify.checks import Check, Verdict
+from dockerctl.verify.verdict import Check, Verdict
 
 
 @dataclass

@@ -34,7 +34,7 @@ from dockerctl.ops import lifecycle
 from dockerctl.ops.lifecycle import reconnect
 from dockerctl.spec.models import BASE_IMAGE
 from dockerctl.spec.playbook import Playbook, load_playbook
-from dockerctl.verify.checks import Check
+from dockerctl.verify.verdict import Check
 
 Progress = Callable[[str], None]
 

@@ -18,7 +18,7 @@ from dockerctl.prove.memory import prove_memory
 from dockerctl.prove.twins import Twins, twins_of
 from dockerctl.spec.fields import FIELDS, THROTTLE_KINDS
 from dockerctl.spec.models import BASE_IMAGE, DeviceRate, Limits
-from dockerctl.verify.checks import Check, Verdict
+from dockerctl.verify.verdict import Check, Verdict
 
 PROOFS = ("memory", "cpu", "io")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dockerctl.jsonout import Jsonable
-from dockerctl.verify.checks import Check
+from dockerctl.verify.verdict import Check
 
 
 @dataclass

@@ -22,7 +22,7 @@ from dockerctl.jsonout import RowsReport
 from dockerctl.spec.gluster import GLUSTER_DRIVER
 from dockerctl.spec.models import BASE_IMAGE, ContainerSpec
 from dockerctl.spec.mounts import MountSpec, check_target
-from dockerctl.verify.checks import Check
+from dockerctl.verify.verdict import Check
 
 if TYPE_CHECKING:  # the proofs (twins, writes) are loaded by `vol compare` only, never by `mounts`
     from dockerctl.prove.twins import Twins

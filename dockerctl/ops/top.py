@@ -23,7 +23,7 @@ from dockerctl.observe.cgroup import CgroupReader
 from dockerctl.observe.pressure import Pressure, read_pressure
 from dockerctl.ops.audit import group_of
 from dockerctl.spec.models import Limits
-from dockerctl.verify.checks import Check
+from dockerctl.verify.verdict import Check
 
 
 @dataclass

@@ -9,7 +9,7 @@ from dockerctl.observe.cgroup import CgroupNotFound, CgroupReader, container_cgr
 from dockerctl.prove.twins import Twins
 from dockerctl.spec.fields import FIELDS
 from dockerctl.spec.models import Limits
-from dockerctl.verify.checks import Check, Verdict
+from dockerctl.verify.verdict import Check, Verdict
 
 SHARES_CLAIM = FIELDS["cpu_shares"].claim
 BUSY = ["sh", "-c", "while :; do :; done"]

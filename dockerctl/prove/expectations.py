@@ -36,7 +36,7 @@ from dockerctl.spec.models import Limits
 from dockerctl.spec.playbook import KINDS, Expectation, Playbook
 from dockerctl.spec.units import parse_size
 from dockerctl.verify import expectations as judge
-from dockerctl.verify.checks import Check, Verdict
+from dockerctl.verify.verdict import Check, Verdict
 
 
 @handles("limits")

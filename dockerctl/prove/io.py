@@ -15,7 +15,7 @@ from dockerctl.prove.twins import Twins
 from dockerctl.spec.fields import FIELDS, THROTTLE_KINDS
 from dockerctl.spec.models import Limits
 from dockerctl.spec.units import format_bytes
-from dockerctl.verify.checks import Check, Verdict
+from dockerctl.verify.verdict import Check, Verdict
 
 THROTTLE_CLAIM = FIELDS[THROTTLE_KINDS[0]].claim  # the device throttles' seed claims
 MIB = 1024 * 1024

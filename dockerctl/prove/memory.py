@@ -12,7 +12,7 @@ from dockerctl.prove.twins import Twins
 from dockerctl.spec.fields import FIELDS
 from dockerctl.spec.models import Limits
 from dockerctl.spec.units import format_bytes
-from dockerctl.verify.checks import Check, Verdict
+from dockerctl.verify.verdict import Check, Verdict
 
 MEMORY, SWAP = FIELDS["memory"], FIELDS["memory_swap"]
 SWAP_GIVEN = SWAP.claims[0]  # --memory-swap given (the other: unset, so 2 × memory)

@@ -18,7 +18,7 @@ from dockerctl.observe.processes import processes
 from dockerctl.prove.twins import Twins
 from dockerctl.spec.models import Limits
 from dockerctl.spec.network import PortSpec
-from dockerctl.verify.checks import Check, Verdict
+from dockerctl.verify.verdict import Check, Verdict
 
 
 def prove_outbound_nat(lab: Twins, port: int = 9999, network: str | None = None) -> Check:

@@ -13,7 +13,7 @@ from dockerctl.observe.iproute import ip_json, parse_links
 from dockerctl.observe.overlay import OverlayNamespace, exec_roots_of, link_kind, namespace_path, read_overlay
 from dockerctl.prove.registry import Context, handles
 from dockerctl.verify import overlay as overlay_judge
-from dockerctl.verify.checks import Check
+from dockerctl.verify.verdict import Check
 
 
 def _network_attrs(ctx: Context, network: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from dockerctl.spec.models import Limits
 from dockerctl.spec.mounts import MountSpec
 from dockerctl.spec.storage import volume_size_gb
 from dockerctl.verify import storage
-from dockerctl.verify.checks import Check
+from dockerctl.verify.verdict import Check
 
 TARGET = "/v"
 HEAL_WAIT = 45  # seconds a brick that came back may take to heal

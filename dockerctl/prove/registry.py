@@ -13,7 +13,7 @@ from docker.models.containers import Container
 from dockerctl.engines.engine import Engine
 from dockerctl.prove.twins import Twins, twins_of
 from dockerctl.spec.playbook import KINDS, Playbook
-from dockerctl.verify.checks import Check
+from dockerctl.verify.verdict import Check
 
 
 @dataclass

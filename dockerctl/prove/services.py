@@ -11,7 +11,7 @@ from dockerctl.engines.client import engine_call
 from dockerctl.engines.labels import NODE_LABEL
 from dockerctl.prove.registry import Context, handles
 from dockerctl.verify import services
-from dockerctl.verify.checks import Check
+from dockerctl.verify.verdict import Check
 
 
 @handles("service_limits")

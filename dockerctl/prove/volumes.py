@@ -10,7 +10,7 @@ from dockerctl.prove.registry import Context, handles
 from dockerctl.spec.models import Limits
 from dockerctl.spec.mounts import MountSpec
 from dockerctl.verify import storage
-from dockerctl.verify.checks import Check
+from dockerctl.verify.verdict import Check
 
 
 def write_argv(text: str, path: str) -> list[str]:

@@ -22,7 +22,7 @@ from dockerctl.hosts import Host
 from dockerctl.observe.traffic import addresses
 from dockerctl.spec.inputs import LIMIT_FIELDS
 from dockerctl.testing.evidence import Recorder, failure
-from dockerctl.verify.checks import Check
+from dockerctl.verify.verdict import Check
 
 
 def as_container(obj: Any, client: docker.DockerClient | None = None) -> Container:

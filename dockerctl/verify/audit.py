@@ -15,7 +15,7 @@ from dockerctl.observe.isolation import Isolation
 from dockerctl.observe.orphans import Sandbox, Shim
 from dockerctl.observe.pressure import Pressure
 from dockerctl.spec.units import format_bytes
-from dockerctl.verify.checks import Check, Verdict
+from dockerctl.verify.verdict import Check, Verdict
 
 SENSITIVE = ("/boot", "/dev", "/etc", "/lib", "/proc", "/sys", "/usr")
 

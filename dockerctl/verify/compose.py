@@ -15,7 +15,7 @@ from dockerctl.observe.extra_limits import ULIMIT_ROWS, ExtraReadings
 from dockerctl.spec.compose import Ask
 from dockerctl.spec.fields import FIELDS
 from dockerctl.spec.units import format_bytes
-from dockerctl.verify.checks import Check, Verdict
+from dockerctl.verify.verdict import Check, Verdict
 
 CLAIM = "compose"
 CPUS = FIELDS["cpus"]  # its files hold CpuQuota and CpuPeriod

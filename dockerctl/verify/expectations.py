@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dockerctl.spec.fields import FIELDS, THROTTLE_KINDS
-from dockerctl.verify.checks import Check, Verdict, held
+from dockerctl.verify.verdict import Check, Verdict, held
 
 
 def oom(

@@ -24,7 +24,7 @@ from dockerctl.observe.limits import ControllerFiles, KernelLimits
 from dockerctl.spec.fields import FIELDS, IO_MAX_KEYS, SUBJECTS, THROTTLE_KINDS
 from dockerctl.spec.models import Limits, cpuset_members
 from dockerctl.spec.units import format_bytes
-from dockerctl.verify.checks import Check, Verdict, verify_memory
+from dockerctl.verify.verdict import Check, Verdict, verify_memory
 
 DEFAULT_SHARES = 1024  # the kernel's default cpu.shares (seed claim of the cpu_shares row)
 SHARES = FIELDS["cpu_shares"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import ipaddress
 
 from dockerctl.observe.overlay import OverlayNamespace, VxlanDevice
-from dockerctl.verify.checks import Check, Verdict, held, reply_ttl
+from dockerctl.verify.verdict import Check, Verdict, held, reply_ttl
 
 
 def in_subnet(ip: str, subnet: str) -> bool:

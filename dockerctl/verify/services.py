@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dockerctl.verify.checks import Check, Verdict, held
+from dockerctl.verify.verdict import Check, Verdict, held
 
 
 def off_the_lab(slot: str, node_id: str, host: str) -> Check:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dockerctl.verify.checks import Check, held
+from dockerctl.verify.verdict import Check, held
 
 
 def still_holds(

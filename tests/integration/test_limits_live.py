@@ -14,7 +14,7 @@ from dockerctl.hosts import LocalHost
 from dockerctl.observe.devices import resolve_block_device
 from dockerctl.ops.limits import limits_report, run_container, update_limits
 from dockerctl.spec.models import ContainerSpec, DeviceRate, Limits
-from dockerctl.verify.checks import Verdict
+from dockerctl.verify.verdict import Verdict
 from tests.integration.kernel import read
 
 M100 = 104857600

@@ -10,7 +10,7 @@ from dockerctl.engines.engine import local_engine
 from dockerctl.hosts import LocalHost
 from dockerctl.ops.limits import run_container
 from dockerctl.spec.models import ContainerSpec, Limits
-from dockerctl.verify.checks import Verdict
+from dockerctl.verify.verdict import Verdict
 from tests.integration.kernel import read_int, v1_memory_dir
 
 M100 = 104857600

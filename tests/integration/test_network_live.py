@@ -24,7 +24,7 @@ from dockerctl.ops.namespaces import ns_report
 from dockerctl.ops.network import net_check, net_path, prove_network
 from dockerctl.spec.models import ContainerSpec
 from dockerctl.spec.network import NetworkSpec
-from dockerctl.verify.checks import Verdict
+from dockerctl.verify.verdict import Verdict
 
 
 def _run(

@@ -10,7 +10,7 @@ from dockerctl.engines.engine import Engine
 from dockerctl.ops.limits import run_container
 from dockerctl.ops.proofs import prove
 from dockerctl.spec.models import ContainerSpec, DeviceRate, Limits
-from dockerctl.verify.checks import Verdict
+from dockerctl.verify.verdict import Verdict
 
 
 def _nothing_left(engine: docker.DockerClient) -> None:

@@ -19,7 +19,7 @@ from dockerctl.verify.audit import (
     parse_fail_on,
     resource_findings,
 )
-from dockerctl.verify.checks import Verdict
+from dockerctl.verify.verdict import Verdict
 from tests.unit.cgtrees import FIXTURES, v1_tree, v2_tree
 
 

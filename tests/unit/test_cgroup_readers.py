@@ -20,7 +20,7 @@ from dockerctl.observe.cgroup import (
 )
 from dockerctl.observe.limits import read_container_limits
 from dockerctl.spec.models import Limits
-from dockerctl.verify.checks import Verdict, verify_memory
+from dockerctl.verify.verdict import Verdict, verify_memory
 from tests.unit.cgtrees import Tree, v1_tree, v2_tree
 
 M100 = 104857600

@@ -22,8 +22,8 @@ from dockerctl.spec.compose import (
     project_from_model,
     subset_model,
 )
-from dockerctl.verify.checks import Check, Verdict
 from dockerctl.verify.compose import hash_check, judge_extra, layered, replicas_check
+from dockerctl.verify.verdict import Check, Verdict
 
 FIX = Path(__file__).parent.parent / "fixtures" / "compose"
 V2 = Path(__file__).parent.parent / "fixtures" / "cgroup-v2-real" / "tree"

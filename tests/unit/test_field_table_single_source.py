@@ -4,7 +4,7 @@ Scope of the spelling check: every module under dockerctl/ is scanned with ast f
 that are a limit's cgroup file (a limit row's v1/v2 file, the files read beside it, its v2 root file:
 "memory.max", "cpu.cfs_quota_us", "io.cost.qos" …) or a seed claim of a limit row ("R4", "R6,R7" …).
 Only the table may spell them: the readers (observe/limits, observe/pressure, observe/hostfacts,
-observe/extra_limits, ops/audit), the verdicts (verify/limits, verify/checks, verify/doctor,
+observe/extra_limits, ops/audit), the verdicts (verify/limits, verify/verdict, verify/doctor,
 verify/compose) and the proofs take them from its rows. Out of scope, because they are not rows of the
 table: the cgroup files of observed metrics (memory.current, memory.events, cpu.stat, the pressure
 files, pids.current …), limits of compose keys the table has no row for (memory.low, memory.swappiness,

@@ -17,8 +17,8 @@ from dockerctl.ops.exporter import Node, Reading, metrics
 from dockerctl.ops.top import Sample
 from dockerctl.spec.models import Limits
 from dockerctl.verify.audit import DEFAULT_FAIL_ON, limit_findings
-from dockerctl.verify.checks import Check, Verdict
 from dockerctl.verify.limits import verify_limits
+from dockerctl.verify.verdict import Check, Verdict
 from tests.unit.cgtrees import FIXTURES, PID
 
 CID = "3f" * 32  # a container id as the engine names it

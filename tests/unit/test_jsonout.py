@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from dockerctl.apply.orphans import Ended
 from dockerctl.jsonout import as_json
 from dockerctl.ops.proofs import ProofReport
-from dockerctl.verify.checks import Check, Verdict
+from dockerctl.verify.verdict import Check, Verdict
 
 
 def test_keys_in_order_renamed_and_nested_reports_made_plain() -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 from dockerctl.observe.devices import BlockDevice
 from dockerctl.observe.limits import read_container_limits
 from dockerctl.spec.models import DeviceRate, Limits
-from dockerctl.verify.checks import Check, Verdict
 from dockerctl.verify.limits import verify_limits
+from dockerctl.verify.verdict import Check, Verdict
 from tests.unit.cgtrees import v1_tree, v2_tree
 
 M100 = 104857600

@@ -8,7 +8,7 @@ from dockerctl.hosts import TreeHost
 from dockerctl.prove.cpu import judge_ratio
 from dockerctl.prove.io import Step, judge, parse_timings, plan_steps, script
 from dockerctl.prove.memory import host_swap_bytes
-from dockerctl.verify.checks import Verdict
+from dockerctl.verify.verdict import Verdict
 
 MIB = 1024 * 1024
 

@@ -4,7 +4,7 @@ kernel and bird2 print them."""
 from __future__ import annotations
 
 from dockerctl.netmodels.calico import verdicts as routed
-from dockerctl.verify.checks import Verdict
+from dockerctl.verify.verdict import Verdict
 
 ROUTES = [
     {"dst": "default", "gateway": "198.18.112.1", "dev": "eth0"},

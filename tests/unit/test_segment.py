@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dockerctl.hosts.base import Completed, Host
 from dockerctl.netmodels.weave import verdicts as segment
 from dockerctl.observe.segment import SegmentView, read_segment
-from dockerctl.verify.checks import Verdict
+from dockerctl.verify.verdict import Verdict
 
 B_MAC = "02:42:0a:20:00:02"
 LINK = [{"ifindex": 7, "ifname": "eth0", "flags": ["BROADCAST", "UP"], "mtu": 1410, "address": B_MAC}]

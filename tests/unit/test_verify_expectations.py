@@ -4,7 +4,7 @@ engine and a twin report."""
 from __future__ import annotations
 
 from dockerctl.verify import expectations as judge
-from dockerctl.verify.checks import Check, Verdict
+from dockerctl.verify.verdict import Check, Verdict
 
 
 def test_oom_is_the_oom_flag_or_sigkill_against_what_was_wanted() -> None:

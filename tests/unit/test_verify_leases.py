@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dockerctl.netmodels.flannel import fabric as flannel
 from dockerctl.netmodels.flannel import verdicts as leases
-from dockerctl.verify.checks import Verdict
+from dockerctl.verify.verdict import Verdict
 
 VXLAN = flannel.Config("10.5.0.0/16", "vxlan")
 LEASES = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dockerctl.observe.overlay import OverlayNamespace, VxlanDevice
 from dockerctl.verify import overlay
-from dockerctl.verify.checks import Verdict
+from dockerctl.verify.verdict import Verdict
 
 
 def _ns(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dockerctl.verify.checks import Verdict
 from dockerctl.verify.storage import still_holds
+from dockerctl.verify.verdict import Verdict
 
 
 def test_the_data_is_anywhere_in_the_output_by_default() -> None:

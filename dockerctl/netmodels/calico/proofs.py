@@ -13,7 +13,7 @@ from dockerctl.netmodels.calico import verdicts as routed
 from dockerctl.observe.iproute import json_rows
 from dockerctl.observe.traffic import addresses
 from dockerctl.prove.registry import Context, handles
-from dockerctl.verify.checks import Check
+from dockerctl.verify.verdict import Check
 
 
 @handles("routed")

@@ -8,8 +8,8 @@ import ipaddress
 from typing import Any
 
 from dockerctl.observe.netmodels import ModelFacts
-from dockerctl.verify.checks import Check, held, reply_ttl
 from dockerctl.verify.netmodels import Detector, ModelFinding, kind_of, one, verdict_of
+from dockerctl.verify.verdict import Check, held, reply_ttl
 
 ENCAPSULATION = ("vxlan", "ipip", "gre", "gretap", "geneve", "wireguard", "sit", "ip6tnl")
 

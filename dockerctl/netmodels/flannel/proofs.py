@@ -13,7 +13,7 @@ from dockerctl.netmodels.flannel import fabric as flannel
 from dockerctl.netmodels.flannel import verdicts as leases
 from dockerctl.observe.traffic import addresses
 from dockerctl.prove.registry import Context, handles
-from dockerctl.verify.checks import Check
+from dockerctl.verify.verdict import Check
 
 
 def _lab(ctx: Context) -> flannel.FlannelLab:

@@ -11,8 +11,8 @@ from typing import Any, Protocol
 
 from dockerctl.observe.iproute import FLOOD_MAC
 from dockerctl.observe.netmodels import ModelFacts
-from dockerctl.verify.checks import Check, Verdict, held
 from dockerctl.verify.netmodels import Detector, ModelFinding, kind_of, states_of, verdict_of, vxlan_of
+from dockerctl.verify.verdict import Check, Verdict, held
 
 SUBNET_ENV = "/run/flannel/subnet.env"  # what flanneld writes for docker (FLANNEL_NETWORK, FLANNEL_SUBNET …)
 _FLANNEL_DEV = re.compile(r"^flannel\.(\d+)$")

@@ -14,7 +14,7 @@ from dockerctl.netmodels.weave.section import DOMAIN
 from dockerctl.observe.segment import read_segment
 from dockerctl.observe.traffic import addresses
 from dockerctl.prove.registry import Context, handles
-from dockerctl.verify.checks import Check
+from dockerctl.verify.verdict import Check
 
 
 @handles("one_switch")

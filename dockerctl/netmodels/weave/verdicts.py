@@ -6,8 +6,8 @@ from __future__ import annotations
 from dockerctl.observe.iproute import FLOOD_MAC
 from dockerctl.observe.netmodels import ModelFacts
 from dockerctl.observe.segment import SegmentView
-from dockerctl.verify.checks import Check, held, reply_ttl
 from dockerctl.verify.netmodels import Agreement, Detector, ModelFinding, kind_of, one, vxlan_of
+from dockerctl.verify.verdict import Check, held, reply_ttl
 
 WEAVE_PORT = 6784
 
