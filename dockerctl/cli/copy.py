@@ -62,7 +62,8 @@ def cp(
                 where = f"{container.name}:{written}"
             else:
                 where = str(copy_from_container(eng.client, container, src_path, Path(dst_path), advance))
-    if json_out:
-        render.emit_json({"source": src, "destination": where, "bytes_streamed": moved})
-    else:
-        render.out.print(f"copied {src} → {where} ({moved} bytes streamed)")
+    render.say(
+        json_out,
+        {"source": src, "destination": where, "bytes_streamed": moved},
+        f"copied {src} → {where} ({moved} bytes streamed)",
+    )

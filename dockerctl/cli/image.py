@@ -26,10 +26,7 @@ def build_base(
     """
     with engine(ctx) as eng, render.status(f"building {tag} from /bin/busybox"):
         img = build_base_image(eng.client, tag)
-    if json_out:
-        render.emit_json({"tag": tag, "id": img.id})
-    else:
-        render.err.print(f"built {tag} ({img.short_id})")
+    render.say(json_out, {"tag": tag, "id": img.id}, f"built {tag} ({img.short_id})", on_err=True)
 
 
 @app.command("build-self")

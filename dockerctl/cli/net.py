@@ -127,10 +127,11 @@ def create(
     )
     with engine(ctx) as eng:
         net = create_network(eng, spec)
-    if json_out:
-        render.emit_json({"name": net.name, "id": net.id, "driver": driver})
-    else:
-        render.out.print(f"created network {net.name} ({net.id[:12]}, {driver})")
+    render.say(
+        json_out,
+        {"name": net.name, "id": net.id, "driver": driver},
+        f"created network {net.name} ({net.id[:12]}, {driver})",
+    )
 
 
 @app.command("inspect")
@@ -165,10 +166,7 @@ def connect_cmd(
     """
     with engine(ctx) as eng:
         connect(eng.client, network, container, ip=ip, aliases=alias)
-    if json_out:
-        render.emit_json({"connected": container, "network": network})
-    else:
-        render.out.print(f"connected {container} to {network}")
+    render.say(json_out, {"connected": container, "network": network}, f"connected {container} to {network}")
 
 
 @app.command("disconnect")
@@ -187,10 +185,9 @@ def disconnect_cmd(
     """
     with engine(ctx) as eng:
         disconnect(eng.client, network, container)
-    if json_out:
-        render.emit_json({"disconnected": container, "network": network})
-    else:
-        render.out.print(f"disconnected {container} from {network}")
+    render.say(
+        json_out, {"disconnected": container, "network": network}, f"disconnected {container} from {network}"
+    )
 
 
 @app.command("rm")
@@ -207,15 +204,13 @@ def rm(
 
       dockerctl net rm my_net
     """
-    removed: list[str] = []
     with engine(ctx) as eng:
-        for name in names:
+
+        def remove(name: str) -> str:
             remove_network(eng.client, name, any_owner=any_owner)
-            removed.append(name)
-            if not json_out:
-                render.out.print(f"removed network {name}")
-    if json_out:
-        render.emit_json({"removed": removed})
+            return name
+
+        render.remove_each(json_out, names, remove, "network ")
 
 
 def _show_path(p: NetPath) -> None:
@@ -396,10 +391,7 @@ def init(
     """
     with engine(ctx) as eng:
         said = swarm_init(eng.client, advertise_addr)
-    if json_out:
-        render.emit_json({"swarm": said})
-    else:
-        render.out.print(f"swarm: {said}")
+    render.say(json_out, {"swarm": said}, f"swarm: {said}")
 
 
 @swarm_app.command("leave")
@@ -417,7 +409,4 @@ def leave(
     """
     with engine(ctx) as eng:
         said = swarm_leave(eng.client, force=force)
-    if json_out:
-        render.emit_json({"swarm": said})
-    else:
-        render.out.print(f"swarm: {said}")
+    render.say(json_out, {"swarm": said}, f"swarm: {said}")

@@ -20,9 +20,9 @@ from dockerctl.errors import ExitCode
 if TYPE_CHECKING:  # for annotations only: loading them pulls in docker-py and pydantic (~0.15 s)
     from dockerctl.ops.crosspath import CrossPath
     from dockerctl.ops.limits import LimitsReport, ServiceLimitsReport
-    from dockerctl.verify.checks import Check
     from dockerctl.verify.doctor import Capability
     from dockerctl.verify.netmodels import ModelFinding
+    from dockerctl.verify.verdict import Check
 
 
 # piped output (CI logs, `| less`) gets a wide layout instead of rich's 80-column default
@@ -91,6 +91,27 @@ def hold_summary(checks: Sequence[Any]) -> None:
 
 def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def say(json_out: bool, data: Any, text: str, *, on_err: bool = False) -> None:
+    """A short report: `data` as JSON for scripts, else `text` for people (on stderr with `on_err`,
+    when stdout is kept for what a script reads, e.g. a built image's tag)."""
+    if json_out:
+        emit_json(data)
+    else:
+        (err if on_err else out).print(text)
+
+
+def remove_each(json_out: bool, names: list[str], remove: Callable[[str], str], what: str) -> None:
+    """`rm NAME…`: remove each in turn (→ the name removed), saying so as each goes — or, for scripts,
+    one JSON document `{"removed": […]}` at the end. The first failure stops the rest, as docker's does."""
+    removed: list[str] = []
+    for name in names:
+        removed.append(remove(name))
+        if not json_out:
+            out.print(f"removed {what}{removed[-1]}")
+    if json_out:
+        emit_json({"removed": removed})
 
 
 _LONG_ID = re.compile(r"\b([0-9a-f]{12})[0-9a-f]{52}\b")

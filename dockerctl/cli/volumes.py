@@ -121,15 +121,13 @@ def rm(
 
       dockerctl vol rm appdata
     """
-    removed: list[str] = []
     with engine(ctx) as eng:
-        for name in names:
+
+        def remove(name: str) -> str:
             remove_volume(eng.client, name, any_owner=any_owner)
-            removed.append(name)
-            if not json_out:
-                render.out.print(f"removed volume {name}")
-    if json_out:
-        render.emit_json({"removed": removed})
+            return name
+
+        render.remove_each(json_out, names, remove, "volume ")
 
 
 @app.command("prune")
@@ -234,12 +232,10 @@ def rm_container(
 
       dockerctl rm -v scratch
     """
-    removed: list[str] = []
     with engine(ctx) as eng:
-        for ref in containers:
-            name = remove_container(eng.client, ref, volumes=volumes, force=force, any_owner=any_owner)
-            removed.append(name)
-            if not json_out:
-                render.out.print(f"removed {name}")
-    if json_out:
-        render.emit_json({"removed": removed})
+        render.remove_each(
+            json_out,
+            containers,
+            lambda ref: remove_container(eng.client, ref, volumes=volumes, force=force, any_owner=any_owner),
+            "",
+        )
