@@ -31,14 +31,14 @@ EXIT_CODES: dict[ExitCode, str] = {
     ExitCode.OK: "success: every check holds",
     ExitCode.CHECK_FAILED: "everything ran, but a checked effect does not hold",
     ExitCode.USAGE: "bad input (flag, file:line): nothing was changed",
-    ExitCode.ENGINE_UNAVAILABLE: "no engine answers",
-    ExitCode.NOT_FOUND: "a container, image, network or volume named does not exist",
+    ExitCode.ENGINE_UNAVAILABLE: "no engine answers, or its socket refuses this user",
+    ExitCode.NOT_FOUND: "a container, image, network or volume is not there",
     ExitCode.CONFLICT: "a name already in use, a resource in use",
     ExitCode.ENGINE_ERROR: "the engine failed or refused",
-    ExitCode.KERNEL_UNREACHABLE: "the engine answers, its kernel cannot be read from here (-H tcp://)",
-    ExitCode.STATE_UNWRITABLE: "the state directory cannot be written: nothing was changed",
-    ExitCode.INTERRUPTED: "stopped by SIGINT (Ctrl-C); what the run made is removed",
-    ExitCode.TERMINATED: "stopped by SIGTERM; what the run made is removed",
+    ExitCode.KERNEL_UNREACHABLE: "its kernel cannot be read from here (-H tcp://)",
+    ExitCode.STATE_UNWRITABLE: "state directory not writable: nothing was changed",
+    ExitCode.INTERRUPTED: "SIGINT (Ctrl-C): what the run made is removed",
+    ExitCode.TERMINATED: "SIGTERM: what the run made is removed",
 }
 
 

@@ -128,6 +128,14 @@ def test_every_exit_code_is_in_the_root_help() -> None:
     assert {130, 143} <= listed.keys()
 
 
+def test_the_reference_pages_exit_code_table_is_the_enum() -> None:
+    """docs/reference.md's table has a row for every code dockerctl gives, and no other."""
+    page = (ROOT / "docs" / "reference.md").read_text(encoding="utf-8")
+    table = page.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    rows = {int(m.group(1)) for m in re.finditer(r"^\| (\d+) \|", table, re.M)}
+    assert rows == {int(code) for code in ExitCode}
+
+
 def test_signals_exit_with_their_documented_codes() -> None:
     import signal
 
