@@ -44,7 +44,7 @@ def build_self(
 
       dockerctl image build-self
 
-      docker run --rm --pid host -v /sys/fs/cgroup:/sys/fs/cgroup:ro -v /var/run/docker.sock:/var/run/docker.sock:ro dockerctl:0.1.0 audit
+      docker run --rm --pid host -v /sys/fs/cgroup:/sys/fs/cgroup:ro -v /var/run/docker.sock:/var/run/docker.sock:ro dockerctl:0.2.0 audit
     """
     from dockerctl.apply.selfimage import build_self_image, self_tag
 
