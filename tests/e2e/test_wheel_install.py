@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -132,7 +133,10 @@ def test_the_installed_wheel_checks_a_users_containers(
 ) -> None:
     pip = [str(venv / "bin" / "python"), "-m", "pip"]
     dists = installed(pip, env=_offline_env())
-    assert dists["dockerctl"]["version"] == "0.1.0"
+    assert (
+        dists["dockerctl"]["version"]
+        == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    )
     assert "editable_project_location" not in dists["dockerctl"]
     assert str(venv) in dists["dockerctl"]["location"]
     assert not DEV_ONLY & set(dists), f"dev tools in the user's environment: {DEV_ONLY & set(dists)}"
