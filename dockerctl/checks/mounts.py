@@ -49,7 +49,7 @@ def write_probe(container: Container, path: str) -> WriteProbe:
     """Write a file under `path` inside the container (and remove it): does the mount take writes?"""
     probe = f"{path.rstrip('/')}/{PROBE_NAME}"
     argv = probe_argv(probe)
-    command = f"sh -c {shlex.quote(PROBE_SCRIPT)} sh {shlex.quote(probe)}"  # as evidence: what ran
+    command = shlex.join(argv)  # as evidence: what ran, quoted from the argv itself
     result = engine_call(container.exec_run, argv, what=f"write a probe file in {container.name}")
     return WriteProbe(result.exit_code == 0, result.output.decode(errors="replace").strip(), command)
 

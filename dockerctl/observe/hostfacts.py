@@ -8,6 +8,7 @@ nothing can be left behind even if the probe is killed.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -134,7 +135,8 @@ def kernel_facts(host: Host, *, probe_links: bool = True) -> KernelFacts:
         # can a network namespace be made at all? if not (not root), no probe says anything of a link type
         control = host.run(["unshare", "--net", "--", "true"])
         for kind, script in LINK_PROBES.items():
-            shown = f"unshare --net -- sh -c '{script}'"
+            argv = ["unshare", "--net", "--", "sh", "-c", script]
+            shown = shlex.join(argv)  # as evidence: what ran, quoted from the argv itself
             if not control.ok:
                 why = control.output.strip().splitlines()[-1] if control.output.strip() else "it failed"
                 links[kind] = CommandResult(
@@ -143,7 +145,7 @@ def kernel_facts(host: Host, *, probe_links: bool = True) -> KernelFacts:
                     f"could not probe (needs root): no network namespace could be made to probe in: {why}",
                 )
                 continue
-            done = host.run(["unshare", "--net", "--", "sh", "-c", script])
+            done = host.run(argv)
             links[kind] = CommandResult.of(done, shown)
     try:
         max_userns: int | None = int(host.read_text("/proc/sys/user/max_user_namespaces") or "")
