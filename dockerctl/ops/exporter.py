@@ -20,7 +20,7 @@ from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
 from dockerctl.engines.labels import LAB
 from dockerctl.errors import DockerctlError, InvalidInput
-from dockerctl.ops.top import Sample, Selection, number_of, sample
+from dockerctl.ops.top import Sample, Selection, sample
 
 LABELS = (
     "name", "id", "image", "host", "node", "node_id", "compose_project", "compose_service", "swarm_service", "lab",
@@ -63,6 +63,19 @@ PER_CONTAINER: tuple[tuple[str, type[GaugeMetricFamily] | type[CounterMetricFami
     ("dockerctl_pids_limit_hits_total", CounterMetricFamily, "Forks refused at pids.max (pids.events max)."),
 )  # fmt: skip
 DEFAULT_LISTEN = "127.0.0.1:9417"
+# the unit of each `limit` of dockerctl_limit_asked / _kernel, as the checks carry it (verify/limits.py)
+ASKED_HELP = (
+    "What the container asked for this limit, in its unit: bytes (memory, memory+swap), CPU shares "
+    "(cpu shares; 1024 when none asked), CPUs (cpus), the number of CPUs in the set (cpuset: cAdvisor "
+    "exports no cpuset figure; no series when none asked), tasks (pids), a blkio weight 10-1000 (blkio "
+    "weight; no series when none asked), bytes/s or IO/s (device throttles); +Inf: no limit."
+)
+KERNEL_HELP = (
+    "What the kernel holds for this limit, in the unit of dockerctl_limit_asked; +Inf: no limit. cpu shares "
+    "on cgroup v2: the shares cpu.weight stands for (the asked shares when cpu.weight is a runtime's "
+    "conversion of them, else cAdvisor's 2 + (weight - 1) * 262142 / 9999); cpuset: the number of CPUs "
+    "in cpuset.cpus (v2, when empty: cpuset.cpus.effective); blkio weight: io.weight converted back."
+)
 
 
 def parse_listen(text: str, *, allow_remote: bool) -> tuple[str, int]:
@@ -159,12 +172,8 @@ def metrics(readings: list[Reading], read_errors: int, started: float) -> Iterat
     """The metric families of one scrape (pure: what was read in, families out)."""
     families = {name: kind(name, doc, labels=LABELS) for name, kind, doc in PER_CONTAINER}
     limit_labels = (*LABELS, "limit")
-    asked = GaugeMetricFamily(
-        "dockerctl_limit_asked", "What the container asked for this limit.", labels=limit_labels
-    )
-    kernel = GaugeMetricFamily(
-        "dockerctl_limit_kernel", "What the kernel holds for this limit.", labels=limit_labels
-    )
+    asked = GaugeMetricFamily("dockerctl_limit_asked", ASKED_HELP, labels=limit_labels)
+    kernel = GaugeMetricFamily("dockerctl_limit_kernel", KERNEL_HELP, labels=limit_labels)
     holds = GaugeMetricFamily(
         "dockerctl_limit_holds", "1 when the kernel holds the limit as asked (or none asked, none held).",
         labels=limit_labels,
@@ -214,13 +223,12 @@ def metrics(readings: list[Reading], read_errors: int, started: float) -> Iterat
                 major, _, minor = dev.partition(":")
                 blkio.add_metric([*lv, dev, major, minor, "Read"], float(read))
                 blkio.add_metric([*lv, dev, major, minor, "Write"], float(written))
-            for check in s.checks:
+            for check in s.checks:  # the figures the checks read, never their text
                 la = [*lv, check.subject]
-                want, have = number_of(check.desired), number_of(check.observed)
-                if want is not None:
-                    asked.add_metric(la, want)
-                if have is not None:
-                    kernel.add_metric(la, have)
+                if check.desired_value is not None:
+                    asked.add_metric(la, check.desired_value)
+                if check.observed_value is not None:
+                    kernel.add_metric(la, check.observed_value)
                 holds.add_metric(la, 1.0 if check.ok else 0.0)
     yield from families.values()
     yield from psi.values()

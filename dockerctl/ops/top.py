@@ -4,7 +4,6 @@ against pids.max — with the verdict of each limit, read fresh from the kernel 
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -202,18 +201,3 @@ def top_once(engine: Engine, selection: Selection, interval: float) -> list[Row]
     first = sample_of(engine, chosen)
     time.sleep(interval)
     return rows(first, sample_of(engine, chosen))
-
-
-_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?")
-
-
-def number_of(text: str) -> float | None:
-    """The figure a check's text states: '67108864 (64MiB)' → 67108864, '… = 0.5 CPUs' → 0.5,
-    'unlimited' / 'max' → +Inf; None when it states none ('unreadable', 'not read')."""
-    m = re.search(r"= (\d+(?:\.\d+)?) CPUs", text)
-    if m:
-        return float(m.group(1))
-    if text.startswith(("unlimited", "max")):
-        return float("inf")
-    m = _NUMBER.match(text)
-    return float(m.group(0)) if m else None

@@ -24,7 +24,7 @@ from dockerctl.observe.limits import ControllerFiles, KernelLimits
 from dockerctl.spec.fields import FIELDS, IO_MAX_KEYS, SUBJECTS, THROTTLE_KINDS
 from dockerctl.spec.models import Limits, cpuset_members
 from dockerctl.spec.units import format_bytes
-from dockerctl.verify.verdict import Check, Verdict, verify_memory
+from dockerctl.verify.verdict import Check, Verdict, limit_value, verify_memory
 
 DEFAULT_SHARES = 1024  # the kernel's default cpu.shares (seed claim of the cpu_shares row)
 SHARES = FIELDS["cpu_shares"]
@@ -66,62 +66,62 @@ def blkio_to_io_weight(weight: int) -> int:
     return 1 + (weight - 10) * 9999 // 990
 
 
+def io_to_blkio_weight(weight: int) -> int:
+    """The blkio weight runc converted into io.weight `weight`: blkio_to_io_weight grows by more than 1
+    per step, so each io.weight it writes comes from exactly one blkio weight, and this finds it."""
+    return 10 + -(-(weight - 1) * 990 // 9999)
+
+
+def weight_to_shares(weight: int) -> int:
+    """cAdvisor's CPU shares for a cgroup v2 cpu.weight (container_spec_cpu_shares): the inverse of runc's
+    linear conversion, 2 + (weight − 1) × 262142 / 9999. Shares → weight loses precision, so this only
+    approximates the shares asked (the linear 39 reads as 998, not 1024)."""
+    return 2 + (weight - 1) * 262142 // 9999
+
+
 def _identity(value: int) -> int:
     return value
 
 
-def _unknown(subject: str, claim: str, desired: str, why: str, evidence: str = "") -> Check:
-    return Check(subject, claim, desired, "unreadable", Verdict.UNKNOWN, evidence, why)
+def _unknown(
+    subject: str, claim: str, desired: str, why: str, evidence: str = "", value: float | None = None
+) -> Check:
+    """A limit whose kernel file could not be read; `value`: the figure asked, when there is one."""
+    return Check(subject, claim, desired, "unreadable", Verdict.UNKNOWN, evidence, why, desired_value=value)
 
 
 def _check_cpu_shares(asked: Limits, cpu: ControllerFiles, engine: str) -> Check:
     shares = asked.cpu_shares or None
+    want = shares or DEFAULT_SHARES
     desired = f"{shares}" if shares else f"{DEFAULT_SHARES} (default)"
     r = cpu.of(SHARES.name)
     observed = int(r.text)
     if cpu.version == 1:
-        want = shares or DEFAULT_SHARES
         verdict = Verdict.ENFORCED if observed == want else Verdict.MISMATCH
-        return Check(SHARES.subject, SHARES.claim, desired, str(observed), verdict, r.path, engine=engine)
+        return Check(
+            SHARES.subject, SHARES.claim, desired, str(observed), verdict, r.path, engine=engine,
+            desired_value=want, observed_value=observed,
+        )  # fmt: skip
     weight = f"{SHARES.file(2)} {observed}"
     if not shares:
+        note = "v2 default weight is 100"
         verdict = Verdict.ENFORCED if observed == V2_DEFAULT_WEIGHT else Verdict.MISMATCH
-        return Check(
-            SHARES.subject,
-            SHARES.claim,
-            desired,
-            weight,
-            verdict,
-            r.path,
-            "v2 default weight is 100",
-            engine,
-        )
-    formulas = {
-        shares_to_weight_linear(shares): "linear shares→weight conversion of older runc",
-        shares_to_weight_quadratic(shares): "quadratic shares→weight conversion of newer runc (runc#4785)",
-    }
-    if observed in formulas:
-        return Check(
-            SHARES.subject,
-            SHARES.claim,
-            desired,
-            weight,
-            Verdict.ENFORCED,
-            r.path,
-            f"matches the {formulas[observed]}",
-            engine,
-        )
-    expected = " or ".join(str(w) for w in formulas)
+    else:
+        linear, quadratic = shares_to_weight_linear(shares), shares_to_weight_quadratic(shares)
+        formulas = {
+            linear: "linear shares→weight conversion of older runc",
+            quadratic: "quadratic shares→weight conversion of newer runc (runc#4785)",
+        }
+        known = formulas.get(observed)
+        verdict = Verdict.ENFORCED if known else Verdict.MISMATCH
+        expected = " or ".join(str(w) for w in formulas)
+        note = f"matches the {known}" if known else f"expected {SHARES.file(2)} {expected}"
+    # the weight is the asked shares' own (no inverse gets them back exactly), else cAdvisor's reading
+    held = want if verdict is Verdict.ENFORCED else weight_to_shares(observed)
     return Check(
-        SHARES.subject,
-        SHARES.claim,
-        desired,
-        weight,
-        Verdict.MISMATCH,
-        r.path,
-        f"expected {SHARES.file(2)} {expected}",
-        engine,
-    )
+        SHARES.subject, SHARES.claim, desired, weight, verdict, r.path, note, engine,
+        desired_value=want, observed_value=held,
+    )  # fmt: skip
 
 
 def _check_cpus(asked: Limits, cpu: ControllerFiles, engine: str) -> Check:
@@ -145,25 +145,40 @@ def _check_cpus(asked: Limits, cpu: ControllerFiles, engine: str) -> Check:
         verdict = Verdict.UNLIMITED if quota_or_none is None else Verdict.MISMATCH
     else:
         verdict = Verdict.ENFORCED if quota_or_none == nano * period // 10**9 else Verdict.MISMATCH
-    return Check(CPUS.subject, CPUS.claim, desired, observed, verdict, evidence, engine=engine)
+    return Check(
+        CPUS.subject, CPUS.claim, desired, observed, verdict, evidence, engine=engine,
+        desired_value=limit_value(None if nano is None else nano / 10**9),
+        observed_value=limit_value(None if quota_or_none is None else quota_or_none / period),
+    )  # fmt: skip
 
 
 def _check_cpuset(asked: Limits, cpuset: ControllerFiles, engine: str) -> Check:
     row = FIELDS["cpuset_cpus"]
     r = cpuset.of(row.name)
     observed = r.text or "(inherited)"
+    # the figure is the number of CPUs in the set (cAdvisor exports none); an empty v2 cpuset.cpus
+    # inherits its parent's, which the effective file read beside it holds
+    (effective,) = cpuset.beside(row.name)
+    count = _cpu_count(r.text or effective.text)
     if asked.cpuset_cpus is None:
-        return Check(row.subject, row.claim, "all CPUs", observed, Verdict.UNLIMITED, r.path, engine=engine)
-    same = cpuset_members(r.text) == cpuset_members(asked.cpuset_cpus)
+        return Check(
+            row.subject, row.claim, "all CPUs", observed, Verdict.UNLIMITED, r.path, engine=engine,
+            observed_value=count,
+        )  # fmt: skip
+    members = cpuset_members(asked.cpuset_cpus)
     return Check(
-        row.subject,
-        row.claim,
-        asked.cpuset_cpus,
-        observed,
-        Verdict.ENFORCED if same else Verdict.MISMATCH,
-        r.path,
-        engine=engine,
-    )
+        row.subject, row.claim, asked.cpuset_cpus, observed,
+        Verdict.ENFORCED if cpuset_members(r.text) == members else Verdict.MISMATCH, r.path, engine=engine,
+        desired_value=float(len(members)), observed_value=count,
+    )  # fmt: skip
+
+
+def _cpu_count(text: str) -> float | None:
+    """How many CPUs a kernel CPU list names (None: none, or not a list)."""
+    try:
+        return float(len(cpuset_members(text))) or None
+    except ValueError:
+        return None
 
 
 def _check_pids(asked: Limits, pids: ControllerFiles, engine: str) -> Check:
@@ -173,15 +188,17 @@ def _check_pids(asked: Limits, pids: ControllerFiles, engine: str) -> Check:
     have = r.as_limit()
     desired = str(want) if want else "unlimited"
     observed = str(have) if have is not None else "max"
-    if want is None and have is not None:
-        source = imposed_by(r.path)
-        if source:
-            return Check(row.subject, row.claim, desired, observed, Verdict.IMPOSED, r.path, source, engine)
-    if want is None:
+    source = imposed_by(r.path) if want is None and have is not None else ""
+    if source:
+        verdict = Verdict.IMPOSED
+    elif want is None:
         verdict = Verdict.UNLIMITED if have is None else Verdict.MISMATCH
     else:
         verdict = Verdict.ENFORCED if have == want else Verdict.MISMATCH
-    return Check(row.subject, row.claim, desired, observed, verdict, r.path, engine=engine)
+    return Check(
+        row.subject, row.claim, desired, observed, verdict, r.path, source, engine,
+        desired_value=limit_value(want), observed_value=limit_value(have),
+    )  # fmt: skip
 
 
 def imposed_by(path: str) -> str:
@@ -216,6 +233,7 @@ def _check_blkio_weight(asked: Limits, blkio: ControllerFiles, engine: str) -> C
                 "absent: " + looked,
                 "not set (this kernel could not enforce it anyway)",
                 engine,
+                desired_value=weight,
             )
         return Check(
             WEIGHT.subject,
@@ -226,10 +244,13 @@ def _check_blkio_weight(asked: Limits, blkio: ControllerFiles, engine: str) -> C
             "absent: " + looked,
             "this kernel cannot enforce a block-IO weight; the engine accepted it and discarded it",
             engine,
+            desired_value=weight,
         )
     name, convert = present[0]  # runc writes io.bfq.weight when it exists, else the converted io.weight
     r = blkio.get(name)
     default, _ = parse_weight(r.text)
+    # the figure is a blkio weight (10–1000) whichever file holds it: io.weight's converted back
+    held = None if default is None else default if convert is _identity else io_to_blkio_weight(default)
     if weight is None:
         return Check(
             WEIGHT.subject,
@@ -240,6 +261,7 @@ def _check_blkio_weight(asked: Limits, blkio: ControllerFiles, engine: str) -> C
             r.path,
             "not set: the kernel's default applies",
             engine,
+            observed_value=held,
         )
     if engine == "unset":
         return Check(
@@ -252,6 +274,8 @@ def _check_blkio_weight(asked: Limits, blkio: ControllerFiles, engine: str) -> C
             "the engine accepted the weight and discarded it (HostConfig.BlkioWeight is 0): "
             "it found no weight file at the blkio hierarchy's root",
             engine,
+            desired_value=weight,
+            observed_value=held,
         )
     want = convert(weight)
     verdict = Verdict.ENFORCED if default == want else Verdict.MISMATCH
@@ -279,8 +303,9 @@ def _check_blkio_weight(asked: Limits, blkio: ControllerFiles, engine: str) -> C
         else:
             note += f"; the io cost controller acts on it for {', '.join(enabled)} ({WEIGHT.v2_root})"
     return Check(
-        WEIGHT.subject, WEIGHT.claim, desired, f"{name} default {default}", verdict, evidence, note, engine
-    )
+        WEIGHT.subject, WEIGHT.claim, desired, f"{name} default {default}", verdict, evidence, note, engine,
+        desired_value=weight, observed_value=held,
+    )  # fmt: skip
 
 
 def _throttle_values(blkio: ControllerFiles, kind: str) -> tuple[Reading, dict[str, int | None]]:
@@ -309,7 +334,9 @@ def _check_throttles(
             subject = f"{flag.lstrip('-')} {entry.path}"
             if not isinstance(dev, BlockDevice):
                 checks.append(
-                    _unknown(subject, PER_DEVICE, _fmt_rate(kind, entry.rate), str(dev), reading.path)
+                    _unknown(
+                        subject, PER_DEVICE, _fmt_rate(kind, entry.rate), str(dev), reading.path, entry.rate
+                    )
                 )
                 continue
             wanted.add(dev.key)
@@ -324,6 +351,7 @@ def _check_throttles(
                         Verdict.NOT_ENFORCED,
                         "absent: " + reading.path,
                         engine=engine.get(kind, ""),
+                        desired_value=entry.rate,
                     )
                 )
                 continue
@@ -339,6 +367,8 @@ def _check_throttles(
                     verdict,
                     reading.path,
                     engine=engine.get(kind, ""),
+                    desired_value=entry.rate,
+                    observed_value=limit_value(have),  # no throttle on the device: +Inf
                 )
             )
         for key, have in sorted(kernel.items()):
@@ -352,6 +382,8 @@ def _check_throttles(
                         Verdict.MISMATCH,
                         reading.path,
                         "the kernel throttles a device nobody asked for",
+                        desired_value=math.inf,
+                        observed_value=have,
                     )
                 )
     return checks
@@ -402,6 +434,7 @@ def verify_limits(
                 row.claim,
                 format_bytes(asked.effective_memory),
                 kernel.errors.get(row.controller or "", ""),
+                value=limit_value(asked.effective_memory),
             )
         )
     else:
@@ -410,9 +443,8 @@ def verify_limits(
                 key = "memory" if c.subject == row.subject else "memory_swap"
                 checks.append(Check(**{**c.__dict__, "engine": echo.get(key, "")}))
         except ValueError as exc:
-            checks.append(
-                _unknown(row.subject, row.claim, format_bytes(asked.effective_memory), _garbled(exc))
-            )
+            shown, value = format_bytes(asked.effective_memory), limit_value(asked.effective_memory)
+            checks.append(_unknown(row.subject, row.claim, shown, _garbled(exc), value=value))
     for name, check in _CHECKS.items():
         f = FIELDS[name]
         controller = f.controller or ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 
@@ -53,16 +54,31 @@ class Check:
     note: str = ""
     engine: str = ""  # what the engine reports it was asked (HostConfig), when that is known
     expectation: int = -1  # the playbook expectation it proves (its index under expect:), -1: none
+    # a limit's figures as numbers, in the limit's unit (bytes, shares, CPUs …; +Inf: no limit; None: no
+    # figure): what metrics carry, so they never depend on the text shown in desired / observed
+    desired_value: float | None = None
+    observed_value: float | None = None
 
     @property
     def ok(self) -> bool:
         return self.verdict.ok
 
     def to_dict(self) -> dict[str, object]:
+        """The report's fields (the figures stay out: the text says them, and JSON has no +Inf)."""
         data = asdict(self)
+        for name in _FIGURES:
+            del data[name]
         data["verdict"] = str(self.verdict)
         data["ok"] = self.ok
         return data
+
+
+_FIGURES = ("desired_value", "observed_value")
+
+
+def limit_value(value: float | None) -> float:
+    """A limit's figure for metrics: None (no limit) is +Inf."""
+    return math.inf if value is None else float(value)
 
 
 def _compare(
@@ -70,18 +86,22 @@ def _compare(
 ) -> Check:
     shown = format_bytes(observed) if observed is None else f"{observed} ({format_bytes(observed)})"
     wanted = format_bytes(desired) if desired is None else f"{desired} ({format_bytes(desired)})"
+    note = ""
     if desired is None:
         verdict = Verdict.UNLIMITED if observed is None else Verdict.MISMATCH
-        return Check(subject, claim, wanted, shown, verdict, evidence)
-    if observed is None:
-        return Check(subject, claim, wanted, shown, Verdict.MISMATCH, evidence)
-    if observed == desired:
-        return Check(subject, claim, wanted, shown, Verdict.ENFORCED, evidence)
+    elif observed is None:
+        verdict = Verdict.MISMATCH
+    elif observed == desired:
+        verdict = Verdict.ENFORCED
     # the kernel keeps whole pages (v2's memory+swap is two files, each rounded down)
-    if observed % page == 0 and 0 <= desired - observed < 2 * page:
-        note = f"rounded down to whole {page}-byte pages by the kernel"
-        return Check(subject, claim, wanted, shown, Verdict.ENFORCED, evidence, note)
-    return Check(subject, claim, wanted, shown, Verdict.MISMATCH, evidence)
+    elif observed % page == 0 and 0 <= desired - observed < 2 * page:
+        verdict, note = Verdict.ENFORCED, f"rounded down to whole {page}-byte pages by the kernel"
+    else:
+        verdict = Verdict.MISMATCH
+    return Check(
+        subject, claim, wanted, shown, verdict, evidence, note,
+        desired_value=limit_value(desired), observed_value=limit_value(observed),
+    )  # fmt: skip
 
 
 def verify_memory(limits: Limits, observed: MemoryObservation, page: int = 4096) -> list[Check]:
@@ -113,6 +133,7 @@ def verify_memory(limits: Limits, observed: MemoryObservation, page: int = 4096)
                 verdict,
                 observed.swap.path,
                 str(exc),
+                desired_value=limit_value(desired_swap),
             )
         )
         return checks
