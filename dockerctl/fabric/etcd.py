@@ -28,7 +28,6 @@ import os
 import shutil
 import socket
 import struct
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -281,16 +280,11 @@ def start(etcd: Etcd, *, wait: float = 20) -> EtcdClient:
             (run / name).unlink()  # a socket a killed etcd left behind
     listens = {"client": f"unix://{run / CLIENT_SOCKET}", "peer": f"unix://{run / PEER_SOCKET}"}
     RECORDS.save(etcd.lab, listens)
-    proc = LocalHost().spawn(argv(etcd, run), log=etcd.dir / "etcd.log")
-    (etcd.dir / "etcd.pid").write_text(f"{proc.pid}\n")
+    daemon = LocalHost().start_daemon(argv(etcd, run), log=etcd.dir / "etcd.log")
+    (etcd.dir / "etcd.pid").write_text(f"{daemon.pid}\n")
     client = etcd.client()
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        if client.healthy():
-            return client
-        if proc.poll() is not None:
-            break
-        time.sleep(0.2)
+    if daemon.until(client.healthy, wait, every=0.2):
+        return client
     tail = (etcd.dir / "etcd.log").read_text(errors="replace")[-600:]
     stop(etcd, keep_data=True)
     raise EngineUnavailable(f"lab {etcd.lab}'s etcd did not answer within {wait:g}s: {tail}")

@@ -274,7 +274,7 @@ def _argv(pool: Pool, h: PoolHost) -> list[str]:
         "run-directory": pool.run_dir(h.name),
         "logging-directory": pool.logs(h.name),
     }
-    argv = [*NetnsHost(h.name).prefix(), "glusterd"]
+    argv = ["glusterd"]
     argv += ["-p", str(pool.pidfile(h.name)), "-l", str(pool.logs(h.name) / "glusterd.log")]
     for key, value in opts.items():
         argv += ["--xlator-option", f"management.{key}={value}"]
@@ -324,7 +324,7 @@ def start(pool: Pool, *, wait: float = 30, progress: Any = None) -> None:
         _mount_bricks(pool, h.name)
         say(f"glusterd on {h.name} ({h.address})")
         pool.pidfile(h.name).unlink(missing_ok=True)
-        LocalHost().start_detached(_argv(pool, h), log=None)
+        NetnsHost(h.name).start_daemon(_argv(pool, h), log=None)  # glusterd then forks on its own
     deadline = time.monotonic() + wait
     for h in pool.hosts:
         while not _answers(pool, h.name):

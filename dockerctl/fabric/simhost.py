@@ -48,7 +48,8 @@ class SimEngine:
     cgroup_parent = Named("/dctl-{self.host}")
     containerd_namespace = Named("dctl-{self.host}")
 
-    def argv(self, ns: Namespace) -> list[str]:
+    def argv(self) -> list[str]:
+        """dockerd as the host runs it (inside its namespace: `NetnsHost.start_daemon` enters it)."""
         private = []
         if self.remap:
             # unshare's default propagation is private: the binds and dockerd's own mounts stay inside
@@ -56,7 +57,6 @@ class SimEngine:
                        'mount --bind "$0" /etc/subuid && mount --bind "$0" /etc/subgid && exec "$@"',
                        str(self.subids)]  # fmt: skip
         return [
-            *NetnsHost(ns.name).prefix(),
             *private,
             "dockerd",
             *(["--userns-remap", self.remap] if self.remap else []),
@@ -136,11 +136,12 @@ def _launch(engine: SimEngine, ns: Namespace) -> None:
             engine.subids,
             "".join(f"{name}:{first}:{count}\n" for name in dict.fromkeys([user, group or user])),
         )
-    done = LocalHost().start_detached(engine.argv(ns), log=engine.log)
-    if not done.ok:
+    try:
+        NetnsHost(ns.name).start_daemon(engine.argv(), log=engine.log)
+    except EngineUnavailable as exc:
         raise EngineUnavailable(
-            f"the engine of simulated host {engine.host} could not be started: {done.output}"
-        )
+            f"the engine of simulated host {engine.host} could not be started: {exc.message}"
+        ) from None
 
 
 def shim_pids(engine: SimEngine) -> list[int]:

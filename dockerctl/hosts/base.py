@@ -56,6 +56,16 @@ class FileStat:
     changed: float = 0.0  # ctime, seconds since the epoch (whole seconds when read through `stat -c`)
 
 
+@dataclass(frozen=True)
+class ProcessId:
+    """A process as it was seen: its pid and when it started (clock ticks after boot, field 22 of
+    /proc/PID/stat). A pid is reused once its process has gone; the pair is not, so a process dockerctl
+    signals is the one it found (its ownership checked then), never whichever took its pid since."""
+
+    pid: int
+    started: int
+
+
 # one line per process: "<pid>\x1f<arg0>\x1f<arg1>…" — /proc read by the host's own shell
 _CMDLINES = (
     'for d in /proc/[0-9]*; do [ -r "$d/cmdline" ] || continue; '
@@ -135,19 +145,35 @@ class Host(ABC):
                 out[int(pid)] = tuple(a for a in rest.split("\x1f") if a)
         return out
 
+    def identity(self, pid: int) -> ProcessId | None:
+        """Process `pid` as it runs now (None: there is none, or a zombie: one that has exited)."""
+        stat = self.read_text(f"/proc/{pid}/stat") if pid > 0 else None
+        fields = stat.rpartition(")")[2].split() if stat else []
+        if len(fields) < 20 or fields[0] == "Z" or not fields[19].isdigit():
+            return None
+        return ProcessId(pid, int(fields[19]))
+
     def alive(self, pid: int) -> bool:
         """Whether process `pid` runs: it exists and is not a zombie (one that has exited)."""
-        stat = self.read_text(f"/proc/{pid}/stat")
-        fields = stat.rpartition(")")[2].split() if stat else []
-        return bool(fields) and fields[0] != "Z"
+        return self.identity(pid) is not None
+
+    def running(self, process: ProcessId) -> bool:
+        """Whether that very process still runs (not another that has taken its pid since)."""
+        return self.identity(process.pid) == process
 
     def wait_gone(self, pids: Sequence[int], timeout: float) -> list[int]:
         """Wait up to `timeout` seconds for `pids` to end (looking first). → those still running."""
+        seen = [p for p in (self.identity(pid) for pid in pids) if p is not None]
+        return [p.pid for p in self.wait_ended(seen, timeout)]
+
+    def wait_ended(self, processes: Sequence[ProcessId], timeout: float) -> list[ProcessId]:
+        """Wait up to `timeout` seconds for those processes to end (looking first; one whose pid another
+        process has taken since has ended). → those still running."""
         deadline = time.monotonic() + timeout
-        left = [p for p in pids if self.alive(p)]
+        left = [p for p in processes if self.running(p)]
         while left and time.monotonic() < deadline:
             time.sleep(0.1)
-            left = [p for p in left if self.alive(p)]
+            left = [p for p in left if self.running(p)]
         return left
 
     def owned_pid(self, pid: int | str | None, program: str, *marks: str) -> int | None:

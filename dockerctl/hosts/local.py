@@ -2,17 +2,76 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
+import shlex
 import shutil
 import signal
 import stat as stat_
 import subprocess  # nosec B404  # the one place processes start; argv lists only, never a shell
+import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from dockerctl.hosts.base import Completed, FileStat, Host
+from dockerctl.errors import EngineUnavailable, StateUnwritable
+from dockerctl.hosts.base import Completed, FileStat, Host, ProcessId
+
+# The starter `start_daemon` runs (python -I -S: no site, no environment of Python's own; a few ms): it
+# spawns argv in a session of its own (posix_spawn: no fork of a threaded process), stdout onto its
+# stderr (the log), reads the daemon's start time while the daemon is still its child (so the pid cannot
+# have been reused yet, even by a daemon that died at once), writes "PID START" and exits, leaving the
+# daemon to init. The signals Python ignores (SIGPIPE, SIGXFSZ) are the daemon's defaults again, as
+# subprocess does. A program that cannot be executed: its reason, to the log and to the report.
+_STARTER = """\
+import os, signal, sys
+try:
+    pid = os.posix_spawnp(sys.argv[1], sys.argv[1:], os.environ, setsid=True,
+                          setsigdef=(signal.SIGPIPE, signal.SIGXFSZ),
+                          file_actions=[(os.POSIX_SPAWN_DUP2, 2, 1)])
+except OSError as exc:
+    print(f"{sys.argv[1]}: {exc.strerror}", file=sys.stderr, flush=True)
+    print(exc.strerror, flush=True)
+    sys.exit(1)
+with open(f"/proc/{pid}/stat") as stat:
+    print(pid, stat.read().rpartition(")")[2].split()[19], flush=True)
+"""
+
+
+@dataclass(frozen=True)
+class Daemon:
+    """A daemon `start_daemon` started, known by its identity (pid and start time), not as a child."""
+
+    host: LocalHost
+    process: ProcessId
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def running(self) -> bool:
+        """Whether it still runs (False at once for one that died at start: read its log)."""
+        return self.host.running(self.process)
+
+    def until(self, ready: Callable[[], bool], timeout: float, *, every: float = 0.1) -> bool:
+        """Wait up to `timeout` seconds for `ready()` (looked at every `every` seconds), no longer than
+        the daemon runs: one that has ended died at start (its log says why). → whether it became ready."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if ready():
+                return True
+            if not self.running():
+                return False
+            time.sleep(every)
+        return False
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for it to end by itself. → whether it has."""
+        return not self.host.wait_ended([self.process], timeout)
+
+    def end(self, *, wait: float = 10, kill: float = 5) -> bool:
+        """SIGTERM, SIGKILL if it outlives `wait` (only this very process). → whether it is gone."""
+        return not self.host.end_processes([self.process], wait=wait, kill=kill)
 
 
 def run_local(
@@ -42,55 +101,103 @@ class LocalHost(Host):
         """What runs a command on this host from this machine (nothing: here)."""
         return []
 
-    def spawn(self, argv: Sequence[str], *, log: Path | None) -> subprocess.Popen[bytes]:
-        """Start a daemon on this host, detached (its own session, stdin closed, output appended to `log`
-        or dropped): it outlives the command that started it. → the process (poll() says whether it died
-        at once)."""
+    def start_daemon(self, argv: Sequence[str], *, log: Path | None) -> Daemon:
+        """Start a daemon on this host: the one way dockerctl starts a process that outlives the command.
+
+        It runs in a session of its own, stdin closed, output appended to `log` (opened here, never
+        through a symlink) or dropped, and it is not this process's child: a short-lived starter spawns
+        it and exits, so a daemon that dies is never left a zombie of a long-lived caller (the test run,
+        an exporter). No shell: argv goes to exec as it is, behind this host's prefix. → the daemon, by
+        its identity (`running()` says at once whether it died). A program that cannot be executed at all
+        is EngineUnavailable, its reason in the log too."""
+        argv = [*self.prefix(), *argv]
         if log is not None:
             log.parent.mkdir(parents=True, exist_ok=True)
         # appended to, never truncated; a symlink at the log's name is refused (ELOOP), never followed
         flags = os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC | (os.O_CREAT | os.O_NOFOLLOW if log else 0)
-        with os.fdopen(os.open(log or os.devnull, flags, 0o644), "ab") as out:
-            return subprocess.Popen(  # nosec B603  # an argv list from dockerctl's own code, no shell
-                [*self.prefix(), *argv], stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                start_new_session=True, close_fds=True,
-            )  # fmt: skip
-
-    def start_detached(self, argv: Sequence[str], *, log: Path | None) -> Completed:
-        """Start a daemon that is not this process's child: a shell starts it in a session of its own and
-        exits at once, so the daemon never lingers as a zombie of a long-lived caller (the test run, an
-        exporter) and outlives the command that started it. Output is appended to `log` or dropped."""
-        if log is not None:
-            log.parent.mkdir(parents=True, exist_ok=True)
-        script = 'setsid "$@" >>"$0" 2>&1 </dev/null &'
-        return self.run(["sh", "-c", script, str(log or os.devnull), *self.prefix(), *argv])
+        try:
+            fd = os.open(log or os.devnull, flags, 0o644)
+        except OSError as exc:
+            raise StateUnwritable(
+                f"the log {log} cannot be opened ({exc.strerror}): {argv[0]} was not started",
+                hint="remove it (a symlink there is never followed) and run again",
+            ) from None
+        with os.fdopen(fd, "ab") as out:
+            try:
+                done = subprocess.run(  # nosec B603  # an argv list from dockerctl's own code, no shell
+                    [sys.executable, "-I", "-S", "-c", _STARTER, *argv],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=out, close_fds=True,
+                    timeout=30, check=False,
+                )  # fmt: skip
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise EngineUnavailable(f"{shlex.join(argv)} could not be started: {exc}") from None
+        report = done.stdout.decode(errors="replace").split()
+        if done.returncode != 0 or len(report) != 2 or not all(f.isdigit() for f in report):
+            why = done.stdout.decode(errors="replace").strip() or f"its starter exited {done.returncode}"
+            raise EngineUnavailable(f"{shlex.join(argv)} could not be started: {why}")
+        return Daemon(self, ProcessId(int(report[0]), int(report[1])))
 
     def signal_all(self, pids: Sequence[int], sig: int, wait: float) -> list[int]:
         """Send `sig` to each of `pids` (0: none, only wait), then wait up to `wait` seconds for them to
         end. For processes the caller has just found to be its own. → those still running."""
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
-        return self.wait_gone(pids, wait)
+        seen = [p for p in (self.identity(pid) for pid in pids) if p is not None]
+        return [p.pid for p in self.signal_processes(seen, sig, wait)]
+
+    def signal_processes(self, processes: Sequence[ProcessId], sig: int, wait: float) -> list[ProcessId]:
+        """`sig` to each of those processes still running as they were seen (0: none, only wait), then
+        wait up to `wait` seconds for them to end. → those still running."""
+        for process in processes:
+            if sig:
+                self.send_signal(process, sig)
+        return self.wait_ended(processes, wait)
+
+    def send_signal(self, process: ProcessId, sig: int) -> bool:
+        """`sig` to that very process, if it still runs: its pidfd is opened first, then its identity
+        checked, so a pid another process took meanwhile is never signalled. → whether it was sent."""
+        try:
+            fd = os.pidfd_open(process.pid)
+        except ProcessLookupError:
+            return False
+        try:
+            if self.identity(process.pid) != process:
+                return False
+            signal.pidfd_send_signal(fd, sig)
+            return True
+        except ProcessLookupError:
+            return False
+        finally:
+            os.close(fd)
 
     def end_all(self, pids: Sequence[int], *, wait: float = 10, kill: float = 5) -> list[int]:
-        """SIGTERM to each of `pids`, SIGKILL to those that outlive `wait`. → those still running."""
-        return self.signal_all(self.signal_all(pids, signal.SIGTERM, wait), signal.SIGKILL, kill)
+        """SIGTERM to each of `pids`, SIGKILL to those that outlive `wait`: each as it runs now, never a
+        process that takes one of those pids meanwhile. → those still running."""
+        seen = [p for p in (self.identity(pid) for pid in pids) if p is not None]
+        return [p.pid for p in self.end_processes(seen, wait=wait, kill=kill)]
+
+    def end_processes(
+        self, processes: Sequence[ProcessId], *, wait: float = 10, kill: float = 5
+    ) -> list[ProcessId]:
+        """SIGTERM to each of those processes, SIGKILL to those that outlive `wait`. → those still running."""
+        return self.signal_processes(
+            self.signal_processes(processes, signal.SIGTERM, wait), signal.SIGKILL, kill
+        )
+
+    def owned(self, pid: int, running: Callable[[], int | None]) -> ProcessId | None:
+        """Process `pid` as it runs now, while `running()` (its ownership check) names it — its identity
+        taken first, so the check is of that very process (None: gone, or not ours)."""
+        process = self.identity(pid)
+        return process if process is not None and running() == pid else None
 
     def end(self, pid: int, running: Callable[[], int | None], *, wait: float = 10, kill: float = 5) -> bool:
         """SIGTERM to `pid`, SIGKILL if it outlives `wait` — each only while `running()` (its ownership
-        check) still names it. → whether it is gone."""
+        check) still names it, and only to the process it named first. → whether it is gone."""
+        process = self.owned(pid, running)
         for sig, limit in ((signal.SIGTERM, wait), (signal.SIGKILL, kill)):
-            if running() != pid:
-                return True
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
-            deadline = time.monotonic() + limit
-            while running() == pid and time.monotonic() < deadline:
-                with contextlib.suppress(ChildProcessError):
-                    os.waitpid(pid, os.WNOHANG)  # reap it if this process started it
-                time.sleep(0.1)
-        return running() != pid
+            if process is None or running() != pid or not self.send_signal(process, sig):
+                break
+            if not self.wait_ended([process], limit):
+                break
+        return process is None or not self.running(process)
 
     def run(self, argv: Sequence[str], *, timeout: float = 10, stdin: str | None = None) -> Completed:
         return run_local(argv, timeout=timeout, stdin=stdin)

@@ -279,16 +279,12 @@ def _measure_hosts(result: PathResult, lab: str, leg: Leg, spec: BenchSpec, say:
     result.mtu = int(done.stdout.strip()) if done.stdout.strip().isdigit() else None
 
     def run(argv: list[str]) -> tuple[int, str]:
-        server = server_host.spawn(["iperf3", "-s", "-1", "-B", address, "-p", str(PORT)], log=None)
+        server = server_host.start_daemon(["iperf3", "-s", "-1", "-B", address, "-p", str(PORT)], log=None)
         try:
             done = client.run(argv, timeout=spec.seconds + 30)
         finally:
-            deadline = time.monotonic() + 10  # a one-off server (-1) ends after its one client
-            while server.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if server.poll() is None:
-                server.kill()  # ours: started just above
-                server.wait()
+            if not server.wait(10):  # a one-off server (-1) ends after its one client
+                server.end(wait=1)  # ours: started just above, ended only as that very process
         return done.returncode if done.returncode is not None else 127, done.stdout
 
     for k in range(spec.repeat):

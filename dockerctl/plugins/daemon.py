@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from dockerctl.errors import Conflict, EngineError, NotFound
+from dockerctl.errors import Conflict, DockerctlError, EngineError, NotFound
 from dockerctl.fabric import gluster
 from dockerctl.hosts import LocalHost, state
 from dockerctl.hosts.records import CorruptRecord
@@ -213,19 +213,21 @@ def _start(driver: str, lab: str, kind: str, *, wait: float) -> PluginRecord:
     argv = [sys.executable, "-m", "dockerctl", "plugin", "serve", "--lab", lab, "--driver", driver]
     rec = PluginRecord(driver, lab, kind, 0, str(sock))
     _save(rec)  # before the process exists: `down` finds it even if this run is killed now
-    proc = LocalHost().spawn(argv, log=log)
-    rec.pid = proc.pid
+    try:
+        daemon = LocalHost().start_daemon(argv, log=log)
+    except DockerctlError:
+        stop(driver)
+        raise
+    rec.pid = daemon.pid
     _save(rec)
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        got = implements(sock)
-        if got:
-            rec.implements = got
-            _save(rec)
-            return rec
-        if proc.poll() is not None:
-            break
-        time.sleep(0.1)
+
+    def answers() -> bool:
+        rec.implements = implements(sock) or ()
+        return bool(rec.implements)
+
+    if daemon.until(answers, wait):
+        _save(rec)
+        return rec
     tail = log.read_text(errors="replace")[-600:] if log.exists() else ""
     stop(driver)
     raise EngineError(f"the plugin {driver} did not start: {tail}")

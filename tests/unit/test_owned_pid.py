@@ -66,7 +66,7 @@ def test_a_pid_file_that_is_missing_or_garbled_names_nothing(host: TreeHost, tmp
 
 
 def test_processes_are_started_only_through_hosts() -> None:
-    """Every command and daemon runs through hosts/ (run, spawn, end, owned_pid): no other module
+    """Every command and daemon runs through hosts/ (run, start_daemon, end, owned_pid): no other module
     imports subprocess, so the ownership check and the namespace prefix live in one place."""
     import ast
 

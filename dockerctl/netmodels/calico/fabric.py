@@ -216,14 +216,9 @@ def start_bird(cl: CalicoLab, host: str, block: str) -> None:
     argv = [
         "bird", "-f", "-c", str(d / "bird.conf"), "-s", str(d / "bird.ctl"), "-P", str(d / "bird.pid"),
     ]  # fmt: skip
-    proc = NetnsHost(host).spawn(argv, log=d / "bird.log")
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if (d / "bird.ctl").exists() and bird_pid(cl, host) is not None:
-            return
-        if proc.poll() is not None:
-            break
-        time.sleep(0.1)
+    daemon = NetnsHost(host).start_daemon(argv, log=d / "bird.log")
+    if daemon.until(lambda: (d / "bird.ctl").exists() and bird_pid(cl, host) is not None, 10):
+        return
     raise EngineError(f"BIRD on {host} did not start: {(d / 'bird.log').read_text(errors='replace')[-400:]}")
 
 

@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import shutil
 import signal
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -135,10 +133,10 @@ def dnsmasq_pid(wl: WeaveLab) -> int | None:
 def start_resolver(wl: WeaveLab) -> None:
     """dnsmasq in the first host's namespace, on its bridge address, for weave.local only (idempotent:
     a running one re-reads the names)."""
-    pid = dnsmasq_pid(wl)
-    if pid is not None:
-        os.kill(pid, signal.SIGHUP)  # dnsmasq re-reads its addn-hosts file
-        return
+    pid, local = dnsmasq_pid(wl), LocalHost()
+    running = local.owned(pid, lambda: dnsmasq_pid(wl)) if pid is not None else None
+    if running is not None and local.send_signal(running, signal.SIGHUP):
+        return  # dnsmasq re-reads its addn-hosts file
     if shutil.which("dnsmasq") is None:
         raise EngineUnavailable(
             "dnsmasq is not installed", hint="scripts/setup installs it (Debian: dnsmasq-base)"
@@ -150,14 +148,9 @@ def start_resolver(wl: WeaveLab) -> None:
         f"--listen-address={wl.resolver}", "--bind-interfaces", "--except-interface=lo",
         f"--pid-file={wl.dir / 'dnsmasq.pid'}", "--user=root", "--log-facility=-",
     ]  # fmt: skip
-    proc = NetnsHost(first).spawn(argv, log=wl.dir / "dnsmasq.log")
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if dnsmasq_pid(wl) is not None:
-            return
-        if proc.poll() is not None:
-            break
-        time.sleep(0.1)
+    daemon = NetnsHost(first).start_daemon(argv, log=wl.dir / "dnsmasq.log")
+    if daemon.until(lambda: dnsmasq_pid(wl) is not None, 10):
+        return
     raise EngineError(f"dnsmasq did not start: {(wl.dir / 'dnsmasq.log').read_text(errors='replace')[-400:]}")
 
 
