@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from dockerctl.cli import render
+from dockerctl.cli._args import JunitFile
 from dockerctl.cli._context import engine
 from dockerctl.cli.junit import write_junit
 from dockerctl.cli.output import report
@@ -37,8 +38,7 @@ def _show(report: ComposeReport) -> None:
         )
     render.out.print(table)
     render.hold_summary(report.rows)
-    for w in report.warnings:
-        render.err.print(f"note: {escape(w)}")
+    render.lines(report.warnings, "note: ", on_err=True)
 
 
 @app.command("verify")
@@ -52,7 +52,7 @@ def verify(
         None, "-p", "--project-name", help="Project name (default: as compose picks it)."
     ),
     json_out: bool = False,
-    junit: Path | None = typer.Option(None, "--junit", help="Also write a JUnit XML report here."),
+    junit: JunitFile = None,
     no_traffic: bool = typer.Option(
         False, "--no-traffic", help="Skip the reachability and isolation probes between services."
     ),

@@ -13,7 +13,9 @@ from dockerctl.apply.networks import (
 )
 from dockerctl.apply.swarm import swarm_init, swarm_leave
 from dockerctl.cli import render
+from dockerctl.cli._args import RunningContainer
 from dockerctl.cli._context import GroupUnderLab, engine
+from dockerctl.cli._rm import add_rm
 from dockerctl.cli.output import report
 from dockerctl.engines.labels import is_owned
 from dockerctl.errors import InvalidInput
@@ -190,27 +192,13 @@ def disconnect_cmd(
     )
 
 
-@app.command("rm")
-@report
-def rm(
-    ctx: typer.Context,
-    names: list[str] = typer.Argument(...),
-    any_owner: bool = typer.Option(False, "--any-owner", help="Also networks dockerctl did not make."),
-    json_out: bool = False,
-) -> None:
-    """Remove networks; one with containers attached is refused.
+_RM_HELP = """Remove networks; one with containers attached is refused.
 
     Example:
 
       dockerctl net rm my_net
     """
-    with engine(ctx) as eng:
-
-        def remove(name: str) -> str:
-            remove_network(eng.client, name, any_owner=any_owner)
-            return name
-
-        render.remove_each(json_out, names, remove, "network ")
+add_rm(app, "network", remove_network, _RM_HELP)
 
 
 def _show_path(p: NetPath) -> None:
@@ -240,15 +228,14 @@ def _show_path(p: NetPath) -> None:
         for proxy in port["docker_proxy"]:
             render.out.print(f"    docker-proxy {escape(proxy)}")
     render.out.print(f"  DNS servers: {escape(', '.join(p.dns) or '-')}")
-    for note in p.notes:
-        render.out.print(f"  - {escape(note)}")
+    render.lines(p.notes, "  - ")
 
 
 @app.command("path")
 @report
 def path(
     ctx: typer.Context,
-    container: str = typer.Argument(..., help="Container name or id (running)."),
+    container: RunningContainer,
     other: str | None = typer.Argument(
         None, help="Another container, on another host of a lab: every hop between them (overlay, macvlan)."
     ),
@@ -317,14 +304,12 @@ def _show_cnm(report: CnmReport) -> None:
                 f"  endpoint  {escape(ep.interface)} {ep.kind} {escape(', '.join(ep.addresses))} {ep.mac}"
                 + (f" ↔ {escape(ep.host_end)}" if ep.host_end else "")
             )
-        for note in v.notes:
-            render.out.print(f"  note      {escape(note)}")
+        render.lines(v.notes, "  note      ")
 
 
 def _show_checks(title: str, report: CheckReport) -> None:
     render.checks_table(title, report.checks, observed="measured")
-    for note in report.notes:
-        render.out.print(f"- {escape(note)}")
+    render.lines(report.notes, "- ")
 
 
 @app.command("check")

@@ -14,7 +14,9 @@ from dockerctl.apply.volumes import (
     remove_volume,
 )
 from dockerctl.cli import render
+from dockerctl.cli._args import any_owner_option
 from dockerctl.cli._context import GroupUnderLab, engine
+from dockerctl.cli._rm import add_rm
 from dockerctl.cli.output import report
 from dockerctl.errors import InvalidInput
 from dockerctl.ops.storage import compare_storage
@@ -60,7 +62,7 @@ def create(
 @report
 def ls(
     ctx: typer.Context,
-    any_owner: bool = typer.Option(False, "--any-owner", help="Also volumes dockerctl did not make."),
+    any_owner: bool = any_owner_option("volumes"),
     json_out: bool = False,
 ) -> None:
     """List volumes with where their data lives and which containers use them.
@@ -107,27 +109,13 @@ def inspect(
         render.emit_json(inspect_volume(eng.client, name))
 
 
-@app.command("rm")
-@report
-def rm(
-    ctx: typer.Context,
-    names: list[str] = typer.Argument(..., help="Volume names."),
-    any_owner: bool = typer.Option(False, "--any-owner", help="Also remove volumes dockerctl did not make."),
-    json_out: bool = False,
-) -> None:
-    """Remove volumes (their data is deleted). A volume in use is never removed.
+_RM_HELP = """Remove volumes (their data is deleted). A volume in use is never removed.
 
     Example:
 
       dockerctl vol rm appdata
     """
-    with engine(ctx) as eng:
-
-        def remove(name: str) -> str:
-            remove_volume(eng.client, name, any_owner=any_owner)
-            return name
-
-        render.remove_each(json_out, names, remove, "volume ")
+add_rm(app, "volume", remove_volume, _RM_HELP)
 
 
 @app.command("prune")
@@ -221,7 +209,7 @@ def rm_container(
     containers: list[str] = typer.Argument(..., help="Container names or ids."),
     volumes: bool = typer.Option(False, "--volumes", "-v", help="Also remove their anonymous volumes (S9)."),
     force: bool = typer.Option(False, "--force", "-f", help="Remove running containers too."),
-    any_owner: bool = typer.Option(False, "--any-owner", help="Also containers dockerctl did not make."),
+    any_owner: bool = any_owner_option("containers"),
     json_out: bool = False,
 ) -> None:
     """Remove containers, like `docker rm`. -v removes their anonymous volumes; named volumes always stay.
