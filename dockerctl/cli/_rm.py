@@ -10,7 +10,7 @@ import typer
 from dockerctl.cli import render
 from dockerctl.cli._args import any_owner_option
 from dockerctl.cli._context import engine
-from dockerctl.cli.output import report
+from dockerctl.cli.output import report_command
 
 if TYPE_CHECKING:
     import docker
@@ -39,4 +39,5 @@ def add_rm(app: typer.Typer, what: str, remove: Remover, help_text: str) -> None
 
             render.remove_each(json_out, names, one, f"{what} ")
 
-    app.command("rm", help=help_text)(report(rm))
+    rm.__doc__ = help_text
+    report_command(app, "rm")(rm)

@@ -8,13 +8,13 @@ import typer
 from rich.markup import escape
 
 from dockerctl.cli import render
-from dockerctl.cli._args import JunitFile
+from dockerctl.cli._args import JunitFile, group
 from dockerctl.cli._context import engine
 from dockerctl.cli.junit import write_junit
-from dockerctl.cli.output import report
+from dockerctl.cli.output import report_command
 from dockerctl.ops.compose import ComposeReport, verify_project
 
-app = typer.Typer(help="Compose projects: check a running project against its file.", no_args_is_help=True)
+app = group("Compose projects: check a running project against its file.")
 
 
 def _show(report: ComposeReport) -> None:
@@ -41,8 +41,7 @@ def _show(report: ComposeReport) -> None:
     render.lines(report.warnings, "note: ", on_err=True)
 
 
-@app.command("verify")
-@report
+@report_command(app, "verify")
 def verify(
     ctx: typer.Context,
     file: list[Path] = typer.Option(

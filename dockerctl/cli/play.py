@@ -9,15 +9,15 @@ from rich.table import Table
 
 from dockerctl.apply.playbook import PARALLEL
 from dockerctl.cli import render
-from dockerctl.cli._args import JunitFile, PlaybookFile
+from dockerctl.cli._args import JunitFile, PlaybookFile, group
 from dockerctl.cli._context import engine
 from dockerctl.cli.junit import write_junit
-from dockerctl.cli.output import report
+from dockerctl.cli.output import report, report_command
 from dockerctl.errors import InvalidInput
 from dockerctl.ops.play import PlayReport, play
 from dockerctl.spec.playbook import Playbook, load_playbook
 
-playbook_app = typer.Typer(help="Playbook format: JSON Schema and validation.", no_args_is_help=True)
+playbook_app = group("Playbook format: JSON Schema and validation.")
 
 
 def _show(report: PlayReport) -> None:
@@ -112,8 +112,7 @@ def schema() -> None:
     render.emit_json(Playbook.model_json_schema())
 
 
-@playbook_app.command("validate")
-@report
+@report_command(playbook_app, "validate")
 def validate(file: PlaybookFile, json_out: bool = False) -> None:
     """Validate a playbook without an engine: errors at FILE:LINE with the key.
 

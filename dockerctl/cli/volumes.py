@@ -14,21 +14,18 @@ from dockerctl.apply.volumes import (
     remove_volume,
 )
 from dockerctl.cli import render
-from dockerctl.cli._args import any_owner_option
+from dockerctl.cli._args import any_owner_option, group
 from dockerctl.cli._context import GroupUnderLab, engine
 from dockerctl.cli._rm import add_rm
-from dockerctl.cli.output import report
+from dockerctl.cli.output import report, report_command
 from dockerctl.errors import InvalidInput
 from dockerctl.ops.storage import compare_storage
 from dockerctl.spec.inputs import key_values
 
-app = typer.Typer(
-    help="Managed volumes (seed S3, S5, S9): create, list, inspect, remove, prune.", no_args_is_help=True
-)
+app = group("Managed volumes (seed S3, S5, S9): create, list, inspect, remove, prune.")
 
 
-@app.command("create")
-@report
+@report_command(app, "create")
 def create(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)."),
@@ -58,8 +55,7 @@ def create(
         )
 
 
-@app.command("ls")
-@report
+@report_command(app, "ls")
 def ls(
     ctx: typer.Context,
     any_owner: bool = any_owner_option("volumes"),
@@ -118,8 +114,7 @@ _RM_HELP = """Remove volumes (their data is deleted). A volume in use is never r
 add_rm(app, "volume", remove_volume, _RM_HELP)
 
 
-@app.command("prune")
-@report
+@report_command(app, "prune")
 def prune(
     ctx: typer.Context,
     any_owner: bool = typer.Option(
@@ -156,8 +151,7 @@ def prune(
         )
 
 
-@app.command("compare")
-@report
+@report_command(app, "compare")
 def compare(
     ctx: typer.Context,
     json_out: bool = False,

@@ -1,5 +1,5 @@
-"""What several commands share, declared once: the note/list lines under a report and the declared
-arguments and options (one help text wherever they appear)."""
+"""What several commands share, declared once: the note/list lines under a report, the declared
+arguments and options (one help text wherever they appear), groups and report subcommands."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ from typing import Any
 
 import pytest
 import typer
+from typer.testing import CliRunner
 
 from dockerctl.cli import render
+from dockerctl.cli._args import group
 from dockerctl.cli.app import register
+from dockerctl.cli.output import report_command
 
 
 def test_lines_escapes_each_text_after_its_prefix_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:
@@ -60,3 +63,26 @@ def test_rm_of_a_labelled_group_is_one_command(words: str, what: str) -> None:
     params = _params(words)
     assert params["names"].nargs == -1 and params["names"].help == f"{what} names."
     assert {"names", "any_owner", "output_format", "json_alias"} <= set(params)
+
+
+def test_report_command_registers_a_report_on_the_group() -> None:
+    app = group("A group for the test.")
+    seen: list[bool] = []
+
+    @report_command(app, "show")
+    def show(json_out: bool = False) -> None:
+        """Say what was asked."""
+        seen.append(json_out)
+
+    @app.command("other")
+    def other() -> None:  # a second command, so that the group stays a group
+        """Unused."""
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["show", "--format", "json"]).exit_code == 0
+    assert runner.invoke(app, ["show", "--json"]).exit_code == 0
+    assert runner.invoke(app, ["show"]).exit_code == 0
+    assert seen == [True, True, False]
+    assert getattr(show, "__dockerctl_report__", False)
+    listed = runner.invoke(app, [])  # a group given alone shows its help
+    assert "A group for the test." in listed.output and "show" in listed.output
