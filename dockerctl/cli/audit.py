@@ -73,8 +73,7 @@ def _show(report: AuditReport) -> None:
         + ("all" if set(report.fail_on) == set(RULES) else ",".join(report.fail_on))
         + "[/red]"
     )
-    for n in report.notes:
-        render.err.print(f"note: {escape(n)}")
+    render.lines(report.notes, "note: ", on_err=True)
 
 
 @report

@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from dockerctl.cli import render
+from dockerctl.cli._args import group
 from dockerctl.cli._context import engine
 from dockerctl.cli.helptext import naming_models
 from dockerctl.cli.output import report
@@ -18,7 +19,7 @@ from dockerctl.pictures.plot import check_plot_target, write_plot
 from dockerctl.spec.bench import PATHS, bench_spec
 from dockerctl.verify.bench import Stat
 
-app = typer.Typer(help="Measure: network paths (bench net).", no_args_is_help=True)
+app = group("Measure: network paths (bench net).")
 
 
 def _gbit(samples: list[float]) -> str:

@@ -101,7 +101,6 @@ def _orphans(ctx: typer.Context, host: str | None, json_out: bool) -> None:
                 render.out.print(f"removed {r.kind} {r.name}", markup=False)
         if not report.ended and not report.removed:
             render.out.print("nothing the engine lost track of")
-        for n in report.notes:
-            render.err.print(f"note: {n}", markup=False)
+        render.lines(report.notes, "note: ", on_err=True)
 
     render.finish(report, json_out, show)

@@ -8,12 +8,13 @@ import typer
 from rich.markup import escape
 
 from dockerctl.cli import render
+from dockerctl.cli._args import JunitFile, group
 from dockerctl.cli._context import engine
 from dockerctl.cli.junit import write_junit
-from dockerctl.cli.output import report
+from dockerctl.cli.output import report_command
 from dockerctl.ops.compose import ComposeReport, verify_project
 
-app = typer.Typer(help="Compose projects: check a running project against its file.", no_args_is_help=True)
+app = group("Compose projects: check a running project against its file.")
 
 
 def _show(report: ComposeReport) -> None:
@@ -37,12 +38,10 @@ def _show(report: ComposeReport) -> None:
         )
     render.out.print(table)
     render.hold_summary(report.rows)
-    for w in report.warnings:
-        render.err.print(f"note: {escape(w)}")
+    render.lines(report.warnings, "note: ", on_err=True)
 
 
-@app.command("verify")
-@report
+@report_command(app, "verify")
 def verify(
     ctx: typer.Context,
     file: list[Path] = typer.Option(
@@ -52,7 +51,7 @@ def verify(
         None, "-p", "--project-name", help="Project name (default: as compose picks it)."
     ),
     json_out: bool = False,
-    junit: Path | None = typer.Option(None, "--junit", help="Also write a JUnit XML report here."),
+    junit: JunitFile = None,
     no_traffic: bool = typer.Option(
         False, "--no-traffic", help="Skip the reachability and isolation probes between services."
     ),

@@ -6,6 +6,7 @@ import typer
 from rich.markup import escape
 
 from dockerctl.cli import render
+from dockerctl.cli._args import PlaybookFile
 from dockerctl.cli._context import engine
 from dockerctl.errors import ExitCode
 from dockerctl.pictures.files import check_target
@@ -16,7 +17,7 @@ from dockerctl.pictures.scene import scene_of
 
 def graph(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="The playbook (YAML)."),
+    file: PlaybookFile,
     out: Path | None = typer.Option(
         None,
         "--out",

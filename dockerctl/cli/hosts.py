@@ -9,14 +9,15 @@ import typer
 from rich.markup import escape
 
 from dockerctl.cli import render
+from dockerctl.cli._args import group
 from dockerctl.cli._context import LabOfFile, PurgeGuestImage, engine, lab_name
-from dockerctl.cli.output import report
+from dockerctl.cli.output import report_command
 from dockerctl.errors import InvalidInput
 from dockerctl.ops.down import down
 from dockerctl.ops.hosts import HostsReport, hosts_ls, hosts_up
 from dockerctl.spec.playbook import load_playbook
 
-app = typer.Typer(help="A lab's hosts: up, ls, down.", no_args_is_help=True)
+app = group("A lab's hosts: up, ls, down.")
 
 
 def _table(report: HostsReport) -> None:
@@ -30,8 +31,7 @@ def _table(report: HostsReport) -> None:
     render.out.print(table if report.rows else "no lab has hosts up")
 
 
-@app.command("up")
-@report
+@report_command(app, "up")
 def up(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="A playbook with a hosts: section."),
@@ -52,8 +52,7 @@ def up(
     render.finish(report, json_out, lambda: _table(report))
 
 
-@app.command("ls")
-@report
+@report_command(app, "ls")
 def ls(
     lab: str | None = typer.Option(None, "--lab", callback=lab_name, help="Only this lab's hosts."),
     json_out: bool = False,
@@ -68,8 +67,7 @@ def ls(
     render.finish(report, json_out, lambda: _table(report))
 
 
-@app.command("down")
-@report
+@report_command(app, "down")
 def down_cmd(
     ctx: typer.Context,
     file: Path | None = typer.Argument(None, help="The playbook whose hosts to remove."),

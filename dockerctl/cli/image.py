@@ -4,15 +4,15 @@ import typer
 
 from dockerctl.apply.images import build_base_image
 from dockerctl.cli import render
+from dockerctl.cli._args import group
 from dockerctl.cli._context import engine
-from dockerctl.cli.output import report
+from dockerctl.cli.output import report_command
 from dockerctl.spec.models import BASE_IMAGE
 
-app = typer.Typer(help="The project's locally built images (nothing is ever pulled).", no_args_is_help=True)
+app = group("The project's locally built images (nothing is ever pulled).")
 
 
-@app.command("build-base")
-@report
+@report_command(app, "build-base")
 def build_base(
     ctx: typer.Context,
     tag: str = typer.Option(BASE_IMAGE, "--tag", help="Tag of the image to build."),
@@ -29,8 +29,7 @@ def build_base(
     render.say(json_out, {"tag": tag, "id": img.id}, f"built {tag} ({img.short_id})", on_err=True)
 
 
-@app.command("build-self")
-@report
+@report_command(app, "build-self")
 def build_self(
     ctx: typer.Context,
     tag: str = typer.Option("", "--tag", help="Tag of the image (default: dockerctl:<version>)."),

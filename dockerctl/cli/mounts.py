@@ -4,6 +4,7 @@ import typer
 from rich.markup import escape
 
 from dockerctl.cli import render
+from dockerctl.cli._args import RunningContainer
 from dockerctl.cli._context import engine
 from dockerctl.cli.output import report
 from dockerctl.ops.storage import MountsReport, mounts_report
@@ -47,7 +48,7 @@ def _show(report: MountsReport) -> None:
 @report
 def mounts(
     ctx: typer.Context,
-    container: str = typer.Argument(..., help="Container name or id (running)."),
+    container: RunningContainer,
     all_mounts: bool = typer.Option(False, "--all", help="Also list /proc, /sys and /dev mounts."),
     prove: bool = typer.Option(False, "--prove", help="Prove ro/rw of each volume and bind by a write."),
     json_out: bool = False,

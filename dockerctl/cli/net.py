@@ -13,8 +13,10 @@ from dockerctl.apply.networks import (
 )
 from dockerctl.apply.swarm import swarm_init, swarm_leave
 from dockerctl.cli import render
+from dockerctl.cli._args import RunningContainer, group
 from dockerctl.cli._context import GroupUnderLab, engine
-from dockerctl.cli.output import report
+from dockerctl.cli._rm import add_rm
+from dockerctl.cli.output import report_command
 from dockerctl.engines.labels import is_owned
 from dockerctl.errors import InvalidInput
 from dockerctl.observe.netpath import NetPath
@@ -25,17 +27,11 @@ from dockerctl.ops.reports import CheckReport
 from dockerctl.spec.inputs import key_values
 from dockerctl.spec.network import NetworkSpec
 
-app = typer.Typer(
-    help="Networks (seed N1-N9, C1-C3, O1-O2, X3-X10), like `docker network`, plus path/check/prove.",
-    no_args_is_help=True,
-)
-swarm_app = typer.Typer(
-    help="Swarm mode on the local engine, for overlay networks (seed X3).", no_args_is_help=True
-)
+app = group("Networks (seed N1-N9, C1-C3, O1-O2, X3-X10), like `docker network`, plus path/check/prove.")
+swarm_app = group("Swarm mode on the local engine, for overlay networks (seed X3).")
 
 
-@app.command("ls")
-@report
+@report_command(app, "ls")
 def ls(ctx: typer.Context, json_out: bool = False) -> None:
     """Networks with driver, subnets, owner and the containers on them (seed N1).
 
@@ -81,8 +77,7 @@ def ls(ctx: typer.Context, json_out: bool = False) -> None:
     render.out.print(table)
 
 
-@app.command("create")
-@report
+@report_command(app, "create")
 def create(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Network name."),
@@ -146,8 +141,7 @@ def inspect(ctx: typer.Context, name: str = typer.Argument(..., help="Network na
         render.emit_json(get_network(eng.client, name).attrs)
 
 
-@app.command("connect")
-@report
+@report_command(app, "connect")
 def connect_cmd(
     ctx: typer.Context,
     network: str = typer.Argument(...),
@@ -169,8 +163,7 @@ def connect_cmd(
     render.say(json_out, {"connected": container, "network": network}, f"connected {container} to {network}")
 
 
-@app.command("disconnect")
-@report
+@report_command(app, "disconnect")
 def disconnect_cmd(
     ctx: typer.Context,
     network: str = typer.Argument(...),
@@ -190,27 +183,13 @@ def disconnect_cmd(
     )
 
 
-@app.command("rm")
-@report
-def rm(
-    ctx: typer.Context,
-    names: list[str] = typer.Argument(...),
-    any_owner: bool = typer.Option(False, "--any-owner", help="Also networks dockerctl did not make."),
-    json_out: bool = False,
-) -> None:
-    """Remove networks; one with containers attached is refused.
+_RM_HELP = """Remove networks; one with containers attached is refused.
 
     Example:
 
       dockerctl net rm my_net
     """
-    with engine(ctx) as eng:
-
-        def remove(name: str) -> str:
-            remove_network(eng.client, name, any_owner=any_owner)
-            return name
-
-        render.remove_each(json_out, names, remove, "network ")
+add_rm(app, "network", remove_network, _RM_HELP)
 
 
 def _show_path(p: NetPath) -> None:
@@ -240,15 +219,13 @@ def _show_path(p: NetPath) -> None:
         for proxy in port["docker_proxy"]:
             render.out.print(f"    docker-proxy {escape(proxy)}")
     render.out.print(f"  DNS servers: {escape(', '.join(p.dns) or '-')}")
-    for note in p.notes:
-        render.out.print(f"  - {escape(note)}")
+    render.lines(p.notes, "  - ")
 
 
-@app.command("path")
-@report
+@report_command(app, "path")
 def path(
     ctx: typer.Context,
-    container: str = typer.Argument(..., help="Container name or id (running)."),
+    container: RunningContainer,
     other: str | None = typer.Argument(
         None, help="Another container, on another host of a lab: every hop between them (overlay, macvlan)."
     ),
@@ -277,8 +254,7 @@ def path(
         _show_path(p)
 
 
-@app.command("cnm")
-@report
+@report_command(app, "cnm")
 def cnm(
     ctx: typer.Context,
     network: str = typer.Argument(..., help="Network name or id (on this engine or a lab host's)."),
@@ -317,18 +293,15 @@ def _show_cnm(report: CnmReport) -> None:
                 f"  endpoint  {escape(ep.interface)} {ep.kind} {escape(', '.join(ep.addresses))} {ep.mac}"
                 + (f" ↔ {escape(ep.host_end)}" if ep.host_end else "")
             )
-        for note in v.notes:
-            render.out.print(f"  note      {escape(note)}")
+        render.lines(v.notes, "  note      ")
 
 
 def _show_checks(title: str, report: CheckReport) -> None:
     render.checks_table(title, report.checks, observed="measured")
-    for note in report.notes:
-        render.out.print(f"- {escape(note)}")
+    render.lines(report.notes, "- ")
 
 
-@app.command("check")
-@report
+@report_command(app, "check")
 def check(
     ctx: typer.Context,
     a: str = typer.Argument(..., help="Container that sends."),
@@ -352,8 +325,7 @@ def check(
     render.finish(report, json_out, lambda: _show_checks(f"{a} → {b}", report))
 
 
-@app.command("prove")
-@report
+@report_command(app, "prove")
 def prove(
     ctx: typer.Context,
     which: str = typer.Argument("all", help="nat, publish or all."),
@@ -374,8 +346,7 @@ def prove(
     render.finish(report, json_out, lambda: _show_checks("reaching out and in (seed O1, O2)", report))
 
 
-@swarm_app.command("init")
-@report
+@report_command(swarm_app, "init")
 def init(
     ctx: typer.Context,
     advertise_addr: str = typer.Option(
@@ -394,8 +365,7 @@ def init(
     render.say(json_out, {"swarm": said}, f"swarm: {said}")
 
 
-@swarm_app.command("leave")
-@report
+@report_command(swarm_app, "leave")
 def leave(
     ctx: typer.Context,
     force: bool = typer.Option(False, "--force", help="Leave even as the last manager."),

@@ -5,6 +5,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dockerctl.cli import render
+from dockerctl.cli._args import RunningContainer
 from dockerctl.cli._context import engine
 from dockerctl.cli.output import report
 from dockerctl.observe.namespaces import KINDS, NEEDS_ROOT
@@ -33,8 +34,7 @@ def _show(report: NsReport) -> None:
         cells = [_cell(p.get(k)) for k in KINDS]
         pairs.add_row(escape(f"{p['a']} / {p['b']}"), *cells)
     render.out.print(pairs)
-    for line in report.explanations:
-        render.out.print(f"- {escape(line)}")
+    render.lines(report.explanations, "- ")
     if report.unknown:
         render.err.print(
             f"note: {NEEDS_ROOT}: another user's /proc/<pid>/ns/* cannot be read without root "
@@ -53,7 +53,7 @@ def _cell(value: str | None) -> str:
 @report
 def ns(
     ctx: typer.Context,
-    container: str = typer.Argument(..., help="Container name or id (running)."),
+    container: RunningContainer,
     with_: list[str] | None = typer.Option(None, "--with", help="Other containers to compare; repeatable."),
     json_out: bool = False,
 ) -> None:

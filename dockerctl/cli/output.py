@@ -2,8 +2,9 @@
 table) and `--json`, its alias, as `docker … --format json` habits expect. A JSON report is one document
 on stdout; errors stay on stderr.
 
-A command takes them with `@report` and keeps one parameter of its own, `json_out: bool = False`, which
-the decorator fills from the two flags (the flags themselves never reach the command's body)."""
+A command takes them with `@report` (a group's subcommand with `@report_command(app, name)`) and keeps
+one parameter of its own, `json_out: bool = False`, which the decorator fills from the two flags (the
+flags themselves never reach the command's body)."""
 
 from __future__ import annotations
 
@@ -73,3 +74,15 @@ def report(fn: F) -> F:
     command.__signature__ = own.replace(parameters=params)  # type: ignore[attr-defined]
     command.__dockerctl_report__ = True  # type: ignore[attr-defined]
     return command  # type: ignore[return-value]
+
+
+def report_command(group: typer.Typer, name: str) -> Callable[[F], F]:
+    """`@report_command(app, "ls")`: a report subcommand of `group`, that is `@app.command("ls")` over
+    `@report` — the pair every one of them carried, in one step."""
+
+    def register(fn: F) -> F:
+        command = report(fn)
+        group.command(name)(command)
+        return command
+
+    return register

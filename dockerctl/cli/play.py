@@ -9,14 +9,15 @@ from rich.table import Table
 
 from dockerctl.apply.playbook import PARALLEL
 from dockerctl.cli import render
+from dockerctl.cli._args import JunitFile, PlaybookFile, group
 from dockerctl.cli._context import engine
 from dockerctl.cli.junit import write_junit
-from dockerctl.cli.output import report
+from dockerctl.cli.output import report, report_command
 from dockerctl.errors import InvalidInput
 from dockerctl.ops.play import PlayReport, play
 from dockerctl.spec.playbook import Playbook, load_playbook
 
-playbook_app = typer.Typer(help="Playbook format: JSON Schema and validation.", no_args_is_help=True)
+playbook_app = group("Playbook format: JSON Schema and validation.")
 
 
 def _show(report: PlayReport) -> None:
@@ -28,8 +29,7 @@ def _show(report: PlayReport) -> None:
     if report.checks:
         render.checks_table(f"expectations of {report.lab}", report.checks, observed="found")
         render.hold_summary(report.checks)
-    for note in report.notes:
-        render.err.print(f"note: {escape(note)}")
+    render.lines(report.notes, "note: ", on_err=True)
     if report.error:
         render.err.print(f"error: {escape(report.error)}")
 
@@ -37,14 +37,14 @@ def _show(report: PlayReport) -> None:
 @report
 def play_cmd(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="The playbook (YAML)."),
+    file: PlaybookFile,
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate and print the plan; touch nothing."),
     keep: bool = typer.Option(
         False, "--keep", help="Leave the lab up afterwards (re-running is then a no-op)."
     ),
     parallel: int = typer.Option(PARALLEL, "--parallel", min=1, max=32, help="Containers created at once."),
     json_out: bool = False,
-    junit: Path | None = typer.Option(None, "--junit", help="Also write a JUnit XML report here."),
+    junit: JunitFile = None,
     wait: float = typer.Option(
         0,
         "--wait",
@@ -112,9 +112,8 @@ def schema() -> None:
     render.emit_json(Playbook.model_json_schema())
 
 
-@playbook_app.command("validate")
-@report
-def validate(file: Path = typer.Argument(..., help="The playbook (YAML)."), json_out: bool = False) -> None:
+@report_command(playbook_app, "validate")
+def validate(file: PlaybookFile, json_out: bool = False) -> None:
     """Validate a playbook without an engine: errors at FILE:LINE with the key.
 
     Example:

@@ -7,13 +7,14 @@ import typer
 from rich.markup import escape
 
 from dockerctl.cli import render
+from dockerctl.cli._args import group
 from dockerctl.cli._context import lab_name
-from dockerctl.cli.output import report
+from dockerctl.cli.output import report_command
 from dockerctl.ops.pool import PluginsReport, plugins_report
 from dockerctl.plugins.daemon import serve_forever
 from dockerctl.spec.gluster import GLUSTER_DRIVER
 
-app = typer.Typer(help="dockerctl's engine plugins: serve, ls.", no_args_is_help=True)
+app = group("dockerctl's engine plugins: serve, ls.")
 
 
 @app.command("serve")
@@ -46,8 +47,7 @@ def _table(report: PluginsReport) -> None:
     render.out.print(table)
 
 
-@app.command("ls")
-@report
+@report_command(app, "ls")
 def ls(json_out: bool = False) -> None:
     """List the plugins dockerctl serves: the lab, the process, what each implements (asked of its socket
     with Plugin.Activate, as the engine asks). Exit 1 if one of them does not answer.

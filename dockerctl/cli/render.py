@@ -102,6 +102,14 @@ def say(json_out: bool, data: Any, text: str, *, on_err: bool = False) -> None:
         (err if on_err else out).print(text)
 
 
+def lines(texts: Iterable[str], prefix: str, *, on_err: bool = False) -> None:
+    """Each text on a line of its own after `prefix` (a report's notes, a list under a table), escaped:
+    never read as markup. On stderr with `on_err`, beside the stdout a script reads."""
+    console = err if on_err else out
+    for text in texts:
+        console.print(f"{prefix}{escape(text)}")
+
+
 def remove_each(json_out: bool, names: list[str], remove: Callable[[str], str], what: str) -> None:
     """`rm NAME…`: remove each in turn (→ the name removed), saying so as each goes — or, for scripts,
     one JSON document `{"removed": […]}` at the end. The first failure stops the rest, as docker's does."""

@@ -5,18 +5,16 @@ from pathlib import Path
 import typer
 
 from dockerctl.cli import render
+from dockerctl.cli._args import group
 from dockerctl.cli._context import GroupUnderLab, engine
-from dockerctl.cli.output import report
+from dockerctl.cli.output import report_command
 from dockerctl.ops.storage import create_volume_container
 from dockerctl.spec.mounts import parse_volume_flag
 
-app = typer.Typer(
-    help="Volume containers (seed S8): share mount points through --volumes-from.", no_args_is_help=True
-)
+app = group("Volume containers (seed S8): share mount points through --volumes-from.")
 
 
-@app.command("create")
-@report
+@report_command(app, "create")
 def create(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Name of the volume container."),

@@ -14,19 +14,18 @@ from dockerctl.apply.volumes import (
     remove_volume,
 )
 from dockerctl.cli import render
+from dockerctl.cli._args import any_owner_option, group
 from dockerctl.cli._context import GroupUnderLab, engine
-from dockerctl.cli.output import report
+from dockerctl.cli._rm import add_rm
+from dockerctl.cli.output import report, report_command
 from dockerctl.errors import InvalidInput
 from dockerctl.ops.storage import compare_storage
 from dockerctl.spec.inputs import key_values
 
-app = typer.Typer(
-    help="Managed volumes (seed S3, S5, S9): create, list, inspect, remove, prune.", no_args_is_help=True
-)
+app = group("Managed volumes (seed S3, S5, S9): create, list, inspect, remove, prune.")
 
 
-@app.command("create")
-@report
+@report_command(app, "create")
 def create(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)."),
@@ -56,11 +55,10 @@ def create(
         )
 
 
-@app.command("ls")
-@report
+@report_command(app, "ls")
 def ls(
     ctx: typer.Context,
-    any_owner: bool = typer.Option(False, "--any-owner", help="Also volumes dockerctl did not make."),
+    any_owner: bool = any_owner_option("volumes"),
     json_out: bool = False,
 ) -> None:
     """List volumes with where their data lives and which containers use them.
@@ -107,31 +105,16 @@ def inspect(
         render.emit_json(inspect_volume(eng.client, name))
 
 
-@app.command("rm")
-@report
-def rm(
-    ctx: typer.Context,
-    names: list[str] = typer.Argument(..., help="Volume names."),
-    any_owner: bool = typer.Option(False, "--any-owner", help="Also remove volumes dockerctl did not make."),
-    json_out: bool = False,
-) -> None:
-    """Remove volumes (their data is deleted). A volume in use is never removed.
+_RM_HELP = """Remove volumes (their data is deleted). A volume in use is never removed.
 
     Example:
 
       dockerctl vol rm appdata
     """
-    with engine(ctx) as eng:
-
-        def remove(name: str) -> str:
-            remove_volume(eng.client, name, any_owner=any_owner)
-            return name
-
-        render.remove_each(json_out, names, remove, "volume ")
+add_rm(app, "volume", remove_volume, _RM_HELP)
 
 
-@app.command("prune")
-@report
+@report_command(app, "prune")
 def prune(
     ctx: typer.Context,
     any_owner: bool = typer.Option(
@@ -168,8 +151,7 @@ def prune(
         )
 
 
-@app.command("compare")
-@report
+@report_command(app, "compare")
 def compare(
     ctx: typer.Context,
     json_out: bool = False,
@@ -221,7 +203,7 @@ def rm_container(
     containers: list[str] = typer.Argument(..., help="Container names or ids."),
     volumes: bool = typer.Option(False, "--volumes", "-v", help="Also remove their anonymous volumes (S9)."),
     force: bool = typer.Option(False, "--force", "-f", help="Remove running containers too."),
-    any_owner: bool = typer.Option(False, "--any-owner", help="Also containers dockerctl did not make."),
+    any_owner: bool = any_owner_option("containers"),
     json_out: bool = False,
 ) -> None:
     """Remove containers, like `docker rm`. -v removes their anonymous volumes; named volumes always stay.
