@@ -11,6 +11,16 @@ import typer
 RunningContainer = Annotated[str, typer.Argument(help="Container name or id (running).", show_default=False)]
 PlaybookFile = Annotated[Path, typer.Argument(help="The playbook (YAML).", show_default=False)]
 JunitFile = Annotated[Path | None, typer.Option("--junit", help="Also write a JUnit XML report here.")]
+# `down` and `hosts down`: a lab's volume data goes only when asked for, as with `docker compose down -v`
+RemoveVolumes = Annotated[
+    bool,
+    typer.Option(
+        "--volumes",
+        "-v",
+        help="Also remove the lab's volumes and its storage pool's volumes, with their data (kept by "
+        "default, as with `docker compose down`).",
+    ),
+]
 
 
 def any_owner_option(what: str) -> Any:

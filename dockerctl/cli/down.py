@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from dockerctl.cli import render
+from dockerctl.cli._args import RemoveVolumes
 from dockerctl.cli._context import LabOfFile, PurgeGuestImage, engine
 from dockerctl.cli.output import report
 from dockerctl.engines.signals import on_stop
@@ -20,13 +21,7 @@ def down_cmd(
     ctx: typer.Context,
     file: Path | None = typer.Argument(None, help="The playbook whose lab to remove."),
     lab: LabOfFile = None,
-    volumes: bool = typer.Option(
-        False,
-        "--volumes",
-        "-v",
-        help="Also remove the lab's volumes and its storage pool's volumes, with their data (kept by "
-        "default, as with `docker compose down`).",
-    ),
+    volumes: RemoveVolumes = False,
     keep_volumes: bool = typer.Option(
         False, "--keep-volumes", hidden=True, help="Accepted for old scripts: volumes are kept by default."
     ),

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from dockerctl.cli import render
-from dockerctl.cli._args import group
+from dockerctl.cli._args import RemoveVolumes, group
 from dockerctl.cli._context import LabOfFile, PurgeGuestImage, engine, lab_name
 from dockerctl.cli.output import report_command
 from dockerctl.errors import InvalidInput
@@ -72,15 +72,20 @@ def down_cmd(
     ctx: typer.Context,
     file: Path | None = typer.Argument(None, help="The playbook whose hosts to remove."),
     lab: LabOfFile = None,
+    volumes: RemoveVolumes = False,
     purge: PurgeGuestImage = False,
     json_out: bool = False,
 ) -> None:
     """Remove a lab and its hosts: the lab's resources on every host, the swarm mode it joined, each
     simulated host (engine, namespace, state), each VM (qemu, tap), the lab switch and its rule.
 
+    As with `dockerctl down`, the lab's volumes keep their data unless --volumes (-v) asks for it to go.
+
     Examples:
 
       dockerctl hosts down playbooks/overlay-hosts.yaml
+
+      dockerctl hosts down --lab volumes-across-hosts -v
 
       dockerctl hosts down --lab limits-vm --purge
     """
@@ -88,7 +93,7 @@ def down_cmd(
         raise InvalidInput("give a playbook FILE or --lab NAME (one of them)", where="FILE/--lab")
     name = lab or load_playbook(file).name  # type: ignore[arg-type]
     with engine(ctx) as eng:
-        removed = down(eng, name, purge=purge)
+        removed = down(eng, name, keep_volumes=not volumes, volumes=volumes, purge=purge)
     if json_out:
         render.emit_json(
             {"lab": name, "hosts": removed.hosts, "resources": removed.count, "purged_images": removed.purged}

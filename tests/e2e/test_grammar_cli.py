@@ -1,5 +1,6 @@
-"""The CLI grammar of issue 41 against the real engine: `down` keeps volumes unless --volumes (as
-`docker compose down`), and action commands print one JSON document with --format json / --json."""
+"""The CLI grammar of issue 41 against the real engine: `down` and `hosts down` keep volumes unless
+--volumes (as `docker compose down`), and action commands print one JSON document with --format json /
+--json."""
 
 from __future__ import annotations
 
@@ -20,28 +21,36 @@ def _gone(get: object, name: str) -> bool:
     return False
 
 
+@pytest.mark.parametrize("down", [["down"], ["hosts", "down"]], ids=["down", "hosts-down"])
 def test_down_keeps_the_labs_volumes_unless_volumes(
-    cli: Cli, engine: docker.DockerClient, base_image: str, lab: str
+    cli: Cli, engine: docker.DockerClient, base_image: str, lab: str, down: list[str]
 ) -> None:
     vol, box = f"{lab}-data", f"{lab}-box"
     assert cli("vol", "create", vol, "--lab", lab).returncode == 0
     made = cli("run", "--lab", lab, "--name", box, "-v", f"{vol}:/data", base_image)
     assert made.returncode == 0, made.stderr
 
-    kept = cli("down", "--lab", lab, "--format", "json")
+    kept = cli(*down, "--lab", lab, "--format", "json")
     assert kept.returncode == 0, kept.stderr
     report = json.loads(kept.stdout)
-    assert report["containers"] == [box] and report["volumes"] == []
+    if down == ["down"]:
+        assert report["containers"] == [box] and report["volumes"] == []
+    else:  # `hosts down` counts what it removed: the container alone
+        assert report["resources"] == 1
     assert _gone(engine.containers.get, box)
     assert engine.volumes.get(vol).name == vol  # the data is still there
 
-    old = cli("down", "--lab", lab, "--keep-volumes")  # old scripts: accepted, the default, said so
-    assert old.returncode == 0 and "--keep-volumes is the default now" in old.stderr
-    assert engine.volumes.get(vol).name == vol
+    if down == ["down"]:
+        old = cli("down", "--lab", lab, "--keep-volumes")  # old scripts: accepted, the default, said so
+        assert old.returncode == 0 and "--keep-volumes is the default now" in old.stderr
+        assert engine.volumes.get(vol).name == vol
 
-    removed = cli("down", "--lab", lab, "-v", "--json")
+    removed = cli(*down, "--lab", lab, "-v", "--json")
     assert removed.returncode == 0, removed.stderr
-    assert json.loads(removed.stdout)["volumes"] == [vol]
+    if down == ["down"]:
+        assert json.loads(removed.stdout)["volumes"] == [vol]
+    else:
+        assert json.loads(removed.stdout)["resources"] == 1
     assert _gone(engine.volumes.get, vol)
 
 
