@@ -40,6 +40,19 @@ def _piped_width() -> int:
 
 _WIDTH = None if sys.stdout.isatty() else _piped_width()
 
+_STYLE = {  # each verdict's colour in a table
+    "enforced": "green",
+    "unlimited": "green",
+    "supported": "green",
+    "mismatch": "red",
+    "not-enforced": "red",
+    "not-supported": "yellow",
+    "unknown": "magenta",
+    "consistent": "green",
+    "inconsistent": "red",
+    "unverified": "magenta",
+}
+
 
 def _console(name: str) -> Console:
     """`out` or `err`, made once, when first used (importing rich is most of a --json run's output cost)."""
@@ -76,20 +89,6 @@ def escape(text: str) -> str:
     from rich.markup import escape as rich_escape
 
     return rich_escape(text)
-
-
-_STYLE = {
-    "enforced": "green",
-    "unlimited": "green",
-    "supported": "green",
-    "mismatch": "red",
-    "not-enforced": "red",
-    "not-supported": "yellow",
-    "unknown": "magenta",
-    "consistent": "green",
-    "inconsistent": "red",
-    "unverified": "magenta",
-}
 
 
 class Report(Protocol):
