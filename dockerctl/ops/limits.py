@@ -1,9 +1,9 @@
 """`run`, `limits`, `update`: containers with limits, and every limit read back from the kernel of the
 engine's host.
 
-`limits C` only reads (issue 38: it starts in the time of one engine call and a few file reads): its
-path loads no apply/ module and no validation library — the limits asked are plain values
-(spec/limit_values.py). `run` and `update` change things and load what they need when they run."""
+`limits C` only reads, and loads only what reading needs (issue 38): no apply/ module and no pydantic
+model — the limits asked are plain values (spec/limit_values.py). `run` and `update` change things and
+load the apply/ layer and the validated model when they run."""
 
 from __future__ import annotations
 
