@@ -12,6 +12,7 @@ from docker.models.containers import Container
 from docker.types import Mount
 
 from dockerctl.engines.client import engine_call
+from dockerctl.engines.inspect import get as get  # one container by name or id; it lives with the readers
 from dockerctl.engines.labels import owned
 from dockerctl.errors import NotFound
 from dockerctl.spec.models import ContainerSpec
@@ -138,18 +139,6 @@ def _create_args(client: docker.DockerClient, **kwargs: Any) -> dict[str, Any]:
     from docker.models.containers import _create_container_args
 
     return dict(_create_container_args({**kwargs, "version": client.api._version}))
-
-
-def get(client: docker.DockerClient, ref: str, *, where: str = "CONTAINER") -> Container:
-    try:
-        container: Container = engine_call(client.containers.get, ref, what=f"find container {ref}")
-    except NotFound:
-        raise NotFound(
-            f"container {ref!r} does not exist on this engine",
-            where=where,
-            hint="give a name or id that `docker ps -a` lists",
-        ) from None
-    return container
 
 
 def update_resources(client: docker.DockerClient, container: Container, body: dict[str, Any]) -> None:

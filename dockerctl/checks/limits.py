@@ -4,7 +4,7 @@ expectations and `assert_limits` all come here."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docker.models.containers import Container
 
@@ -18,27 +18,39 @@ from dockerctl.observe.devices import BlockDevice, resolve_devices
 from dockerctl.observe.limits import read_container_limits
 from dockerctl.spec.host_config import limits_from_host_config
 from dockerctl.spec.inputs import limit_fields
-from dockerctl.spec.models import Limits
+from dockerctl.spec.limit_values import LimitValues, recorded
 from dockerctl.verify.limits import select, verify_limits
 from dockerctl.verify.verdict import Check
 
+if TYPE_CHECKING:
+    from dockerctl.spec.models import Limits
 
-def asked_of(container: Container) -> tuple[Limits, str]:
-    """What the user asked for: dockerctl's label plus later updates; else the engine's HostConfig."""
+
+def asked_values(container: Container) -> tuple[LimitValues, str]:
+    """What the user asked for: dockerctl's label plus later updates; else the engine's HostConfig.
+    Plain values (what reading and judging need): no validation library is loaded for them."""
     labels = container.labels or {}
     if labels.get(MANAGED) == "true":
         asked = requested_of(labels)
         update = asked_records.load(container.id)
         if update is not None:
-            return Limits(**update), "dockerctl update record"
-        return Limits(**asked), "dockerctl label io.dockerctl.requested"
+            return recorded(update), "dockerctl update record"
+        return recorded(asked), "dockerctl label io.dockerctl.requested"
     return limits_from_host_config(container.attrs.get("HostConfig") or {}), "engine HostConfig"
+
+
+def asked_of(container: Container) -> tuple[Limits, str]:
+    """`asked_values` as the model a spec holds (twins run with it, an update starts from it)."""
+    from dockerctl.spec.models import Limits
+
+    values, source = asked_values(container)
+    return Limits.of(values), source
 
 
 def check_limits(
     host: Host,
     container: Container,
-    asked: Limits,
+    asked: LimitValues,
     reader: CgroupReader | None = None,
     page: int | None = None,
 ) -> tuple[list[Check], list[str]]:
@@ -56,6 +68,8 @@ def check_limits(
 def check_given_limits(engine: Engine, container: Container, given: dict[str, Any]) -> list[Check]:
     """Only the limits in `given` (written as people write them), judged against the container's own
     request with those values put in — so memory_swap alone means memory+swap for its memory."""
-    own, _ = asked_of(container)
+    from dockerctl.spec.models import Limits
+
+    own, _ = asked_values(container)
     checks, _ = check_limits(engine.host, container, Limits(**{**own.asked(), **limit_fields(given)}))
     return select(checks, given)

@@ -13,10 +13,8 @@ from typing import Any
 import docker.errors
 import requests.exceptions
 import typer
-from rich.markup import escape
 
-from dockerctl.cli import completion
-from dockerctl.cli.render import err
+from dockerctl.cli import completion, render
 from dockerctl.engines.client import translate
 from dockerctl.engines.signals import Interrupted, install_handlers
 from dockerctl.entry import version_text
@@ -207,22 +205,25 @@ def _main(argv: list[str] | None) -> None:
         if isinstance(exc, InvalidInput) and exc.where is None:
             exc.where = flag_of(exc.field)  # blame the flag the bad field came from
         # escape: messages quote user input and patterns like [a-z], which rich would take for markup
-        err.print(
-            f"[red]dockerctl: error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True
+        render.err.print(
+            f"[red]dockerctl: error:[/red] {render.escape(str(exc))}",
+            markup=True,
+            highlight=False,
+            soft_wrap=True,
         )
         sys.exit(int(exc.exit_code))
     except Interrupted as stop:  # what the run did is said by the code that knows (engines/signals.py)
         if stop.outcome is None and not _begun:
             stop.outcome = "nothing was done"
         said = f"; {stop.outcome}" if stop.outcome else ""
-        err.print(f"dockerctl: stopped by {stop}{said}", markup=False, highlight=False, soft_wrap=True)
+        render.err.print(f"dockerctl: stopped by {stop}{said}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(stop.exit_code)
     except KeyboardInterrupt:
-        err.print("dockerctl: interrupted", markup=False)
+        render.err.print("dockerctl: interrupted", markup=False)
         sys.exit(int(ExitCode.INTERRUPTED))
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
         # a docker-py call that escaped engine_call (the engine went away mid-command): one sentence
         translated = translate(exc, "finish the command")
-        err.print(f"dockerctl: error: {translated}", markup=False, highlight=False, soft_wrap=True)
+        render.err.print(f"dockerctl: error: {translated}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(int(translated.exit_code))
     sys.exit(int(ExitCode.OK))

@@ -1,4 +1,7 @@
-"""Output for people (rich tables) and for scripts (--json). No logic beyond layout."""
+"""Output for people (rich tables) and for scripts (--json). No logic beyond layout.
+
+rich is loaded when something is printed for people (`out`, `err`, a table), not before: a --json
+report and a run that prints nothing to a person never pay for it (issue 38)."""
 
 from __future__ import annotations
 
@@ -11,18 +14,21 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from dockerctl.errors import ExitCode
 
 if TYPE_CHECKING:  # for annotations only: loading them pulls in docker-py and pydantic (~0.15 s)
+    from rich.console import Console
+    from rich.table import Table
+
     from dockerctl.ops.crosspath import CrossPath
     from dockerctl.ops.limits import LimitsReport, ServiceLimitsReport
     from dockerctl.verify.doctor import Capability
     from dockerctl.verify.netmodels import ModelFinding
     from dockerctl.verify.verdict import Check
+
+    out: Console  # stdout, for people (made on first use: module __getattr__ below)
+    err: Console  # stderr: errors, warnings, spinners
 
 
 # piped output (CI logs, `| less`) gets a wide layout instead of rich's 80-column default
@@ -33,10 +39,8 @@ def _piped_width() -> int:
 
 
 _WIDTH = None if sys.stdout.isatty() else _piped_width()
-out = Console(highlight=False, soft_wrap=False, width=_WIDTH)
-err = Console(stderr=True, highlight=False)
 
-_STYLE = {
+_STYLE = {  # each verdict's colour in a table
     "enforced": "green",
     "unlimited": "green",
     "supported": "green",
@@ -48,6 +52,43 @@ _STYLE = {
     "inconsistent": "red",
     "unverified": "magenta",
 }
+
+
+def _console(name: str) -> Console:
+    """`out` or `err`, made once, when first used (importing rich is most of a --json run's output cost)."""
+    made: Console | None = globals().get(name)
+    if made is None:
+        from rich.console import Console
+
+        made = (
+            Console(highlight=False, soft_wrap=False, width=_WIDTH)
+            if name == "out"
+            else Console(stderr=True, highlight=False)
+        )
+        globals()[name] = made
+    return made
+
+
+def _out() -> Console:
+    return _console("out")
+
+
+def _err() -> Console:
+    return _console("err")
+
+
+def __getattr__(name: str) -> Any:
+    """`render.out` and `render.err` (and `from … import err`): the consoles, made on first use."""
+    if name in ("out", "err"):
+        return _console(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def escape(text: str) -> str:
+    """rich's markup escape (a cell or a message that must print as it is), loading rich when used."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 class Report(Protocol):
@@ -65,7 +106,7 @@ def finish(report: Report, json_out: bool, show: Callable[[], None], *, unreacha
     else:
         show()
     if unreachable:
-        err.print(f"dockerctl: error: {unreachable}", markup=False, soft_wrap=True)
+        _err().print(f"dockerctl: error: {unreachable}", markup=False, soft_wrap=True)
         raise typer.Exit(int(ExitCode.KERNEL_UNREACHABLE))
     if not report.ok:
         raise typer.Exit(int(ExitCode.CHECK_FAILED))
@@ -73,6 +114,8 @@ def finish(report: Report, json_out: bool, show: Callable[[], None], *, unreacha
 
 def fold_table(columns: Iterable[str], *, title: str | None = None, **kwargs: Any) -> Table:
     """A table as dockerctl prints them: title on the left, every column folding long cells."""
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left", **kwargs)
     for col in columns:
         table.add_column(col, overflow="fold")
@@ -82,7 +125,7 @@ def fold_table(columns: Iterable[str], *, title: str | None = None, **kwargs: An
 def hold_summary(checks: Sequence[Any]) -> None:
     """The line under a table of checks: all hold, or how many do not."""
     bad = sum(1 for c in checks if not c.ok)
-    out.print(
+    _out().print(
         f"[green]all {len(checks)} checks hold[/green]"
         if not bad
         else f"[red]{bad} of {len(checks)} checks do not hold[/red]"
@@ -99,7 +142,7 @@ def say(json_out: bool, data: Any, text: str, *, on_err: bool = False) -> None:
     if json_out:
         emit_json(data)
     else:
-        (err if on_err else out).print(text)
+        (_err() if on_err else _out()).print(text)
 
 
 def lines(texts: Iterable[str], prefix: str, *, on_err: bool = False) -> None:
@@ -117,7 +160,7 @@ def remove_each(json_out: bool, names: list[str], remove: Callable[[str], str], 
     for name in names:
         removed.append(remove(name))
         if not json_out:
-            out.print(f"removed {what}{removed[-1]}")
+            _out().print(f"removed {what}{removed[-1]}")
     if json_out:
         emit_json({"removed": removed})
 
@@ -193,7 +236,7 @@ def checks_table(
             evidence,
         ]
         table.add_row(*row)
-    out.print(table)
+    _out().print(table)
 
 
 def limits_report(report: LimitsReport) -> None:
@@ -201,12 +244,12 @@ def limits_report(report: LimitsReport) -> None:
         f"{report.name}: asked vs kernel (asked from {report.source})", report.checks, engine_column=True
     )
     for warning in report.warnings:
-        err.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+        _err().print(f"[yellow]warning:[/yellow] {escape(warning)}")
     bad = [c.subject for c in report.checks if not c.ok]
     if bad:
-        out.print(f"[red]{len(bad)} limit(s) do not hold:[/red] {escape(', '.join(bad))}")
+        _out().print(f"[red]{len(bad)} limit(s) do not hold:[/red] {escape(', '.join(bad))}")
     else:
-        out.print(f"[green]all {len(report.checks)} limits hold[/green]")
+        _out().print(f"[green]all {len(report.checks)} limits hold[/green]")
 
 
 def capabilities_table(caps: Iterable[Capability]) -> None:
@@ -218,14 +261,14 @@ def capabilities_table(caps: Iterable[Capability]) -> None:
             escape(c.detail),
             escape(c.evidence),
         )
-    out.print(table)
+    _out().print(table)
 
 
 def models_table(findings: Iterable[ModelFinding], looked_for: str) -> None:
     """doctor's network models (X11–X14): each found model, whether its entries agree, the evidence."""
     findings = list(findings)
     if not findings:
-        out.print(f"network models: none in this kernel (looked for {escape(looked_for)})")
+        _out().print(f"network models: none in this kernel (looked for {escape(looked_for)})")
         return
     table = fold_table(
         ("model", "verdict", "kind", "detail", "evidence"), title="Network models in this kernel (read-only)"
@@ -238,7 +281,7 @@ def models_table(findings: Iterable[ModelFinding], looked_for: str) -> None:
             escape("; ".join([m.detail, *m.problems])),
             escape("\n".join(m.evidence)),
         )
-    out.print(table)
+    _out().print(table)
 
 
 def support_summary(caps: Iterable[Capability]) -> str:
@@ -269,7 +312,7 @@ def service_limits(report: ServiceLimitsReport) -> None:
                 escape(t.task), escape(t.host), escape(c.subject), escape(c.desired), escape(c.observed),
                 _verdict(str(c.verdict)), escape(c.evidence),
             )  # fmt: skip
-    out.print(table)
+    _out().print(table)
 
 
 def hops(path: CrossPath) -> None:
@@ -280,7 +323,7 @@ def hops(path: CrossPath) -> None:
     )
     for i, h in enumerate(path.hops, 1):
         table.add_row(str(i), escape(h.host), escape(h.what), escape(h.detail), escape(h.evidence))
-    out.print(table)
+    _out().print(table)
 
 
 class _NoStatus:
@@ -299,4 +342,4 @@ class _NoStatus:
 def status(message: str) -> Any:
     """A progress spinner on a terminal; nothing when stderr is piped (a spinner would only get in the
     way of the one-line error an interrupted run prints)."""
-    return err.status(message) if err.is_terminal else _NoStatus()
+    return _err().status(message) if _err().is_terminal else _NoStatus()

@@ -1,5 +1,5 @@
-"""Many containers inspected at once: docker-py's `containers.list()` inspects each one in turn, which
-with a hundred containers was most of a scrape or an audit."""
+"""Containers inspected: one by name or id (`get`), or many at once — docker-py's `containers.list()`
+inspects each one in turn, which with a hundred containers was most of a scrape or an audit."""
 
 from __future__ import annotations
 
@@ -29,3 +29,16 @@ def list_inspected(
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         return [c for c in pool.map(one, [str(x["Id"]) for x in listed]) if c is not None]
+
+
+def get(client: docker.DockerClient, ref: str, *, where: str = "CONTAINER") -> Container:
+    """The container `ref` names (name or id), or NotFound blaming `where` (the command's argument)."""
+    try:
+        container: Container = engine_call(client.containers.get, ref, what=f"find container {ref}")
+    except NotFound:
+        raise NotFound(
+            f"container {ref!r} does not exist on this engine",
+            where=where,
+            hint="give a name or id that `docker ps -a` lists",
+        ) from None
+    return container

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from dockerctl.errors import DockerctlError, ExitCode
 from dockerctl.hosts import Host
 from dockerctl.spec.fields import THROTTLE_KINDS
-from dockerctl.spec.models import Limits
+from dockerctl.spec.limit_values import LimitValues, cpuset_members
 
 
 class DeviceError(DockerctlError):
@@ -81,12 +81,10 @@ def device_of_directory(host: Host, directory: str) -> str | None:
 
 
 def online_cpus(host: Host) -> frozenset[int]:
-    from dockerctl.spec.models import cpuset_members
-
     return cpuset_members((host.read_text("/sys/devices/system/cpu/online") or "").strip())
 
 
-def resolve_devices(host: Host, limits: Limits) -> dict[str, BlockDevice | str]:
+def resolve_devices(host: Host, limits: LimitValues) -> dict[str, BlockDevice | str]:
     """Every device path in `limits` → its BlockDevice on `host`, or the reason it is not usable."""
     out: dict[str, BlockDevice | str] = {}
     for kind in THROTTLE_KINDS:

@@ -1,23 +1,28 @@
 """`run`, `limits`, `update`: containers with limits, and every limit read back from the kernel of the
-engine's host."""
+engine's host.
+
+`limits C` only reads, and loads only what reading needs (issue 38): no apply/ module and no pydantic
+model — the limits asked are plain values (spec/limit_values.py). `run` and `update` change things and
+load the apply/ layer and the validated model when they run."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dockerctl.apply.containers import create_and_start, get
-from dockerctl.apply.preflight import preflight_container
-from dockerctl.apply.update import apply_update, update_body
-from dockerctl.checks.limits import asked_of, check_limits
+from dockerctl.checks.limits import asked_of, asked_values, check_limits
 from dockerctl.checks.subject import running_pid
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
+from dockerctl.engines.inspect import get
 from dockerctl.errors import DockerctlError
 from dockerctl.hosts import KernelUnreachable
 from dockerctl.jsonout import Jsonable
-from dockerctl.spec.models import ContainerSpec, Limits
+from dockerctl.spec.limit_values import LimitValues
 from dockerctl.verify.verdict import Check, Verdict
+
+if TYPE_CHECKING:
+    from dockerctl.spec.models import ContainerSpec
 
 
 @dataclass
@@ -48,7 +53,7 @@ class LimitsReport:
         }
 
 
-def _verify(engine: Engine, report: LimitsReport, container: Any, asked: Limits) -> None:
+def _verify(engine: Engine, report: LimitsReport, container: Any, asked: LimitValues) -> None:
     """Fill the report's checks from the engine host's kernel — or say why it cannot be read."""
     report.kernel = engine.host.name
     try:
@@ -65,7 +70,7 @@ def _verify(engine: Engine, report: LimitsReport, container: Any, asked: Limits)
 def limits_report(engine: Engine, ref: str) -> LimitsReport:
     container = get(engine.client, ref)
     running_pid(container, needs="its cgroups")
-    asked, source = asked_of(container)
+    asked, source = asked_values(container)
     image = (container.attrs.get("Config") or {}).get("Image", "")
     report = LimitsReport(container.id, container.name, image, source)
     _verify(engine, report, container, asked)
@@ -75,6 +80,9 @@ def limits_report(engine: Engine, ref: str) -> LimitsReport:
 def run_container(
     engine: Engine, spec: ContainerSpec, *, verify: bool, allow_engine_socket: bool = False
 ) -> LimitsReport:
+    from dockerctl.apply.containers import create_and_start
+    from dockerctl.apply.preflight import preflight_container
+
     preflight_container(engine, spec, allow_engine_socket=allow_engine_socket)
     container = create_and_start(engine.client, spec)
     report = LimitsReport(container.id, container.name, spec.image, "this command", verified=verify)
@@ -85,6 +93,9 @@ def run_container(
 
 def update_limits(engine: Engine, ref: str, changes: dict[str, Any], *, verify: bool) -> LimitsReport:
     """`docker update` for every limit, with docker's semantics, then (optionally) the kernel check."""
+    from dockerctl.apply.update import apply_update, update_body
+    from dockerctl.spec.models import Limits
+
     update_body(Limits(), {}, changes)  # bad input is refused before the engine is asked anything
     container = get(engine.client, ref)
     current, _ = asked_of(container)

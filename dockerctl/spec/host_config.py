@@ -1,16 +1,17 @@
-"""The engine's HostConfig read back as Limits: what was asked of a container dockerctl did not make."""
+"""The engine's HostConfig read back as limits: what was asked of a container dockerctl did not make.
+Plain values, not checked again: the engine took them."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from dockerctl.spec.fields import FIELDS, THROTTLE_KINDS
-from dockerctl.spec.models import DeviceRate, Limits
+from dockerctl.spec.limit_values import DeviceRateValue, LimitValues
 
 
-def limits_from_host_config(hc: dict[str, Any]) -> Limits:
-    def devs(key: str) -> tuple[DeviceRate, ...]:
-        return tuple(DeviceRate(path=d["Path"], rate=d["Rate"]) for d in hc.get(key) or [])
+def limits_from_host_config(hc: dict[str, Any]) -> LimitValues:
+    def devs(key: str) -> tuple[DeviceRateValue, ...]:
+        return tuple(DeviceRateValue(path=d["Path"], rate=d["Rate"]) for d in hc.get(key) or [])
 
     def key(field: str) -> Any:
         return hc.get(FIELDS[field].host_config)
@@ -25,4 +26,4 @@ def limits_from_host_config(hc: dict[str, Any]) -> Limits:
     values["memory_swap"] = (key("memory_swap") or None) if key("memory") else None
     values["cpus"] = nano / 1e9 if nano else None
     values.update({kind: devs(FIELDS[kind].host_config) for kind in THROTTLE_KINDS})
-    return Limits.model_construct(**values)
+    return LimitValues(**values)

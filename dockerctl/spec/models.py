@@ -2,88 +2,39 @@
 
 from __future__ import annotations
 
-import math
 import re
+from dataclasses import fields
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dockerctl.errors import InvalidInput
-from dockerctl.spec.fields import FIELDS, LIMIT_FIELDS, THROTTLE_KINDS
+from dockerctl.spec.fields import THROTTLE_KINDS
+from dockerctl.spec.limit_values import MAX_SHARES as MAX_SHARES  # the rules' numbers, where they were
+from dockerctl.spec.limit_values import MIN_MEMORY as MIN_MEMORY
+from dockerctl.spec.limit_values import MIN_SHARES as MIN_SHARES
+from dockerctl.spec.limit_values import DeviceRateValue, LimitValues
+from dockerctl.spec.limit_values import cpuset_members as cpuset_members
 from dockerctl.spec.mounts import MountSpec
 from dockerctl.spec.network import PortSpec
-from dockerctl.spec.units import UNLIMITED, format_bytes
 
-# The engine refuses smaller memory limits ("Minimum memory limit allowed is 6MB", measured on 20.10).
-MIN_MEMORY = 6 * 1024 * 1024
 # docker's validContainerNamePattern
 _NAME = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+\Z")
 _HOSTNAME = re.compile(r"^(?=.{1,63}\Z)[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\Z")
 
 
 BASE_IMAGE = "dockerctl/base:latest"  # built locally from the static busybox; never pulled
-_CPUSET = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*\Z")
-MIN_SHARES, MAX_SHARES = 2, 262144  # the kernel's (and runc's) range for cpu.shares
-CPU_IDS = 8192  # the kernel's largest NR_CPUS: no CPU number reaches it, no host has more CPUs
-INT64_MAX = 2**63 - 1  # the engine's sizes, counts and rates are Go int64s
 
 
-class DeviceRate(BaseModel):
+# frozen as a class keyword (not in model_config) so that type checkers see a frozen dataclass, as the base is
+class DeviceRate(BaseModel, DeviceRateValue, frozen=True, extra="forbid"):
     """One `--device-*-bps` / `--device-*-iops` entry: a host block device and a positive rate."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    path: str
-    rate: int
+class Limits(BaseModel, LimitValues, frozen=True, extra="forbid"):
+    """The limits (spec/limit_values.py: their fields, rules and derived values), validated: values are
+    coerced as pydantic does, an unknown field is refused, and docker's rules hold once it is built."""
 
-
-def cpuset_members(text: str, cpus: int = CPU_IDS) -> frozenset[int]:
-    """'0-2,4' → {0, 1, 2, 4} (the kernel's list format); raises ValueError when malformed or when a CPU
-    is not below `cpus` (checked before any range is expanded: `0-99999999999` is refused, not built)."""
-    text = text.strip()
-    if not text:
-        return frozenset()
-    if len(text) > 4096 or not _CPUSET.match(text):
-        raise ValueError(f"invalid CPU list {text[:64]!r}")
-    parts: list[tuple[int, int]] = []
-    for part in text.split(","):
-        lo, _, hi = part.partition("-")
-        if max(len(lo), len(hi)) > 6:
-            raise ValueError(
-                f"CPU {max(lo, hi, key=len)[:20]} is beyond the {cpus} CPU(s) here (0-{cpus - 1})"
-            )
-        first, last = int(lo), int(hi or lo)
-        if last < first:
-            raise ValueError(f"invalid CPU range {part!r}")
-        if last >= cpus:
-            raise ValueError(f"CPU {last} is beyond the {cpus} CPU(s) here (0-{cpus - 1})")
-        parts.append((first, last))
-    return frozenset(c for first, last in parts for c in range(first, last + 1))
-
-
-class Limits(BaseModel):
-    """Every limit of the course (seed R1–R7) plus --cpus, --cpuset-cpus and --pids-limit,
-    each with `docker run`'s meaning of its values.
-
-    memory: bytes, None when not set (0 from the CLI also means "not set", as in docker).
-    memory_swap: memory + swap in bytes, -1 for unlimited swap, None/0 when not set.
-    cpu_shares: relative weight (2–262144), None/0 when not set (the kernel's default is 1024).
-    cpus: number of CPUs of quota (NanoCpus / 1e9), None when not set.
-    cpuset_cpus: CPU list like '0-1,3', None when not set.
-    pids_limit: positive count, -1 for unlimited, None/0 when not set.
-    blkio_weight: 10–1000, None/0 when not set.
-    device_*: one rate per host block device.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    memory: int | None = None
-    memory_swap: int | None = None
-    cpu_shares: int | None = None
-    cpus: float | None = None
-    cpuset_cpus: str | None = None
-    pids_limit: int | None = None
-    blkio_weight: int | None = None
     device_read_bps: tuple[DeviceRate, ...] = ()
     device_write_bps: tuple[DeviceRate, ...] = ()
     device_read_iops: tuple[DeviceRate, ...] = ()
@@ -91,137 +42,29 @@ class Limits(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> Limits:
-        self._check_memory()
-        if self.cpu_shares and not MIN_SHARES <= self.cpu_shares <= MAX_SHARES:
-            raise InvalidInput(
-                f"CPU shares must be between {MIN_SHARES} and {MAX_SHARES} (the kernel's range), "
-                f"got {self.cpu_shares}; the default weight is 1024 (seed R4)",
-                field="cpu_shares",
-            )
-        if self.cpus is not None and not (math.isfinite(self.cpus) and 0.01 <= self.cpus <= CPU_IDS):
-            raise InvalidInput(
-                f"--cpus must be a finite number of CPUs, at least 0.01 and at most the host's, got {self.cpus}",
-                field="cpus",
-            )
-        if self.cpuset_cpus is not None:
-            try:
-                cpuset_members(self.cpuset_cpus)
-            except ValueError as exc:
-                raise InvalidInput(f"{exc}; expected e.g. 0, 0-1 or 0,2", field="cpuset_cpus") from None
-        if self.pids_limit is not None and self.pids_limit > INT64_MAX:
-            raise InvalidInput(
-                f"pids limit {self.pids_limit} is beyond the engine's int64: give a count such as 100",
-                field="pids_limit",
-            )
-        if self.pids_limit is not None and self.pids_limit < -1:
-            raise InvalidInput(
-                f"pids limit must be positive, or -1 for unlimited, got {self.pids_limit}", field="pids_limit"
-            )
-        if self.blkio_weight and not 10 <= self.blkio_weight <= 1000:
-            raise InvalidInput(
-                f"block-IO weight must be between 10 and 1000, got {self.blkio_weight} (seed R5)",
-                field="blkio_weight",
-            )
-        for kind in THROTTLE_KINDS:
-            seen: set[str] = set()
-            for entry in getattr(self, kind):
-                if entry.rate <= 0:
-                    raise InvalidInput(f"rate must be greater than 0 for {entry.path}", field=kind)
-                if entry.rate > INT64_MAX:
-                    raise InvalidInput(
-                        f"rate {entry.rate} for {entry.path} is beyond the engine's int64 (at most {INT64_MAX})",
-                        field=kind,
-                    )
-                if entry.path in seen:
-                    raise InvalidInput(f"{entry.path} is given twice", field=kind)
-                seen.add(entry.path)
+        self.check_rules()
         return self
-
-    def _check_memory(self) -> None:
-        for name in ("memory", "memory_swap"):
-            value = getattr(self, name)
-            if value is not None and value > INT64_MAX:
-                raise InvalidInput(
-                    f"{value} bytes is beyond the engine's int64 (at most {INT64_MAX}): give a size such as 100M",
-                    field=name,
-                )
-        if self.memory is not None and self.memory < 0:
-            raise InvalidInput("memory limit cannot be negative", field="memory")
-        if self.memory is not None and 0 < self.memory < MIN_MEMORY:
-            raise InvalidInput(
-                f"{format_bytes(self.memory)} is below the engine's minimum memory limit of 6MB",
-                field="memory",
-                hint="use at least 6m",
-            )
-        swap = self.memory_swap
-        if swap is not None and swap not in (0, UNLIMITED):  # 0 means unset, as in docker
-            if swap < 0:
-                raise InvalidInput("memory+swap must be a size or -1 (unlimited)", field="memory_swap")
-            if not self.memory:
-                raise InvalidInput(
-                    "--memory-swap needs -m/--memory as well: it limits memory plus swap (seed R2)",
-                    field="memory_swap",
-                )
-            if swap < self.memory:
-                raise InvalidInput(
-                    f"memory+swap {format_bytes(swap)} is smaller than the memory limit "
-                    f"{format_bytes(self.memory)}; give at least the memory limit (equal means no swap)",
-                    field="memory_swap",
-                )
-
-    @property
-    def effective_memory(self) -> int | None:
-        """The memory limit the kernel should hold, None for unlimited."""
-        return self.memory or None
-
-    @property
-    def effective_memory_swap(self) -> int | None:
-        """Memory + swap the kernel should hold, None for unlimited (seed R3: 2 × memory when unset)."""
-        if not self.memory:
-            return None
-        if self.memory_swap == UNLIMITED:
-            return None
-        if not self.memory_swap:
-            return 2 * self.memory
-        return self.memory_swap
-
-    @property
-    def nano_cpus(self) -> int | None:
-        return round(self.cpus * 1e9) if self.cpus else None
 
     def asked(self) -> dict[str, Any]:
         """The fields that were set, JSON-ready (recorded on the container as labels.REQUESTED)."""
         return self.model_dump(exclude_defaults=True, mode="json")
 
-    def _api_value(self, field: str) -> Any:
-        """Limit `field` as the engine takes it: --cpus as NanoCpus, a device throttle as a list of
-        {"Path", "Rate"} ([] when none), the others as they are (None when not set)."""
-        if field == "cpus":
-            return self.nano_cpus
-        value = getattr(self, field)
-        if field in THROTTLE_KINDS:
-            return [{"Path": e.path, "Rate": e.rate} for e in value]
-        return value
-
-    def host_config(self) -> dict[str, Any]:
-        """docker-py `containers.create` keyword arguments (the table's docker_py names); unset values (and
-        0, docker's "not set") keep the engine's defaults."""
-        out: dict[str, Any] = {}
-        for name in LIMIT_FIELDS:
-            value = self._api_value(name)
-            if value is not None and value != 0 and value != []:
-                out[FIELDS[name].docker_py] = value
-        return out
-
-    def engine_resources(self) -> dict[str, Any]:
-        """The engine API's `Resources` body (POST /containers/{id}/update) for the fields set (the table's
-        HostConfig keys)."""
-        body: dict[str, Any] = {}
-        for name in LIMIT_FIELDS:
-            value = self._api_value(name)
-            if value is not None and value != []:
-                body[FIELDS[name].host_config] = value
-        return body
+    @classmethod
+    def of(cls, values: LimitValues) -> Limits:
+        """Plain limits as the model specs hold, as they are: they were held to the rules when read back
+        (`limit_values.recorded`) or the engine took them (HostConfig), so nothing is checked again."""
+        if isinstance(values, Limits):
+            return values
+        given: dict[str, Any] = {}
+        for f in fields(LimitValues):
+            value = getattr(values, f.name)
+            if value != f.default:  # what was set, as a label's keys are
+                given[f.name] = (
+                    tuple(DeviceRate(path=e.path, rate=e.rate) for e in value)
+                    if f.name in THROTTLE_KINDS
+                    else value
+                )
+        return cls.model_construct(**given)
 
 
 class ContainerSpec(BaseModel):

@@ -22,7 +22,7 @@ from dockerctl.observe.cgroup import (
 from dockerctl.observe.devices import BlockDevice
 from dockerctl.observe.limits import ControllerFiles, KernelLimits
 from dockerctl.spec.fields import FIELDS, IO_MAX_KEYS, SUBJECTS, THROTTLE_KINDS
-from dockerctl.spec.models import Limits, cpuset_members
+from dockerctl.spec.limit_values import LimitValues, cpuset_members
 from dockerctl.spec.units import format_bytes
 from dockerctl.verify.verdict import Check, Verdict, limit_value, verify_memory
 
@@ -90,7 +90,7 @@ def _unknown(
     return Check(subject, claim, desired, "unreadable", Verdict.UNKNOWN, evidence, why, desired_value=value)
 
 
-def _check_cpu_shares(asked: Limits, cpu: ControllerFiles, engine: str) -> Check:
+def _check_cpu_shares(asked: LimitValues, cpu: ControllerFiles, engine: str) -> Check:
     shares = asked.cpu_shares or None
     want = shares or DEFAULT_SHARES
     desired = f"{shares}" if shares else f"{DEFAULT_SHARES} (default)"
@@ -124,7 +124,7 @@ def _check_cpu_shares(asked: Limits, cpu: ControllerFiles, engine: str) -> Check
     )  # fmt: skip
 
 
-def _check_cpus(asked: Limits, cpu: ControllerFiles, engine: str) -> Check:
+def _check_cpus(asked: LimitValues, cpu: ControllerFiles, engine: str) -> Check:
     nano = asked.nano_cpus
     desired = f"{asked.cpus:g} CPUs" if nano else "unlimited"
     if cpu.version == 1:
@@ -152,7 +152,7 @@ def _check_cpus(asked: Limits, cpu: ControllerFiles, engine: str) -> Check:
     )  # fmt: skip
 
 
-def _check_cpuset(asked: Limits, cpuset: ControllerFiles, engine: str) -> Check:
+def _check_cpuset(asked: LimitValues, cpuset: ControllerFiles, engine: str) -> Check:
     row = FIELDS["cpuset_cpus"]
     r = cpuset.of(row.name)
     observed = r.text or "(inherited)"
@@ -181,7 +181,7 @@ def _cpu_count(text: str) -> float | None:
         return None
 
 
-def _check_pids(asked: Limits, pids: ControllerFiles, engine: str) -> Check:
+def _check_pids(asked: LimitValues, pids: ControllerFiles, engine: str) -> Check:
     row = FIELDS["pids_limit"]
     r = pids.of(row.name)
     want = asked.pids_limit if asked.pids_limit and asked.pids_limit > 0 else None
@@ -213,7 +213,7 @@ def imposed_by(path: str) -> str:
     )
 
 
-def _check_blkio_weight(asked: Limits, blkio: ControllerFiles, engine: str) -> Check:
+def _check_blkio_weight(asked: LimitValues, blkio: ControllerFiles, engine: str) -> Check:
     weight = asked.blkio_weight or None
     desired = str(weight) if weight else "not set"
     # the bfq file (read beside the weight file) holds the weight unconverted, v2's io.weight converted
@@ -322,7 +322,10 @@ def _fmt_rate(kind: str, value: int) -> str:
 
 
 def _check_throttles(
-    asked: Limits, blkio: ControllerFiles, devices: Mapping[str, BlockDevice | str], engine: Mapping[str, str]
+    asked: LimitValues,
+    blkio: ControllerFiles,
+    devices: Mapping[str, BlockDevice | str],
+    engine: Mapping[str, str],
 ) -> list[Check]:
     checks: list[Check] = []
     for kind in THROTTLE_KINDS:
@@ -407,7 +410,7 @@ def engine_echo(host_config: Mapping[str, Any] | None) -> dict[str, str]:
 
 # the limits checked one Check each, in the table's order; memory (verify_memory) and the device
 # throttles (a Check per device) are checked apart
-_CHECKS: dict[str, Callable[[Limits, ControllerFiles, str], Check]] = {
+_CHECKS: dict[str, Callable[[LimitValues, ControllerFiles, str], Check]] = {
     "cpu_shares": _check_cpu_shares,
     "cpus": _check_cpus,
     "cpuset_cpus": _check_cpuset,
@@ -417,7 +420,7 @@ _CHECKS: dict[str, Callable[[Limits, ControllerFiles, str], Check]] = {
 
 
 def verify_limits(
-    asked: Limits,
+    asked: LimitValues,
     kernel: KernelLimits,
     devices: Mapping[str, BlockDevice | str] | None = None,
     host_config: Mapping[str, Any] | None = None,

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from dockerctl.observe.cgroup import CgroupNotFound, MemoryObservation
 from dockerctl.spec.fields import FIELDS
-from dockerctl.spec.models import Limits
+from dockerctl.spec.limit_values import LimitValues
 from dockerctl.spec.units import format_bytes
 
 
@@ -104,7 +104,7 @@ def _compare(
     )  # fmt: skip
 
 
-def verify_memory(limits: Limits, observed: MemoryObservation, page: int = 4096) -> list[Check]:
+def verify_memory(limits: LimitValues, observed: MemoryObservation, page: int = 4096) -> list[Check]:
     """Seed R1–R3: the memory limit, and memory+swap (2 × memory when --memory-swap is unset)."""
     memory, swap = FIELDS["memory"], FIELDS["memory_swap"]
     checks = [
