@@ -148,7 +148,7 @@ def say(json_out: bool, data: Any, text: str, *, on_err: bool = False) -> None:
 def lines(texts: Iterable[str], prefix: str, *, on_err: bool = False) -> None:
     """Each text on a line of its own after `prefix` (a report's notes, a list under a table), escaped:
     never read as markup. On stderr with `on_err`, beside the stdout a script reads."""
-    console = err if on_err else out
+    console = _err() if on_err else _out()
     for text in texts:
         console.print(f"{prefix}{escape(text)}")
 
