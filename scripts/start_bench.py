@@ -10,7 +10,7 @@ Measured, each as a whole process, several runs after a warm-up, min / median / 
 Everything it makes carries the lab label `bench-start` / `bench-start-lab` and is removed at the end,
 also on failure or Ctrl-C.
 
-    scripts/bench-start [--runs 7] [--containers 20] [--json FILE]
+    scripts/bench-start [--runs 7] [--containers 20] [--only limits|reapply] [--json FILE]
 """
 
 from __future__ import annotations
@@ -89,6 +89,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7, help="counted runs of each command (after one warm-up)")
     ap.add_argument("--containers", type=int, default=20, help="containers in the re-applied lab")
     ap.add_argument("--json", type=Path, help="also write the figures here as JSON")
+    ap.add_argument(
+        "--only", choices=("limits", "reapply"), help="measure one part: `limits` (1) or the re-apply (2)"
+    )
     args = ap.parse_args()
     root = Path(__file__).resolve().parents[1]
     docker_cli = shutil.which("docker")
@@ -99,36 +102,12 @@ def main() -> None:
     try:
         remove_lab(client, LAB)  # what a run that was killed left behind
         remove_lab(client, PLAY_LAB)
-        client.containers.run(
-            IMAGE, name=CONTAINER, detach=True, mem_limit="64m", labels=owned(LAB, {"memory": 64 * 2**20})
-        )
         n = args.runs
         results["python -c pass"] = timed([PY, "-c", "pass"], n, root)
-        results["imports of limits"] = timed(
-            [PY, "-c", "import dockerctl.cli.app, dockerctl.cli.limits, dockerctl.ops.limits"], n, root
-        )
-        results["limits"] = timed([*DOCKERCTL, "limits", CONTAINER], n, root)
-        results["limits --json"] = timed([*DOCKERCTL, "limits", CONTAINER, "--json"], n, root)
-        if docker_cli:
-            results["docker inspect"] = timed([docker_cli, "inspect", CONTAINER], n, root)
-
-        pb = work / f"{PLAY_LAB}.yaml"
-        pb.write_text(
-            f"version: 1\nname: {PLAY_LAB}\ncontainers:\n"
-            + "".join(f"  c{i}: {{memory: 64m}}\n" for i in range(args.containers)),
-            encoding="utf-8",
-        )
-        play = [*DOCKERCTL, "play", str(pb), "--keep", "--json"]
-        up = subprocess.run(play, capture_output=True, text=True, cwd=root, env=ENV, check=False)
-        if up.returncode != 0:
-            raise SystemExit(f"bringing the lab up failed: {up.stderr[-800:]}")
-        results["re-apply"] = timed(play, n, root)
-        plan = json.loads(
-            subprocess.run(play, capture_output=True, text=True, cwd=root, env=ENV, check=True).stdout
-        )
-        changed = [c for c in plan["plan"] if c["action"] != "noop"]
-        if changed:
-            raise SystemExit(f"the re-apply was not a no-op: {changed[:3]}")
+        if args.only != "reapply":
+            limits(client, docker_cli, n, root, results)
+        if args.only != "limits":
+            reapply(args.containers, work, n, root, results)
     finally:
         subprocess.run([*DOCKERCTL, "down", "--lab", PLAY_LAB], capture_output=True, cwd=root, check=False)
         remove_lab(client, PLAY_LAB)  # whatever `down` could not (a run cut short)
@@ -137,20 +116,65 @@ def main() -> None:
 
     print(f"{platform.node()}: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; {args.runs} runs each")
     print(line("python -c pass (the interpreter alone)", results["python -c pass"]))
-    print(line("imports of `limits` (no run)", results["imports of limits"]))
-    print(line("dockerctl limits C", results["limits"], TARGETS["limits"]))
-    print(line("dockerctl limits C --json", results["limits --json"]))
+    if "limits" in results:
+        print(line("imports of `limits` (no run)", results["imports of limits"]))
+        print(line("dockerctl limits C", results["limits"], TARGETS["limits"]))
+        print(line("dockerctl limits C --json", results["limits --json"]))
     if "docker inspect" in results:
         print(line("docker inspect C", results["docker inspect"]))
-    print(
-        line(
-            f"re-apply of an unchanged {args.containers}-container lab",
-            results["re-apply"],
-            TARGETS["re-apply"],
+    if "re-apply" in results:
+        print(
+            line(
+                f"re-apply of an unchanged {args.containers}-container lab",
+                results["re-apply"],
+                TARGETS["re-apply"],
+            )
         )
-    )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+def limits(
+    client: docker.DockerClient,
+    docker_cli: str | None,
+    n: int,
+    root: Path,
+    results: dict[str, dict[str, dict[str, float]]],
+) -> None:
+    """1: `dockerctl limits C` (and its imports) against `docker inspect C`, on a container made here."""
+    client.containers.run(
+        IMAGE, name=CONTAINER, detach=True, mem_limit="64m", labels=owned(LAB, {"memory": 64 * 2**20})
+    )
+    results["imports of limits"] = timed(
+        [PY, "-c", "import dockerctl.cli.app, dockerctl.cli.limits, dockerctl.ops.limits"], n, root
+    )
+    results["limits"] = timed([*DOCKERCTL, "limits", CONTAINER], n, root)
+    results["limits --json"] = timed([*DOCKERCTL, "limits", CONTAINER, "--json"], n, root)
+    if docker_cli:
+        results["docker inspect"] = timed([docker_cli, "inspect", CONTAINER], n, root)
+
+
+def reapply(
+    containers: int, work: Path, n: int, root: Path, results: dict[str, dict[str, dict[str, float]]]
+) -> None:
+    """2: `play LAB --keep` re-applied to an unchanged lab of `containers` containers (all no-ops)."""
+    pb = work / f"{PLAY_LAB}.yaml"
+    pb.write_text(
+        f"version: 1\nname: {PLAY_LAB}\ncontainers:\n"
+        + "".join(f"  c{i}: {{memory: 64m}}\n" for i in range(containers)),
+        encoding="utf-8",
+    )
+    play = [*DOCKERCTL, "play", str(pb), "--keep", "--json"]
+    up = subprocess.run(play, capture_output=True, text=True, cwd=root, env=ENV, check=False)
+    if up.returncode != 0:
+        raise SystemExit(f"bringing the lab up failed: {up.stderr[-800:]}")
+    results["re-apply"] = timed(play, n, root)
+    plan = json.loads(
+        subprocess.run(play, capture_output=True, text=True, cwd=root, env=ENV, check=True).stdout
+    )
+    changed = [c for c in plan["plan"] if c["action"] != "noop"]
+    if changed:
+        raise SystemExit(f"the re-apply was not a no-op: {changed[:3]}")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,13 @@
 """Apply a playbook's plan: images first, then removals, volumes and networks, then containers level by
 level (independent containers in parallel). What this run creates is recorded, so a failure or Ctrl-C
-half-way can remove exactly that."""
+half-way can remove exactly that.
+
+What only a change needs (building images; creating containers, networks, volumes, services; updating
+limits) is imported where it is done: an unchanged lab's re-apply only lists and compares (issue 38)."""
 
 from __future__ import annotations
 
 import contextlib
-import io
-import tarfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,11 +18,7 @@ import docker
 import docker.errors
 
 from dockerctl.apply.containers import ensure_image_local
-from dockerctl.apply.images import build_image
 from dockerctl.apply.plan import ENTRY, Change, Observed, entry_json
-from dockerctl.apply.services import create_service
-from dockerctl.apply.topology import create_container, create_network, create_volume
-from dockerctl.apply.update import apply_update
 from dockerctl.engines import asked_records
 from dockerctl.engines.client import engine_call
 from dockerctl.engines.engine import Engine
@@ -100,6 +97,13 @@ def build_images(
     client: docker.DockerClient, pb: Playbook, base_dir: Path, progress: Progress | None = None
 ) -> None:
     """Each image from its directory (relative to the playbook); FROM must be local: pull=False."""
+    if not pb.images:
+        return
+    import io
+    import tarfile
+
+    from dockerctl.apply.images import build_image
+
     for name, tag in image_tags(pb).items():
         directory = (base_dir / pb.images[name].build).resolve()
         if not (directory / "Dockerfile").is_file():
@@ -149,10 +153,16 @@ def execute(
 ) -> None:
     """Carry out `changes`, each on its host's engine, recording in `applied` (the caller's) what was
     made — also when it fails."""
+    todo = [ch for ch in changes if ch.action != "noop"]
+    if not todo:
+        return  # an unchanged lab: nothing to check, remove or make
+    from dockerctl.apply.services import create_service
+    from dockerctl.apply.topology import create_container, create_network, create_volume
+    from dockerctl.apply.update import apply_update
+
     lab = pb.name
     tags = image_tags(pb)
     say = progress or (lambda _msg: None)
-    todo = [ch for ch in changes if ch.action != "noop"]
     step = 0
 
     def tick(ch: Change) -> None:

@@ -17,7 +17,7 @@ import typer
 from dockerctl.cli import completion, render
 from dockerctl.engines.client import translate
 from dockerctl.engines.signals import Interrupted, install_handlers
-from dockerctl.entry import version_text
+from dockerctl.entry import started, version_text
 from dockerctl.errors import DockerctlError, ExitCode, InvalidInput, exit_code_table
 from dockerctl.spec.fields import flag_of
 
@@ -200,6 +200,7 @@ def _main(argv: list[str] | None) -> None:
     try:
         name = None if completion.answering() else invoked(args)  # completing needs every command
         register([name] if name else None)  # inside: a signal while its modules load is one line too
+        started()  # the imports are done: the collector runs again
         app(args=args, prog_name="dockerctl")
     except DockerctlError as exc:
         if isinstance(exc, InvalidInput) and exc.where is None:

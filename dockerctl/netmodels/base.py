@@ -15,19 +15,17 @@ import shutil
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from docker.models.containers import Container
-
 from dockerctl.engines.client import engine_call
-from dockerctl.engines.engine import Engine
 from dockerctl.errors import Conflict, InvalidInput
-from dockerctl.fabric import etcd
-from dockerctl.fabric.model_records import LabRecords
-from dockerctl.plugins import daemon
 from dockerctl.spec import netmodels as registry
-from dockerctl.verify.netmodels import Detector
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # a lab without a model asks `used_by` only: the plugins and etcd load when a model acts
+    from docker.models.containers import Container
+
+    from dockerctl.engines.engine import Engine
+    from dockerctl.fabric.model_records import LabRecords
     from dockerctl.spec.playbook import Playbook
+    from dockerctl.verify.netmodels import Detector
 
 Progress = Callable[[str], None]
 
@@ -55,6 +53,8 @@ class NetworkModel:
                 where=pb.where(self.name),
                 hint=f"scripts/setup installs them (Debian: {self.packages})",
             )
+        from dockerctl.plugins import daemon
+
         rec = daemon.load(self.driver) if self.driver else None
         if rec is not None and rec.lab != pb.name and daemon.running_pid(rec) is not None:
             raise Conflict(
@@ -100,6 +100,8 @@ class NetworkModel:
         if not self.recorded(lab):
             return
         if self.uses_etcd:
+            from dockerctl.fabric import etcd
+
             etcd.start(etcd.Etcd(lab))
         if self.driver:
             self.start_plugin(lab)
@@ -110,6 +112,9 @@ class NetworkModel:
     def down(self, lab: str) -> bool:
         """Its plugin stopped (if it serves this lab), then what it made, then its etcd. → the lab had
         this model."""
+        from dockerctl.fabric import etcd
+        from dockerctl.plugins import daemon
+
         rec = daemon.load(self.driver) if self.driver else None
         if rec is not None and rec.lab == lab:
             daemon.stop(self.driver)
@@ -154,6 +159,8 @@ class NetworkModel:
         return ""
 
     def start_plugin(self, lab: str) -> None:
+        from dockerctl.plugins import daemon
+
         daemon.start_network(self.driver, lab, self.name)
 
 

@@ -6,6 +6,9 @@ Down: the lab's resources on every host → swarm mode left → the lab's record
 → the hosts; then the state store (hosts/state.py `held`) says what the lab still holds on disk. The
 models come from their registry (spec/netmodels.py), each a `NetworkModel` (netmodels/base.py);
 nothing here names one.
+
+The pool, the lab hosts, swarm mode and the removal machinery are imported by the step that uses them:
+bringing up a lab without those sections (an unchanged one re-applied, issue 38) loads none of them.
 """
 
 from __future__ import annotations
@@ -16,27 +19,25 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
-from dockerctl.apply.cleanup import Removed, remove_owned
-from dockerctl.engines import lab_records
 from dockerctl.engines.engine import Engine
 from dockerctl.errors import DockerctlError
-from dockerctl.fabric import gluster, labhosts
-from dockerctl.fabric import swarm as lab_swarm
-from dockerctl.fabric.hostlinks import remove_lab_links
-from dockerctl.hosts import state
 from dockerctl.netmodels.base import Progress, models, used_by
-from dockerctl.ops import pool as lab_pool
 from dockerctl.spec.gluster import GLUSTER_DRIVER
 
 T = TypeVar("T")
 
 if TYPE_CHECKING:  # `down` never loads the playbook models
+    from dockerctl.apply.cleanup import Removed
+    from dockerctl.fabric.lab_host_records import LabHosts
     from dockerctl.spec.playbook import Playbook
 
 
 def preflight(pb: Playbook) -> None:
     """Every model's and the pool's checks of this machine, before anything is made."""
-    lab_pool.preflight(pb)
+    if pb.storage is not None:
+        from dockerctl.ops import pool as lab_pool
+
+        lab_pool.preflight(pb)
     for m in used_by(pb).values():
         m.preflight(pb)
 
@@ -45,6 +46,8 @@ def hosts_up(engine: Engine, pb: Playbook, images: list[str], progress: Progress
     """The playbook's hosts with their engines (this engine alone for a lab without hosts)."""
     if not pb.hosts:
         return {"local": engine}
+    from dockerctl.fabric import labhosts
+
     return labhosts.hosts_up(
         pb.name, pb.hosts, pb.switch.subnet, pb.switch_addresses(), engine,
         images=images, where=pb.where, progress=progress,
@@ -54,7 +57,11 @@ def hosts_up(engine: Engine, pb: Playbook, images: list[str], progress: Progress
 def models_up(pb: Playbook, progress: Progress | None) -> list[str]:
     """The storage pool and each model the playbook has a section for (idempotent). → the pool's volumes
     that held data before this run."""
-    kept = lab_pool.pool_up(pb, progress)  # a storage: section: its pool and volume driver (V1, V2)
+    kept: list[str] = []
+    if pb.storage is not None:  # a storage: section: its pool and volume driver (V1, V2)
+        from dockerctl.ops import pool as lab_pool
+
+        kept = lab_pool.pool_up(pb, progress)
     for m in used_by(pb).values():
         m.up(pb, progress)
     return kept
@@ -65,6 +72,9 @@ def swarm_up(engine: Engine, engines: dict[str, Engine], pb: Playbook, order: li
     leaves exactly that. → the hosts it joined."""
     if not pb.swarm:
         return []
+    from dockerctl.engines import lab_records
+    from dockerctl.fabric import swarm as lab_swarm
+
     joined = lab_swarm.swarm_up(engines, order, pb.lab_addresses())
     if joined:
         lab_records.save(pb.name, engine.url, {"joined_swarm": joined})
@@ -82,6 +92,8 @@ def serve_again(lab: str, *, pool: bool) -> None:
     """Serve the models' drivers (and the pool's, if `pool`) again, so the engines can remove what was
     made through them; a driver that cannot come back is left (its host may be gone with its networks)."""
     if pool:
+        from dockerctl.ops import pool as lab_pool
+
         with contextlib.suppress(DockerctlError):
             lab_pool.serve_again(lab)
     for m in models().values():
@@ -105,6 +117,12 @@ def lab_down(
     while the engine was still making something it had been asked for (measured: a network created
     just after the first sweep listed the lab) — sweep again until a pass finds nothing. keep_pool:
     the storage pool's data stays."""
+    from dockerctl.engines import lab_records
+    from dockerctl.fabric import gluster, labhosts
+    from dockerctl.fabric import swarm as lab_swarm
+    from dockerctl.hosts import state
+    from dockerctl.ops import pool as lab_pool
+
     removed = remove_everywhere(engines, lab, order, volumes=volumes, keep_pool=keep_pool)
     for _ in range(4 if settle else 0):
         time.sleep(0.5)
@@ -145,8 +163,10 @@ def lab_down(
     return removed
 
 
-def reconnect(up: labhosts.LabHosts, local: Engine) -> dict[str, Engine]:
+def reconnect(up: LabHosts, local: Engine) -> dict[str, Engine]:
     """Engines of a lab's hosts that are up (for dry runs and `down`); one that does not answer is skipped."""
+    from dockerctl.fabric import labhosts
+
     return {h.name: e for h, e in labhosts.walk(up.hosts.values(), local)}
 
 
@@ -157,6 +177,9 @@ def remove_everywhere(
     them), then networks and volumes: an overlay network goes only once no host uses it. keep_pool:
     the storage pool's volumes (their data) stay. One host: one pass (it removes its containers before
     its networks)."""
+    from dockerctl.apply.cleanup import Removed, remove_owned
+    from dockerctl.fabric.hostlinks import remove_lab_links
+
     removed = Removed()
     present = [n for n in order if n in engines]
     spare = GLUSTER_DRIVER if keep_pool else None

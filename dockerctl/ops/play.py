@@ -7,7 +7,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dockerctl.apply.containers import ensure_image_local
 from dockerctl.apply.plan import Change
@@ -27,14 +27,13 @@ from dockerctl.engines.engine import Engine
 from dockerctl.engines.locks import lab_lock
 from dockerctl.engines.signals import Interrupted, on_stop, reached, shielded
 from dockerctl.errors import DockerctlError, EngineUnavailable, InvalidInput
-from dockerctl.fabric import labhosts
-from dockerctl.fabric.hostlinks import ensure_veth
 from dockerctl.jsonout import Jsonable
 from dockerctl.ops import lifecycle
-from dockerctl.ops.lifecycle import reconnect
 from dockerctl.spec.models import BASE_IMAGE
 from dockerctl.spec.playbook import Playbook, load_playbook
-from dockerctl.verify.verdict import Check
+
+if TYPE_CHECKING:  # the verdicts (and the cgroup readers under them) load only when a lab has expectations
+    from dockerctl.verify.verdict import Check
 
 Progress = Callable[[str], None]
 
@@ -111,12 +110,11 @@ def _play(
 ) -> PlayReport:
     order = list(pb.hosts) or ["local"]
     if report.dry_run:
-        up = labhosts.load(pb.name)
-        present = {"local": engine} if not pb.hosts else reconnect(up, engine) if up else {}
+        present = {"local": engine} if not pb.hosts else _hosts_up_now(pb.name, engine)
         try:
             report.plan = make_plan(pb, observe_hosts(present, pb.name, [h for h in order if h in present]))
         finally:
-            labhosts.close_engines(present.values(), engine)
+            _close(present, engine)
         return report
     say = progress or (lambda _msg: None)
     ensure_image_local(engine.client, BASE_IMAGE)
@@ -146,8 +144,11 @@ def _play(
         mark = report.timed("hosts and models", mark)
         observed = observe_hosts(engines, pb.name, order)
         report.plan = make_plan(pb, observed)
-        for link, entry in pb.host_links.items():
-            ensure_veth(engines[pb.default_host].host, link, entry.peer, pb.name)
+        if pb.host_links:
+            from dockerctl.fabric.hostlinks import ensure_veth
+
+            for link, entry in pb.host_links.items():
+                ensure_veth(engines[pb.default_host].host, link, entry.peer, pb.name)
         _check_parents(pb, engines)
         reached("play:applying")
         execute(engines, pb, report.plan, observed, applied, parallel=parallel, progress=progress)
@@ -209,10 +210,27 @@ def _play(
             stop.outcome = stop.outcome or left
             raise
         finally:
-            labhosts.close_engines(engines.values(), engine)
+            _close(engines, engine)
             if isinstance(failure, Interrupted) and failure.outcome is None:
                 failure.outcome = left
     return report
+
+
+def _hosts_up_now(lab: str, local: Engine) -> dict[str, Engine]:
+    """The engines of the lab's hosts that are up now (none when the lab has no record of its hosts)."""
+    from dockerctl.fabric import labhosts
+
+    up = labhosts.load(lab)
+    return lifecycle.reconnect(up, local) if up else {}
+
+
+def _close(engines: dict[str, Engine], local: Engine) -> None:
+    """The lab hosts' engines closed; `local` stays open (a lab without hosts has only it: nothing to
+    close, and the lab-host machinery is not even loaded)."""
+    if any(e.client is not local.client for e in engines.values()):
+        from dockerctl.fabric import labhosts
+
+        labhosts.close_engines(engines.values(), local)
 
 
 class Inspected(dict[str, Any]):

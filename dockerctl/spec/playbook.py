@@ -48,7 +48,13 @@ from dockerctl.spec.units import parse_rate, parse_size
 from dockerctl.spec.yamlpos import line_of, load_yaml, read_text, via_of
 
 CLAIM = re.compile(r"^[RKNCOSXV]\d+\Z")
-_STRICT = ConfigDict(extra="forbid")
+# defer_build: a model's validator is compiled when it is first used, not when its class is made. Every
+# model here is a part of Playbook, whose one validator holds them all: compiling each on its own as well
+# (and _Kinds, _ModelKinds, Expectation, _PlaybookHead, _PlaybookModels each with everything under it)
+# was most of the ~0.05 s this module took to import, in every `play` (issue 38). All first uses happen
+# in the thread that loads the playbook (validation, then the plan's entry_json).
+_DEFER = ConfigDict(defer_build=True)
+_STRICT = ConfigDict(extra="forbid", defer_build=True)
 
 # the network models' playbook sections (spec/sections.ModelSection) and their pydantic keys (each model's
 # schema.py: its section, the expectation kinds that prove it, keys of the playbook's own it owns), in
@@ -101,7 +107,8 @@ class ImageEntry(BaseModel):
 
 
 class LimitsExpect(BaseModel):
-    model_config = ConfigDict(extra="allow")  # the limit fields, checked by the limits parser
+    # the limit fields, checked by the limits parser
+    model_config = ConfigDict(extra="allow", defer_build=True)
     container: str
 
     @model_validator(mode="after")
@@ -134,7 +141,7 @@ class NamespacesExpect(BaseModel):
 
 
 class TrafficExpect(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
     source: str = Field(alias="from")
     to: str | None = None  # a container of the lab …
     address: str | None = None  # … or an address (e.g. a macvlan network's gateway, X9)
@@ -160,7 +167,7 @@ class VxlanExpect(BaseModel):
     """X5: each host's overlay namespace holds br0 and vxlan0, its FDB points at the other host's lab
     address, and traffic between the two containers moves both hosts' vxlan counters."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
     network: str
     source: str = Field(alias="from")
     to: str
@@ -177,7 +184,7 @@ class DirectExpect(BaseModel):
     """X7–X8: on macvlan a packet goes straight to the other container: eth0 is a macvlan device (no veth,
     no bridge), the reply's TTL is not decremented (no router in between)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
     source: str = Field(alias="from")
     to: str
 
@@ -185,7 +192,7 @@ class DirectExpect(BaseModel):
 class ServiceLimitsExpect(BaseModel):
     """Each running task of a service holds these limits in the kernel of the node it landed on."""
 
-    model_config = ConfigDict(extra="allow")  # the limit fields, as in `limits`
+    model_config = ConfigDict(extra="allow", defer_build=True)  # the limit fields, as in `limits`
     service: str
     hosts: list[str] = Field(default_factory=list)  # the hosts its tasks must land on (each at least once)
 
@@ -202,7 +209,7 @@ class ServiceLimitsExpect(BaseModel):
 
 
 class DnsExpect(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
     source: str = Field(alias="from")
     name: str  # a container of the lab
     resolves: bool = True
@@ -278,7 +285,7 @@ class SharedExpect(BaseModel):
     reads; both containers are then gone and a third still reads it (S3) — each mount read as
     fuse.glusterfs from the container's own mount table."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
     volume: str
     source: str = Field(alias="from")  # the host that writes
     to: str  # the host that reads
@@ -288,7 +295,7 @@ class ReplicaExpect(BaseModel):
     """V2: with one host's engine stopped and its brick of the volume down, another host still reads
     what was there and writes (the replica); the host comes back and is healed."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     volume: str
     down: str  # the host taken down
     up: str  # the host that stays up, reading and writing
@@ -297,7 +304,7 @@ class ReplicaExpect(BaseModel):
 class CapacityExpect(BaseModel):
     """V1 `--opt=size=N`: the volume holds about N GB and a write beyond it fails (no space left)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     volume: str
 
 
@@ -503,6 +510,7 @@ class ServiceEntry(BaseModel):
 
 
 class _PlaybookHead(Topology):
+    model_config = _DEFER  # merged with Topology's
     version: Literal[1]
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
     description: str = ""

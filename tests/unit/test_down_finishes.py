@@ -10,9 +10,11 @@ from unittest import mock
 import pytest
 
 from dockerctl.engines.engine import Engine
+from dockerctl.fabric import labhosts
 from dockerctl.fabric.gluster import Leftovers
 from dockerctl.hosts import LocalHost
 from dockerctl.ops import lifecycle
+from dockerctl.ops import pool as lab_pool
 
 
 def test_a_pool_that_keeps_data_does_not_keep_the_hosts_up(
@@ -31,8 +33,8 @@ def test_a_pool_that_keeps_data_does_not_keep_the_hosts_up(
         return ["h1"]
 
     model = SimpleNamespace(down=lambda lab: model_daemon.unlink())
-    monkeypatch.setattr(lifecycle.lab_pool, "pool_down", pool_down)
-    monkeypatch.setattr(lifecycle.labhosts, "hosts_down", hosts_down)
+    monkeypatch.setattr(lab_pool, "pool_down", pool_down)  # lab_down imports it when it runs
+    monkeypatch.setattr(labhosts, "hosts_down", hosts_down)
     monkeypatch.setattr(lifecycle, "models", lambda: {"m": model})
     local = Engine("local", mock.MagicMock(), LocalHost(), "unix:///nonexistent.sock")
 

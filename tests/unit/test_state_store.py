@@ -26,6 +26,7 @@ from dockerctl.fabric.model_records import LabRecords
 from dockerctl.hosts import LocalHost, state
 from dockerctl.hosts.records import CorruptRecord
 from dockerctl.ops import lifecycle
+from dockerctl.ops import pool as lab_pool
 from dockerctl.plugins import daemon
 
 PACKAGE = Path(dockerctl.__file__).parent
@@ -166,7 +167,7 @@ def _lab_down_with_stubs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tup
         pool_daemon.unlink()
         return []
 
-    monkeypatch.setattr(lifecycle.lab_pool, "pool_down", pool_down)
+    monkeypatch.setattr(lab_pool, "pool_down", pool_down)  # lab_down imports it when it runs
     model = SimpleNamespace(down=lambda lab: model_daemon.unlink())
     monkeypatch.setattr(lifecycle, "models", lambda: {"m": model})
     local = Engine("local", mock.MagicMock(), LocalHost(), "unix:///nonexistent.sock")
