@@ -132,6 +132,11 @@ def test_v2_io_weight_is_read_back_as_the_blkio_weight(tmp_path: Path) -> None:
     check = next(c for c in verify_limits(Limits(blkio_weight=300), kernel) if c.subject == "blkio weight")
     assert (check.desired_value, check.observed_value) == (300, 300)
     assert all(io_to_blkio_weight(1 + (w - 10) * 9999 // 990) == w for w in range(10, 1001))
+    # nobody asked, io.weight holds the kernel's default: no figure (converted, 100 would read as 20)
+    (tree.cgroup_dir / "io.weight").write_text("default 100\n")
+    kernel = read_container_limits(tree.reader, tree.pid, tree.container_id)
+    unasked = next(c for c in verify_limits(Limits(), kernel) if c.subject == "blkio weight")
+    assert unasked.observed_value is None and unasked.desired_value is None
 
 
 def test_the_figures_are_the_checks_numbers_whatever_their_text_says() -> None:
