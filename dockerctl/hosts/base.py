@@ -60,7 +60,9 @@ class FileStat:
 class ProcessId:
     """A process as it was seen: its pid and when it started (clock ticks after boot, field 22 of
     /proc/PID/stat). A pid is reused once its process has gone; the pair is not, so a process dockerctl
-    signals is the one it found (its ownership checked then), never whichever took its pid since."""
+    signals is the one whose identity it took, never whichever took its pid since. (`end_all` and
+    `signal_all` take the identity just after the caller's ownership check of a bare pid: a pid reused
+    in that instant is the one window left; `owned()` and `Daemon` have none.)"""
 
     pid: int
     started: int

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 import shlex
 import shutil
@@ -111,31 +113,87 @@ class LocalHost(Host):
         its identity (`running()` says at once whether it died). A program that cannot be executed at all
         is EngineUnavailable, its reason in the log too."""
         argv = [*self.prefix(), *argv]
-        if log is not None:
-            log.parent.mkdir(parents=True, exist_ok=True)
-        # appended to, never truncated; a symlink at the log's name is refused (ELOOP), never followed
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC | (os.O_CREAT | os.O_NOFOLLOW if log else 0)
-        try:
-            fd = os.open(log or os.devnull, flags, 0o644)
-        except OSError as exc:
-            raise StateUnwritable(
-                f"the log {log} cannot be opened ({exc.strerror}): {argv[0]} was not started",
-                hint="remove it (a symlink there is never followed) and run again",
-            ) from None
-        with os.fdopen(fd, "ab") as out:
+        out = self._open_log(log, argv[0])
+        with os.fdopen(out, "ab") as sink:
             try:
-                done = subprocess.run(  # nosec B603  # an argv list from dockerctl's own code, no shell
+                # its own session: the terminal's Ctrl-C reaches dockerctl, never the starter half-way
+                starter = subprocess.Popen(  # nosec B603  # an argv list from dockerctl's own code, no shell
                     [sys.executable, "-I", "-S", "-c", _STARTER, *argv],
-                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=out, close_fds=True,
-                    timeout=30, check=False,
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=sink, close_fds=True,
+                    start_new_session=True,
                 )  # fmt: skip
-            except (OSError, subprocess.TimeoutExpired) as exc:
+            except OSError as exc:
                 raise EngineUnavailable(f"{shlex.join(argv)} could not be started: {exc}") from None
-        report = done.stdout.decode(errors="replace").split()
-        if done.returncode != 0 or len(report) != 2 or not all(f.isdigit() for f in report):
-            why = done.stdout.decode(errors="replace").strip() or f"its starter exited {done.returncode}"
+        try:
+            starter.wait(timeout=30)  # its few bytes fit the pipe: read once it has exited
+        except subprocess.TimeoutExpired:
+            self._abandon(starter)
+            raise EngineUnavailable(f"{shlex.join(argv)} could not be started: its starter hung") from None
+        except BaseException:  # interrupted (Ctrl-C, a signal): nothing may run that no record names
+            self._abandon(starter)
+            raise
+        raw = self._said(starter)
+        report = raw.decode(errors="replace").split()
+        if starter.returncode != 0 or len(report) != 2 or not all(f.isdigit() for f in report):
+            why = raw.decode(errors="replace").strip() or f"its starter exited {starter.returncode}"
             raise EngineUnavailable(f"{shlex.join(argv)} could not be started: {why}")
         return Daemon(self, ProcessId(int(report[0]), int(report[1])))
+
+    @staticmethod
+    def _open_log(log: Path | None, program: str) -> int:
+        """The fd a daemon writes to: `log` appended to (made if absent, never through a symlink, only a
+        regular file: a FIFO there would block the start) or /dev/null."""
+        if log is None:
+            return os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(
+                log,
+                os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK,
+                0o644,
+            )
+        except OSError as exc:
+            if exc.errno == errno.ENXIO:  # a FIFO with no reader (O_NONBLOCK): no log file either
+                raise StateUnwritable(
+                    f"the log {log} is not a regular file: {program} was not started",
+                    hint="remove what stands at that path and run again",
+                ) from None
+            hint = (
+                "remove it (a symlink there is never followed) and run again"
+                if exc.errno == errno.ELOOP
+                else ""
+            )
+            raise StateUnwritable(
+                f"the log {log} cannot be opened ({exc.strerror}): {program} was not started", hint=hint
+            ) from None
+        if not stat_.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise StateUnwritable(
+                f"the log {log} is not a regular file: {program} was not started",
+                hint="remove what stands at that path and run again",
+            )
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        return fd
+
+    def _abandon(self, starter: subprocess.Popen[bytes]) -> None:
+        """A start cut short: let the starter finish (a few ms; it is in a session of its own), then end
+        the daemon it reported, so none runs that no record names. A starter that hangs is killed."""
+        try:
+            starter.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            starter.kill()
+            starter.wait()
+        report = self._said(starter).decode(errors="replace").split()
+        if starter.returncode == 0 and len(report) == 2 and all(f.isdigit() for f in report):
+            self.end_processes([ProcessId(int(report[0]), int(report[1]))], wait=5, kill=2)
+
+    @staticmethod
+    def _said(starter: subprocess.Popen[bytes]) -> bytes:
+        """What an exited starter wrote ("PID START", or why the program could not run)."""
+        if starter.stdout is None:
+            return b""
+        with starter.stdout:
+            return starter.stdout.read()
 
     def signal_all(self, pids: Sequence[int], sig: int, wait: float) -> list[int]:
         """Send `sig` to each of `pids` (0: none, only wait), then wait up to `wait` seconds for them to
@@ -158,6 +216,17 @@ class LocalHost(Host):
             fd = os.pidfd_open(process.pid)
         except ProcessLookupError:
             return False
+        except OSError as exc:
+            if exc.errno == errno.EINVAL:  # not a process (a thread's id): nothing of ours to signal
+                return False
+            # no pidfd here (a kernel before 5.3, a seccomp filter): the identity checked just before
+            if self.identity(process.pid) != process:
+                return False
+            try:
+                os.kill(process.pid, sig)
+            except ProcessLookupError:
+                return False
+            return True
         try:
             if self.identity(process.pid) != process:
                 return False

@@ -3,6 +3,7 @@ that end one: real processes on this machine (sleep, sh, env, python), nothing o
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -109,6 +110,59 @@ def test_the_log_is_never_written_through_a_symlink(tmp_path: Path) -> None:
     assert target.read_text() == "not dockerctl's\n" and not marker.exists(), "nothing written, nothing run"
 
 
+def test_a_log_that_is_no_regular_file_is_refused_at_once_and_nothing_runs(tmp_path: Path) -> None:
+    fifo, marker = tmp_path / "d.log", tmp_path / "ran"
+    os.mkfifo(fifo)  # opened for writing as it was, a FIFO with no reader blocked the start for ever
+    began = time.monotonic()
+    with pytest.raises(
+        StateUnwritable, match=r"the log .*d\.log is not a regular file: touch was not started"
+    ):
+        LocalHost().start_daemon(["touch", str(marker)], log=fifo)
+    assert time.monotonic() - began < 5
+    time.sleep(0.3)
+    assert not marker.exists(), "nothing ran"
+
+
+def test_a_start_cut_short_leaves_no_daemon_running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C (or any signal) while the starter runs: the daemon it started is ended, never left running
+    with no record naming it. The interruption is injected where dockerctl waits for the starter; the
+    starter, the daemon and the ending are real."""
+    tag = f"30.{uuid.uuid4().int % 10**9:09d}"  # sleep's own argument: it stays in its command line
+    real_wait = subprocess.Popen.wait
+    cut = []
+
+    def interrupted(self: subprocess.Popen[bytes], timeout: float | None = None) -> int:
+        if not cut:
+            cut.append(self.pid)
+            real_wait(self, timeout=5)  # the starter has spawned the daemon and said its pid
+            raise KeyboardInterrupt
+        return real_wait(self, timeout=timeout)
+
+    monkeypatch.setattr(subprocess.Popen, "wait", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        LocalHost().start_daemon(["sleep", tag], log=tmp_path / "d.log")
+    monkeypatch.undo()
+    assert cut, "the interruption was injected"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _running_with(tag):
+        time.sleep(0.05)
+    assert not _running_with(tag), "the daemon of a start cut short still runs"
+
+
+def _running_with(word: str) -> list[int]:
+    """Live processes whose command line holds `word` (zombies are gone)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes() if entry.isdigit() else b""
+        except OSError:
+            continue
+        fields = _stat(int(entry)) if word.encode() in cmdline else None
+        if fields and fields[0] != "Z":
+            found.append(int(entry))
+    return found
+
+
 def test_a_program_that_cannot_be_executed_is_one_clear_error_also_in_its_log(tmp_path: Path) -> None:
     with pytest.raises(
         EngineUnavailable,
@@ -147,6 +201,31 @@ def test_a_signal_reaches_only_the_process_that_was_seen() -> None:
         assert local.end(proc.pid, lambda: proc.pid, wait=5)
         assert proc.wait(timeout=5) == -signal.SIGTERM
         assert local.identity(proc.pid) is None and not local.send_signal(seen, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.parametrize("errno_", [errno.ENOSYS, errno.EPERM], ids=["no-pidfd-kernel", "seccomp"])
+def test_without_pidfds_a_signal_still_reaches_only_the_process_seen(
+    monkeypatch: pytest.MonkeyPatch, errno_: int
+) -> None:
+    """A kernel before 5.3 or a seccomp filter refuses pidfd_open (injected here): the identity is
+    checked just before a plain kill, never a traceback."""
+
+    def refused(pid: int, flags: int = 0) -> int:
+        raise OSError(errno_, os.strerror(errno_))
+
+    proc = subprocess.Popen(["sleep", "30"])
+    try:
+        monkeypatch.setattr(os, "pidfd_open", refused)
+        local = LocalHost()
+        seen = local.identity(proc.pid)
+        assert seen is not None
+        assert not local.send_signal(ProcessId(proc.pid, seen.started + 1), signal.SIGTERM)
+        assert proc.poll() is None, "another process's start time: left alone"
+        assert local.send_signal(seen, signal.SIGTERM)
+        assert proc.wait(timeout=5) == -signal.SIGTERM
     finally:
         proc.kill()
         proc.wait()
