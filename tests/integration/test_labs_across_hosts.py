@@ -27,6 +27,13 @@ def _sh(*argv: str) -> str:
     return subprocess.run(argv, capture_output=True, text=True, check=False).stdout
 
 
+def _live_comms() -> list[str]:
+    """The command names of the processes running now. A zombie is left out: it holds nothing, and a
+    daemon dockerctl ended is a child of PID 1 (started detached), which reaps it in its own time."""
+    rows = (line.split(None, 1) for line in _sh("ps", "-eo", "stat=,comm=").splitlines())
+    return [row[1].strip() for row in rows if len(row) == 2 and not row[0].startswith("Z")]
+
+
 def machine_state() -> dict[str, object]:
     """What a lab could leave on this machine, read without dockerctl."""
     procs = [
@@ -64,16 +71,10 @@ def machine_state() -> dict[str, object]:
         ),
         "cgroups": sorted(str(p) for p in Path("/sys/fs/cgroup").glob("*/dctl-*")),
         # storage across hosts: glusterd, bricks, self-heal and FUSE clients; loop devices; plugin sockets
-        "gluster": sorted(
-            line.split()[0] for line in _sh("ps", "-eo", "comm").splitlines() if "gluster" in line
-        ),
+        "gluster": sorted(comm for comm in _live_comms() if "gluster" in comm),
         "loop": sorted(_sh("losetup", "-a").splitlines()),
         "plugins": sorted(p.name for p in Path("/run/docker/plugins").glob("*")),
-        "etcd": sorted(
-            line
-            for line in _sh("ps", "-eo", "comm").splitlines()
-            if line in ("etcd", "bird", "dnsmasq", "iperf3")
-        ),
+        "etcd": sorted(comm for comm in _live_comms() if comm in ("etcd", "bird", "dnsmasq", "iperf3")),
         "gluster_sockets": sorted(p.name for p in Path("/var/run/gluster").glob("*.socket")),
     }
 
