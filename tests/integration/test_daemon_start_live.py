@@ -20,6 +20,7 @@ import pytest
 from dockerctl.errors import EngineUnavailable
 from dockerctl.fabric import etcd
 from dockerctl.hosts import LocalHost, NetnsHost
+from tests.procfs import becomes_sleep, zombie_children
 
 from .kernel import wait_gone
 
@@ -28,28 +29,6 @@ pytestmark = pytest.mark.skipif(shutil.which("etcd") is None, reason="etcd is no
 
 def _parent(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
-
-
-def _zombie_children() -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        if fields[0] == "Z" and int(fields[1]) == os.getpid():
-            out.append(int(entry))
-    return out
-
-
-def _becomes_sleep(pid: int) -> bool:
-    """Whether process `pid` runs `sleep 30` within 2 s (a prefix execs it a moment after it starts)."""
-    deadline = time.monotonic() + 2
-    while time.monotonic() < deadline:
-        if Path(f"/proc/{pid}/cmdline").read_bytes() == b"sleep\x0030\x00":
-            return True
-        time.sleep(0.02)
-    return False
 
 
 @pytest.fixture
@@ -68,13 +47,13 @@ def test_a_labs_etcd_is_not_the_callers_child_and_leaves_no_zombie(lab_etcd: etc
     assert _parent(pid) != os.getpid(), "started by the one way: never a child of the caller"
     os.kill(pid, signal.SIGKILL)  # it crashes (the test's own etcd, found by its pid file and data dir)
     wait_gone(pid)
-    assert lab_etcd.pid() is None and pid not in _zombie_children()
+    assert lab_etcd.pid() is None and pid not in zombie_children()
     etcd.start(lab_etcd)  # brought back; `stop` ends it
     again = lab_etcd.pid()
     assert again is not None and again != pid and lab_etcd.client().healthy()
     assert etcd.stop(lab_etcd) and lab_etcd.pid() is None
     wait_gone(again)
-    assert again not in _zombie_children()
+    assert again not in zombie_children()
 
 
 def test_an_etcd_that_dies_at_start_is_said_at_once_with_its_log(lab_etcd: etcd.Etcd) -> None:
@@ -95,7 +74,7 @@ def test_a_netns_hosts_daemon_runs_in_that_namespace() -> None:
     try:
         daemon = NetnsHost(name).start_daemon(["sleep", "30"], log=None)
         try:
-            assert _becomes_sleep(daemon.pid), "the pid is the daemon's: the prefix execs it"
+            assert becomes_sleep(daemon.pid), "the pid is the daemon's: the prefix execs it"
             assert os.stat(f"/proc/{daemon.pid}/ns/net").st_ino == os.stat(f"/var/run/netns/{name}").st_ino
             assert _parent(daemon.pid) != os.getpid()
         finally:

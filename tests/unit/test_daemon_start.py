@@ -18,34 +18,7 @@ from dockerctl.errors import EngineError, EngineUnavailable, StateUnwritable
 from dockerctl.hosts import LocalHost
 from dockerctl.hosts.base import ProcessId
 from dockerctl.hosts.local import Daemon
-
-
-def _stat(pid: int) -> list[str] | None:
-    """/proc/PID/stat's fields after the command name (state first, then the parent), None: gone."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except FileNotFoundError:
-        return None
-
-
-def _zombie_children() -> list[int]:
-    """Processes of this test run that have exited and are waiting to be reaped by it."""
-    out = []
-    for entry in os.listdir("/proc"):
-        fields = _stat(int(entry)) if entry.isdigit() else None
-        if fields and fields[0] == "Z" and int(fields[1]) == os.getpid():
-            out.append(int(entry))
-    return out
-
-
-def _becomes_sleep(pid: int) -> bool:
-    """Whether process `pid` runs `sleep 30` within 2 s (a prefix execs it a moment after it starts)."""
-    deadline = time.monotonic() + 2
-    while time.monotonic() < deadline:
-        if Path(f"/proc/{pid}/cmdline").read_bytes() == b"sleep\x0030\x00":
-            return True
-        time.sleep(0.02)
-    return False
+from tests.procfs import becomes_sleep, stat_fields, zombie_children
 
 
 @pytest.fixture
@@ -62,7 +35,7 @@ def test_a_daemon_is_not_the_callers_child_and_runs_in_a_session_of_its_own(
 ) -> None:
     d = LocalHost().start_daemon(["sleep", "30"], log=tmp_path / "logs" / "sleep.log")
     started.append(d)
-    fields = _stat(d.pid)
+    fields = stat_fields(d.pid)
     assert fields is not None and fields[0] != "Z"
     assert int(fields[1]) != os.getpid(), "its parent is not the caller: it can never be our zombie"
     assert os.getsid(d.pid) == d.pid
@@ -75,7 +48,7 @@ def test_a_daemon_is_not_the_callers_child_and_runs_in_a_session_of_its_own(
     )
     assert int(ignored.split()[1], 16) & (1 << (signal.SIGPIPE - 1)) == 0, "SIGPIPE kills it, as by default"
     assert d.running() and d.end(wait=5) and not d.running()
-    assert d.pid not in _zombie_children()
+    assert d.pid not in zombie_children()
 
 
 def test_a_daemon_that_dies_at_start_is_seen_at_once_with_its_log_and_leaves_no_zombie(
@@ -88,7 +61,7 @@ def test_a_daemon_that_dies_at_start_is_seen_at_once_with_its_log_and_leaves_no_
     assert not d.until(lambda: False, 20), "never ready"
     assert time.monotonic() - t0 < 5, "its end is seen at once, not after the whole wait"
     assert log.read_text() == "an earlier run\nbad config: x.conf\n", "appended to, never truncated"
-    assert d.pid not in _zombie_children()
+    assert d.pid not in zombie_children()
 
 
 def test_argv_reaches_exec_as_it_is_never_a_shell(tmp_path: Path) -> None:
@@ -157,7 +130,7 @@ def _running_with(word: str) -> list[int]:
             cmdline = Path(f"/proc/{entry}/cmdline").read_bytes() if entry.isdigit() else b""
         except OSError:
             continue
-        fields = _stat(int(entry)) if word.encode() in cmdline else None
+        fields = stat_fields(int(entry)) if word.encode() in cmdline else None
         if fields and fields[0] != "Z":
             found.append(int(entry))
     return found
@@ -184,7 +157,7 @@ def test_the_hosts_prefix_runs_the_daemon_and_the_pid_is_the_daemons(
 ) -> None:
     d = _PrefixedHost().start_daemon(["sleep", "30"], log=None)
     started.append(d)
-    assert _becomes_sleep(d.pid), "the pid is the daemon's: the prefix execs it"
+    assert becomes_sleep(d.pid), "the pid is the daemon's: the prefix execs it"
     assert b"DCTL_PREFIXED=yes" in Path(f"/proc/{d.pid}/environ").read_bytes().split(b"\0")
 
 
@@ -244,7 +217,7 @@ def test_a_plugin_that_dies_at_start_is_reported_with_its_log_and_leaves_nothing
     monkeypatch.setattr(daemon, "PLUGIN_DIR", tmp_path / "plugins")
     (tmp_path / "plugins").mkdir()
     driver, lab = f"dctl-test-{uuid.uuid4().hex[:8]}", f"nolab-{uuid.uuid4().hex[:6]}"
-    before = set(_zombie_children())
+    before = set(zombie_children())
     t0 = time.monotonic()
     with pytest.raises(
         EngineError, match=rf"the plugin {driver} did not start: .*lab {lab} has no storage pool"
@@ -252,4 +225,4 @@ def test_a_plugin_that_dies_at_start_is_reported_with_its_log_and_leaves_nothing
         daemon._start(driver, lab, "gluster-volume", wait=60)
     assert time.monotonic() - t0 < 30
     assert daemon.load(driver) is None
-    assert set(_zombie_children()) <= before
+    assert set(zombie_children()) <= before
