@@ -6,7 +6,6 @@ memory in bytes, +Inf for the pids limit nobody set — checked against the cgro
 from __future__ import annotations
 
 import math
-import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.kernel import read, wait_gone
+from tests.integration.test_exporter_live import _stop
 
 ROOT = Path(__file__).parents[2]
 
@@ -56,14 +56,8 @@ def exporter() -> Iterator[int]:
             time.sleep(0.3)
         yield port
     finally:
-        pid = proc.pid
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        wait_gone(pid)
+        _stop(proc)  # as the exporter's own tests end it
+        wait_gone(proc.pid)
 
 
 def test_a_cpuset_and_cpu_shares_are_exported_as_the_kernel_holds_them(
